@@ -1,0 +1,126 @@
+/**
+ * One typed configuration for every command: `classops.yaml` (or --config PATH), then
+ * CLASSOPS_* environment variables, then flags. Checked by schemas/config.schema.json,
+ * which also holds every default.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { loadSchema, schemaValidator } from './schemas.js';
+
+export interface PolicyConfig {
+  readonly allowedRegistries: readonly string[];
+  readonly imageOwnerMustMatchUsername: boolean;
+  readonly instructors: readonly string[];
+  readonly limits: { readonly maxFileBytes: number; readonly maxEntries: number; readonly maxAliases: number };
+}
+
+export interface ClassopsConfig {
+  readonly course: string;
+  readonly source: { readonly kind: 'dir'; readonly path: string };
+  readonly policy: PolicyConfig;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const DEFAULT_CONFIG_FILE = 'classops.yaml';
+
+export interface LoadConfigOptions {
+  /** An explicit --config path; it must exist. Otherwise ./classops.yaml is read when present. */
+  readonly file?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from flags, as a partial config object; they win over file and env. */
+  readonly overrides?: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+function envName(path: readonly string[]): string {
+  return `CLASSOPS_${path.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+}
+
+/** Every leaf of the schema with its type, so each one can be set from the environment. */
+function schemaLeaves(schema: Json, path: string[] = []): Array<{ path: string[]; type: string }> {
+  const props = schema['properties'];
+  if (schema['type'] === 'object' && isObject(props)) {
+    return Object.entries(props).flatMap(([key, sub]) => (isObject(sub) ? schemaLeaves(sub, [...path, key]) : []));
+  }
+  const type = typeof schema['type'] === 'string' ? (schema['type'] as string) : 'string';
+  return [{ path, type }];
+}
+
+function envValue(raw: string, type: string, name: string): unknown {
+  switch (type) {
+    case 'array':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'boolean':
+      if (/^(true|1|yes)$/i.test(raw)) return true;
+      if (/^(false|0|no)$/i.test(raw)) return false;
+      throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
+    case 'integer':
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${name}: expected a number, got "${raw}"`);
+      return n;
+    }
+    default:
+      return raw;
+  }
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Json {
+  let out: Json = {};
+  for (const leaf of schemaLeaves(loadSchema('config'))) {
+    const name = envName(leaf.path);
+    const raw = env[name];
+    if (raw === undefined) continue;
+    let value: unknown = envValue(raw, leaf.type, name);
+    for (const key of [...leaf.path].reverse()) value = { [key]: value };
+    out = deepMerge(out, value as Json);
+  }
+  return out;
+}
+
+function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, { maxAliasCount: 10 }) ?? {};
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (!isObject(data)) throw new ConfigError(`config file ${file} must be a mapping of sections`);
+  return data;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
+  const file = options.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  let merged = file === undefined ? {} : readConfigFile(file);
+  merged = deepMerge(merged, fromEnv(options.env ?? process.env));
+  merged = deepMerge(merged, options.overrides ?? {});
+  const validate = schemaValidator('config', { useDefaults: true });
+  if (!validate(merged)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`);
+    throw new ConfigError(`invalid configuration${file === undefined ? '' : ` in ${file}`}: ${problems.join('; ')}`);
+  }
+  return merged as unknown as ClassopsConfig;
+}

@@ -1,0 +1,72 @@
+/** The roster's types: what parsing and validation hand to every later stage. */
+
+export type Severity = 'error' | 'warning' | 'note';
+
+/** One thing a PR author should read: where, what, and how to fix it. */
+export interface Finding {
+  /** Stable identifier, e.g. `image-owner-mismatch`; documented in the README. */
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly hint?: string;
+  readonly file: string;
+  /** 1-based line and column of the node the finding is about. */
+  readonly line: number;
+  readonly column: number;
+  /** Index of the entry in `students`, when the finding is about one entry. */
+  readonly entryIndex?: number;
+}
+
+/** A student entry with defaults applied. Only entries without errors become StudentEntry. */
+export interface StudentEntry {
+  readonly name: string;
+  readonly githubUsername: string;
+  readonly containerImage: string;
+  readonly studentEndpoint: string;
+  readonly healthEndpoint: string;
+  readonly port: number;
+}
+
+export const ENTRY_DEFAULTS = {
+  studentEndpoint: '/student',
+  healthEndpoint: '/health',
+  port: 5000,
+} as const;
+
+export interface EntryResult {
+  readonly index: number;
+  /** Line of the entry's `-`. */
+  readonly line: number;
+  /** Line of `container_image`, where image verdicts are reported (the entry's line when absent). */
+  readonly imageLine: number;
+  readonly imageColumn: number;
+  /** The login as written, when it is a string; used to group findings and compare with a PR's author. */
+  readonly githubUsername: string | undefined;
+  /** The entry as written (plain data), for change detection. */
+  readonly raw: unknown;
+  /** Present when the entry has no error findings. */
+  readonly entry: StudentEntry | undefined;
+}
+
+export interface RosterMetadata {
+  readonly week: number | undefined;
+  readonly semester: string | undefined;
+  readonly namespace: string | undefined;
+}
+
+/** Everything known about one roster file after validation. */
+export interface RosterReport {
+  readonly file: string;
+  /**
+   * True when the file as a whole was read and its file-level fields are valid. Only a
+   * complete roster may remove anything that is deployed; entries may still have errors.
+   */
+  readonly complete: boolean;
+  readonly metadata: RosterMetadata;
+  readonly entries: readonly EntryResult[];
+  readonly findings: readonly Finding[];
+}
+
+export function hasErrors(findings: readonly Finding[]): boolean {
+  return findings.some((f) => f.severity === 'error');
+}

@@ -1,0 +1,212 @@
+/**
+ * Bytes to a YAML document with source positions. Refuses what must not be parsed (too
+ * large, not UTF-8, several documents, alias bombs) and explains YAML errors to a
+ * beginner on the line where the problem is.
+ */
+import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import type { Finding } from './model.js';
+import { explainYamlError } from './syntax.js';
+
+export interface ParseLimits {
+  readonly maxFileBytes: number;
+  readonly maxAliases: number;
+}
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export type PathSegment = string | number;
+
+export interface ParsedRoster {
+  readonly file: string;
+  /** The decoded text; empty when the bytes could not be decoded. */
+  readonly text: string;
+  /** Plain data of the document, or undefined when the file could not be read as YAML. */
+  readonly data: unknown;
+  readonly findings: readonly Finding[];
+  /** Position of the value at a path, or of the nearest existing parent. */
+  locate(path: readonly PathSegment[]): Position;
+  /** Position of the key of a mapping entry at a path (for unknown or duplicated keys). */
+  locateKey(path: readonly PathSegment[]): Position;
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+const START: Position = { line: 1, column: 1 };
+
+function positionAt(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line += 1;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function unreadable(file: string, text: string, findings: Finding[]): ParsedRoster {
+  return { file, text, data: undefined, findings, locate: () => START, locateKey: () => START };
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return -1;
+  } catch {
+    // Narrow down: the longest prefix that decodes is valid, the byte after it is not.
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    return lo;
+  }
+}
+
+function decode(file: string, bytes: Uint8Array, findings: Finding[]): string | undefined {
+  let body = bytes;
+  if (UTF8_BOM.every((b, i) => bytes[i] === b)) {
+    body = bytes.subarray(UTF8_BOM.length);
+    findings.push({
+      code: 'file-bom',
+      severity: 'warning',
+      message: 'The file starts with a byte-order mark (BOM), which some tools show as stray characters.',
+      hint: 'Save the file as "UTF-8" rather than "UTF-8 with BOM" in your editor.',
+      file,
+      ...START,
+    });
+  }
+  const bad = firstInvalidUtf8(body);
+  if (bad === -1) return new TextDecoder('utf-8').decode(body);
+  const before = new TextDecoder('utf-8').decode(body.subarray(0, bad));
+  findings.push({
+    code: 'file-encoding',
+    severity: 'error',
+    message: 'The file is not valid UTF-8 text.',
+    hint: 'Re-save the file with UTF-8 encoding; a character on this line was saved in another encoding (often Latin-1 or Windows-1252).',
+    file,
+    ...positionAt(before, before.length),
+  });
+  return undefined;
+}
+
+export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits): ParsedRoster {
+  const findings: Finding[] = [];
+  if (bytes.length > limits.maxFileBytes) {
+    findings.push({
+      code: 'file-too-large',
+      severity: 'error',
+      message: `The file is ${bytes.length} bytes; a roster may be at most ${limits.maxFileBytes} bytes.`,
+      hint: 'A roster holds one short entry per student. Remove anything pasted by mistake, or ask an instructor to raise policy.limits.maxFileBytes.',
+      file,
+      ...START,
+    });
+    return unreadable(file, '', findings);
+  }
+
+  const text = decode(file, bytes, findings);
+  if (text === undefined) return unreadable(file, '', findings);
+
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const documents = Array.isArray(docs) ? docs : [];
+  const [doc, ...extra] = documents;
+  const extraWithContent = extra.filter((d) => d.contents !== null || d.errors.length > 0);
+  if (extraWithContent.length > 0) {
+    const second = extraWithContent[0]!;
+    const pos = lineCounter.linePos(second.range[0]);
+    findings.push({
+      code: 'yaml-multiple-documents',
+      severity: 'error',
+      message: `The file holds ${1 + extraWithContent.length} YAML documents separated by "---"; a roster is a single document.`,
+      hint: 'Remove the "---" line and merge the entries into the one `students:` list at the top.',
+      file,
+      line: Math.max(1, pos.line - 1),
+      column: 1,
+    });
+    return unreadable(file, text, findings);
+  }
+  if (doc === undefined || doc.contents === null) {
+    findings.push({
+      code: 'file-empty',
+      severity: 'error',
+      message: 'The file is empty.',
+      hint: 'A roster starts with apiVersion, kind, metadata (with week) and a students list; copy the header of an existing week.',
+      file,
+      ...START,
+    });
+    return unreadable(file, text, findings);
+  }
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) {
+    findings.push(explainYamlError(file, text, firstError));
+    return unreadable(file, text, findings);
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: limits.maxAliases });
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    findings.push({
+      code: 'yaml-alias-limit',
+      severity: 'error',
+      message: `The file uses YAML aliases (*name) more than ${limits.maxAliases} times, or in a way that expands without bound.`,
+      hint: 'Write each entry out in full; rosters do not need anchors (&name) or aliases (*name).',
+      file,
+      ...START,
+    });
+    return unreadable(file, text, findings);
+  }
+
+  const at = (node: Node | null | undefined): Position | undefined =>
+    node?.range ? toPosition(lineCounter.linePos(node.range[0])) : undefined;
+  return {
+    file,
+    text,
+    data,
+    findings,
+    locate: (path) => locateIn(doc, path, at, false),
+    locateKey: (path) => locateIn(doc, path, at, true),
+  };
+}
+
+function toPosition(p: { line: number; col: number }): Position {
+  return { line: p.line, column: p.col };
+}
+
+function locateIn(
+  doc: Document,
+  path: readonly PathSegment[],
+  at: (node: Node | null | undefined) => Position | undefined,
+  key: boolean,
+): Position {
+  let node: unknown = doc.contents;
+  let found = at(node as Node) ?? START;
+  for (const [i, segment] of path.entries()) {
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (pair === undefined) return found;
+      const keyPos = at(pair.key as Node);
+      if (last && key) return keyPos ?? found;
+      // A key with no value (`port:`) points at its key.
+      node = pair.value;
+      found = at(node as Node) ?? keyPos ?? found;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      found = at(node as Node) ?? found;
+    } else {
+      return found;
+    }
+  }
+  return found;
+}
