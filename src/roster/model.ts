@@ -63,6 +63,8 @@ export interface RosterReport {
    */
   readonly complete: boolean;
   readonly metadata: RosterMetadata;
+  /** Line of the `students:` key (1 when absent), where file-wide entry problems are reported. */
+  readonly studentsLine: number;
   readonly entries: readonly EntryResult[];
   readonly findings: readonly Finding[];
 }

@@ -237,7 +237,8 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
   const done = (metadata: RosterMetadata, entries: EntryResult[]): RosterReport => {
     const findings = ctx.findings.sort(byPosition);
     const complete = parsed.data !== undefined && !hasErrors(findings.filter((f) => f.entryIndex === undefined));
-    return { file, complete, metadata, entries, findings };
+    const studentsLine = parsed.data === undefined ? 1 : parsed.locateKey(['students']).line;
+    return { file, complete, metadata, studentsLine, entries, findings };
   };
   if (data === undefined) return done(NO_METADATA, []);
   if (!isObject(data)) {

@@ -1,0 +1,81 @@
+/** `classops validate`: what a student's pull request runs. */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { judgeChanges } from '../roster/changes.js';
+import type { RosterReport } from '../roster/model.js';
+import { REPORT_FORMATS, formatGithub, formatJson, formatMarkdown, formatText, summarize, type ReportFormat } from '../roster/report.js';
+import { validateRoster } from '../roster/validate.js';
+import { collectRosterFiles } from '../source/dir.js';
+import { readFileAtRevision } from '../source/git.js';
+import { EXIT, UsageError, type CommandIO } from './io.js';
+
+export const usage = `Usage: classops validate [paths...] [options]
+
+Checks roster files (default: the configured source folder, students/).
+
+Options:
+  --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
+  --changed-since REF                  judge only entries added or changed since a git ref
+  --author LOGIN                       fail entries added, changed or removed by someone else's PR
+  --config PATH                        config file (default ./classops.yaml when present)
+  -h, --help                           this help
+
+Exit codes: 0 valid (warnings allowed), 1 errors found, 2 usage or I/O error.`;
+
+export async function validateCommand(args: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'text' },
+      'changed-since': { type: 'string' },
+      author: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${usage}\n`);
+    return EXIT.ok;
+  }
+  const format = values.format as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown --format "${values.format}"; use one of ${REPORT_FORMATS.join(', ')}`);
+  if (values.author !== undefined && values['changed-since'] === undefined) throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
+
+  const config = loadConfig({ file: values.config, env: io.env });
+  const files = collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]);
+  const sources = new Map<string, string>();
+  const reports: RosterReport[] = [];
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    sources.set(file, bytes.toString('utf8'));
+    let report = validateRoster(file, bytes, config.policy);
+    const since = values['changed-since'];
+    if (since !== undefined) {
+      const before = await readFileAtRevision(file, since);
+      const base = before === undefined ? undefined : validateRoster(file, before, config.policy);
+      report = judgeChanges(report, base, { author: values.author, instructors: config.policy.instructors });
+    }
+    reports.push(report);
+  }
+
+  switch (format) {
+    case 'json':
+      io.stdout.write(formatJson(reports));
+      break;
+    case 'markdown':
+      io.stdout.write(formatMarkdown(reports));
+      break;
+    case 'github': {
+      io.stdout.write(formatGithub(reports));
+      const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+      if (summaryFile) appendFileSync(summaryFile, formatMarkdown(reports));
+      break;
+    }
+    case 'text':
+      io.stdout.write(formatText(reports, { sources, color: io.stdout.isTTY === true && !io.env['NO_COLOR'] }));
+      break;
+  }
+  return summarize(reports).errors > 0 ? EXIT.findings : EXIT.ok;
+}

@@ -1,0 +1,88 @@
+/**
+ * Judging a pull request: only entries it adds or changes can fail it. Problems of
+ * entries it did not touch are kept as notes, so a student is never blocked by a
+ * classmate's old mistake. With an author, a PR may only add, change or remove the
+ * author's own entry (instructors excepted).
+ */
+import type { EntryResult, Finding, RosterReport } from './model.js';
+import { quote } from './rules.js';
+
+export interface ChangeOptions {
+  /** The PR author's login; undefined skips the ownership rule. */
+  readonly author: string | undefined;
+  readonly instructors: readonly string[];
+}
+
+/** JSON with keys in a stable order, so reordering fields is not a change. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function keyOf(entry: EntryResult): string | undefined {
+  return entry.githubUsername?.toLowerCase();
+}
+
+/**
+ * The current report as a PR check sees it. `base` is the same file at the base
+ * revision, or undefined when the PR adds the file.
+ */
+export function judgeChanges(current: RosterReport, base: RosterReport | undefined, options: ChangeOptions): RosterReport {
+  const before = new Map<string, string>();
+  for (const entry of base?.entries ?? []) {
+    const key = keyOf(entry);
+    if (key !== undefined) before.set(key, canonical(entry.raw));
+  }
+  const changed = new Set(
+    current.entries
+      .filter((e) => {
+        const key = keyOf(e);
+        return key === undefined || before.get(key) !== canonical(e.raw);
+      })
+      .map((e) => e.index),
+  );
+  const baseFileProblems = new Set((base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`));
+  const unchangedProblem = (f: Finding): boolean =>
+    f.entryIndex === undefined ? baseFileProblems.has(`${f.code}\u0000${f.message}`) : !changed.has(f.entryIndex);
+
+  const findings: Finding[] = current.findings.map((f) => (f.severity !== 'note' && unchangedProblem(f) ? { ...f, severity: 'note' } : f));
+
+  const author = options.author?.toLowerCase();
+  const exempt = author === undefined || options.instructors.some((i) => i.toLowerCase() === author);
+  if (!exempt) {
+    for (const entry of current.entries) {
+      const key = keyOf(entry);
+      if (!changed.has(entry.index) || key === author) continue;
+      findings.push({
+        code: 'author-mismatch',
+        severity: 'error',
+        message: `This pull request by ${quote(options.author ?? '')} ${before.has(key ?? '') ? 'changes' : 'adds'} the entry of ${quote(entry.githubUsername ?? '(no username)')}.`,
+        hint: 'Students may only add or edit their own entry. If this is your entry, set github_username to your own login.',
+        file: current.file,
+        line: entry.line,
+        column: 1,
+        entryIndex: entry.index,
+      });
+    }
+    const now = new Set(current.entries.map(keyOf));
+    for (const entry of base?.entries ?? []) {
+      const key = keyOf(entry);
+      if (key === undefined || key === author || now.has(key) || !current.complete) continue;
+      findings.push({
+        code: 'author-removed-entry',
+        severity: 'error',
+        message: `This pull request by ${quote(options.author ?? '')} removes the entry of ${quote(entry.githubUsername ?? '')} (line ${entry.line} before the change).`,
+        hint: 'Students may only remove their own entry. Restore the lines you deleted.',
+        file: current.file,
+        line: current.studentsLine,
+        column: 1,
+      });
+    }
+  }
+  findings.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  return { ...current, findings };
+}

@@ -1,0 +1,136 @@
+/**
+ * Validation results in the four shapes users read them: a terminal, a tool (JSON),
+ * GitHub Actions annotations, and a Markdown PR comment. Student-written text is
+ * escaped for each medium: it is data, never markup or terminal control codes.
+ */
+import type { Finding, RosterReport, Severity } from './model.js';
+
+export type ReportFormat = 'text' | 'json' | 'github' | 'markdown';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'github', 'markdown'];
+
+export interface Summary {
+  readonly files: number;
+  readonly entries: number;
+  readonly validEntries: number;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly notes: number;
+}
+
+export function summarize(reports: readonly RosterReport[]): Summary {
+  const all = reports.flatMap((r) => r.findings);
+  const count = (s: Severity) => all.filter((f) => f.severity === s).length;
+  return {
+    files: reports.length,
+    entries: reports.reduce((n, r) => n + r.entries.length, 0),
+    validEntries: reports.reduce((n, r) => n + r.entries.filter((e) => e.entry !== undefined).length, 0),
+    errors: count('error'),
+    warnings: count('warning'),
+    notes: count('note'),
+  };
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function summaryLine(s: Summary): string {
+  const problems = [plural(s.errors, 'error'), plural(s.warnings, 'warning'), ...(s.notes > 0 ? [plural(s.notes, 'note')] : [])].join(', ');
+  return `${problems} in ${plural(s.files, 'file')}; ${s.validEntries} of ${plural(s.entries, 'entry', 'entries')} will deploy.`;
+}
+
+/** Control characters (ESC among them) shown as visible escapes, so nothing a student wrote can drive the terminal. */
+function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\t/g, '  ');
+}
+
+export interface TextOptions {
+  readonly color: boolean;
+  /** File texts, to show the offending line under each finding. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+export function formatText(reports: readonly RosterReport[], options: TextOptions): string {
+  const paint = (code: string) => (s: string) => (options.color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const red = paint('31');
+  const yellow = paint('33');
+  const dim = paint('2');
+  const bold = paint('1');
+  const green = paint('32');
+  const label: Record<Severity, string> = { error: red('error'), warning: yellow('warning'), note: dim('note') };
+  const out: string[] = [];
+  for (const report of reports) {
+    const lines = options.sources.get(report.file)?.split(/\r?\n/) ?? [];
+    if (report.findings.length === 0) {
+      out.push(`${green('✔')} ${report.file}: ${plural(report.entries.length, 'entry', 'entries')}, all valid`);
+      continue;
+    }
+    out.push(bold(report.file));
+    for (const f of report.findings) {
+      out.push(`  ${f.file}:${f.line}:${f.column}: ${label[f.severity]} ${dim(f.code)}`);
+      out.push(`    ${terminalSafe(f.message)}`);
+      const source = lines[f.line - 1];
+      if (source !== undefined && source.trim() !== '' && f.code !== 'secret-in-file') {
+        const gutter = String(f.line);
+        out.push(dim(`    ${gutter} | `) + terminalSafe(source));
+        out.push(dim(`    ${' '.repeat(gutter.length)} | `) + ' '.repeat(Math.max(0, f.column - 1)) + (f.severity === 'error' ? red('^') : yellow('^')));
+      }
+      if (f.hint) out.push(`    ${green('fix:')} ${terminalSafe(f.hint)}`);
+    }
+  }
+  const summary = summarize(reports);
+  out.push('', `${summary.errors > 0 ? red('✖') : green('✔')} ${summaryLine(summary)}`);
+  return `${out.join('\n')}\n`;
+}
+
+export function formatJson(reports: readonly RosterReport[]): string {
+  const files = reports.map((r) => ({
+    file: r.file,
+    complete: r.complete,
+    week: r.metadata.week ?? null,
+    namespace: r.metadata.namespace ?? null,
+    entries: r.entries.map((e) => ({ index: e.index, line: e.line, githubUsername: e.githubUsername ?? null, valid: e.entry !== undefined })),
+    findings: r.findings,
+  }));
+  return `${JSON.stringify({ summary: summarize(reports), files }, null, 2)}\n`;
+}
+
+/** Escaping of workflow-command data and properties, as the Actions runner reads them. */
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
+
+export function formatGithub(reports: readonly RosterReport[]): string {
+  const lines = reports.flatMap((r) =>
+    r.findings.map((f) => {
+      const props = `file=${escapeProperty(f.file)},line=${f.line},col=${f.column},title=${escapeProperty(`classops ${f.code}`)}`;
+      return `::${COMMAND[f.severity]} ${props}::${escapeData(f.hint ? `${f.message}\nFix: ${f.hint}` : f.message)}`;
+    }),
+  );
+  return `${[...lines, summaryLine(summarize(reports))].join('\n')}\n`;
+}
+
+/** Markdown that shows student text literally: no links, mentions, HTML or table breaks. */
+function markdownSafe(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1')
+    .replace(/@/g, '@\u200b');
+}
+
+const ICON: Record<Severity, string> = { error: '❌', warning: '⚠️', note: 'ℹ️' };
+
+export function formatMarkdown(reports: readonly RosterReport[]): string {
+  const summary = summarize(reports);
+  const out = [`### ${summary.errors > 0 ? '❌' : '✅'} classops: ${summaryLine(summary)}`, ''];
+  const findings: Finding[] = reports.flatMap((r) => r.findings);
+  if (findings.length > 0) {
+    out.push('| | Where | Problem | How to fix |', '|---|---|---|---|');
+    for (const f of findings) {
+      out.push(`| ${ICON[f.severity]} | ${markdownSafe(f.file)} line ${f.line} | ${markdownSafe(f.message)} <sub>${f.code}</sub> | ${markdownSafe(f.hint ?? '')} |`);
+    }
+    if (summary.notes > 0) out.push('', 'ℹ️ Notes are problems in entries this pull request did not change; they do not fail the check.');
+  }
+  return `${out.join('\n')}\n`;
+}

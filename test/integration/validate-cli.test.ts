@@ -1,0 +1,188 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { classops } from '../support/cli.js';
+import { GitRepo } from '../support/git.js';
+import { fixturePath, rosterText } from '../support/rosters.js';
+
+const entry = (name: string, login: string, image = `ghcr.io/${login.toLowerCase()}/app:v1`) =>
+  `  - name: "${name}"\n    github_username: "${login}"\n    container_image: "${image}"\n`;
+
+describe('classops validate on the bundled roster', () => {
+  test('the sample roster is valid and exits 0', () => {
+    const run = classops(['validate']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('✔ students/week-01.yaml: 4 entries, all valid');
+    expect(run.stdout).toContain('0 errors, 0 warnings in 1 file; 4 of 4 entries will deploy.');
+  });
+
+  test('errors exit 1 and show the line, a caret under the column, and the fix', () => {
+    const run = classops(['validate', fixturePath('image-owner')]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('week-01.yaml:8:22: error image-owner-mismatch');
+    expect(run.stdout).toContain('    8 |     container_image: "ghcr.io/jlgore/container-course-student:v1"\n      |                      ^');
+    expect(run.stdout).toContain('fix: Push the image under your account');
+    expect(run.stdout).not.toContain('\u001b['); // no colour when not a terminal
+  });
+
+  test('warnings alone exit 0', () => {
+    expect(classops(['validate', fixturePath('image-latest')]).code).toBe(0);
+  });
+
+  test('a missing path or an unknown format is a usage error, exit 2', () => {
+    const missing = classops(['validate', 'no/such/folder']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no/such/folder: no such file or folder');
+    const format = classops(['validate', '--format', 'xml']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('unknown --format "xml"');
+    expect(classops(['validate', '--bogus']).code).toBe(2);
+  });
+
+  test('terminal control codes a student wrote are shown, not executed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-esc-'));
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('Eve \u001b[2J', 'eve') + '    port: 0\n'));
+    const run = classops(['validate', dir]);
+    expect(run.stdout).not.toContain('\u001b[2J');
+    expect(run.stdout).toContain('\\u001b[2J');
+  });
+});
+
+describe('output formats', () => {
+  test('json lists files, entries and findings with positions', () => {
+    const run = classops(['validate', '--format', 'json', fixturePath('one-bad-among-good')]);
+    expect(run.code).toBe(1);
+    const out = JSON.parse(run.stdout);
+    expect(out.summary).toEqual({ files: 1, entries: 3, validEntries: 2, errors: 1, warnings: 0, notes: 0 });
+    expect(out.files[0].entries.map((e: { githubUsername: string; valid: boolean }) => [e.githubUsername, e.valid])).toEqual([
+      ['ann', true], ['bo', false], ['cy', true],
+    ]);
+    expect(out.files[0].findings[0]).toMatchObject({ code: 'port-invalid', severity: 'error', line: 12, column: 11, entryIndex: 1 });
+  });
+
+  test('github prints workflow annotations with escaped data and writes a step summary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-gh-'));
+    const summary = join(dir, 'summary.md');
+    writeFileSync(summary, '');
+    const run = classops(['validate', '--format', 'github', fixturePath('injection')], { env: { GITHUB_STEP_SUMMARY: summary } });
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('::error ')).length).toBe(7);
+    const username = lines.find((l) => l.includes('username-invalid'))!;
+    expect(username).toMatch(/^::error file=.*week-01\.yaml,line=12,col=22,title=classops username-invalid::"bo\\n- name: evil" is not a valid GitHub username/);
+    expect(username).toContain('%0AFix: ');
+    const md = readFileSync(summary, 'utf8');
+    expect(md).toContain('### ❌ classops: 7 errors, 0 warnings in 1 file; 0 of 3 entries will deploy.');
+  });
+
+  test('markdown escapes what students wrote, so it cannot become links, mentions or HTML', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-md-'));
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('x', '@octocat') + entry('<img src=x onerror=alert(1)>|[a](http://evil)', 'bo') + '    port: 0\n'));
+    const run = classops(['validate', '--format', 'markdown', dir]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toMatch(/<img|\]\(http|@octocat/);
+    expect(run.stdout).toContain('@\u200b');
+    expect(run.stdout).toMatch(/^\| ❌ \| .*week-01\.yaml line \d+ \| /m);
+  });
+});
+
+describe('limits come from config and are enforced without hanging', () => {
+  test('a 20 MiB file is refused before parsing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-big-'));
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(`  - name: "${'x'.repeat(20 * 1024 * 1024)}"\n`));
+    const run = classops(['validate', '--format', 'json', dir]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).files[0].findings[0]).toMatchObject({ code: 'file-too-large', line: 1 });
+  });
+
+  test('maxEntries from a config file, and from the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-limit-'));
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('A', 'aa') + entry('B', 'bb') + entry('C', 'cc')));
+    const config = join(mkdtempSync(join(tmpdir(), 'classops-cfg-')), 'classops.yaml');
+    writeFileSync(config, 'policy:\n  limits:\n    maxEntries: 2\n');
+    const fromFile = classops(['validate', '--config', config, dir]);
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.stdout).toContain('The file has 3 entries; at most 2 are allowed.');
+    const fromEnv = classops(['validate', dir], { env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: '2' } });
+    expect(fromEnv.stdout).toContain('at most 2 are allowed');
+    expect(classops(['validate', dir]).code).toBe(0);
+  });
+
+  test('an invalid config is a clear usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-badcfg-'));
+    writeFileSync(join(dir, 'classops.yaml'), 'policy:\n  allowedRegistries: ghcr.io\n');
+    const run = classops(['validate', '--config', join(dir, 'classops.yaml'), fixturePath('missing-optional')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('invalid configuration');
+    expect(run.stderr).toContain('/policy/allowedRegistries must be array');
+  });
+});
+
+describe('a pull request is judged on what it changes (real git)', () => {
+  function repoWithRoster(): { repo: GitRepo; base: string } {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + entry('Old Mistake', 'bo', 'ghcr.io/bo/app') + entry('Cy', 'cy')));
+    return { repo, base: repo.commit('week 1') };
+  }
+
+  test('a new valid entry passes even though an untouched entry is broken; the old problem is a note', () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    repo.write('students/week-01.yaml', text + entry('Dee', 'Dee-99'));
+    repo.commit('add dee');
+    const run = classops(['validate', '--changed-since', base, '--author', 'dee-99', '--format', 'json', 'students'], { cwd: repo.dir });
+    expect(run.code).toBe(0);
+    const findings = JSON.parse(run.stdout).files[0].findings;
+    expect(findings).toEqual([expect.objectContaining({ code: 'image-tag-missing', severity: 'note', line: 11 })]);
+  });
+
+  test('the changed entry fails the check with its own error', () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    repo.write('students/week-01.yaml', text.replace('ghcr.io/cy/app:v1', 'ghcr.io/someone-else/app:v1'));
+    const run = classops(['validate', '--changed-since', base, '--author', 'cy', 'students'], { cwd: repo.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('error image-owner-mismatch');
+    expect(run.stdout).toContain('note image-tag-missing');
+  });
+
+  test('editing someone else\'s entry fails with author-mismatch; an instructor may', () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    repo.write('students/week-01.yaml', text.replace('name: "Ann"', 'name: "Ann Hacked"'));
+    const run = classops(['validate', '--changed-since', base, '--author', 'mallory', 'students'], { cwd: repo.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    repo.write('classops.yaml', 'policy:\n  instructors: [Prof-X]\n');
+    expect(classops(['validate', '--changed-since', base, '--author', 'prof-x', 'students'], { cwd: repo.dir }).code).toBe(0);
+  });
+
+  test('removing another student\'s entry fails; removing your own passes', () => {
+    const { repo, base } = repoWithRoster();
+    repo.write('students/week-01.yaml', rosterText(entry('Old Mistake', 'bo', 'ghcr.io/bo/app') + entry('Cy', 'cy')));
+    const other = classops(['validate', '--changed-since', base, '--author', 'cy', 'students'], { cwd: repo.dir });
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain('removes the entry of "ann" (line 6 before the change)');
+    expect(classops(['validate', '--changed-since', base, '--author', 'ann', 'students'], { cwd: repo.dir }).code).toBe(0);
+  });
+
+  test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
+    const { repo, base } = repoWithRoster();
+    repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann', 'ghcr.io/ann/app'), 2));
+    const run = classops(['validate', '--changed-since', base, 'students/week-02.yaml'], { cwd: repo.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('error image-tag-missing');
+    const bad = classops(['validate', '--changed-since', 'no-such-ref', 'students'], { cwd: repo.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown git revision "no-such-ref"');
+  });
+
+  test('breaking the file\'s YAML fails the PR even though no entry is judged', () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    repo.write('students/week-01.yaml', text + '    - name: "Dee"\n      github_username: "dee"\n');
+    const run = classops(['validate', '--changed-since', base, '--author', 'dee', 'students'], { cwd: repo.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('This entry is indented 4 spaces; the entries above (line 12) use 2.');
+  });
+});

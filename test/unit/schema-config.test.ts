@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadSchema } from '../../src/schemas.js';
+import { FIXTURES, validateFixture } from '../support/rosters.js';
+
+describe('the published roster schema (what editors check)', () => {
+  const validate = new Ajv2020({ strict: true, allErrors: true }).compile(loadSchema('roster'));
+
+  test('accepts the bundled sample roster', () => {
+    const sample = parse(readFileSync(new URL('../../students/week-01.yaml', import.meta.url), 'utf8'));
+    expect(validate(sample)).toBe(true);
+  });
+
+  test('the sample declares it for yaml-language-server', () => {
+    expect(readFileSync(new URL('../../students/week-01.yaml', import.meta.url), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/schemas\/roster\.schema\.json$/m);
+  });
+
+  test('accepts every entry classops accepts (the schema is never stricter than the CLI)', () => {
+    const schemaFor = (entry: unknown) => validate({ apiVersion: 'a.b/v1', kind: 'StudentSubmissions', metadata: { week: 1 }, students: [entry] });
+    let checked = 0;
+    for (const name of readdirSync(FIXTURES)) {
+      for (const result of validateFixture(name).entries) {
+        if (result.entry === undefined) continue;
+        expect(schemaFor(result.raw)).toBe(true);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+});
+
+describe('configuration', () => {
+  test('needs no file: every default comes from the schema', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.policy).toEqual({
+      allowedRegistries: ['ghcr.io'],
+      imageOwnerMustMatchUsername: true,
+      instructors: [],
+      limits: { maxFileBytes: 1048576, maxEntries: 5000, maxAliases: 100 },
+    });
+    expect(config.source).toEqual({ kind: 'dir', path: 'students' });
+  });
+
+  test('environment variables override, typed by the schema', () => {
+    const config = loadConfig({
+      env: {
+        CLASSOPS_POLICY_ALLOWED_REGISTRIES: 'ghcr.io, registry.example.edu',
+        CLASSOPS_POLICY_IMAGE_OWNER_MUST_MATCH_USERNAME: 'false',
+        CLASSOPS_POLICY_LIMITS_MAX_ALIASES: '3',
+      },
+    });
+    expect(config.policy.allowedRegistries).toEqual(['ghcr.io', 'registry.example.edu']);
+    expect(config.policy.imageOwnerMustMatchUsername).toBe(false);
+    expect(config.policy.limits.maxAliases).toBe(3);
+  });
+
+  test('a wrong environment value is a clear error', () => {
+    expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'));
+  });
+
+  test('unknown keys and a missing file are refused', () => {
+    expect(() => loadConfig({ env: {}, overrides: { polcy: {} } })).toThrow(/must NOT have additional properties/);
+    expect(() => loadConfig({ env: {}, file: '/no/such/classops.yaml' })).toThrow(/cannot read config file/);
+  });
+
+  test('owner matching can be turned off for courses that host images centrally', () => {
+    const policy = loadConfig({ env: {}, overrides: { policy: { imageOwnerMustMatchUsername: false } } }).policy;
+    expect(validateFixture('image-owner', policy).findings).toEqual([]);
+  });
+});
