@@ -1,5 +1,6 @@
-import { readdirSync } from 'node:fs';
-import { FIXTURES, validateFixture } from '../support/rosters.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { validateRoster } from '../../src/roster/validate.js';
+import { defaultPolicy, FIXTURES, validateFixture } from '../support/rosters.js';
 
 type Expected = [line: number, severity: string, code: string, message?: RegExp];
 
@@ -211,5 +212,31 @@ describe('entries that are valid carry their defaults', () => {
   test('an injection attempt in the name stays data', () => {
     const injection = validateFixture('injection');
     expect(injection.findings.some((f) => f.line === 6)).toBe(false);
+  });
+});
+
+describe('no input crashes the validator', () => {
+  const sample = readFileSync(new URL('../../students/week-01.yaml', import.meta.url));
+
+  test('the sample cut off at every byte gives findings or entries, never an exception', () => {
+    for (let end = 0; end <= sample.length; end++) {
+      const report = validateRoster('week-01.yaml', sample.subarray(0, end), defaultPolicy());
+      for (const f of report.findings) {
+        expect(f.line).toBeGreaterThanOrEqual(1);
+        expect(f.message).not.toBe('');
+      }
+    }
+  });
+
+  test('every line indented one space more, or with its colon removed, gives an error on a line', () => {
+    const lines = sample.toString('utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!/:/.test(line) || line.trimStart().startsWith('#')) return;
+      for (const broken of [` ${line}`, line.replace(':', '')]) {
+        const text = [...lines.slice(0, i), broken, ...lines.slice(i + 1)].join('\n');
+        const report = validateRoster('week-01.yaml', Buffer.from(text), defaultPolicy());
+        expect(report.findings.length).toBeGreaterThan(0);
+      }
+    });
   });
 });
