@@ -14,10 +14,45 @@ export interface PolicyConfig {
   readonly limits: { readonly maxFileBytes: number; readonly maxEntries: number; readonly maxAliases: number };
 }
 
+export interface ResourceAmounts {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+
+export interface RoutingConfig {
+  readonly mode: 'ingress' | 'httproute';
+  readonly host: string;
+  readonly pathPrefix: string;
+  readonly ingressClassName: string;
+  readonly rewrite: 'nginx' | 'traefik' | 'none';
+  readonly tlsSecretName: string;
+  readonly parentRefs: ReadonlyArray<{ readonly name: string; readonly namespace?: string; readonly sectionName?: string }>;
+}
+
+export interface RenderConfig {
+  readonly namespaceTemplate: string;
+  readonly resources: { readonly requests: ResourceAmounts; readonly limits: ResourceAmounts };
+  readonly runAsNonRoot: boolean;
+  readonly pinDigests: boolean;
+  readonly revisionHistoryLimit: number;
+  readonly podSecurity: { readonly enforce: PodSecurityLevel; readonly warn: PodSecurityLevel; readonly audit: PodSecurityLevel };
+  readonly quota: Readonly<Record<string, string>>;
+  readonly limitRangeMax: ResourceAmounts;
+  readonly networkPolicy: {
+    readonly enabled: boolean;
+    readonly ingressControllerNamespace: Readonly<Record<string, string>>;
+    readonly galleryNamespace: Readonly<Record<string, string>>;
+  };
+  readonly routing: RoutingConfig;
+}
+
 export interface ClassopsConfig {
   readonly course: string;
   readonly source: { readonly kind: 'dir'; readonly path: string };
   readonly policy: PolicyConfig;
+  readonly render: RenderConfig;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +94,7 @@ function schemaLeaves(schema: Json, path: string[] = []): Array<{ path: string[]
   if (schema['type'] === 'object' && isObject(props)) {
     return Object.entries(props).flatMap(([key, sub]) => (isObject(sub) ? schemaLeaves(sub, [...path, key]) : []));
   }
+  // A leaf without a type is an enum of strings; an object without properties is a map (set as JSON).
   const type = typeof schema['type'] === 'string' ? (schema['type'] as string) : 'string';
   return [{ path, type }];
 }
@@ -77,6 +113,12 @@ function envValue(raw: string, type: string, name: string): unknown {
       if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${name}: expected a number, got "${raw}"`);
       return n;
     }
+    case 'object':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        throw new ConfigError(`${name}: expected a JSON object, got "${raw}"`);
+      }
     default:
       return raw;
   }

@@ -1,5 +1,5 @@
 /** `classops validate`: what a student's pull request runs. */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { judgeChanges } from '../roster/changes.js';
@@ -9,6 +9,7 @@ import { validateRoster } from '../roster/validate.js';
 import { collectRosterFiles } from '../source/dir.js';
 import { readFileAtRevision } from '../source/git.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
+import { loadRosters, sourcesOf } from './rosters.js';
 
 export const usage = `Usage: classops validate [paths...] [options]
 
@@ -45,19 +46,18 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
 
   const config = loadConfig({ file: values.config, env: io.env });
   const files = collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]);
-  const sources = new Map<string, string>();
+  const rosters = loadRosters(files, config.policy);
+  const sources = sourcesOf(rosters);
   const reports: RosterReport[] = [];
-  for (const file of files) {
-    const bytes = readFileSync(file);
-    sources.set(file, bytes.toString('utf8'));
-    let report = validateRoster(file, bytes, config.policy);
+  for (const { report } of rosters) {
     const since = values['changed-since'];
-    if (since !== undefined) {
-      const before = await readFileAtRevision(file, since);
-      const base = before === undefined ? undefined : validateRoster(file, before, config.policy);
-      report = judgeChanges(report, base, { author: values.author, instructors: config.policy.instructors });
+    if (since === undefined) {
+      reports.push(report);
+      continue;
     }
-    reports.push(report);
+    const before = await readFileAtRevision(report.file, since);
+    const base = before === undefined ? undefined : validateRoster(report.file, before, config.policy);
+    reports.push(judgeChanges(report, base, { author: values.author, instructors: config.policy.instructors }));
   }
 
   switch (format) {

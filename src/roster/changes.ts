@@ -4,6 +4,7 @@
  * classmate's old mistake. With an author, a PR may only add, change or remove the
  * author's own entry (instructors excepted).
  */
+import { canonicalJson } from '../canonical.js';
 import type { EntryResult, Finding, RosterReport } from './model.js';
 import { quote } from './rules.js';
 
@@ -11,16 +12,6 @@ export interface ChangeOptions {
   /** The PR author's login; undefined skips the ownership rule. */
   readonly author: string | undefined;
   readonly instructors: readonly string[];
-}
-
-/** JSON with keys in a stable order, so reordering fields is not a change. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 function keyOf(entry: EntryResult): string | undefined {
@@ -35,13 +26,13 @@ export function judgeChanges(current: RosterReport, base: RosterReport | undefin
   const before = new Map<string, string>();
   for (const entry of base?.entries ?? []) {
     const key = keyOf(entry);
-    if (key !== undefined) before.set(key, canonical(entry.raw));
+    if (key !== undefined) before.set(key, canonicalJson(entry.raw));
   }
   const changed = new Set(
     current.entries
       .filter((e) => {
         const key = keyOf(e);
-        return key === undefined || before.get(key) !== canonical(e.raw);
+        return key === undefined || before.get(key) !== canonicalJson(e.raw);
       })
       .map((e) => e.index),
   );

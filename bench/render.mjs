@@ -1,0 +1,43 @@
+// Renders 10 000 students and prints the time, peak memory, and whether two runs are byte-identical.
+// Run by hand: npm run bench:render   (target: under one second)
+import { performance } from 'node:perf_hooks';
+import { createHash } from 'node:crypto';
+import { loadConfig } from '../dist/config.js';
+import { validateRoster } from '../dist/roster/validate.js';
+import { renderWeek } from '../dist/render/week.js';
+import { manifestStream } from '../dist/render/tree.js';
+
+const STUDENTS = Number(process.env.STUDENTS ?? 10000);
+const RUNS = Number(process.env.RUNS ?? 5);
+const lines = ['apiVersion: container-course.ziyotek.edu/v1', 'kind: StudentSubmissions', 'metadata:', '  week: 1', 'students:'];
+for (let i = 0; i < STUDENTS; i++) {
+  lines.push(`  - name: "Student ${i}"`, `    github_username: "student-${i}"`, `    container_image: "ghcr.io/student-${i}/app:v${i % 5}"`, `    port: ${5000 + (i % 3)}`);
+}
+const config = loadConfig({ env: {}, overrides: { policy: { limits: { maxFileBytes: 64 << 20, maxEntries: STUDENTS } } } });
+const report = validateRoster('week-01.yaml', Buffer.from(lines.join('\n')), config.policy);
+const digests = new Map(report.entries.map((e, i) => [e.entry.containerImage, `sha256:${createHash('sha256').update(String(i)).digest('hex')}`]));
+
+const renderTimes = [];
+const serializeTimes = [];
+const hashes = new Set();
+let objects = 0;
+for (let run = 0; run <= RUNS; run++) {
+  const t0 = performance.now();
+  const week = renderWeek(report, config, { revision: 'bench', digests });
+  const t1 = performance.now();
+  const text = manifestStream([week]);
+  const t2 = performance.now();
+  hashes.add(createHash('sha256').update(text).digest('hex'));
+  objects = week.shared.length + week.students.reduce((n, s) => n + s.objects.length, 0);
+  if (run > 0) {
+    renderTimes.push(t1 - t0);
+    serializeTimes.push(t2 - t1);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`students: ${STUDENTS}, objects per render: ${objects}`);
+console.log(`render (objects in memory): median ${median(renderTimes).toFixed(0)} ms over ${RUNS} runs`);
+console.log(`serialize to YAML: median ${median(serializeTimes).toFixed(0)} ms`);
+console.log(`render + serialize: median ${median(renderTimes.map((t, i) => t + serializeTimes[i])).toFixed(0)} ms`);
+console.log(`peak memory (process RSS): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+console.log(`byte-identical across ${RUNS + 1} runs: ${hashes.size === 1 ? 'yes' : `NO (${hashes.size} different outputs)`}`);

@@ -1,0 +1,104 @@
+/** `classops render`: the objects classops would apply, as files for Argo CD, Flux or kubectl. */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { contentHash } from '../canonical.js';
+import { loadConfig } from '../config.js';
+import type { Finding, RosterReport } from '../roster/model.js';
+import { formatText } from '../roster/report.js';
+import { RENDER_MARKER, manifestStream, manifestTree } from '../render/tree.js';
+import { renderWeek, type RenderedWeek } from '../render/week.js';
+import { collectRosterFiles } from '../source/dir.js';
+import { EXIT, UsageError, type CommandIO } from './io.js';
+import { loadRosters, sourcesOf, type LoadedRoster } from './rosters.js';
+
+export const usage = `Usage: classops render [paths...] --out DIR|- [options]
+
+Renders every valid entry into Kubernetes objects. Invalid entries are left out and
+reported as "classops validate" reports them (on stderr).
+
+Options:
+  --out DIR|-         write a folder (one file per student, the week's shared objects,
+                      kustomization.yaml), or - for one multi-document stream on stdout
+  --revision REV      source revision recorded on every object (default: a hash of the roster files)
+  --config PATH       config file (default ./classops.yaml when present)
+  -h, --help          this help
+
+Exit codes: 0 everything rendered, 1 something was left out, 2 usage or I/O error.`;
+
+/** Replaces DIR with the tree, refusing to touch a non-empty folder classops did not make. */
+function writeTree(dir: string, files: Map<string, string>): void {
+  const target = resolve(dir);
+  if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, RENDER_MARKER))) {
+    throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);
+  }
+  const staging = `${target}.classops-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  for (const [path, content] of [...files, [RENDER_MARKER, 'Made by classops render; the folder is replaced on every run.\n'] as const]) {
+    mkdirSync(dirname(join(staging, path)), { recursive: true });
+    writeFileSync(join(staging, path), content);
+  }
+  rmSync(target, { recursive: true, force: true });
+  renameSync(staging, target);
+}
+
+function defaultRevision(rosters: readonly LoadedRoster[]): string {
+  return `content-${contentHash(rosters.map((r) => [r.report.file, r.bytes.toString('base64')])).slice(0, 16)}`;
+}
+
+export async function renderCommand(args: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      revision: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${usage}\n`);
+    return EXIT.ok;
+  }
+  if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
+  const config = loadConfig({ file: values.config, env: io.env });
+  const rosters = loadRosters(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]), config.policy);
+  const revision = values.revision ?? defaultRevision(rosters);
+
+  const weeks: RenderedWeek[] = [];
+  const problems: Finding[] = [];
+  const claimed = new Map<string, string>();
+  for (const { report } of rosters) {
+    const week = renderWeek(report, config, { revision });
+    if ('code' in week) {
+      problems.push(week);
+      continue;
+    }
+    const owner = claimed.get(week.namespace);
+    if (owner !== undefined) {
+      problems.push({ code: 'render-namespace-conflict', severity: 'error', message: `Namespace ${week.namespace} is already rendered from ${owner}; a namespace holds one week.`, hint: 'Give each week its own metadata.namespace.', file: report.file, line: 1, column: 1 });
+      continue;
+    }
+    claimed.set(week.namespace, report.file);
+    weeks.push(week);
+    problems.push(...week.findings);
+  }
+
+  const reports: RosterReport[] = rosters.map(({ report }) => ({
+    ...report,
+    findings: [...report.findings, ...problems.filter((p) => p.file === report.file)],
+  }));
+  const leftOut = reports.some((r) => r.findings.some((f) => f.severity === 'error'));
+  if (reports.some((r) => r.findings.length > 0)) {
+    io.stderr.write(formatText(reports.filter((r) => r.findings.length > 0), { sources: sourcesOf(rosters), color: false }));
+  }
+  if (values.out === '-') {
+    io.stdout.write(manifestStream(weeks));
+  } else {
+    writeTree(values.out, manifestTree(weeks));
+    const students = weeks.reduce((n, w) => n + w.students.length, 0);
+    io.stdout.write(`rendered ${students} student${students === 1 ? '' : 's'} in ${weeks.length} namespace${weeks.length === 1 ? '' : 's'} to ${values.out}\n`);
+  }
+  return leftOut ? EXIT.findings : EXIT.ok;
+}

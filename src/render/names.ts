@@ -1,0 +1,49 @@
+/** Names, labels and annotations every rendered object carries, in one place. */
+
+export const MANAGED_BY = 'classops';
+export const LABEL = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  partOf: 'app.kubernetes.io/part-of',
+  managedBy: 'app.kubernetes.io/managed-by',
+  component: 'app.kubernetes.io/component',
+  student: 'classops.dev/student',
+  week: 'classops.dev/week',
+} as const;
+
+export const ANNOTATION = {
+  displayName: 'classops.dev/display-name',
+  githubUsername: 'classops.dev/github-username',
+  image: 'classops.dev/image',
+  studentEndpoint: 'classops.dev/student-endpoint',
+  healthEndpoint: 'classops.dev/health-endpoint',
+  port: 'classops.dev/port',
+  sourceRevision: 'classops.dev/source-revision',
+  entryHash: 'classops.dev/entry-hash',
+  /** The entry as deployed (canonical JSON): what a restarted controller reads back as last-known-good. */
+  entry: 'classops.dev/entry',
+  /** Hash of the object as rendered, without the annotations that change on every revision. */
+  specHash: 'classops.dev/spec-hash',
+} as const;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isDnsLabel(name: string): boolean {
+  return name.length <= 63 && DNS_LABEL.test(name);
+}
+
+/** `Otajon99` → `student-otajon99`: GitHub logins are case-insensitive, Kubernetes names lowercase. */
+export function studentObjectName(githubUsername: string): string {
+  return `student-${githubUsername.toLowerCase()}`;
+}
+
+export function weekLabel(week: number): string {
+  return String(week).padStart(2, '0');
+}
+
+/** Fills `{course}`, `{week}` and `{week:02}` in the configured namespace template. */
+export function namespaceFromTemplate(template: string, course: string, week: number): string {
+  return template.replace(/\{(course|week)(?::0?(\d+))?\}/g, (_, key: string, width: string | undefined) =>
+    key === 'course' ? course : String(week).padStart(Number(width ?? 0), '0'),
+  );
+}

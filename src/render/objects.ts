@@ -1,0 +1,338 @@
+/**
+ * Valid roster entries + registry digests + config in, Kubernetes objects out. Pure and
+ * deterministic: the same input gives the same objects, to the byte once serialized.
+ */
+import type {
+  V1Container,
+  V1Deployment,
+  V1Ingress,
+  V1Namespace,
+  V1ObjectMeta,
+  V1Probe,
+  V1ResourceQuota,
+  V1Service,
+} from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash } from '../canonical.js';
+import type { ClassopsConfig, RenderConfig } from '../config.js';
+import type { StudentEntry } from '../roster/model.js';
+import { parseImageReference, pinImageReference } from '../registry/reference.js';
+import { ANNOTATION, LABEL, MANAGED_BY, studentObjectName, weekLabel } from './names.js';
+
+/** Any rendered object: what the serializer and the cluster module handle. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: V1ObjectMeta & { readonly name: string };
+  readonly [field: string]: unknown;
+}
+
+/** Gateway API HTTPRoute (gateway.networking.k8s.io/v1), the fields classops sets. */
+interface HTTPRoute {
+  apiVersion: 'gateway.networking.k8s.io/v1';
+  kind: 'HTTPRoute';
+  metadata: V1ObjectMeta & { name: string };
+  spec: {
+    parentRefs: Array<{ name: string; namespace?: string; sectionName?: string }>;
+    hostnames: string[];
+    rules: Array<{
+      matches: Array<{ path: { type: 'PathPrefix'; value: string } }>;
+      filters: Array<{ type: 'URLRewrite'; urlRewrite: { path: { type: 'ReplacePrefixMatch'; replacePrefixMatch: string } } }>;
+      backendRefs: Array<{ name: string; port: number }>;
+    }>;
+  };
+}
+
+/** Traefik's Middleware CRD (traefik.io/v1alpha1), used to strip the student's prefix. */
+interface TraefikMiddleware {
+  apiVersion: 'traefik.io/v1alpha1';
+  kind: 'Middleware';
+  metadata: V1ObjectMeta & { name: string };
+  spec: { stripPrefixRegex: { regex: string[] } };
+}
+
+export interface WeekContext {
+  readonly course: string;
+  readonly week: number;
+  readonly namespace: string;
+  /** The source revision (commit SHA or content hash) the objects come from. */
+  readonly revision: string;
+  readonly render: RenderConfig;
+}
+
+const SERVICE_PORT = 80;
+const CONTAINER_NAME = 'app';
+const PORT_NAME = 'http';
+const TRAEFIK_MIDDLEWARE = 'classops-strip-student-prefix';
+const APP_NAME = 'student-app';
+
+function baseLabels(ctx: WeekContext): Record<string, string> {
+  return { [LABEL.managedBy]: MANAGED_BY, [LABEL.partOf]: ctx.course, [LABEL.week]: weekLabel(ctx.week) };
+}
+
+function studentLabels(ctx: WeekContext, entry: StudentEntry): Record<string, string> {
+  return {
+    ...baseLabels(ctx),
+    [LABEL.name]: APP_NAME,
+    [LABEL.instance]: studentObjectName(entry.githubUsername),
+    [LABEL.student]: entry.githubUsername.toLowerCase(),
+  };
+}
+
+function selectorLabels(entry: StudentEntry): Record<string, string> {
+  return { [LABEL.name]: APP_NAME, [LABEL.instance]: studentObjectName(entry.githubUsername) };
+}
+
+/**
+ * Adds the spec hash, computed over everything but the annotation that changes with each
+ * revision. Objects are built here in a fixed key order, so plain JSON is stable and
+ * much cheaper than canonical JSON for ten thousand students.
+ */
+function sealed<T extends KubeObject>(object: T): T {
+  const { [ANNOTATION.sourceRevision]: _revision, ...stable } = object.metadata.annotations ?? {};
+  const hash = createHash('sha256').update(JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } })).digest('hex').slice(0, 32);
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: hash } } };
+}
+
+function meta(ctx: WeekContext, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): V1ObjectMeta & { name: string } {
+  return { name, namespace: ctx.namespace, labels, annotations: { ...annotations, [ANNOTATION.sourceRevision]: ctx.revision } };
+}
+
+/** The image to run: pinned by the registry's digest when known, else as written. */
+export function deployedImage(entry: StudentEntry, digest: string | undefined, render: RenderConfig): string {
+  if (!render.pinDigests || digest === undefined) return entry.containerImage;
+  const parsed = parseImageReference(entry.containerImage);
+  return parsed.ok ? pinImageReference(parsed.reference, digest) : entry.containerImage;
+}
+
+function probe(entry: StudentEntry, timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number }): V1Probe {
+  return { httpGet: { path: entry.healthEndpoint, port: PORT_NAME, scheme: 'HTTP' }, ...timing };
+}
+
+function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Container {
+  const { resources, runAsNonRoot } = ctx.render;
+  return {
+    name: CONTAINER_NAME,
+    image,
+    imagePullPolicy: image.includes('@') ? 'IfNotPresent' : 'Always',
+    ports: [{ name: PORT_NAME, containerPort: entry.port, protocol: 'TCP' }],
+    env: [
+      { name: 'STUDENT_NAME', value: entry.name },
+      { name: 'GITHUB_USERNAME', value: entry.githubUsername },
+    ],
+    resources: {
+      requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
+      limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
+    },
+    // Startup allows two minutes for slow first boots; then readiness gates traffic and liveness restarts a hung app.
+    startupProbe: probe(entry, { periodSeconds: 5, failureThreshold: 24, timeoutSeconds: 2 }),
+    readinessProbe: probe(entry, { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 }),
+    livenessProbe: probe(entry, { periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2 }),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      // Ports below 1024 need this one capability when the image runs as root.
+      capabilities: { drop: ['ALL'], ...(entry.port < 1024 && !runAsNonRoot ? { add: ['NET_BIND_SERVICE'] } : {}) },
+      ...(runAsNonRoot ? { runAsNonRoot: true } : {}),
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+}
+
+export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: string | undefined, entryHash = contentHash(entry)): V1Deployment & KubeObject {
+  const name = studentObjectName(entry.githubUsername);
+  const labels = studentLabels(ctx, entry);
+  const image = deployedImage(entry, digest, ctx.render);
+  return sealed({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(ctx, name, labels, {
+      [ANNOTATION.displayName]: entry.name,
+      [ANNOTATION.githubUsername]: entry.githubUsername,
+      [ANNOTATION.image]: entry.containerImage,
+      [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
+      [ANNOTATION.healthEndpoint]: entry.healthEndpoint,
+      [ANNOTATION.port]: String(entry.port),
+      [ANNOTATION.entry]: canonicalJson(entry),
+      [ANNOTATION.entryHash]: entryHash,
+    }),
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: ctx.render.revisionHistoryLimit,
+      selector: { matchLabels: selectorLabels(entry) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' }, ...(ctx.render.runAsNonRoot ? { runAsNonRoot: true } : {}) },
+          containers: [container(ctx, entry, image)],
+        },
+      },
+    },
+  });
+}
+
+export function renderService(ctx: WeekContext, entry: StudentEntry, entryHash = contentHash(entry)): V1Service & KubeObject {
+  return sealed({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry), { [ANNOTATION.entryHash]: entryHash }),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(entry),
+      ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: 'TCP' }],
+    },
+  });
+}
+
+/** The public path of a student's app: `/students/<login>` (lowercase, like the object names). */
+export function studentPath(render: RenderConfig, entry: StudentEntry): string {
+  return `${render.routing.pathPrefix}/${entry.githubUsername.toLowerCase()}`;
+}
+
+export function renderIngress(ctx: WeekContext, entry: StudentEntry, entryHash = contentHash(entry)): V1Ingress & KubeObject {
+  const { routing } = ctx.render;
+  const name = studentObjectName(entry.githubUsername);
+  const prefix = studentPath(ctx.render, entry);
+  const annotations: Record<string, string> = { [ANNOTATION.entryHash]: entryHash };
+  let path = prefix;
+  let pathType = 'Prefix';
+  if (routing.rewrite === 'nginx') {
+    // ingress-nginx: capture what follows the prefix and send it as the path.
+    path = `${prefix}(/|$)(.*)`;
+    pathType = 'ImplementationSpecific';
+    annotations['nginx.ingress.kubernetes.io/use-regex'] = 'true';
+    annotations['nginx.ingress.kubernetes.io/rewrite-target'] = '/$2';
+  } else if (routing.rewrite === 'traefik') {
+    annotations['traefik.ingress.kubernetes.io/router.middlewares'] = `${ctx.namespace}-${TRAEFIK_MIDDLEWARE}@kubernetescrd`;
+  }
+  return sealed({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: meta(ctx, name, studentLabels(ctx, entry), annotations),
+    spec: {
+      ingressClassName: routing.ingressClassName,
+      ...(routing.tlsSecretName ? { tls: [{ hosts: [routing.host], secretName: routing.tlsSecretName }] } : {}),
+      rules: [
+        {
+          host: routing.host,
+          http: { paths: [{ path, pathType, backend: { service: { name, port: { name: PORT_NAME } } } }] },
+        },
+      ],
+    },
+  });
+}
+
+export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry, entryHash = contentHash(entry)): HTTPRoute & KubeObject {
+  const name = studentObjectName(entry.githubUsername);
+  return sealed({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: meta(ctx, name, studentLabels(ctx, entry), { [ANNOTATION.entryHash]: entryHash }),
+    spec: {
+      parentRefs: ctx.render.routing.parentRefs.map((ref) => ({ ...ref })),
+      hostnames: [ctx.render.routing.host],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: studentPath(ctx.render, entry) } }],
+          filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }],
+          backendRefs: [{ name, port: SERVICE_PORT }],
+        },
+      ],
+    },
+  });
+}
+
+/** Everything one student gets: Deployment, Service and a route. */
+export function renderStudent(ctx: WeekContext, entry: StudentEntry, digest: string | undefined): KubeObject[] {
+  const entryHash = contentHash(entry);
+  const route = ctx.render.routing.mode === 'httproute' ? renderHttpRoute(ctx, entry, entryHash) : renderIngress(ctx, entry, entryHash);
+  return [renderDeployment(ctx, entry, digest, entryHash), renderService(ctx, entry, entryHash), route];
+}
+
+/** The week's shared objects: Namespace, quota, limits, network policies (and Traefik's middleware). */
+export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
+  const { render } = ctx;
+  const labels = baseLabels(ctx);
+  const namespace: V1Namespace & KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: ctx.namespace,
+      labels: {
+        ...labels,
+        'pod-security.kubernetes.io/enforce': render.podSecurity.enforce,
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/warn': render.podSecurity.warn,
+        'pod-security.kubernetes.io/audit': render.podSecurity.audit,
+      },
+      annotations: { [ANNOTATION.sourceRevision]: ctx.revision },
+    },
+  };
+  const quota: V1ResourceQuota & KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: meta(ctx, 'classops-quota', labels),
+    spec: { hard: { ...render.quota } },
+  };
+  // LimitRange and NetworkPolicy are written in the API's field names (`default`, `from`);
+  // client-node's models rename those to `_default` and `_from`.
+  const limitRange: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: meta(ctx, 'classops-limits', labels),
+    spec: {
+      limits: [
+        {
+          type: 'Container',
+          default: { cpu: render.resources.limits.cpu, memory: render.resources.limits.memory },
+          defaultRequest: { cpu: render.resources.requests.cpu, memory: render.resources.requests.memory },
+          max: { cpu: render.limitRangeMax.cpu, memory: render.limitRangeMax.memory },
+        },
+      ],
+    },
+  };
+  const objects: KubeObject[] = [sealed(namespace), sealed(quota), sealed(limitRange)];
+  if (render.networkPolicy.enabled) {
+    const denyAll: KubeObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(ctx, 'classops-default-deny-ingress', labels),
+      spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [] },
+    };
+    const allow: KubeObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(ctx, 'classops-allow-ingress-and-gallery', labels),
+      spec: {
+        podSelector: { matchLabels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.name]: APP_NAME } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              { namespaceSelector: { matchLabels: { ...render.networkPolicy.ingressControllerNamespace } } },
+              { namespaceSelector: { matchLabels: { ...render.networkPolicy.galleryNamespace } } },
+            ],
+          },
+        ],
+      },
+    };
+    objects.push(sealed(denyAll), sealed(allow));
+  }
+  if (render.routing.mode === 'ingress' && render.routing.rewrite === 'traefik') {
+    const middleware: TraefikMiddleware & KubeObject = {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: meta(ctx, TRAEFIK_MIDDLEWARE, labels),
+      spec: { stripPrefixRegex: { regex: [`^${render.routing.pathPrefix}/[a-z0-9-]+`] } },
+    };
+    objects.push(sealed(middleware));
+  }
+  return objects;
+}
+
+export function weekContext(config: ClassopsConfig, week: number, namespace: string, revision: string): WeekContext {
+  return { course: config.course, week, namespace, revision, render: config.render };
+}

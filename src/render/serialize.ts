@@ -1,0 +1,81 @@
+/**
+ * Objects to YAML text: block style, keys sorted, so equal objects give equal bytes.
+ *
+ * Rendered objects are plain data (maps, lists, strings, numbers, booleans), so a small
+ * emitter does what a general YAML library does ten times slower. A string is written
+ * plain only when no YAML 1.1 or 1.2 parser (kubectl's go-yaml among them) could read it
+ * as anything but that string; otherwise it is a JSON string, which is valid YAML
+ * double-quoted text. Whatever a student wrote therefore stays one string.
+ */
+import type { KubeObject } from './objects.js';
+
+const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@-]*(?::[A-Za-z0-9_./@-]+)*$/;
+const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null)$/i;
+
+function scalar(value: unknown): string {
+  if (typeof value === 'string') return PLAIN.test(value) && !RESERVED.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  throw new TypeError(`cannot serialize ${typeof value} as YAML`);
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isEmptyMap(map: Record<string, unknown>): boolean {
+  for (const key in map) if (map[key] !== undefined) return false;
+  return true;
+}
+
+/** A value that fits after `key: ` or `- ` on the same line, or undefined when it needs a block. */
+function inline(value: unknown): string | undefined {
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined;
+  if (isMap(value)) return isEmptyMap(value) ? '{}' : undefined;
+  return scalar(value);
+}
+
+/** Appends lines to `out`; one shared array keeps large streams from building nested strings. */
+function emitMap(map: Record<string, unknown>, indent: string, out: string[], firstPrefix = indent): void {
+  let prefix = firstPrefix;
+  // The default sort compares UTF-16 code units: the same order on every machine.
+  for (const key of Object.keys(map).sort()) {
+    const value = map[key];
+    if (value === undefined) continue;
+    const head = `${prefix}${scalar(key)}:`;
+    prefix = indent;
+    const short = inline(value);
+    if (short !== undefined) {
+      out.push(`${head} ${short}\n`);
+    } else {
+      out.push(`${head}\n`);
+      if (Array.isArray(value)) emitList(value, `${indent}  `, out);
+      else emitMap(value as Record<string, unknown>, `${indent}  `, out);
+    }
+  }
+}
+
+function emitList(list: readonly unknown[], indent: string, out: string[]): void {
+  for (const item of list) {
+    const short = inline(item);
+    if (short !== undefined) {
+      out.push(`${indent}- ${short}\n`);
+    } else if (Array.isArray(item)) {
+      out.push(`${indent}-\n`);
+      emitList(item, `${indent}  `, out);
+    } else {
+      emitMap(item as Record<string, unknown>, `${indent}  `, out, `${indent}- `);
+    }
+  }
+}
+
+/** One YAML document for a map (without the `---` line). */
+export function toYaml(value: Record<string, unknown>): string {
+  const out: string[] = [];
+  emitMap(value, '', out);
+  return out.join('');
+}
+
+/** A multi-document stream, each document introduced by `---`. */
+export function objectsToYaml(objects: readonly KubeObject[]): string {
+  return objects.map((object) => `---\n${toYaml(object)}`).join('');
+}

@@ -1,0 +1,33 @@
+/**
+ * Rendered weeks as a tree of files for Argo CD, Flux or kubectl: one folder per
+ * namespace with the week's shared objects, one file per student and a kustomization.
+ */
+import { objectsToYaml, toYaml } from './serialize.js';
+import type { RenderedWeek } from './week.js';
+
+/** A file in every folder classops renders into; its presence allows replacing the folder's contents. */
+export const RENDER_MARKER = '.classops-render';
+
+function kustomization(resources: string[]): string {
+  return toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
+}
+
+/** Relative path → file content, in a stable order. */
+export function manifestTree(weeks: readonly RenderedWeek[]): Map<string, string> {
+  const files = new Map<string, string>();
+  const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
+  for (const week of sorted) {
+    const studentFiles = week.students.map((s) => `${s.objects[0]!.metadata.name}.yaml`);
+    files.set(`${week.namespace}/kustomization.yaml`, kustomization(['week.yaml', ...studentFiles]));
+    files.set(`${week.namespace}/week.yaml`, objectsToYaml(week.shared));
+    week.students.forEach((s, i) => files.set(`${week.namespace}/${studentFiles[i]!}`, objectsToYaml(s.objects)));
+  }
+  files.set('kustomization.yaml', kustomization(sorted.map((w) => w.namespace)));
+  return files;
+}
+
+/** Every object of every week as one multi-document stream (`--out -`). */
+export function manifestStream(weeks: readonly RenderedWeek[]): string {
+  const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
+  return sorted.map((w) => objectsToYaml([...w.shared, ...w.students.flatMap((s) => s.objects)])).join('');
+}

@@ -1,0 +1,75 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { classops } from '../support/cli.js';
+import { fixturePath } from '../support/rosters.js';
+
+const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+describe('classops render', () => {
+  test('--out DIR writes the week, a file per student and kustomizations; exit 0', () => {
+    const out = join(tmp('classops-render-'), 'manifests');
+    const run = classops(['render', '--out', out, '--revision', 'r1']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`rendered 4 students in 1 namespace to ${out}\n`);
+    expect(readdirSync(join(out, 'container-course-week01')).sort()).toEqual([
+      'kustomization.yaml', 'student-jlgore.yaml', 'student-mchen-dev.yaml', 'student-otajon99.yaml', 'student-priya-r.yaml', 'week.yaml',
+    ]);
+    expect(parse(readFileSync(join(out, 'kustomization.yaml'), 'utf8'))).toEqual({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['container-course-week01'],
+    });
+    const student = parseAllDocuments(readFileSync(join(out, 'container-course-week01/student-otajon99.yaml'), 'utf8'));
+    expect((Array.isArray(student) ? student : []).map((d) => (d.toJS() as { kind: string }).kind)).toEqual(['Deployment', 'Service', 'Ingress']);
+  });
+
+  test('rendering twice gives byte-identical files', () => {
+    const a = join(tmp('classops-render-a-'), 'm');
+    const b = join(tmp('classops-render-b-'), 'm');
+    classops(['render', '--out', a]);
+    classops(['render', '--out', b]);
+    const file = 'container-course-week01/student-jlgore.yaml';
+    expect(readFileSync(join(a, file))).toEqual(readFileSync(join(b, file)));
+  });
+
+  test('--out - streams documents; invalid entries are left out, reported as validate does, exit 1', () => {
+    const run = classops(['render', '--out', '-', fixturePath('one-bad-among-good')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('week-01.yaml:12:11: error port-invalid');
+    expect(run.stderr).toContain('fix: Write the port your app listens on');
+    const docs = parseAllDocuments(run.stdout);
+    const names = (Array.isArray(docs) ? docs : []).map((d) => d.toJS() as { kind: string; metadata: { name: string } }).filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
+    expect(names).toEqual(['student-ann', 'student-cy']);
+  });
+
+  test('a broken file renders nothing for its week and says so', () => {
+    const run = classops(['render', '--out', '-', fixturePath('broken-indent-entry')]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('render-incomplete-roster');
+  });
+
+  test('refuses to replace a folder it did not make; replaces its own, dropping removed students', () => {
+    const foreign = tmp('classops-foreign-');
+    writeFileSync(join(foreign, 'keep.txt'), 'mine');
+    const refused = classops(['render', '--out', foreign]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('is not empty and was not made by "classops render"');
+    expect(readFileSync(join(foreign, 'keep.txt'), 'utf8')).toBe('mine');
+
+    const out = join(tmp('classops-own-'), 'm');
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    const one = join(tmp('classops-one-'), 'students');
+    mkdirSync(one);
+    writeFileSync(join(one, 'week-01.yaml'), readFileSync(fixturePath('missing-optional')));
+    expect(classops(['render', '--out', out, one]).code).toBe(0);
+    expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(false);
+    expect(existsSync(join(out, 'container-course-week01/student-ann.yaml'))).toBe(true);
+  });
+
+  test('--out is required', () => {
+    const run = classops(['render']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--out DIR or --out - is required');
+  });
+});

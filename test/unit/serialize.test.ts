@@ -1,0 +1,24 @@
+import { parse } from 'yaml';
+import { toYaml } from '../../src/render/serialize.js';
+
+const TRICKY = [
+  'yes', 'No', 'on', 'OFF', 'y', 'n', 'true', 'null', '~', '', ' ', '01', '5000', '1e3', '0x1F', '0o17', '.5', '+1', '-1', '1_000', '12:30',
+  '.inf', '.NaN', '- a', 'a: b', 'a:', 'key: value\n---\nkind: Secret', '# not a comment', 'a #b', '&anchor', '*alias', '!!binary x', '!tag', '@at',
+  '`tick`', '%percent', '{{ .Values.x }}', '[a, b]', '{a: 1}', '"quoted"', "'single'", 'tab\there', 'line\nbreak', 'back\\slash', '\u001b[2J',
+  'ünïcödé', '😀', '/$2', '/students/x(/|$)(.*)', 'ghcr.io/a/b:v1', 'ghcr.io/a/b@sha256:abc', 'registry:5000/a', '<<', '=', '?', '|', '>',
+];
+
+describe('the YAML emitter', () => {
+  test.each(TRICKY)('%j reads back as the same string in YAML 1.2 and 1.1', (value) => {
+    const text = toYaml({ key: value, list: [value], nested: { [value || 'empty']: value } });
+    for (const version of ['1.2', '1.1'] as const) {
+      expect(parse(text, { version })).toEqual({ key: value, list: [value], nested: { [value || 'empty']: value } });
+    }
+  });
+
+  test('sorts keys (quoting 1.1 booleans like y), writes empty collections inline and lists in block style', () => {
+    expect(toYaml({ b: 1, a: { d: [], c: {} }, l: [{ y: 2, x: 1 }, 'z', [true]] })).toBe(
+      'a:\n  c: {}\n  d: []\nb: 1\nl:\n  - x: 1\n    "y": 2\n  - z\n  -\n    - true\n',
+    );
+  });
+});
