@@ -48,11 +48,29 @@ export interface RenderConfig {
   readonly routing: RoutingConfig;
 }
 
+export interface RegistryConfig {
+  readonly requiredPlatform: string;
+  readonly cacheTtl: { readonly positive: string; readonly negative: string };
+  readonly concurrencyPerRegistry: number;
+  readonly timeout: string;
+  readonly maxManifestBytes: number;
+  readonly plainHttp: readonly string[];
+}
+
 export interface ClassopsConfig {
   readonly course: string;
   readonly source: { readonly kind: 'dir'; readonly path: string };
   readonly policy: PolicyConfig;
   readonly render: RenderConfig;
+  readonly registry: RegistryConfig;
+}
+
+/** `10m` → 600 000. Durations in the config are checked by its schema. */
+export function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (match === null) throw new ConfigError(`invalid duration "${text}" (use e.g. 500ms, 10s, 5m, 1h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
 }
 
 export class ConfigError extends Error {

@@ -1,0 +1,105 @@
+/**
+ * Image checks as the rest of classops uses them: verdicts cached (pullable for the
+ * positive TTL, the student's faults for the negative TTL, rate limits until Retry-After,
+ * unreachable never), one request in flight per reference, and at most N checks at once
+ * per registry.
+ */
+import { durationMs, type RegistryConfig } from '../config.js';
+import { TokenCache } from './auth.js';
+import { checkImageOnce, type CheckOptions } from './client.js';
+import { formatImageReference, parseImageReference } from './reference.js';
+import { isStudentFault, type Verdict } from './verdict.js';
+
+/** A counting semaphore: the per-registry concurrency limit. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await task();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export interface CheckerOptions {
+  readonly now?: () => number;
+  /** Called once per check that reached the registry (not for cache hits), for metrics. */
+  readonly onChecked?: (verdict: Verdict, seconds: number) => void;
+}
+
+export class ImageChecker {
+  private readonly cache = new Map<string, { verdict: Verdict; expiresAt: number }>();
+  private readonly inFlight = new Map<string, Promise<Verdict>>();
+  private readonly limiters = new Map<string, Limiter>();
+  private readonly options: CheckOptions;
+  private readonly now: () => number;
+  private readonly positiveMs: number;
+  private readonly negativeMs: number;
+
+  constructor(private readonly config: RegistryConfig, private readonly hooks: CheckerOptions = {}) {
+    this.now = hooks.now ?? Date.now;
+    this.positiveMs = durationMs(config.cacheTtl.positive);
+    this.negativeMs = durationMs(config.cacheTtl.negative);
+    this.options = {
+      requiredPlatform: config.requiredPlatform,
+      maxManifestBytes: config.maxManifestBytes,
+      plainHttp: config.plainHttp,
+      http: { timeoutMs: durationMs(config.timeout) },
+      tokens: new TokenCache(this.now),
+    };
+  }
+
+  /** The verdict for an image reference as written in a roster. The reference must be valid. */
+  async check(image: string): Promise<Verdict> {
+    const parsed = parseImageReference(image);
+    if (!parsed.ok) throw new TypeError(`checkImage needs a valid reference: ${parsed.problem}`);
+    const key = formatImageReference(parsed.reference);
+    const cached = this.cache.get(key);
+    if (cached !== undefined && cached.expiresAt > this.now()) return cached.verdict;
+    const running = this.inFlight.get(key);
+    if (running !== undefined) return running;
+
+    const registry = parsed.reference.registry;
+    let limiter = this.limiters.get(registry);
+    if (limiter === undefined) {
+      limiter = new Limiter(this.config.concurrencyPerRegistry);
+      this.limiters.set(registry, limiter);
+    }
+    const started = performance.now();
+    const task = limiter
+      .run(() => checkImageOnce(parsed.reference, this.options))
+      .then((verdict) => {
+        this.remember(key, verdict);
+        this.hooks.onChecked?.(verdict, (performance.now() - started) / 1000);
+        return verdict;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, task);
+    return task;
+  }
+
+  /** Checks many references, each once. */
+  async checkAll(images: Iterable<string>): Promise<Map<string, Verdict>> {
+    const unique = [...new Set(images)];
+    const verdicts = await Promise.all(unique.map((image) => this.check(image)));
+    return new Map(unique.map((image, i) => [image, verdicts[i]!]));
+  }
+
+  private remember(key: string, verdict: Verdict): void {
+    const ttl =
+      verdict.kind === 'pullable' ? this.positiveMs
+      : isStudentFault(verdict) ? this.negativeMs
+      : verdict.kind === 'rate-limited' ? (verdict.retryAfterSeconds ?? 0) * 1000
+      : 0;
+    if (ttl > 0) this.cache.set(key, { verdict, expiresAt: this.now() + ttl });
+    else this.cache.delete(key);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * One anonymous pull check, done the way a container runtime pulls: ping `/v2/`, follow
+ * the auth challenge to an anonymous token, then ask for the manifest (HEAD first) and
+ * read what platforms it runs on. Every answer ends as exactly one Verdict.
+ */
+import { createHash } from 'node:crypto';
+import { fetchAnonymousToken, parseChallenge, type TokenCache } from './auth.js';
+import { RegistryHttpError, registryRequest, type HttpOptions, type HttpResponse } from './http.js';
+import { DOCKER_HUB, type ImageReference } from './reference.js';
+import type { Verdict } from './verdict.js';
+
+export const MEDIA_TYPES = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+} as const;
+const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(', ');
+const MAX_SMALL_BODY = 1 << 20;
+
+export interface CheckOptions {
+  readonly requiredPlatform: string;
+  readonly maxManifestBytes: number;
+  readonly plainHttp: readonly string[];
+  readonly http: HttpOptions;
+  readonly tokens: TokenCache;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
+
+/** Where a registry's API lives: Docker Hub's is not at docker.io; loopback and listed hosts speak plain HTTP. */
+export function registryBaseUrl(registry: string, plainHttp: readonly string[]): string {
+  const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+  const scheme = LOOPBACK.test(host) || plainHttp.includes(host) ? 'http' : 'https';
+  return `${scheme}://${host}`;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJson(body: Buffer | undefined): unknown {
+  try {
+    return JSON.parse(body?.toString('utf8') ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function retryAfterSeconds(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function errorCodes(body: Buffer | undefined): string[] {
+  const data = parseJson(body);
+  if (!isObject(data) || !Array.isArray(data['errors'])) return [];
+  return data['errors'].flatMap((e) => (isObject(e) && typeof e['code'] === 'string' ? [e['code']] : []));
+}
+
+function platformOf(value: unknown): string | undefined {
+  if (!isObject(value) || typeof value['os'] !== 'string' || typeof value['architecture'] !== 'string') return undefined;
+  const variant = typeof value['variant'] === 'string' && value['variant'] !== '' ? `/${value['variant']}` : '';
+  return `${value['os']}/${value['architecture']}${variant}`;
+}
+
+/** linux/arm64/v8 satisfies linux/arm64; linux/arm/v6 does not satisfy linux/arm/v7. */
+function platformMatches(platform: string, required: string): boolean {
+  return platform === required || (required.split('/').length === 2 && platform.split('/').slice(0, 2).join('/') === required);
+}
+
+/** A problem that ends the check: carries the verdict to return. */
+class Stop extends Error {
+  constructor(readonly verdict: Verdict) {
+    super(verdict.kind);
+  }
+}
+
+function transientFor(response: HttpResponse, what: string): Verdict {
+  if (response.status === 429) return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(response.headers['retry-after']) };
+  return { kind: 'unreachable', reason: `${what} answered HTTP ${response.status}` };
+}
+
+export async function checkImageOnce(ref: ImageReference, options: CheckOptions): Promise<Verdict> {
+  try {
+    return await check(ref, options);
+  } catch (error) {
+    if (error instanceof Stop) return error.verdict;
+    if (error instanceof RegistryHttpError) return { kind: 'unreachable', reason: error.message };
+    throw error;
+  }
+}
+
+async function check(ref: ImageReference, options: CheckOptions): Promise<Verdict> {
+  const base = registryBaseUrl(ref.registry, options.plainHttp);
+  const headers: Record<string, string> = { accept: ACCEPT };
+
+  const ping = await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http);
+  if (ping.status === 401) {
+    const challenge = parseChallenge(ping.headers['www-authenticate']);
+    if (challenge?.scheme === 'basic') return { kind: 'private', detail: 'the registry requires a login for every pull' };
+    if (challenge?.scheme !== 'bearer') return { kind: 'unreachable', reason: 'the registry asked for an authentication scheme classops does not know' };
+    const token = await fetchAnonymousToken(challenge, ref.repository, options.tokens, options.http);
+    if (!token.ok) {
+      if (token.kind === 'refused') return { kind: 'private', detail: `the registry refused an anonymous pull token (HTTP ${token.status})` };
+      if (token.kind === 'rate-limited') return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(token.retryAfter) };
+      return { kind: 'unreachable', reason: token.reason };
+    }
+    headers['authorization'] = `Bearer ${token.token}`;
+  } else if (ping.status !== 200) {
+    return transientFor(ping, 'the registry');
+  }
+
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  const manifestUrl = `${base}/v2/${ref.repository}/manifests/${reference}`;
+  const head = await registryRequest('HEAD', manifestUrl, headers, options.maxManifestBytes, options.http);
+  if (head.status === 401 || head.status === 403) return { kind: 'private', detail: `the registry refused the anonymous pull (HTTP ${head.status})` };
+  if (head.status === 404) return notFound(base, ref, reference, headers, options);
+  if (head.status !== 200) return transientFor(head, 'the registry');
+
+  const manifest = await registryRequest('GET', manifestUrl, headers, options.maxManifestBytes, options.http);
+  if (manifest.status !== 200) return manifest.status === 404 ? notFound(base, ref, reference, headers, options) : transientFor(manifest, 'the registry');
+  const digest = `sha256:${createHash('sha256').update(manifest.body ?? Buffer.alloc(0)).digest('hex')}`;
+  const expected = ref.digest ?? head.headers['docker-content-digest'] ?? manifest.headers['docker-content-digest'];
+  if (expected !== undefined && expected.startsWith('sha256:') && expected !== digest) {
+    return { kind: 'unreachable', reason: 'the manifest the registry sent does not match its digest' };
+  }
+  const data = parseJson(manifest.body);
+  if (!isObject(data)) return { kind: 'unreachable', reason: 'the registry answered with a manifest that is not JSON' };
+  const mediaType = (typeof data['mediaType'] === 'string' ? data['mediaType'] : undefined) ?? manifest.headers['content-type']?.split(';')[0]?.trim() ?? '';
+  const platforms = await platformsOf(data, mediaType, base, ref, headers, options);
+  if (platforms.length > 0 && !platforms.some((p) => platformMatches(p, options.requiredPlatform))) {
+    return { kind: 'platform-missing', required: options.requiredPlatform, platforms };
+  }
+  return { kind: 'pullable', digest, mediaType, platforms };
+}
+
+async function platformsOf(data: Json, mediaType: string, base: string, ref: ImageReference, headers: Record<string, string>, options: CheckOptions): Promise<string[]> {
+  if (Array.isArray(data['manifests'])) {
+    if (mediaType !== MEDIA_TYPES.ociIndex && mediaType !== MEDIA_TYPES.dockerList && mediaType !== '') {
+      throw new Stop({ kind: 'unreachable', reason: `the registry sent a list of manifests as ${mediaType}` });
+    }
+    // buildx adds attestation manifests with the platform unknown/unknown: not something that runs.
+    return data['manifests'].flatMap((m) => {
+      const platform = isObject(m) ? platformOf(m['platform']) : undefined;
+      return platform === undefined || platform.startsWith('unknown/') ? [] : [platform];
+    });
+  }
+  const config = data['config'];
+  if (!isObject(config) || typeof config['digest'] !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(config['digest'])) {
+    throw new Stop({ kind: 'unreachable', reason: 'the registry answered with a manifest that has no valid config' });
+  }
+  // The platform of a single image is in its config blob; a store that fails here does not make the image unpullable.
+  try {
+    const auth: Record<string, string> = headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
+    const blob = await registryRequest('GET', `${base}/v2/${ref.repository}/blobs/${config['digest']}`, auth, MAX_SMALL_BODY, options.http);
+    const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
+    return platform === undefined ? [] : [platform];
+  } catch (error) {
+    if (error instanceof RegistryHttpError) return [];
+    throw error;
+  }
+}
+
+async function notFound(base: string, ref: ImageReference, reference: string, headers: Record<string, string>, options: CheckOptions): Promise<Verdict> {
+  const manifest = await registryRequest('GET', `${base}/v2/${ref.repository}/manifests/${reference}`, headers, MAX_SMALL_BODY, options.http);
+  const codes = errorCodes(manifest.body);
+  if (codes.includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
+  const tags = await registryRequest('GET', `${base}/v2/${ref.repository}/tags/list`, headers, MAX_SMALL_BODY, options.http);
+  if (tags.status === 404 && !codes.includes('MANIFEST_UNKNOWN')) return { kind: 'repository-not-found' };
+  if (tags.status === 404 && errorCodes(tags.body).includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
+  const list = parseJson(tags.body);
+  const existing = tags.status === 200 && isObject(list) && (Array.isArray(list['tags']) || list['tags'] === null)
+    ? ((list['tags'] as unknown[] | null) ?? []).filter((t): t is string => typeof t === 'string').sort()
+    : undefined;
+  return { kind: 'tag-not-found', tag: reference, existingTags: existing };
+}

@@ -1,0 +1,120 @@
+/**
+ * Registry requests over undici with the limits a controller needs: a time limit on each
+ * request, a cap on every body read, and redirects followed by hand (at most 3, never
+ * from HTTPS down to plain HTTP).
+ */
+import { request, type Dispatcher } from 'undici';
+
+export const MAX_REDIRECTS = 3;
+
+export interface HttpOptions {
+  readonly timeoutMs: number;
+  readonly dispatcher?: Dispatcher;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, when one was read (GET); undefined for HEAD. */
+  readonly body: Buffer | undefined;
+  /** The URL that answered, after redirects. */
+  readonly url: string;
+}
+
+/** A request that got no usable HTTP answer: DNS, TLS, connection, time-out, oversized or redirect trouble. */
+export class RegistryHttpError extends Error {
+  override readonly name = 'RegistryHttpError';
+}
+
+/** Whether a redirect from `from` to `to` may be followed: never from HTTPS to plain HTTP. */
+export function redirectAllowed(from: URL, to: URL): boolean {
+  if (to.protocol !== 'https:' && to.protocol !== 'http:') return false;
+  return !(from.protocol === 'https:' && to.protocol === 'http:');
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, declared: string | undefined): Promise<Buffer> {
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    body.destroy();
+    throw new RegistryHttpError(`the response is ${declared} bytes, over the limit of ${maxBytes}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new RegistryHttpError(`the response is over the limit of ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function describeNetworkError(error: unknown, url: URL): string {
+  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return `${url.host} did not answer in time`;
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the name ${url.hostname} could not be resolved`;
+  if (code === 'ECONNREFUSED') return `${url.host} refused the connection`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${url.host} closed the connection`;
+  if (code !== undefined && /CERT|SSL|TLS/.test(code)) return `TLS with ${url.host} failed (${code})`;
+  return `${url.host}: ${e.message ?? String(error)}`;
+}
+
+export async function registryRequest(
+  method: 'GET' | 'HEAD',
+  target: string,
+  headers: Record<string, string>,
+  maxBytes: number,
+  options: HttpOptions,
+): Promise<HttpResponse> {
+  let url = new URL(target);
+  let currentHeaders = headers;
+  for (let hop = 0; ; hop++) {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method,
+        headers: currentHeaders,
+        signal: AbortSignal.timeout(options.timeoutMs),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
+    } catch (error) {
+      throw new RegistryHttpError(describeNetworkError(error, url));
+    }
+    const responseHeaders = flattenHeaders(response.headers);
+    const location = responseHeaders['location'];
+    if ([301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
+      await response.body.dump().catch(() => undefined);
+      if (hop >= MAX_REDIRECTS) throw new RegistryHttpError(`more than ${MAX_REDIRECTS} redirects from ${new URL(target).host}`);
+      const next = new URL(location, url);
+      if (!redirectAllowed(url, next)) throw new RegistryHttpError(`refused a redirect from ${url.protocol}//${url.host} to ${next.protocol}//${next.host}`);
+      // Credentials are for the registry, never for wherever it redirects (blob storage, another host).
+      if (next.host !== url.host) {
+        const { authorization: _dropped, ...rest } = currentHeaders;
+        currentHeaders = rest;
+      }
+      url = next;
+      continue;
+    }
+    try {
+      const body = method === 'HEAD' ? (await response.body.dump(), undefined) : await readCapped(response.body, maxBytes, responseHeaders['content-length']);
+      return { status: response.statusCode, headers: responseHeaders, body, url: url.href };
+    } catch (error) {
+      if (error instanceof RegistryHttpError) throw error;
+      throw new RegistryHttpError(describeNetworkError(error, url));
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Debian's docker-registry (distribution 2.8) on 127.0.0.1, in the set-ups a course meets:
+ * open, htpasswd (Basic auth: anonymous pulls refused) and token auth (as GHCR). Images
+ * are pushed with skopeo into an open registry; other set-ups serve the same storage.
+ */
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OciLayout } from './oci-layout.js';
+import { freePort, requireProgram, startProcess, stopProcess, waitFor } from './processes.js';
+import { TOKEN_ISSUER, TOKEN_SERVICE, type TokenServer } from './token-server.js';
+
+export type RegistryAuth = { kind: 'open' } | { kind: 'htpasswd' } | { kind: 'token'; tokenServer: TokenServer };
+
+/** bcrypt of "classops-test": only ever a test credential. */
+const HTPASSWD = 'student:$2b$12$uatNhslL3IdEDOQDO0XON.xTxp4gGfht2HrHfDhPfPeHvs8WRoPlm\n';
+
+function authSection(auth: RegistryAuth, dir: string): string {
+  if (auth.kind === 'htpasswd') {
+    const file = join(dir, 'htpasswd');
+    writeFileSync(file, HTPASSWD);
+    return `auth:\n  htpasswd:\n    realm: classops-test\n    path: ${file}\n`;
+  }
+  if (auth.kind === 'token') {
+    return `auth:\n  token:\n    realm: ${auth.tokenServer.realm}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${auth.tokenServer.certFile}\n`;
+  }
+  return '';
+}
+
+export class TestRegistry {
+  private constructor(readonly host: string, readonly storage: string, private readonly child: ChildProcess) {}
+
+  static async start(auth: RegistryAuth = { kind: 'open' }, storage = mkdtempSync(join(tmpdir(), 'classops-registry-data-'))): Promise<TestRegistry> {
+    const binary = requireProgram('docker-registry', 'docker-registry');
+    const dir = mkdtempSync(join(tmpdir(), 'classops-registry-'));
+    const port = await freePort();
+    const config = join(dir, 'config.yml');
+    writeFileSync(
+      config,
+      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: classops-test-secret\n${authSection(auth, dir)}`,
+    );
+    const { child, output } = startProcess(binary, ['serve', config]);
+    const host = `127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`http://${host}/v2/`)).status > 0, 15_000, `docker-registry (${auth.kind})`, output);
+    return new TestRegistry(host, storage, child);
+  }
+
+  /** Pushes a layout's tag with skopeo (every platform of an index). */
+  push(layout: OciLayout, tag: string, repository: string, remoteTag = tag): string {
+    requireProgram('skopeo', 'skopeo');
+    const target = `${this.host}/${repository}:${remoteTag}`;
+    execFileSync('skopeo', ['--insecure-policy', 'copy', '--all', '--quiet', '--dest-tls-verify=false', `oci:${layout.dir}:${tag}`, `docker://${target}`], { stdio: 'pipe' });
+    return target;
+  }
+
+  async stop(): Promise<void> {
+    await stopProcess(this.child);
+  }
+}
