@@ -4,6 +4,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './config.js';
 import { EXIT, UsageError, type CommandIO } from './commands/io.js';
+import { checkImageCommand } from './commands/check-image.js';
 import { renderCommand } from './commands/render.js';
 import { validateCommand } from './commands/validate.js';
 import { SourceError } from './source/dir.js';
@@ -13,6 +14,7 @@ type Command = (args: string[], io: CommandIO) => Promise<number>;
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
   validate: { summary: 'check roster files and explain every problem on its line', run: validateCommand },
   render: { summary: 'write the Kubernetes objects for every valid entry', run: renderCommand },
+  'check-image': { summary: 'check that an image can be pulled anonymously', run: checkImageCommand },
 };
 
 function version(): string {

@@ -4,13 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { contentHash } from '../canonical.js';
 import { loadConfig } from '../config.js';
-import type { Finding, RosterReport } from '../roster/model.js';
+import { addFindings, type Finding } from '../roster/model.js';
 import { formatText } from '../roster/report.js';
 import { RENDER_MARKER, manifestStream, manifestTree } from '../render/tree.js';
 import { renderWeek, type RenderedWeek } from '../render/week.js';
 import { collectRosterFiles } from '../source/dir.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { loadRosters, sourcesOf, type LoadedRoster } from './rosters.js';
+import { checkRosterImages, digestsOf, loadRosters, sourcesOf, type LoadedRoster } from './rosters.js';
 
 export const usage = `Usage: classops render [paths...] --out DIR|- [options]
 
@@ -21,6 +21,8 @@ Options:
   --out DIR|-         write a folder (one file per student, the week's shared objects,
                       kustomization.yaml), or - for one multi-document stream on stdout
   --revision REV      source revision recorded on every object (default: a hash of the roster files)
+  --check-images      check every image; pin pullable ones by digest, leave out the student's faults
+                      (private, not found, wrong platform); registry outages only warn
   --config PATH       config file (default ./classops.yaml when present)
   -h, --help          this help
 
@@ -53,6 +55,7 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
     options: {
       out: { type: 'string' },
       revision: { type: 'string' },
+      'check-images': { type: 'boolean' },
       config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -65,12 +68,19 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   const config = loadConfig({ file: values.config, env: io.env });
   const rosters = loadRosters(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]), config.policy);
   const revision = values.revision ?? defaultRevision(rosters);
+  let reports = rosters.map((r) => r.report);
+  let digests = new Map<string, string>();
+  if (values['check-images']) {
+    const checked = await checkRosterImages(reports, config.registry);
+    reports = checked.reports;
+    digests = digestsOf(checked.verdicts);
+  }
 
   const weeks: RenderedWeek[] = [];
   const problems: Finding[] = [];
   const claimed = new Map<string, string>();
-  for (const { report } of rosters) {
-    const week = renderWeek(report, config, { revision });
+  for (const report of reports) {
+    const week = renderWeek(report, config, { revision, digests });
     if ('code' in week) {
       problems.push(week);
       continue;
@@ -85,13 +95,10 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
     problems.push(...week.findings);
   }
 
-  const reports: RosterReport[] = rosters.map(({ report }) => ({
-    ...report,
-    findings: [...report.findings, ...problems.filter((p) => p.file === report.file)],
-  }));
-  const leftOut = reports.some((r) => r.findings.some((f) => f.severity === 'error'));
-  if (reports.some((r) => r.findings.length > 0)) {
-    io.stderr.write(formatText(reports.filter((r) => r.findings.length > 0), { sources: sourcesOf(rosters), color: false }));
+  const shown = reports.map((report) => addFindings(report, problems.filter((p) => p.file === report.file)));
+  const leftOut = shown.some((r) => r.findings.some((f) => f.severity === 'error'));
+  if (shown.some((r) => r.findings.length > 0)) {
+    io.stderr.write(formatText(shown.filter((r) => r.findings.length > 0), { sources: sourcesOf(rosters), color: false }));
   }
   if (values.out === '-') {
     io.stdout.write(manifestStream(weeks));

@@ -9,7 +9,7 @@ import { validateRoster } from '../roster/validate.js';
 import { collectRosterFiles } from '../source/dir.js';
 import { readFileAtRevision } from '../source/git.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { loadRosters, sourcesOf } from './rosters.js';
+import { checkRosterImages, loadRosters, sourcesOf } from './rosters.js';
 
 export const usage = `Usage: classops validate [paths...] [options]
 
@@ -19,6 +19,7 @@ Options:
   --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
   --changed-since REF                  judge only entries added or changed since a git ref
   --author LOGIN                       fail entries added, changed or removed by someone else's PR
+  --check-images                       check that every image can be pulled anonymously (network)
   --config PATH                        config file (default ./classops.yaml when present)
   -h, --help                           this help
 
@@ -32,6 +33,7 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
       format: { type: 'string', default: 'text' },
       'changed-since': { type: 'string' },
       author: { type: 'string' },
+      'check-images': { type: 'boolean' },
       config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -48,8 +50,9 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const files = collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]);
   const rosters = loadRosters(files, config.policy);
   const sources = sourcesOf(rosters);
+  const checked = values['check-images'] ? (await checkRosterImages(rosters.map((r) => r.report), config.registry)).reports : rosters.map((r) => r.report);
   const reports: RosterReport[] = [];
-  for (const { report } of rosters) {
+  for (const report of checked) {
     const since = values['changed-since'];
     if (since === undefined) {
       reports.push(report);

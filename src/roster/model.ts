@@ -72,3 +72,20 @@ export interface RosterReport {
 export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }
+
+/**
+ * The report with more findings (image verdicts, render problems): entries that now have
+ * errors are no longer valid; nothing else changes.
+ */
+export function addFindings(report: RosterReport, extra: readonly Finding[]): RosterReport {
+  if (extra.length === 0) return report;
+  const findings = [...report.findings, ...extra].sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  const broken = new Set(extra.filter((f) => f.severity === 'error' && f.entryIndex !== undefined).map((f) => f.entryIndex));
+  const fileError = extra.some((f) => f.severity === 'error' && f.entryIndex === undefined);
+  return {
+    ...report,
+    complete: report.complete && !fileError,
+    entries: report.entries.map((e) => (broken.has(e.index) ? { ...e, entry: undefined } : e)),
+    findings,
+  };
+}

@@ -1,0 +1,47 @@
+/** `classops check-image`: can the cluster pull this image anonymously? */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { ImageChecker } from '../registry/checker.js';
+import { formatImageReference, parseImageReference } from '../registry/reference.js';
+import { describeVerdict, isStudentFault, isTransient } from '../registry/verdict.js';
+import { EXIT, UsageError, type CommandIO } from './io.js';
+
+export const usage = `Usage: classops check-image REF [--format text|json] [--config PATH]
+
+Checks that REF can be pulled anonymously, as the cluster will pull it: the registry's
+token flow, the manifest, and the platforms it runs on (registry.requiredPlatform).
+
+Exit codes: 0 pullable, 1 not pullable or not checked (registry down or rate-limited), 2 usage error.`;
+
+export async function checkImageCommand(args: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'text' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout.write(`${usage}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('give exactly one image reference, e.g. ghcr.io/jlgore/container-course-student:v1');
+  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`unknown --format "${values.format}"; use text or json`);
+  const image = positionals[0]!;
+  const parsed = parseImageReference(image);
+  if (!parsed.ok) throw new UsageError(`"${image}" is not a valid image reference: ${parsed.problem}`);
+
+  const config = loadConfig({ file: values.config, env: io.env });
+  const verdict = await new ImageChecker(config.registry).check(image);
+  const text = describeVerdict(verdict, image);
+  if (values.format === 'json') {
+    io.stdout.write(`${JSON.stringify({ image, reference: formatImageReference(parsed.reference), verdict, studentFault: isStudentFault(verdict), transient: isTransient(verdict), ...text }, null, 2)}\n`);
+  } else {
+    const lines = [`${image}: ${verdict.kind}`];
+    if (verdict.kind === 'pullable') {
+      lines.push(`  digest:     ${verdict.digest}`, `  media type: ${verdict.mediaType}`, `  platforms:  ${verdict.platforms.join(', ') || '(not stated)'}`);
+    } else {
+      lines.push(`  ${text.message}`, `  fix: ${text.hint}`);
+    }
+    io.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return verdict.kind === 'pullable' ? EXIT.ok : EXIT.findings;
+}
