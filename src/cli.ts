@@ -6,12 +6,15 @@ import { ConfigError } from './config.js';
 import { EXIT, UsageError, type CommandIO } from './commands/io.js';
 import { checkImageCommand } from './commands/check-image.js';
 import { renderCommand } from './commands/render.js';
+import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { SourceError } from './source/dir.js';
+import { ClusterError } from './cluster/kube.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: Command }> = {
+  run: { summary: 'keep the cluster (or ./out/manifests) equal to the rosters', run: runCommand },
   validate: { summary: 'check roster files and explain every problem on its line', run: validateCommand },
   render: { summary: 'write the Kubernetes objects for every valid entry', run: renderCommand },
   'check-image': { summary: 'check that an image can be pulled anonymously', run: checkImageCommand },
@@ -49,7 +52,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof SourceError;
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof SourceError || error instanceof ClusterError;
     const parseArgsError = error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
     const ioError = error instanceof Error && 'code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
     if (known || parseArgsError || ioError) {

@@ -57,9 +57,36 @@ export interface RegistryConfig {
   readonly plainHttp: readonly string[];
 }
 
+export interface SourceConfig {
+  readonly kind: 'dir' | 'git';
+  readonly path: string;
+  readonly url: string;
+  readonly branch: string;
+  readonly tokenFile: string;
+  readonly sshKeyFile: string;
+  readonly pollInterval: string;
+}
+
+export interface ClusterConfig {
+  readonly kubeconfig: string;
+  readonly context: string;
+  readonly manifestsDir: string;
+  readonly maxPruneFraction: number;
+  readonly resyncInterval: string;
+  readonly leaderElection: {
+    readonly enabled: boolean;
+    readonly leaseName: string;
+    readonly leaseNamespace: string;
+    readonly leaseDuration: string;
+    readonly renewInterval: string;
+  };
+}
+
 export interface ClassopsConfig {
   readonly course: string;
-  readonly source: { readonly kind: 'dir'; readonly path: string };
+  readonly source: SourceConfig;
+  readonly cluster: ClusterConfig;
+  readonly server: { readonly port: number; readonly host: string };
   readonly policy: PolicyConfig;
   readonly render: RenderConfig;
   readonly registry: RegistryConfig;

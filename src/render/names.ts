@@ -19,6 +19,8 @@ export const ANNOTATION = {
   healthEndpoint: 'classops.dev/health-endpoint',
   port: 'classops.dev/port',
   sourceRevision: 'classops.dev/source-revision',
+  /** The roster file an object comes from: what a broken file protects. */
+  sourceFile: 'classops.dev/source-file',
   entryHash: 'classops.dev/entry-hash',
   /** The entry as deployed (canonical JSON): what a restarted controller reads back as last-known-good. */
   entry: 'classops.dev/entry',

@@ -57,6 +57,8 @@ export interface WeekContext {
   readonly namespace: string;
   /** The source revision (commit SHA or content hash) the objects come from. */
   readonly revision: string;
+  /** The roster file the week comes from. */
+  readonly file: string;
   readonly render: RenderConfig;
 }
 
@@ -95,7 +97,7 @@ function sealed<T extends KubeObject>(object: T): T {
 }
 
 function meta(ctx: WeekContext, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): V1ObjectMeta & { name: string } {
-  return { name, namespace: ctx.namespace, labels, annotations: { ...annotations, [ANNOTATION.sourceRevision]: ctx.revision } };
+  return { name, namespace: ctx.namespace, labels, annotations: { ...annotations, [ANNOTATION.sourceFile]: ctx.file, [ANNOTATION.sourceRevision]: ctx.revision } };
 }
 
 /** The image to run: pinned by the registry's digest when known, else as written. */
@@ -268,7 +270,7 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
         'pod-security.kubernetes.io/warn': render.podSecurity.warn,
         'pod-security.kubernetes.io/audit': render.podSecurity.audit,
       },
-      annotations: { [ANNOTATION.sourceRevision]: ctx.revision },
+      annotations: { [ANNOTATION.sourceFile]: ctx.file, [ANNOTATION.sourceRevision]: ctx.revision },
     },
   };
   const quota: V1ResourceQuota & KubeObject = {
@@ -333,6 +335,6 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
   return objects;
 }
 
-export function weekContext(config: ClassopsConfig, week: number, namespace: string, revision: string): WeekContext {
-  return { course: config.course, week, namespace, revision, render: config.render };
+export function weekContext(config: ClassopsConfig, week: number, namespace: string, revision: string, file: string): WeekContext {
+  return { course: config.course, week, namespace, revision, file, render: config.render };
 }

@@ -28,12 +28,22 @@ export interface RenderInputs {
   readonly digests?: ReadonlyMap<string, string>;
 }
 
-/**
- * The week a complete roster describes, or undefined with a finding when its namespace
- * cannot be derived. Entries with errors are not rendered; entries whose names collide
- * are left out together, since neither can be told apart from the other.
- */
-export function renderWeek(report: RosterReport, config: ClassopsConfig, inputs: RenderInputs): RenderedWeek | Finding {
+/** One entry to render, with the digest to pin and where it came from (for findings). */
+export interface StudentToRender {
+  readonly entry: StudentEntry;
+  readonly digest: string | undefined;
+  readonly line: number;
+  readonly index: number | undefined;
+}
+
+export interface WeekIdentity {
+  readonly file: string;
+  readonly week: number;
+  readonly namespace: string;
+}
+
+/** The namespace a roster's week lives in, or a finding saying why there is none. */
+export function weekOf(report: RosterReport, config: ClassopsConfig): WeekIdentity | Finding {
   const week = report.metadata.week;
   if (!report.complete || week === undefined) {
     return { code: 'render-incomplete-roster', severity: 'error', message: 'The file has file-level errors, so none of its entries are rendered.', hint: 'Fix the errors above; the entries render once the file is valid.', file: report.file, line: 1, column: 1 };
@@ -42,26 +52,39 @@ export function renderWeek(report: RosterReport, config: ClassopsConfig, inputs:
   if (!isDnsLabel(namespace)) {
     return { code: 'render-namespace-invalid', severity: 'error', message: `The namespace template gives ${JSON.stringify(namespace)}, which is not a valid namespace name.`, hint: 'Fix render.namespaceTemplate in classops.yaml, or set metadata.namespace in the roster.', file: report.file, line: 1, column: 1 };
   }
-  const ctx = weekContext(config, week, namespace, inputs.revision);
-  const valid = report.entries.flatMap((e) => (e.entry === undefined ? [] : [{ result: e, entry: e.entry }]));
-  const byName = new Map<string, typeof valid>();
-  for (const v of valid) {
-    const name = studentObjectName(v.entry.githubUsername);
-    byName.set(name, [...(byName.get(name) ?? []), v]);
+  return { file: report.file, week, namespace };
+}
+
+/**
+ * A week's objects from entries. Entries whose object names collide are left out
+ * together, since neither can be told apart from the other.
+ */
+export function renderStudents(identity: WeekIdentity, students: readonly StudentToRender[], config: ClassopsConfig, revision: string): RenderedWeek {
+  const ctx = weekContext(config, identity.week, identity.namespace, revision, identity.file);
+  const byName = new Map<string, StudentToRender[]>();
+  for (const s of students) {
+    const name = studentObjectName(s.entry.githubUsername);
+    byName.set(name, [...(byName.get(name) ?? []), s]);
   }
   const findings: Finding[] = [];
-  const students: RenderedStudent[] = [];
+  const rendered: RenderedStudent[] = [];
   for (const [name, group] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (group.length > 1 || !isDnsLabel(name)) {
-      for (const { result } of group) {
-        findings.push({ code: 'render-name-collision', severity: 'error', message: `The object name ${JSON.stringify(name)} is ${group.length > 1 ? `shared by ${group.length} entries` : 'not a valid Kubernetes name'}, so this entry is not deployed.`, hint: 'Each student needs a distinct GitHub username.', file: report.file, line: result.line, column: 1, entryIndex: result.index });
+      for (const s of group) {
+        findings.push({ code: 'render-name-collision', severity: 'error', message: `The object name ${JSON.stringify(name)} is ${group.length > 1 ? `shared by ${group.length} entries` : 'not a valid Kubernetes name'}, so this entry is not deployed.`, hint: 'Each student needs a distinct GitHub username.', file: identity.file, line: s.line, column: 1, ...(s.index === undefined ? {} : { entryIndex: s.index }) });
       }
       continue;
     }
-    const { entry } = group[0]!;
-    const digest = inputs.digests?.get(entry.containerImage);
-    const objects = renderStudent(ctx, entry, digest);
-    students.push({ student: entry.githubUsername.toLowerCase(), entry, image: deployedImage(entry, digest, config.render), objects });
+    const { entry, digest } = group[0]!;
+    rendered.push({ student: entry.githubUsername.toLowerCase(), entry, image: deployedImage(entry, digest, config.render), objects: renderStudent(ctx, entry, digest) });
   }
-  return { file: report.file, week, namespace, shared: renderWeekObjects(ctx), students, findings };
+  return { ...identity, shared: renderWeekObjects(ctx), students: rendered, findings };
+}
+
+/** The week a complete roster describes, or a finding; entries with errors are not rendered. */
+export function renderWeek(report: RosterReport, config: ClassopsConfig, inputs: RenderInputs): RenderedWeek | Finding {
+  const identity = weekOf(report, config);
+  if ('code' in identity) return identity;
+  const students = report.entries.flatMap((e) => (e.entry === undefined ? [] : [{ entry: e.entry, digest: inputs.digests?.get(e.entry.containerImage), line: e.line, index: e.index }]));
+  return renderStudents(identity, students, config, inputs.revision);
 }

@@ -1,6 +1,8 @@
 /** Roster files on the local file system: a folder's week files, or files named directly. */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, watch as watchFs } from 'node:fs';
 import { join } from 'node:path';
+import { contentHash } from '../canonical.js';
+import type { Snapshot, Source } from './index.js';
 
 export const ROSTER_FILE = /\.ya?ml$/;
 
@@ -29,4 +31,36 @@ export function collectRosterFiles(paths: readonly string[]): string[] {
     files.push(...inside);
   }
   return files;
+}
+
+/** A local folder: file-system events, plus a periodic rescan for file systems that miss them. */
+export class DirSource implements Source {
+  readonly description: string;
+
+  constructor(private readonly path: string, private readonly rescanMs: number) {
+    this.description = `folder ${path}`;
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const files = new Map<string, Buffer>();
+    for (const file of collectRosterFiles([this.path])) files.set(file, readFileSync(file));
+    const revision = `content-${contentHash([...files].map(([f, b]) => [f, b.toString('base64')])).slice(0, 16)}`;
+    return { revision, files };
+  }
+
+  watch(onChange: () => void): () => void {
+    let watcher: ReturnType<typeof watchFs> | undefined;
+    try {
+      watcher = watchFs(this.path, () => onChange());
+      watcher.on('error', () => undefined); // the rescan still notices changes
+    } catch {
+      watcher = undefined;
+    }
+    const timer = setInterval(onChange, this.rescanMs);
+    timer.unref();
+    return () => {
+      watcher?.close();
+      clearInterval(timer);
+    };
+  }
 }

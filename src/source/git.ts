@@ -1,8 +1,10 @@
 /** Reading a repository through the real git CLI. */
 import { execFile } from 'node:child_process';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { SourceError } from './dir.js';
+import { ROSTER_FILE, SourceError } from './dir.js';
+import type { Snapshot, Source } from './index.js';
 
 const run = promisify(execFile);
 const MAX_OUTPUT = 64 * 1024 * 1024;
@@ -37,4 +39,80 @@ export async function readFileAtRevision(file: string, revision: string): Promis
     return undefined;
   }
   return git(top, ['cat-file', 'blob', `${revision}:${path}`]);
+}
+
+export interface GitSourceOptions {
+  readonly url: string;
+  readonly branch: string;
+  /** The roster folder inside the repository. */
+  readonly path: string;
+  /** Where the mirror is kept between fetches. */
+  readonly cacheDir: string;
+  readonly tokenFile: string;
+  readonly sshKeyFile: string;
+  readonly pollMs: number;
+}
+
+/**
+ * Any git repository through the real git CLI: a bare mirror cloned once and fetched
+ * after; the snapshot reads the roster files from the fetched commit, never from a
+ * work tree, so a half-done fetch is never seen.
+ */
+export class GitSource implements Source {
+  readonly description: string;
+  private cloned = false;
+
+  constructor(private readonly options: GitSourceOptions) {
+    this.description = `git ${options.url} (${options.branch}, ${options.path})`;
+  }
+
+  private auth(): { args: string[]; env: NodeJS.ProcessEnv } {
+    const args: string[] = [];
+    const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
+    if (this.options.tokenFile) {
+      const token = readFileSync(this.options.tokenFile, 'utf8').trim();
+      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+      args.push('-c', `http.extraHeader=Authorization: Basic ${basic}`);
+    }
+    if (this.options.sshKeyFile) {
+      env['GIT_SSH_COMMAND'] = `ssh -i ${JSON.stringify(this.options.sshKeyFile)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new`;
+    }
+    return { args, env };
+  }
+
+  private async git(args: string[], cwd?: string): Promise<Buffer> {
+    const auth = this.auth();
+    try {
+      const { stdout } = await run('git', [...auth.args, ...args], { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: { ...process.env, ...auth.env }, timeout: 120_000 });
+      return stdout;
+    } catch (error) {
+      const stderr = (error as { stderr?: Buffer }).stderr?.toString('utf8').trim();
+      // Never echo the token: git prints URLs, not headers, but be sure.
+      throw new SourceError(`git ${args[0]} failed for ${this.options.url}: ${(stderr || (error as Error).message).replace(/Authorization: Basic \S+/g, 'Authorization: ***')}`);
+    }
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const mirror = this.options.cacheDir;
+    if (!this.cloned) {
+      mkdirSync(mirror, { recursive: true });
+      if (!existsSync(join(mirror, 'HEAD'))) await this.git(['init', '--bare', '--quiet', mirror]);
+      this.cloned = true;
+    }
+    await this.git(['fetch', '--quiet', '--force', '--no-tags', this.options.url, `+refs/heads/${this.options.branch}:refs/classops/source`], mirror);
+    const revision = (await this.git(['rev-parse', 'refs/classops/source^{commit}'], mirror)).toString('utf8').trim();
+    const folder = this.options.path.replace(/^\.?\/+|\/+$/g, '');
+    const listing = (await this.git(['ls-tree', '--name-only', revision, `${folder}/`], mirror)).toString('utf8');
+    const files = new Map<string, Buffer>();
+    for (const name of listing.split('\n').filter((n) => ROSTER_FILE.test(n)).sort()) {
+      files.set(name, await this.git(['cat-file', 'blob', `${revision}:${name}`], mirror));
+    }
+    return { revision, files };
+  }
+
+  watch(onChange: () => void): () => void {
+    const timer = setInterval(onChange, this.options.pollMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
 }

@@ -1,0 +1,116 @@
+/** The cluster as a Target: server-side apply with field manager `classops`, pruning, events, student health. */
+import { CoreV1Api, KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { JsonObjectApi } from './json-api.js';
+import { LABEL, MANAGED_BY } from '../render/names.js';
+import type { KubeObject } from '../render/objects.js';
+import { ClusterError, withRetries } from './kube.js';
+import { describeRef, MANAGED_KINDS, type ObjectRef, type StudentHealth, type Target } from './target.js';
+
+export const FIELD_MANAGER = 'classops';
+const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
+/** Container states that mean the app will not come up without a change. */
+const FAILING_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+
+export class KubeTarget implements Target {
+  readonly description: string;
+  readonly objects: JsonObjectApi;
+  private readonly core: CoreV1Api;
+  /** Counts API writes (apply, delete, events), for the no-op guarantee and the benchmark. */
+  writes = 0;
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    this.description = `cluster ${kubeConfig.getCurrentCluster()?.server ?? '(unknown)'}`;
+    this.objects = kubeConfig.makeApiClient(JsonObjectApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  async listManaged(): Promise<KubeObject[]> {
+    const all: KubeObject[] = [];
+    for (const { apiVersion, kind } of MANAGED_KINDS) {
+      try {
+        const items = await withRetries(`list ${kind}`, () => this.objects.listAll(apiVersion, kind, MANAGED_SELECTOR));
+        for (const item of items ?? []) all.push({ ...item, apiVersion, kind } as KubeObject);
+      } catch (error) {
+        // A kind whose CRD is not installed (HTTPRoute, Traefik's Middleware) has nothing of ours.
+        if (error instanceof ClusterError && (error.status === 404 || /Unrecognized API version and kind/.test(error.message))) continue;
+        throw error;
+      }
+    }
+    return all;
+  }
+
+  async apply(object: KubeObject): Promise<void> {
+    this.writes += 1;
+    await withRetries(`apply ${describeRef({ ...object, namespace: object.metadata.namespace, name: object.metadata.name })}`, () =>
+      this.objects.apply(object as KubernetesObject, FIELD_MANAGER),
+    );
+  }
+
+  async remove(ref: ObjectRef): Promise<void> {
+    this.writes += 1;
+    try {
+      await withRetries(`delete ${describeRef(ref)}`, () =>
+        this.objects.remove({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }),
+      );
+    } catch (error) {
+      if (!(error instanceof ClusterError && error.status === 404)) throw error; // already gone is what we wanted
+    }
+  }
+
+  async health(deployments: readonly KubeObject[]): Promise<Map<string, StudentHealth>> {
+    const result = new Map<string, StudentHealth>();
+    const namespaces = [...new Set(deployments.map((d) => d.metadata.namespace ?? ''))];
+    const pods: V1Pod[] = [];
+    for (const namespace of namespaces) {
+      const list = await withRetries(`list pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }));
+      pods.push(...list.items);
+    }
+    for (const d of deployments) {
+      const student = d.metadata.labels?.[LABEL.student] ?? d.metadata.name;
+      const key = `${d.metadata.namespace}/${student}`;
+      const status = (d['status'] ?? {}) as { readyReplicas?: number; conditions?: Array<{ type?: string; status?: string; reason?: string }> };
+      if ((status.readyReplicas ?? 0) >= 1) {
+        result.set(key, { phase: 'Ready', reason: undefined });
+        continue;
+      }
+      const mine = pods.filter((p) => p.metadata?.namespace === d.metadata.namespace && p.metadata?.labels?.[LABEL.student] === student);
+      const waiting = mine.flatMap((p) => p.status?.containerStatuses ?? []).map((c) => c.state?.waiting?.reason).find((r) => r !== undefined);
+      const unready = mine.flatMap((p) => p.status?.containerStatuses ?? []).find((c) => c.state?.running !== undefined && !c.ready);
+      const unschedulable = mine.flatMap((p) => p.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.status === 'False');
+      if (waiting !== undefined && FAILING_REASONS.has(waiting)) result.set(key, { phase: 'Failing', reason: waiting });
+      else if (unready !== undefined && (unready.restartCount ?? 0) > 0) result.set(key, { phase: 'Failing', reason: 'probe failures: the app restarts' });
+      else if (unready !== undefined) result.set(key, { phase: 'Progressing', reason: 'readiness probe not passing yet' });
+      else if (unschedulable !== undefined) result.set(key, { phase: 'Pending', reason: unschedulable.reason ?? 'Unschedulable' });
+      else if (mine.length === 0 || mine.some((p) => p.status?.phase === 'Pending')) result.set(key, { phase: 'Pending', reason: waiting ?? 'waiting for a pod' });
+      else result.set(key, { phase: 'Progressing', reason: waiting });
+    }
+    return result;
+  }
+
+  async event(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const namespace = ref.namespace ?? 'default';
+    const now = new Date();
+    this.writes += 1;
+    try {
+      await withRetries('record event', () =>
+        this.core.createNamespacedEvent({
+          namespace,
+          body: {
+            metadata: { name: `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace },
+            involvedObject: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace },
+            reason,
+            message: message.slice(0, 1024),
+            type,
+            source: { component: 'classops' },
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        }),
+      );
+    } catch {
+      // Events are best effort: never fail a reconcile over one.
+    }
+  }
+}
+

@@ -1,0 +1,125 @@
+/**
+ * Leader election with a coordination.k8s.io/v1 Lease: only the holder reconciles. The
+ * lease is taken when free or expired, renewed while held, and released on shutdown so
+ * another replica takes over at once. Updates carry the resourceVersion, so two replicas
+ * never both win.
+ */
+import type { JsonObjectApi } from './json-api.js';
+import { durationMs } from '../config.js';
+import { ClusterError, statusOf } from './kube.js';
+
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: { holderIdentity?: string | null; leaseDurationSeconds?: number; acquireTime?: string | null; renewTime?: string | null; leaseTransitions?: number };
+}
+
+/** MicroTime, as the API server writes it. */
+const microTime = (date: Date) => date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export interface LeaderOptions {
+  readonly name: string;
+  readonly namespace: string;
+  readonly identity: string;
+  readonly leaseDuration: string;
+  readonly renewInterval: string;
+  readonly onStartedLeading: () => void;
+  readonly onStoppedLeading: () => void;
+}
+
+export class LeaderElector {
+  private leading = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly api: JsonObjectApi, private readonly options: LeaderOptions) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    let holding = false;
+    try {
+      holding = await this.tryAcquireOrRenew();
+    } catch {
+      holding = false; // the API server is away: stop leading once the lease could have expired
+    }
+    if (holding && !this.leading) {
+      this.leading = true;
+      this.options.onStartedLeading();
+    } else if (!holding && this.leading) {
+      this.leading = false;
+      this.options.onStoppedLeading();
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), durationMs(this.options.renewInterval));
+  }
+
+  private async read(): Promise<Lease | undefined> {
+    try {
+      return await this.api.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.options.name, namespace: this.options.namespace } });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const now = new Date();
+    const seconds = Math.round(durationMs(this.options.leaseDuration) / 1000);
+    const lease = await this.read();
+    if (lease === undefined) {
+      await this.api.createJson({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.options.name, namespace: this.options.namespace },
+        spec: { holderIdentity: this.options.identity, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+      } as never);
+      return true;
+    }
+    const holder = lease.spec.holderIdentity ?? '';
+    const renewed = Date.parse(lease.spec.renewTime ?? '') || 0;
+    const expired = renewed + (lease.spec.leaseDurationSeconds ?? seconds) * 1000 < now.getTime();
+    if (holder !== '' && holder !== this.options.identity && !expired) return false;
+    const taking = holder !== this.options.identity;
+    const next: Lease = {
+      ...lease,
+      spec: {
+        ...lease.spec,
+        holderIdentity: this.options.identity,
+        leaseDurationSeconds: seconds,
+        renewTime: microTime(now),
+        ...(taking ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 } : {}),
+      },
+    };
+    try {
+      await this.api.replaceJson(next as never);
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false; // someone else wrote first
+      throw new ClusterError(`lease update failed: ${(error as Error).message}`, statusOf(error));
+    }
+  }
+
+  /** Stops renewing and gives the lease up, so another replica leads without waiting for expiry. */
+  async release(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.read();
+      if (lease?.spec.holderIdentity === this.options.identity) {
+        await this.api.replaceJson({ ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } } as never);
+      }
+    } catch {
+      // the lease expires on its own
+    }
+  }
+}

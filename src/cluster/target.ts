@@ -1,0 +1,60 @@
+/** Where desired objects go: a Kubernetes cluster, or a folder of manifests (the embedded default). */
+import type { KubeObject } from '../render/objects.js';
+
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string | undefined;
+  readonly name: string;
+}
+
+export type StudentPhase = 'Ready' | 'Progressing' | 'Pending' | 'Failing' | 'Rendered' | 'Unknown';
+
+export interface StudentHealth {
+  readonly phase: StudentPhase;
+  /** Why it is not Ready: ImagePullBackOff, CrashLoopBackOff, probe failures… */
+  readonly reason: string | undefined;
+}
+
+export interface Target {
+  readonly description: string;
+  /** Every object classops manages (label app.kubernetes.io/managed-by=classops). */
+  listManaged(): Promise<KubeObject[]>;
+  /** Server-side apply (or write) one object. */
+  apply(object: KubeObject): Promise<void>;
+  remove(object: ObjectRef): Promise<void>;
+  /** Health of each student's app, by `namespace/login`. */
+  health(deployments: readonly KubeObject[]): Promise<Map<string, StudentHealth>>;
+  /** Records a Kubernetes Event on an object, where the target has events. */
+  event(object: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+/** Kinds classops renders, in the order they are applied (pruned in reverse). */
+export const MANAGED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
+  { apiVersion: 'v1', kind: 'Namespace' },
+  { apiVersion: 'v1', kind: 'ResourceQuota' },
+  { apiVersion: 'v1', kind: 'LimitRange' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+];
+
+export function kindOrder(kind: string): number {
+  const i = MANAGED_KINDS.findIndex((k) => k.kind === kind);
+  return i === -1 ? MANAGED_KINDS.length : i;
+}
+
+export function refOf(object: KubeObject): ObjectRef {
+  return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
+}
+
+export function keyOf(ref: ObjectRef): string {
+  return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+export function describeRef(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}

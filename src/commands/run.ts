@@ -1,0 +1,160 @@
+/**
+ * `classops run`: the controller. Without a named cluster it runs the embedded default:
+ * the bundled students/ folder in, ./out/manifests out, with the cluster's safety rules.
+ */
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { durationMs, loadConfig, type ClassopsConfig } from '../config.js';
+import { KubeTarget } from '../cluster/apply.js';
+import { DirectoryTarget } from '../cluster/directory.js';
+import { JsonObjectApi } from '../cluster/json-api.js';
+import { kubeConfigFor, runningInCluster } from '../cluster/kube.js';
+import { LeaderElector } from '../cluster/leader.js';
+import type { Target } from '../cluster/target.js';
+import { describeRef } from '../cluster/target.js';
+import { ManagedObjectWatcher } from '../cluster/watch.js';
+import { Controller } from '../controller/controller.js';
+import { computePlan, reconcile, type ReconcilerOptions } from '../controller/reconciler.js';
+import { createApp, listen } from '../controller/server.js';
+import { State } from '../controller/state.js';
+import { createLogger } from '../observability/log.js';
+import { Metrics } from '../observability/metrics.js';
+import { ImageChecker } from '../registry/checker.js';
+import { DirSource } from '../source/dir.js';
+import { GitSource } from '../source/git.js';
+import type { Source } from '../source/index.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const usage = `Usage: classops run [options]
+
+Keeps the cluster (or ./out/manifests) equal to the rosters: validates, checks images,
+renders, applies with server-side apply, prunes with a guard, heals drift.
+
+Options:
+  --once                one reconcile, then exit (0 success, 1 partial/refused/failed)
+  --dry-run             print what would be applied and pruned; write nothing
+  --allow-mass-prune    let this run prune more than cluster.maxPruneFraction of a week
+  --kubeconfig PATH     the cluster to manage (only a named cluster is ever written to)
+  --context NAME        a context of the kubeconfig
+  --no-image-checks     skip registry checks (images are deployed as written)
+  --config PATH         config file (default ./classops.yaml when present)
+  -h, --help            this help`;
+
+function sourceFor(config: ClassopsConfig): Source {
+  const pollMs = durationMs(config.source.pollInterval);
+  if (config.source.kind === 'git') {
+    return new GitSource({ url: config.source.url, branch: config.source.branch, path: config.source.path, tokenFile: config.source.tokenFile, sshKeyFile: config.source.sshKeyFile, pollMs, cacheDir: resolve('.classops-cache', 'git') });
+  }
+  return new DirSource(config.source.path, pollMs);
+}
+
+export async function runCommand(args: string[], io: CommandIO): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      once: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'allow-mass-prune': { type: 'boolean' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'no-image-checks': { type: 'boolean' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${usage}\n`);
+    return EXIT.ok;
+  }
+  const overrides: Record<string, unknown> = {};
+  if (values.kubeconfig !== undefined || values.context !== undefined) {
+    overrides['cluster'] = { ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), ...(values.context !== undefined ? { context: values.context } : {}) };
+  }
+  const config = loadConfig({ file: values.config, env: io.env, overrides });
+  const log = createLogger(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, io.env['CLASSOPS_LOG_FORMAT'] === 'json' ? 'json' : io.env['CLASSOPS_LOG_FORMAT'] === 'text' ? 'text' : undefined);
+  const metrics = new Metrics();
+  const state = new State();
+  const kubeConfig = kubeConfigFor(config.cluster, io.env);
+  const target: Target = kubeConfig ? new KubeTarget(kubeConfig) : new DirectoryTarget(config.cluster.manifestsDir);
+  const source = sourceFor(config);
+  const images = values['no-image-checks'] ? undefined : new ImageChecker(config.registry, { onChecked: (v, s) => { metrics.imageChecks.inc({ verdict: v.kind }); metrics.imageCheckDuration.observe(s); } });
+  const options: ReconcilerOptions = { config, source, target, images, state, metrics, log, allowMassPrune: values['allow-mass-prune'] === true };
+  log.info('classops starting', { source: source.description, target: target.description });
+
+  if (values['dry-run']) {
+    const { plan, revision } = await computePlan(options);
+    const lines = [`dry run at revision ${revision} against ${target.description}; nothing was written`];
+    for (const o of plan.create) lines.push(`  + create ${describeRef({ ...o, namespace: o.metadata.namespace, name: o.metadata.name })}`);
+    for (const o of plan.update) lines.push(`  ~ update ${describeRef({ ...o, namespace: o.metadata.namespace, name: o.metadata.name })}`);
+    for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
+    for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
+    lines.push(`${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`);
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  }
+  if (values.once) {
+    try {
+      const outcome = await reconcile(options);
+      io.stdout.write(`${outcome.result} at revision ${outcome.revision}: ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.prune.length} pruned, ${outcome.plan.unchanged.length} unchanged${outcome.plan.refused.length ? `; refused: ${outcome.plan.refused.map((r) => r.reason).join(' ')}` : ''}\n`);
+      for (const error of outcome.errors) io.stderr.write(`${error}\n`);
+      return outcome.result === 'success' ? EXIT.ok : EXIT.findings;
+    } catch (error) {
+      io.stderr.write(`classops run: reconcile failed, nothing was changed: ${(error as Error).message}\n`);
+      return EXIT.findings;
+    }
+  }
+
+  const controller = new Controller({ ...options, resyncMs: durationMs(config.cluster.resyncInterval), onOutcome: (o) => { if (!(o instanceof Error)) log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes }); } });
+  let elector: LeaderElector | undefined;
+  let watcher: ManagedObjectWatcher | undefined;
+  const startLeading = () => {
+    metrics.leader.set(1);
+    log.info('leading: reconciling');
+    controller.start();
+    if (kubeConfig) {
+      watcher = new ManagedObjectWatcher(kubeConfig, () => controller.trigger());
+      watcher.start();
+    }
+  };
+  if (kubeConfig && config.cluster.leaderElection.enabled) {
+    const namespace = config.cluster.leaderElection.leaseNamespace || (runningInCluster(io.env) ? (io.env['POD_NAMESPACE'] ?? 'default') : 'default');
+    elector = new LeaderElector(kubeConfig.makeApiClient(JsonObjectApi), {
+      name: config.cluster.leaderElection.leaseName,
+      namespace,
+      identity: io.env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
+      leaseDuration: config.cluster.leaderElection.leaseDuration,
+      renewInterval: config.cluster.leaderElection.renewInterval,
+      onStartedLeading: startLeading,
+      onStoppedLeading: () => {
+        metrics.leader.set(0);
+        log.warn('lost the lease: stopped reconciling');
+        watcher?.stop();
+        void controller.stop();
+      },
+    });
+    elector.start();
+  } else {
+    startLeading();
+  }
+
+  const server = await listen(createApp({ state, metrics, ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined }), config.server.port, config.server.host);
+  const address = server.address();
+  log.info('serving /healthz, /readyz, /metrics, /api/status', { port: typeof address === 'object' && address !== null ? address.port : config.server.port, manifests: kubeConfig ? undefined : join(config.cluster.manifestsDir) });
+
+  await new Promise<void>((resolveStop) => {
+    const shutdown = (signal: string) => {
+      log.info(`${signal}: finishing the current reconcile and releasing the lease`);
+      void (async () => {
+        watcher?.stop();
+        await controller.stop();
+        await elector?.release();
+        server.close(() => resolveStop());
+        server.closeAllConnections();
+      })();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return EXIT.ok;
+}

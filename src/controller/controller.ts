@@ -1,0 +1,110 @@
+/**
+ * The loop around reconcile: one pass at a time; changes that arrive during a pass cause
+ * exactly one more; failures retry with exponential backoff and jitter; a periodic
+ * resync catches anything no event announced.
+ */
+import { backoffMs } from '../cluster/kube.js';
+import { reconcile, type ReconcileOutcome, type ReconcilerOptions } from './reconciler.js';
+
+export interface ControllerOptions extends ReconcilerOptions {
+  readonly resyncMs: number;
+  /** Delay that gathers a burst of change signals into one pass. */
+  readonly debounceMs?: number;
+  /** First retry delay after a failed pass; doubles with each failure. */
+  readonly retryBaseMs?: number;
+  readonly onOutcome?: (outcome: ReconcileOutcome | Error) => void;
+}
+
+export class Controller {
+  private running: Promise<void> | undefined;
+  private pending = false;
+  private stopped = true;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
+
+  constructor(private readonly options: ControllerOptions) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.stopWatching = this.options.source.watch(() => this.trigger());
+    this.trigger(0);
+  }
+
+  /** Asks for a reconcile soon; calls during a pass coalesce into one more pass. */
+  trigger(delayMs = this.options.debounceMs ?? 200): void {
+    if (this.stopped) return;
+    this.pending = true;
+    if (this.running !== undefined) return;
+    this.schedule(delayMs);
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.loop().finally(() => (this.running = undefined));
+    }, delayMs);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.pending && !this.stopped) {
+      this.pending = false;
+      const started = performance.now();
+      const { state, metrics } = this.options;
+      try {
+        const outcome = await reconcile(this.options);
+        const seconds = (performance.now() - started) / 1000;
+        this.failures = 0;
+        metrics.reconciles.inc({ result: outcome.result });
+        metrics.reconcileDuration.observe(seconds);
+        const now = new Date();
+        if (outcome.result !== 'partial') metrics.lastSuccess.set(now.getTime() / 1000);
+        state.reconcile = {
+          revision: outcome.revision,
+          result: outcome.result,
+          finishedAt: now.toISOString(),
+          lastSuccessAt: outcome.result === 'partial' ? state.reconcile.lastSuccessAt : now.toISOString(),
+          error: outcome.errors[0],
+          writes: outcome.writes,
+          durationSeconds: seconds,
+          refusedPrunes: outcome.plan.refused.map((r) => r.reason),
+        };
+        this.options.onOutcome?.(outcome);
+        if (outcome.result === 'partial') this.retryLater();
+      } catch (error) {
+        this.failures += 1;
+        metrics.reconciles.inc({ result: 'failure' });
+        state.reconcile = { ...state.reconcile, result: 'failure', finishedAt: new Date().toISOString(), error: (error as Error).message, writes: 0 };
+        this.options.log.error('reconcile failed; nothing was changed', { error: (error as Error).message, retry: this.failures });
+        this.options.onOutcome?.(error as Error);
+        this.retryLater();
+      }
+    }
+    if (!this.stopped) {
+      clearTimeout(this.resync);
+      this.resync = setTimeout(() => this.trigger(0), this.options.resyncMs);
+      this.resync.unref();
+    }
+  }
+
+  private retryLater(): void {
+    const wait = backoffMs(Math.min(this.failures, 10), { baseMs: this.options.retryBaseMs ?? 1000, maxMs: 300_000 });
+    setTimeout(() => this.trigger(0), wait).unref();
+  }
+
+  /** Resolves when no pass is running or scheduled to start at once (for --once and tests). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  /** Stops after the current pass (or abandons waiting after `graceMs`). */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.resync);
+    this.stopWatching?.();
+    if (this.running !== undefined) await Promise.race([this.running, new Promise((r) => setTimeout(r, graceMs).unref())]);
+  }
+}

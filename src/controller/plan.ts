@@ -1,0 +1,103 @@
+/**
+ * What a reconcile will do: desired objects against live ones. Pure. An object is
+ * written only when it is missing or differs (its spec hash, or a field someone else
+ * changed); an object no longer desired is pruned unless its roster file is broken, it
+ * is a Namespace, or the guard stops a mass deletion.
+ */
+import { ANNOTATION, LABEL } from '../render/names.js';
+import type { KubeObject } from '../render/objects.js';
+import { describeRef, keyOf, kindOrder, refOf, type ObjectRef } from '../cluster/target.js';
+
+export interface RefusedPrune {
+  readonly namespace: string;
+  readonly objects: readonly ObjectRef[];
+  readonly reason: string;
+}
+
+export interface Plan {
+  readonly create: readonly KubeObject[];
+  readonly update: readonly KubeObject[];
+  readonly unchanged: readonly KubeObject[];
+  readonly prune: readonly ObjectRef[];
+  readonly refused: readonly RefusedPrune[];
+}
+
+export interface PlanOptions {
+  /** Roster files that failed to parse: their objects are never pruned. */
+  readonly protectedFiles: ReadonlySet<string>;
+  readonly maxPruneFraction: number;
+  readonly allowMassPrune: boolean;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (isMap(v) && Object.keys(v).length === 0);
+
+/** Every field classops sets has the same value live (the server may add defaults; empty collections may be dropped). */
+export function containedIn(desired: unknown, live: unknown): boolean {
+  if (isMap(desired)) {
+    if (!isMap(live)) return isEmpty(desired) && live === undefined;
+    return Object.entries(desired).every(([k, v]) => v === undefined || (v !== null && isEmpty(v) && live[k] === undefined) || containedIn(v, live[k]));
+  }
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live)) return desired.length === 0 && live === undefined;
+    return desired.length === live.length && desired.every((v, i) => containedIn(v, live[i]));
+  }
+  return desired === live;
+}
+
+/** Drift check without the annotation that changes on every revision. */
+function upToDate(desired: KubeObject, live: KubeObject): boolean {
+  const annotations = { ...desired.metadata.annotations };
+  delete annotations[ANNOTATION.sourceRevision];
+  const comparable = { ...desired, metadata: { ...desired.metadata, annotations } };
+  return live.metadata.annotations?.[ANNOTATION.specHash] === desired.metadata.annotations?.[ANNOTATION.specHash] && containedIn(comparable, live);
+}
+
+const student = (o: { metadata: { labels?: Record<string, string> } }) => o.metadata.labels?.[LABEL.student];
+
+export function planChanges(desired: readonly KubeObject[], live: readonly KubeObject[], options: PlanOptions): Plan {
+  const liveByKey = new Map(live.map((o) => [keyOf(refOf(o)), o]));
+  const desiredKeys = new Set<string>();
+  const create: KubeObject[] = [];
+  const update: KubeObject[] = [];
+  const unchanged: KubeObject[] = [];
+  for (const object of [...desired].sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind))) {
+    const key = keyOf(refOf(object));
+    desiredKeys.add(key);
+    const current = liveByKey.get(key);
+    if (current === undefined) create.push(object);
+    else if (upToDate(object, current)) unchanged.push(object);
+    else update.push(object);
+  }
+
+  const candidates = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && !options.protectedFiles.has(o.metadata.annotations?.[ANNOTATION.sourceFile] ?? ''));
+  const refused: RefusedPrune[] = [];
+  const prune: ObjectRef[] = [];
+  const namespaces = candidates.filter((o) => o.kind === 'Namespace');
+  if (namespaces.length > 0) {
+    for (const ns of namespaces) {
+      refused.push({ namespace: ns.metadata.name, objects: [refOf(ns)], reason: `${describeRef(refOf(ns))} is no longer in any roster; classops never deletes a namespace (it would take everything in it). Delete it by hand when the week is over.` });
+    }
+  }
+  const byNamespace = new Map<string, KubeObject[]>();
+  for (const o of candidates.filter((c) => c.kind !== 'Namespace')) {
+    const ns = o.metadata.namespace ?? '';
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
+  }
+  for (const [namespace, objects] of byNamespace) {
+    const leaving = new Set(objects.filter((o) => o.kind === 'Deployment').map(student));
+    const running = new Set(live.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === namespace).map(student));
+    const allowed = Math.max(1, Math.floor(options.maxPruneFraction * running.size));
+    if (leaving.size > allowed && !options.allowMassPrune) {
+      refused.push({
+        namespace,
+        objects: objects.map(refOf),
+        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}). Nothing was deleted; if this is intended, run once with --allow-mass-prune.`,
+      });
+      continue;
+    }
+    prune.push(...objects.map(refOf));
+  }
+  prune.sort((a, b) => kindOrder(b.kind) - kindOrder(a.kind));
+  return { create, update, unchanged, prune, refused };
+}

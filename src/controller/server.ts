@@ -1,0 +1,38 @@
+/** The controller's one HTTP port: /healthz, /readyz, /metrics and /api/status (JSON of State). */
+import type { Server } from 'node:http';
+import express from 'express';
+import type { Metrics } from '../observability/metrics.js';
+import type { State } from './state.js';
+
+export interface ServerOptions {
+  readonly state: State;
+  readonly metrics: Metrics;
+  /** Ready to serve: a leader after its first reconcile, or a follower that is up. */
+  readonly ready: () => boolean;
+}
+
+export function createApp(options: ServerOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = options.ready();
+    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready: no reconcile has finished yet\n');
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+  app.get('/api/status', (_req, res) => {
+    res.json(options.state.toJSON());
+  });
+  return app;
+}
+
+export async function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
