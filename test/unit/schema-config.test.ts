@@ -40,7 +40,8 @@ describe('configuration', () => {
       instructors: [],
       limits: { maxFileBytes: 1048576, maxEntries: 5000, maxAliases: 100 },
     });
-    expect(config.source).toEqual({ kind: 'dir', path: 'students' });
+    expect(config.source).toEqual({ kind: 'dir', path: 'students', url: '', branch: 'main', tokenFile: '', sshKeyFile: '', pollInterval: '30s' });
+    expect(config.cluster).toMatchObject({ kubeconfig: '', context: '', manifestsDir: 'out/manifests', maxPruneFraction: 0.5 });
   });
 
   test('environment variables override, typed by the schema', () => {
