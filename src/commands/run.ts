@@ -98,6 +98,10 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       const outcome = await reconcile(options);
       io.stdout.write(`${outcome.result} at revision ${outcome.revision}: ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.prune.length} pruned, ${outcome.plan.unchanged.length} unchanged${outcome.plan.refused.length ? `; refused: ${outcome.plan.refused.map((r) => r.reason).join(' ')}` : ''}\n`);
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
+      for (const file of state.files.values()) {
+        const first = file.findings.find((f) => f.severity === 'error');
+        if (!file.complete && first) io.stderr.write(`${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`);
+      }
       return outcome.result === 'success' ? EXIT.ok : EXIT.findings;
     } catch (error) {
       io.stderr.write(`classops run: reconcile failed, nothing was changed: ${(error as Error).message}\n`);

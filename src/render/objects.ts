@@ -141,7 +141,7 @@ function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Cont
   };
 }
 
-export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: string | undefined, entryHash = contentHash(entry)): V1Deployment & KubeObject {
+export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: string | undefined): V1Deployment & KubeObject {
   const name = studentObjectName(entry.githubUsername);
   const labels = studentLabels(ctx, entry);
   const image = deployedImage(entry, digest, ctx.render);
@@ -156,7 +156,7 @@ export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: 
       [ANNOTATION.healthEndpoint]: entry.healthEndpoint,
       [ANNOTATION.port]: String(entry.port),
       [ANNOTATION.entry]: canonicalJson(entry),
-      [ANNOTATION.entryHash]: entryHash,
+      [ANNOTATION.entryHash]: contentHash(entry),
     }),
     spec: {
       replicas: 1,
@@ -176,11 +176,11 @@ export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: 
   });
 }
 
-export function renderService(ctx: WeekContext, entry: StudentEntry, entryHash = contentHash(entry)): V1Service & KubeObject {
+export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service & KubeObject {
   return sealed({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry), { [ANNOTATION.entryHash]: entryHash }),
+    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry)),
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(entry),
@@ -194,11 +194,11 @@ export function studentPath(render: RenderConfig, entry: StudentEntry): string {
   return `${render.routing.pathPrefix}/${entry.githubUsername.toLowerCase()}`;
 }
 
-export function renderIngress(ctx: WeekContext, entry: StudentEntry, entryHash = contentHash(entry)): V1Ingress & KubeObject {
+export function renderIngress(ctx: WeekContext, entry: StudentEntry): V1Ingress & KubeObject {
   const { routing } = ctx.render;
   const name = studentObjectName(entry.githubUsername);
   const prefix = studentPath(ctx.render, entry);
-  const annotations: Record<string, string> = { [ANNOTATION.entryHash]: entryHash };
+  const annotations: Record<string, string> = {};
   let path = prefix;
   let pathType = 'Prefix';
   if (routing.rewrite === 'nginx') {
@@ -227,12 +227,12 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry, entryHash =
   });
 }
 
-export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry, entryHash = contentHash(entry)): HTTPRoute & KubeObject {
+export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry): HTTPRoute & KubeObject {
   const name = studentObjectName(entry.githubUsername);
   return sealed({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: meta(ctx, name, studentLabels(ctx, entry), { [ANNOTATION.entryHash]: entryHash }),
+    metadata: meta(ctx, name, studentLabels(ctx, entry)),
     spec: {
       parentRefs: ctx.render.routing.parentRefs.map((ref) => ({ ...ref })),
       hostnames: [ctx.render.routing.host],
@@ -249,9 +249,9 @@ export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry, entryHash
 
 /** Everything one student gets: Deployment, Service and a route. */
 export function renderStudent(ctx: WeekContext, entry: StudentEntry, digest: string | undefined): KubeObject[] {
-  const entryHash = contentHash(entry);
-  const route = ctx.render.routing.mode === 'httproute' ? renderHttpRoute(ctx, entry, entryHash) : renderIngress(ctx, entry, entryHash);
-  return [renderDeployment(ctx, entry, digest, entryHash), renderService(ctx, entry, entryHash), route];
+  // Only the Deployment carries the entry and its hash: the Service and route change only when their own fields do.
+  const route = ctx.render.routing.mode === 'httproute' ? renderHttpRoute(ctx, entry) : renderIngress(ctx, entry);
+  return [renderDeployment(ctx, entry, digest), renderService(ctx, entry), route];
 }
 
 /** The week's shared objects: Namespace, quota, limits, network policies (and Traefik's middleware). */

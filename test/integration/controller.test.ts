@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import { classopsAsync } from '../support/cli.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { GitRepo } from '../support/git.js';
+import { OciLayout, type Descriptor } from '../support/oci-layout.js';
+import { TestRegistry } from '../support/registry.js';
 import { rosterText } from '../support/rosters.js';
 
-const entry = (login: string, extra = '') => `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login.toLowerCase()}/app:v1"\n${extra}`;
+const NS = 'container-course-week01';
+const entry = (login: string, image = `ghcr.io/${login.toLowerCase()}/app:v1`, extra = '') =>
+  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "${image}"\n${extra}`;
 
 let api: FakeApiServer;
 beforeEach(async () => {
@@ -16,29 +20,181 @@ afterEach(async () => {
   await api.stop();
 });
 
-function course(students: string): { repo: GitRepo; config: string } {
+interface Course {
+  repo: GitRepo;
+  config: string;
+  /** Commits a new week-01 roster. */
+  commit(students: string, message?: string): void;
+  commitText(text: string): void;
+}
+
+function course(students: string, extraConfig = ''): Course {
   const repo = new GitRepo();
   repo.write('students/week-01.yaml', rosterText(students));
   repo.commit('week 1');
   const dir = mkdtempSync(join(tmpdir(), 'classops-run-'));
   const config = join(dir, 'classops.yaml');
-  writeFileSync(config, `source:\n  kind: git\n  url: ${repo.dir}\n  branch: main\n  path: students\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  leaderElection:\n    enabled: false\nserver:\n  port: 0\n`);
-  return { repo, config };
+  writeFileSync(config, `source:\n  kind: git\n  url: ${repo.dir}\n  branch: main\n  path: students\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  leaderElection:\n    enabled: false\nserver:\n  port: 0\n${extraConfig}`);
+  return {
+    repo,
+    config,
+    commit(students, message = 'update') {
+      repo.write('students/week-01.yaml', rosterText(students));
+      repo.commit(message);
+    },
+    commitText(text) {
+      repo.write('students/week-01.yaml', text);
+      repo.commit('edit');
+    },
+  };
 }
 
-const once = (config: string, ...args: string[]) => classopsAsync(['run', '--once', '--no-image-checks', '--config', config, ...args], { cwd: join(config, '..') });
+const once = (c: Course, ...args: string[]) => classopsAsync(['run', '--once', '--config', c.config, ...args], { cwd: join(c.config, '..') });
+const deployments = () => api.list('Deployment').map((d) => d.metadata.name).sort();
+const imageOf = (name: string) => api.get('apps/v1', 'Deployment', NS, name)?.spec.template.spec.containers[0].image as string;
 
-describe('classops run against an API server', () => {
-  test('applies every object; a second pass writes nothing', async () => {
-    const { config } = course(entry('ann') + entry('bo') + entry('cy'));
-    const first = await once(config);
+describe('classops run keeps the cluster equal to the roster', () => {
+  test('adds students; a second pass writes nothing', async () => {
+    const c = course(entry('ann') + entry('bo') + entry('cy'));
+    const first = await once(c, '--no-image-checks');
     expect(first.code).toBe(0);
-    expect(api.list('Deployment').map((d) => d.metadata.name).sort()).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(first.stdout).toMatch(/^success at revision [0-9a-f]{40}: 14 created, 0 updated, 0 pruned, 0 unchanged\n$/);
+    expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(api.list('Ingress').length).toBe(3);
     const writes = api.writes().length;
-    console.log((await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', config], { cwd: join(config, '..') })).stdout);
-    const second = await once(config);
-    expect(second.code).toBe(0);
-    expect(second.stdout).toContain('0 created, 0 updated, 0 pruned');
+    const second = await once(c, '--no-image-checks');
+    expect(second.stdout).toContain('0 created, 0 updated, 0 pruned, 14 unchanged');
     expect(api.writes().length).toBe(writes);
   });
+
+  test('changing one image writes only that student\'s Deployment', async () => {
+    const c = course(entry('ann') + entry('bo'));
+    await once(c, '--no-image-checks');
+    const before = api.writes().length;
+    c.commit(entry('ann', 'ghcr.io/ann/app:v2') + entry('bo'));
+    const run = await once(c, '--no-image-checks');
+    expect(run.stdout).toContain('0 created, 1 updated, 0 pruned');
+    expect(api.writes().slice(before)).toEqual([expect.stringMatching(/^PATCH \/apis\/apps\/v1\/namespaces\/container-course-week01\/deployments\/student-ann\?/)]);
+    expect(imageOf('student-ann')).toBe('ghcr.io/ann/app:v2');
+  });
+
+  test('removing a student prunes their objects, and only theirs', async () => {
+    const c = course(entry('ann') + entry('bo') + entry('cy'));
+    await once(c, '--no-image-checks');
+    c.commit(entry('ann') + entry('cy'));
+    const run = await once(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('3 pruned');
+    expect(deployments()).toEqual(['student-ann', 'student-cy']);
+    expect(api.list('Service').map((s) => s.metadata.name).sort()).toEqual(['student-ann', 'student-cy']);
+  });
+
+  test('broken YAML changes nothing and says why', async () => {
+    const c = course(entry('ann') + entry('bo'));
+    await once(c, '--no-image-checks');
+    const before = api.writes().length;
+    c.commitText(rosterText(entry('ann') + '    - name: "Bo"\n      github_username: "bo"\n'));
+    const run = await once(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('students/week-01.yaml:9:5: This entry is indented 4 spaces; the entries above (line 6) use 2. Nothing in this week was changed; the last-known-good stays deployed.');
+    expect(api.writes().length).toBe(before);
+    expect(deployments()).toEqual(['student-ann', 'student-bo']);
+  });
+
+  test('a roster emptied to comments is refused by the guard; --allow-mass-prune goes ahead but keeps the namespace', async () => {
+    const c = course(entry('ann') + entry('bo') + entry('cy'));
+    await once(c, '--no-image-checks');
+    c.commitText(rosterText('  # everyone left?\n'));
+    const refused = await once(c, '--no-image-checks');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('refused at revision');
+    expect(refused.stdout).toContain('Pruning would remove 3 of 3 students in container-course-week01, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted');
+    expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(api.list('Event', NS).some((e) => e.reason === 'PruneRefused' && e.type === 'Warning')).toBe(true);
+    const allowed = await once(c, '--no-image-checks', '--allow-mass-prune');
+    expect(allowed.code).toBe(0);
+    expect(deployments()).toEqual([]);
+    expect(api.get('v1', 'Namespace', undefined, NS)).toBeDefined();
+  });
+
+  test('one invalid entry never blocks the others; a running student with a broken entry keeps the last-known-good', async () => {
+    const c = course(entry('ann') + entry('bo'));
+    await once(c, '--no-image-checks');
+    c.commit(entry('ann', 'ghcr.io/ann/app:v2', '    port: 99999\n') + entry('bo') + entry('cy') + entry('dee', 'ghcr.io/someone/app:v1'));
+    const run = await once(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(imageOf('student-ann')).toBe('ghcr.io/ann/app:v1');
+  });
+
+  test('someone edits a managed Deployment: the next pass puts it back, writing only that object', async () => {
+    const c = course(entry('ann') + entry('bo'));
+    await once(c, '--no-image-checks');
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    api.put({ ...live, spec: { ...live.spec, replicas: 5, template: { ...live.spec.template, spec: { ...live.spec.template.spec, automountServiceAccountToken: true } } } });
+    const before = api.writes().length;
+    const run = await once(c, '--no-image-checks');
+    expect(run.stdout).toContain('1 updated');
+    const healed = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    expect(healed.spec.replicas).toBe(1);
+    expect(healed.spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(api.writes().length - before).toBe(1);
+  });
+
+  test('API errors 409, 429 and 500 are retried', async () => {
+    const c = course(entry('ann'));
+    api.inject({ method: 'GET', path: '/deployments', status: 500, times: 1 });
+    api.inject({ method: 'PATCH', path: '/deployments/', status: 409, times: 1 });
+    api.inject({ method: 'PATCH', path: '/services/', status: 429, times: 2, retryAfter: 1 });
+    const run = await once(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('success');
+    expect(deployments()).toEqual(['student-ann']);
+    expect(api.list('Service').length).toBe(1);
+  });
+
+  test('an API server that keeps failing: exit 1, a clear error, and nothing half-done', async () => {
+    const c = course(entry('ann'));
+    api.inject({ method: 'GET', path: '/namespaces', status: 503, times: 100 });
+    const run = await once(c, '--no-image-checks');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('reconcile failed, nothing was changed: list Namespace: HTTP 503: injected fault 503');
+    expect(api.writes()).toEqual([]);
+  }, 60_000);
+});
+
+describe('image checks in the loop (real registry)', () => {
+  let registry: TestRegistry;
+  let v1: Descriptor;
+  let v2: Descriptor;
+  beforeAll(async () => {
+    const layout = new OciLayout();
+    v1 = layout.image('linux/amd64', 'one');
+    v2 = layout.image('linux/amd64', 'two');
+    layout.tag('v1', v1).tag('v2', v2);
+    registry = await TestRegistry.start();
+    for (const who of ['ann', 'bo', 'cy']) {
+      registry.push(layout, 'v1', `${who}/app`);
+      registry.push(layout, 'v2', `${who}/app`);
+    }
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  test('images are pinned by digest; during a registry outage nothing is removed and changes keep the last-known-good', async () => {
+    const host = registry.host;
+    const c = course(entry('ann', `${host}/ann/app:v1`) + entry('bo', `${host}/bo/app:v1`), `policy:\n  allowedRegistries: [${host}]\nregistry:\n  timeout: 2s\n`);
+    expect((await once(c)).code).toBe(0);
+    expect(imageOf('student-ann')).toBe(`${host}/ann/app@${v1.digest}`);
+
+    await registry.stop();
+    c.commit(entry('ann', `${host}/ann/app:v2`) + entry('bo', `${host}/bo/app:v1`) + entry('cy', `${host}/cy/app:v1`));
+    const outage = await once(c);
+    expect(outage.code).toBe(0);
+    expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(imageOf('student-ann')).toBe(`${host}/ann/app@${v1.digest}`); // kept: the new tag could not be checked
+    expect(imageOf('student-bo')).toBe(`${host}/bo/app@${v1.digest}`);
+    expect(imageOf('student-cy')).toBe(`${host}/cy/app:v1`); // new, never blocked: deployed as written
+  }, 60_000);
 });
