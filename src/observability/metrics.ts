@@ -19,6 +19,10 @@ export class Metrics {
   readonly leader = new Gauge({ name: 'classops_leader', help: '1 when this replica holds the lease and reconciles.', registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'classops_' });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'classops_' });
+      // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool flags them).
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(`classops_${name}`);
+    }
   }
 }

@@ -16,6 +16,8 @@ export class RunningClassops {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CLASSOPS_LOG_FORMAT: 'json', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: `npm start` runs classops as a grandchild, which must stop with it.
+      detached: true,
     });
     const running = new RunningClassops(child);
     await running.waitForLog(/serving \/healthz/, 60_000);
@@ -53,11 +55,18 @@ export class RunningClassops {
 
   /** SIGTERM, and the exit code once it exited. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-this.child.pid!, sig);
+      } catch {
+        // already gone
+      }
+    };
     return new Promise((resolve) => {
       this.child.once('exit', (code) => resolve(code));
-      this.child.kill(signal);
-      setTimeout(() => this.child.kill('SIGKILL'), 15_000).unref();
+      group(signal);
+      setTimeout(() => group('SIGKILL'), 15_000).unref();
     });
   }
 }

@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../support/cli.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { GitRepo } from '../support/git.js';
+import { requireProgram, waitFor } from '../support/processes.js';
+import { rosterText } from '../support/rosters.js';
+import { RunningClassops } from '../support/running.js';
+
+const NS = 'container-course-week01';
+const entry = (login: string) => `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:v1"\n`;
+
+let api: FakeApiServer;
+const running: RunningClassops[] = [];
+beforeEach(async () => {
+  api = await new FakeApiServer().start();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop('SIGKILL')));
+  await api.stop();
+});
+
+function configFor(repo: GitRepo, leaderElection: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), 'classops-op-'));
+  const file = join(dir, 'classops.yaml');
+  writeFileSync(file, `source:\n  kind: git\n  url: ${repo.dir}\n  pollInterval: 500ms\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  resyncInterval: 1h\n  leaderElection:\n    enabled: ${leaderElection}\n    leaseDuration: 2s\n    renewInterval: 300ms\nserver:\n  port: 0\n  host: 127.0.0.1\n`);
+  return file;
+}
+
+async function start(config: string, env: NodeJS.ProcessEnv = {}): Promise<RunningClassops> {
+  const r = await RunningClassops.start(['--config', config, '--no-image-checks'], { cwd: join(config, '..'), env });
+  running.push(r);
+  return r;
+}
+
+const replicas = () => api.get('apps/v1', 'Deployment', NS, 'student-ann')?.spec.replicas as number | undefined;
+
+describe('classops run as an operator', () => {
+  test('follows commits, heals hand edits through its watch (even after the watch drops), and reports status and metrics', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
+    const op = await start(configFor(repo, false));
+    await waitFor(async () => replicas() === 1, 20_000, 'first reconcile', () => op.output);
+
+    repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('bo');
+    await waitFor(async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined, 20_000, 'the commit to be applied', () => op.output);
+
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
+    api.put({ ...live, spec: { ...live.spec, replicas: 4 } });
+    await waitFor(async () => replicas() === 1, 20_000, 'self-heal', () => op.output);
+
+    api.dropWatches();
+    await new Promise((r) => setTimeout(r, 1500)); // the watch restarts with backoff
+    const again = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
+    api.put({ ...again, spec: { ...again.spec, replicas: 7 } });
+    await waitFor(async () => replicas() === 1, 20_000, 'self-heal after a dropped watch', () => op.output);
+
+    expect((await op.get('/healthz')).status).toBe(200);
+    expect((await op.get('/readyz')).status).toBe(200);
+    const status = JSON.parse((await op.get('/api/status')).text);
+    expect(status.reconcile).toMatchObject({ result: 'success', revision: repo.git('rev-parse', 'HEAD') });
+    expect(status.students.map((s: { githubUsername: string; deployment: string; service: string }) => [s.githubUsername, s.deployment, s.service])).toEqual([
+      ['ann', 'deployed', 'student-ann'],
+      ['bo', 'deployed', 'student-bo'],
+    ]);
+
+    const metrics = (await op.get('/metrics')).text;
+    expect(metrics).toMatch(/^classops_reconciles_total\{result="success"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^classops_apply_operations_total\{kind="Deployment",action="created"\} 2$/m);
+    expect(metrics).toMatch(/^classops_roster_entries\{week="1",validity="valid"\} 2$/m);
+    expect(metrics).toMatch(/^classops_students\{week="01",deployment="deployed"\} 2$/m);
+    const promtool = requireProgram('promtool', 'prometheus');
+    const scrape = join(mkdtempSync(join(tmpdir(), 'classops-scrape-')), 'metrics.txt');
+    writeFileSync(scrape, metrics);
+    // promtool exits non-zero on any problem, and prints lint findings.
+    expect(execFileSync('sh', ['-c', `${promtool} check metrics < ${scrape} 2>&1; echo "exit $?"`], { encoding: 'utf8' }).trim()).toBe('exit 0');
+
+    expect(await op.stop('SIGTERM')).toBe(0);
+  }, 90_000);
+
+  test('student health comes from the Deployment and its pods', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy'))).commit('three');
+    const op = await start(configFor(repo, false));
+    await waitFor(async () => api.list('Deployment').length === 3, 20_000, 'first reconcile', () => op.output);
+    const labels = (who: string) => ({ 'app.kubernetes.io/managed-by': 'classops', 'classops.dev/student': who });
+    const ann = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
+    api.put({ ...ann, status: { replicas: 1, readyReplicas: 1 } });
+    api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'student-bo-1', namespace: NS, labels: labels('bo') }, status: { phase: 'Pending', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }] } });
+    api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'student-cy-1', namespace: NS, labels: labels('cy') }, status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 4, state: { running: {} } }] } });
+    repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy') + entry('dee'))).commit('dee');
+    await waitFor(async () => JSON.parse((await op.get('/api/status')).text).students.length === 4, 20_000, 'status', () => op.output);
+    const students = JSON.parse((await op.get('/api/status')).text).students as Array<{ githubUsername: string; health: { phase: string; reason?: string } }>;
+    expect(Object.fromEntries(students.map((s) => [s.githubUsername, s.health]))).toEqual({
+      ann: { phase: 'Ready' },
+      bo: { phase: 'Failing', reason: 'ImagePullBackOff' },
+      cy: { phase: 'Failing', reason: 'probe failures: the app restarts' },
+      dee: { phase: 'Pending', reason: 'waiting for a pod' },
+    });
+    const metrics = (await op.get('/metrics')).text;
+    expect(metrics).toMatch(/^classops_student_ready\{week="01",student="bo",reason="ImagePullBackOff"\} 0$/m);
+    expect(metrics).toMatch(/^classops_students_ready\{week="01"\} 1$/m);
+  }, 90_000);
+
+  test('two controllers: one leads; the other takes over when the lease expires', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
+    const config = configFor(repo, true);
+    const a = await start(config, { POD_NAME: 'classops-a' });
+    const b = await start(config, { POD_NAME: 'classops-b' });
+    const holder = () => api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')?.spec.holderIdentity as string | undefined;
+    await waitFor(async () => holder() !== undefined && replicas() === 1, 20_000, 'a leader', () => a.output + b.output);
+    const leader = holder() === 'classops-a' ? a : b;
+    const follower = leader === a ? b : a;
+    const leaderMetric = async (r: RunningClassops) => /^classops_leader 1$/m.test((await r.get('/metrics')).text);
+    expect(await leaderMetric(leader)).toBe(true);
+    expect(await leaderMetric(follower)).toBe(false);
+    expect((await follower.get('/readyz')).status).toBe(200);
+
+    await leader.stop('SIGKILL'); // no release: the lease must expire
+    await waitFor(async () => holder() === (follower === a ? 'classops-a' : 'classops-b'), 20_000, 'the follower to take over', () => follower.output);
+    repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('bo');
+    await waitFor(async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined, 20_000, 'the new leader to reconcile', () => follower.output);
+
+    expect(await follower.stop('SIGTERM')).toBe(0); // graceful: the lease is released
+    expect(holder() ?? null).toBeNull();
+  }, 90_000);
+});
+
+describe('npm start: the embedded default, no cluster', () => {
+  test('out/manifests and /api/status follow edits in students/', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-start-'));
+    cpSync(join(ROOT, 'students'), join(dir, 'students'), { recursive: true });
+    const manifests = join(dir, 'out/manifests');
+    const op = await RunningClassops.start([], {
+      command: ['npm', 'start', '--silent'],
+      env: { CLASSOPS_SOURCE_PATH: join(dir, 'students'), CLASSOPS_CLUSTER_MANIFESTS_DIR: manifests, CLASSOPS_SERVER_PORT: '0', CLASSOPS_SERVER_HOST: '127.0.0.1', CLASSOPS_SOURCE_POLL_INTERVAL: '500ms', CLASSOPS_REGISTRY_TIMEOUT: '1s' },
+    });
+    running.push(op);
+    const files = () => (existsSync(join(manifests, NS)) ? readdirSync(join(manifests, NS)).sort() : []);
+    await waitFor(async () => files().includes('deployment-student-jlgore.yaml'), 30_000, 'manifests', () => op.output);
+    expect(files().filter((f) => f.startsWith('deployment-'))).toEqual(['deployment-student-jlgore.yaml', 'deployment-student-mchen-dev.yaml', 'deployment-student-otajon99.yaml', 'deployment-student-priya-r.yaml']);
+
+    const roster = readFileSync(join(dir, 'students/week-01.yaml'), 'utf8');
+    writeFileSync(join(dir, 'students/week-01.yaml'), `${roster}\n  - name: "New Student"\n    github_username: "newbie"\n    container_image: "ghcr.io/newbie/app:v1"\n`);
+    await waitFor(async () => files().includes('deployment-student-newbie.yaml'), 30_000, 'the new student', () => op.output);
+    const status = JSON.parse((await op.get('/api/status')).text);
+    expect(status.students.map((s: { githubUsername: string }) => s.githubUsername)).toContain('newbie');
+    // Without a registry to ask, images are not confirmed: a warning, never a block.
+    expect(status.files[0].findings.some((f: { code: string; severity: string }) => f.code === 'image-unreachable' && f.severity === 'warning')).toBe(true);
+
+    writeFileSync(join(dir, 'students/week-01.yaml'), `${roster}\n  - name: broken\n    github_username "x"\n`);
+    await waitFor(async () => JSON.parse((await op.get('/api/status')).text).files[0].complete === false, 30_000, 'the broken file to be seen', () => op.output);
+    expect(files()).toContain('deployment-student-newbie.yaml'); // a broken roster deletes nothing
+  }, 120_000);
+});
