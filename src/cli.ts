@@ -4,20 +4,20 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './config.js';
 import { EXIT, UsageError, type CommandIO } from './commands/io.js';
-import { checkImageCommand } from './commands/check-image.js';
-import { renderCommand } from './commands/render.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
+import { checkImageCommand, usage as checkImageUsage } from './commands/check-image.js';
+import { renderCommand, usage as renderUsage } from './commands/render.js';
+import { runCommand, usage as runUsage } from './commands/run.js';
+import { validateCommand, usage as validateUsage } from './commands/validate.js';
 import { SourceError } from './source/dir.js';
 import { ClusterError } from './cluster/kube.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; run: Command }> = {
-  run: { summary: 'keep the cluster (or ./out/manifests) equal to the rosters', run: runCommand },
-  validate: { summary: 'check roster files and explain every problem on its line', run: validateCommand },
-  render: { summary: 'write the Kubernetes objects for every valid entry', run: renderCommand },
-  'check-image': { summary: 'check that an image can be pulled anonymously', run: checkImageCommand },
+const COMMANDS: Record<string, { summary: string; usage: string; run: Command }> = {
+  run: { summary: 'keep the cluster (or ./out/manifests) equal to the rosters', usage: runUsage, run: runCommand },
+  validate: { summary: 'check roster files and explain every problem on its line', usage: validateUsage, run: validateCommand },
+  render: { summary: 'write the Kubernetes objects for every valid entry', usage: renderUsage, run: renderCommand },
+  'check-image': { summary: 'check that an image can be pulled anonymously', usage: checkImageUsage, run: checkImageCommand },
 };
 
 function version(): string {
@@ -48,6 +48,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   if (command === undefined) {
     io.stderr.write(`classops: unknown command "${name}"\n\n${help}\n`);
     return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(`${command.usage.trimEnd()}\n  -h, --help            this help\n`);
+    return EXIT.ok;
   }
   try {
     return await command.run(args, io);

@@ -17,12 +17,8 @@ export async function checkImageCommand(args: string[], io: CommandIO): Promise<
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { format: { type: 'string', default: 'text' }, config: { type: 'string' } },
   });
-  if (values.help) {
-    io.stdout.write(`${usage}\n`);
-    return EXIT.ok;
-  }
   if (positionals.length !== 1) throw new UsageError('give exactly one image reference, e.g. ghcr.io/jlgore/container-course-student:v1');
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`unknown --format "${values.format}"; use text or json`);
   const image = positionals[0]!;

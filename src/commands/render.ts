@@ -24,7 +24,6 @@ Options:
   --check-images      check every image; pin pullable ones by digest, leave out the student's faults
                       (private, not found, wrong platform); registry outages only warn
   --config PATH       config file (default ./classops.yaml when present)
-  -h, --help          this help
 
 Exit codes: 0 everything rendered, 1 something was left out, 2 usage or I/O error.`;
 
@@ -57,13 +56,8 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
       revision: { type: 'string' },
       'check-images': { type: 'boolean' },
       config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    io.stdout.write(`${usage}\n`);
-    return EXIT.ok;
-  }
   if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
   const config = loadConfig({ file: values.config, env: io.env });
   const rosters = loadRosters(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]), config.policy);

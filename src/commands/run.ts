@@ -39,7 +39,7 @@ Options:
   --context NAME        a context of the kubeconfig
   --no-image-checks     skip registry checks (images are deployed as written)
   --config PATH         config file (default ./classops.yaml when present)
-  -h, --help            this help`;
+`;
 
 function sourceFor(config: ClassopsConfig): Source {
   const pollMs = durationMs(config.source.pollInterval);
@@ -60,13 +60,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       context: { type: 'string' },
       'no-image-checks': { type: 'boolean' },
       config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    io.stdout.write(`${usage}\n`);
-    return EXIT.ok;
-  }
   const overrides: Record<string, unknown> = {};
   if (values.kubeconfig !== undefined || values.context !== undefined) {
     overrides['cluster'] = { ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), ...(values.context !== undefined ? { context: values.context } : {}) };

@@ -21,7 +21,6 @@ Options:
   --author LOGIN                       fail entries added, changed or removed by someone else's PR
   --check-images                       check that every image can be pulled anonymously (network)
   --config PATH                        config file (default ./classops.yaml when present)
-  -h, --help                           this help
 
 Exit codes: 0 valid (warnings allowed), 1 errors found, 2 usage or I/O error.`;
 
@@ -35,13 +34,8 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
       author: { type: 'string' },
       'check-images': { type: 'boolean' },
       config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    io.stdout.write(`${usage}\n`);
-    return EXIT.ok;
-  }
   const format = values.format as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown --format "${values.format}"; use one of ${REPORT_FORMATS.join(', ')}`);
   if (values.author !== undefined && values['changed-since'] === undefined) throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
