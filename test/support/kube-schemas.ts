@@ -8,6 +8,12 @@ import { LimitRange } from 'kubernetes-models/v1/LimitRange';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import { Service } from 'kubernetes-models/v1/Service';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 
 type Validatable = { validate(): void };
 const MODELS: Record<string, (data: never) => Validatable> = {
@@ -20,6 +26,12 @@ const MODELS: Record<string, (data: never) => Validatable> = {
   'networking.k8s.io/v1/NetworkPolicy': (d) => new NetworkPolicy(d),
   'gateway.networking.k8s.io/v1/HTTPRoute': (d) => new HTTPRoute(d),
   'traefik.io/v1alpha1/Middleware': (d) => new Middleware(d),
+  'v1/ConfigMap': (d) => new ConfigMap(d),
+  'v1/ServiceAccount': (d) => new ServiceAccount(d),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (d) => new ClusterRole(d),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (d) => new ClusterRoleBinding(d),
+  'rbac.authorization.k8s.io/v1/Role': (d) => new Role(d),
+  'rbac.authorization.k8s.io/v1/RoleBinding': (d) => new RoleBinding(d),
 };
 
 /** Throws with the schema's message when the object is not valid for its kind. */
