@@ -78,6 +78,20 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(imageOf('student-ann')).toBe('ghcr.io/ann/app:v2');
   });
 
+  test('--dry-run shows what would change and writes nothing', async () => {
+    const c = course(entry('ann') + entry('bo'));
+    await once(c, '--no-image-checks');
+    c.commit(entry('ann', 'ghcr.io/ann/app:v2') + entry('cy'));
+    const before = api.writes().length;
+    const run = await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', c.config], { cwd: join(c.config, '..') });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('  + create Deployment container-course-week01/student-cy');
+    expect(run.stdout).toContain('  ~ update Deployment container-course-week01/student-ann');
+    expect(run.stdout).toContain('  - prune  Deployment container-course-week01/student-bo');
+    expect(run.stdout).toContain('3 to create, 1 to update, 3 to prune, 7 unchanged');
+    expect(api.writes().length).toBe(before);
+  });
+
   test('removing a student prunes their objects, and only theirs', async () => {
     const c = course(entry('ann') + entry('bo') + entry('cy'));
     await once(c, '--no-image-checks');
