@@ -66,29 +66,28 @@ export class GitSource implements Source {
     this.description = `git ${options.url} (${options.branch}, ${options.path})`;
   }
 
-  private auth(): { args: string[]; env: NodeJS.ProcessEnv } {
-    const args: string[] = [];
+  /** Credentials go through git's environment, never its arguments, which other processes can read. */
+  private authEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
     if (this.options.tokenFile) {
       const token = readFileSync(this.options.tokenFile, 'utf8').trim();
       const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-      args.push('-c', `http.extraHeader=Authorization: Basic ${basic}`);
+      Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
     }
     if (this.options.sshKeyFile) {
       env['GIT_SSH_COMMAND'] = `ssh -i ${JSON.stringify(this.options.sshKeyFile)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new`;
     }
-    return { args, env };
+    return env;
   }
 
   private async git(args: string[], cwd?: string): Promise<Buffer> {
-    const auth = this.auth();
     try {
-      const { stdout } = await run('git', [...auth.args, ...args], { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: { ...process.env, ...auth.env }, timeout: 120_000 });
+      const { stdout } = await run('git', args, { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: { ...process.env, ...this.authEnv() }, timeout: 120_000 });
       return stdout;
     } catch (error) {
       const stderr = (error as { stderr?: Buffer }).stderr?.toString('utf8').trim();
-      // Never echo the token: git prints URLs, not headers, but be sure.
-      throw new SourceError(`git ${args[0]} failed for ${this.options.url}: ${(stderr || (error as Error).message).replace(/Authorization: Basic \S+/g, 'Authorization: ***')}`);
+      // git prints URLs, not headers; the message never holds the token.
+      throw new SourceError(`git ${args[0]} failed for ${this.options.url}: ${stderr || (error as Error).message}`);
     }
   }
 

@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SourceError } from '../../src/source/dir.js';
+import { DirSource } from '../../src/source/dir.js';
+import { GitSource } from '../../src/source/git.js';
+import { GitHttpServer } from '../support/git-http.js';
+import { GitRepo } from '../support/git.js';
+import { rosterText } from '../support/rosters.js';
+
+const cache = () => join(mkdtempSync(join(tmpdir(), 'classops-mirror-')), 'mirror');
+const gitSource = (url: string, tokenFile = '') => new GitSource({ url, branch: 'main', path: 'students', tokenFile, sshKeyFile: '', pollMs: 1000, cacheDir: cache() });
+
+describe('git source (real git)', () => {
+  test('a snapshot is the commit SHA and the roster files at that commit, nothing else', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText('')).write('students/README.md', '# notes').write('other/week-09.yaml', 'x: 1');
+    const sha = repo.commit('one');
+    const source = gitSource(repo.dir);
+    const snapshot = await source.snapshot();
+    expect(snapshot.revision).toBe(sha);
+    expect([...snapshot.files.keys()]).toEqual(['students/week-01.yaml']);
+    repo.write('students/week-02.yaml', rosterText('', 2));
+    const two = repo.commit('two');
+    repo.write('students/week-03.yaml', 'uncommitted work is never seen');
+    const next = await source.snapshot();
+    expect(next.revision).toBe(two);
+    expect([...next.files.keys()]).toEqual(['students/week-01.yaml', 'students/week-02.yaml']);
+  });
+
+  test('over HTTPS-style auth: the token from tokenFile is sent as GitHub expects, and a refusal never shows it', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText('')).commit('one');
+    const server = await new GitHttpServer(repo.dir, 's3cret-token').start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'classops-token-'));
+      writeFileSync(join(dir, 'token'), 's3cret-token\n');
+      const snapshot = await gitSource(server.url, join(dir, 'token')).snapshot();
+      expect([...snapshot.files.keys()]).toEqual(['students/week-01.yaml']);
+      writeFileSync(join(dir, 'wrong'), 'wrong-token');
+      const failure = await gitSource(server.url, join(dir, 'wrong')).snapshot().catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(SourceError);
+      expect((failure as Error).message).toMatch(/^git fetch failed for http:\/\/127\.0\.0\.1:\d+\/.*: /);
+      expect((failure as Error).message).not.toContain('wrong-token');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('an unreachable repository is a SourceError: the reconcile changes nothing', async () => {
+    await expect(gitSource('/nonexistent/repo').snapshot()).rejects.toThrow(SourceError);
+  });
+});
+
+describe('dir source', () => {
+  test('the revision is a hash of the files; it changes with them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-dir-'));
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(''));
+    const source = new DirSource(dir, 1000);
+    const a = await source.snapshot();
+    expect((await source.snapshot()).revision).toBe(a.revision);
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText('  # someone\n'));
+    expect((await source.snapshot()).revision).not.toBe(a.revision);
+  });
+});
