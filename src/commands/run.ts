@@ -3,7 +3,7 @@
  * the bundled students/ folder in, ./out/manifests out, with the cluster's safety rules.
  */
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { durationMs, loadConfig, type ClassopsConfig } from '../config.js';
 import { KubeTarget } from '../cluster/apply.js';
@@ -139,7 +139,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
 
   const server = await listen(createApp({ state, metrics, ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined }), config.server.port, config.server.host);
   const address = server.address();
-  log.info('serving /healthz, /readyz, /metrics, /api/status', { port: typeof address === 'object' && address !== null ? address.port : config.server.port, manifests: kubeConfig ? undefined : join(config.cluster.manifestsDir) });
+  log.info('serving /healthz, /readyz, /metrics, /api/status', { port: typeof address === 'object' && address !== null ? address.port : config.server.port, manifests: kubeConfig ? undefined : config.cluster.manifestsDir });
 
   await new Promise<void>((resolveStop) => {
     const shutdown = (signal: string) => {

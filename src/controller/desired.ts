@@ -86,13 +86,11 @@ export function desiredState(inputs: Inputs): DesiredState {
     weeks.push(renderStudents(identity, toRender, config, inputs.revision));
   }
   const objects = weeks.flatMap((w) => [...w.shared, ...w.students.flatMap((s) => s.objects)]);
-  const rendered = new Set(weeks.flatMap((w) => w.students.map((s) => studentKey(w.namespace, s.student))));
+  const rendered = new Map(weeks.flatMap((w) => w.students.map((r) => [studentKey(w.namespace, r.student), r] as const)));
   const withService = students.map((s) => {
-    const key = studentKey(s.namespace, s.githubUsername);
-    if (!rendered.has(key)) return s.deployment === 'absent' ? s : { ...s, deployment: 'absent' as const, reason: s.reason ?? 'not rendered' };
-    const week = weeks.find((w) => w.namespace === s.namespace);
-    const r = week?.students.find((x) => x.student === s.githubUsername.toLowerCase());
-    return { ...s, image: r?.image ?? s.image, service: r?.objects[1]?.metadata.name, studentEndpoint: r?.entry.studentEndpoint };
+    const r = rendered.get(studentKey(s.namespace, s.githubUsername));
+    if (r === undefined) return s.deployment === 'absent' ? s : { ...s, deployment: 'absent' as const, reason: s.reason ?? 'not rendered' };
+    return { ...s, image: r.image, service: r.objects[1]?.metadata.name, studentEndpoint: r.entry.studentEndpoint };
   });
   return { weeks, objects, protectedFiles, students: withService, fresh };
 }
