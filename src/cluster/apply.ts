@@ -57,15 +57,16 @@ export class KubeTarget implements Target {
     }
   }
 
-  async health(deployments: readonly KubeObject[]): Promise<Map<string, StudentHealth>> {
+  async health(): Promise<Map<string, StudentHealth>> {
+    const deployments = (await withRetries('list Deployment', () => this.objects.listAll('apps/v1', 'Deployment', MANAGED_SELECTOR))) ?? [];
     const result = new Map<string, StudentHealth>();
-    const namespaces = [...new Set(deployments.map((d) => d.metadata.namespace ?? ''))];
+    const namespaces = [...new Set(deployments.map((d) => (d as KubeObject).metadata.namespace ?? ''))];
     const pods: V1Pod[] = [];
     for (const namespace of namespaces) {
       const list = await withRetries(`list pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }));
       pods.push(...list.items);
     }
-    for (const d of deployments) {
+    for (const d of deployments as KubeObject[]) {
       const student = d.metadata.labels?.[LABEL.student] ?? d.metadata.name;
       const key = `${d.metadata.namespace}/${student}`;
       const status = (d['status'] ?? {}) as { readyReplicas?: number; conditions?: Array<{ type?: string; status?: string; reason?: string }> };

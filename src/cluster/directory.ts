@@ -57,7 +57,8 @@ export class DirectoryTarget implements Target {
     rmSync(this.pathOf(ref), { force: true });
   }
 
-  async health(deployments: readonly KubeObject[]): Promise<Map<string, StudentHealth>> {
+  async health(): Promise<Map<string, StudentHealth>> {
+    const deployments = (await this.listManaged()).filter((o) => o.kind === 'Deployment');
     return new Map(deployments.map((d) => [`${d.metadata.namespace}/${d.metadata.labels?.[LABEL.student] ?? d.metadata.name}`, { phase: 'Rendered', reason: undefined }]));
   }
 

@@ -23,8 +23,8 @@ export interface Target {
   /** Server-side apply (or write) one object. */
   apply(object: KubeObject): Promise<void>;
   remove(object: ObjectRef): Promise<void>;
-  /** Health of each student's app, by `namespace/login`. */
-  health(deployments: readonly KubeObject[]): Promise<Map<string, StudentHealth>>;
+  /** Health of each student's app, by `namespace/login`, read fresh (after applying). */
+  health(): Promise<Map<string, StudentHealth>>;
   /** Records a Kubernetes Event on an object, where the target has events. */
   event(object: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * never assumes the previous pass finished. A failure before applying changes nothing.
  */
 import type { ClassopsConfig } from '../config.js';
-import { describeRef, refOf, type Target } from '../cluster/target.js';
+import { describeRef, refOf, type StudentHealth, type Target } from '../cluster/target.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { imagesToCheck, withImageVerdicts } from '../registry/findings.js';
@@ -119,8 +119,7 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
 /** Fills student health from the target and publishes State to metrics. */
 async function recordStatus(options: ReconcilerOptions, students: ReturnType<typeof desiredState>['students'], revision: string): Promise<void> {
   const { target, state, metrics } = options;
-  const live = (await target.listManaged().catch(() => [] as KubeObject[])).filter((o) => o.kind === 'Deployment');
-  const health = await target.health(live).catch(() => new Map());
+  const health = await target.health().catch(() => new Map<string, StudentHealth>());
   state.students = new Map(students.map((s) => [studentKey(s.namespace, s.githubUsername), { ...s, health: health.get(studentKey(s.namespace, s.githubUsername)) }]));
 
   metrics.rosterEntries.reset();
