@@ -4,7 +4,8 @@
  * never assumes the previous pass finished. A failure before applying changes nothing.
  */
 import type { ClassopsConfig } from '../config.js';
-import { describeRef, refOf, type StudentHealth, type Target } from '../cluster/target.js';
+import { Limiter } from '../concurrency.js';
+import { describeRef, kindOrder, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { imagesToCheck, withImageVerdicts } from '../registry/findings.js';
@@ -16,6 +17,24 @@ import type { Source } from '../source/index.js';
 import { desiredState } from './desired.js';
 import { planChanges, type Plan } from './plan.js';
 import { studentKey, type State } from './state.js';
+
+/** How many writes are in flight at once: enough to hide round trips, few enough not to flood the API server. */
+const WRITE_CONCURRENCY = 8;
+
+/** Items grouped by kind, groups in apply order (or its reverse, for pruning). */
+function byKind<T>(items: readonly T[], kindOf: (item: T) => string, reverse: boolean): T[][] {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const order = kindOrder(kindOf(item));
+    groups.set(order, [...(groups.get(order) ?? []), item]);
+  }
+  return [...groups].sort(([a], [b]) => (reverse ? b - a : a - b)).map(([, group]) => group);
+}
+
+async function inParallel<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
+  const limiter = new Limiter(WRITE_CONCURRENCY);
+  await Promise.all(items.map((item) => limiter.run(() => task(item))));
+}
 
 export interface ImageVerifier {
   checkAll(images: Iterable<string>): Promise<Map<string, Verdict>>;
@@ -67,8 +86,9 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
   const failed = new Set<string>();
   let writes = 0;
 
-  for (const object of [...plan.create, ...plan.update]) {
-    const action = plan.create.includes(object) ? 'created' : 'updated';
+  // Objects of one kind go out together, a few at a time; kinds in order, so a Namespace
+  // exists before what lives in it, and pruning removes routes before what they point to.
+  const applyOne = async (object: KubeObject, action: 'created' | 'updated') => {
     try {
       await target.apply(object);
       writes += 1;
@@ -78,13 +98,12 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
     } catch (error) {
       metrics.applyOperations.inc({ kind: object.kind, action: 'failed' });
       errors.push((error as Error).message);
+      log.error(`could not apply ${describeRef(refOf(object))}`, { error: (error as Error).message });
       const student = object.metadata.labels?.[LABEL.student];
       if (student !== undefined) failed.add(studentKey(object.metadata.namespace ?? '', student));
-      log.error(`could not apply ${describeRef(refOf(object))}`, { error: (error as Error).message });
     }
-  }
-  for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
-  for (const ref of plan.prune) {
+  };
+  const pruneOne = async (ref: ObjectRef) => {
     try {
       await target.remove(ref);
       writes += 1;
@@ -94,7 +113,11 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
       errors.push((error as Error).message);
       log.error(`could not prune ${describeRef(ref)}`, { error: (error as Error).message });
     }
-  }
+  };
+  const changes = [...plan.create.map((o) => ({ o, action: 'created' as const })), ...plan.update.map((o) => ({ o, action: 'updated' as const }))];
+  for (const group of byKind(changes, (c) => c.o.kind, false)) await inParallel(group, (c) => applyOne(c.o, c.action));
+  for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
+  for (const group of byKind(plan.prune, (r) => r.kind, true)) await inParallel(group, pruneOne);
   for (const refusal of plan.refused) {
     for (const ref of refusal.objects) metrics.applyOperations.inc({ kind: ref.kind, action: 'refused' });
     log.warn('prune refused', { namespace: refusal.namespace, reason: refusal.reason });

@@ -4,30 +4,12 @@
  * unreachable never), one request in flight per reference, and at most N checks at once
  * per registry.
  */
+import { Limiter } from '../concurrency.js';
 import { durationMs, type RegistryConfig } from '../config.js';
 import { TokenCache } from './auth.js';
 import { checkImageOnce, type CheckOptions } from './client.js';
 import { formatImageReference, parseImageReference } from './reference.js';
 import { isStudentFault, type Verdict } from './verdict.js';
-
-/** A counting semaphore: the per-registry concurrency limit. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
-    try {
-      return await task();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
 
 export interface CheckerOptions {
   readonly now?: () => number;
