@@ -2,13 +2,12 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { contentHash } from '../canonical.js';
 import { loadConfig } from '../config.js';
 import { addFindings, type Finding } from '../roster/model.js';
 import { formatText } from '../roster/report.js';
 import { RENDER_MARKER, manifestStream, manifestTree } from '../render/tree.js';
 import { renderWeek, type RenderedWeek } from '../render/week.js';
-import { collectRosterFiles } from '../source/dir.js';
+import { collectRosterFiles, contentRevision } from '../source/dir.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { checkRosterImages, digestsOf, loadRosters, sourcesOf, type LoadedRoster } from './rosters.js';
 
@@ -44,7 +43,7 @@ function writeTree(dir: string, files: Map<string, string>): void {
 }
 
 function defaultRevision(rosters: readonly LoadedRoster[]): string {
-  return `content-${contentHash(rosters.map((r) => [r.report.file, r.bytes.toString('base64')])).slice(0, 16)}`;
+  return contentRevision(rosters.map((r) => [r.report.file, r.bytes] as const));
 }
 
 export async function renderCommand(args: string[], io: CommandIO): Promise<number> {

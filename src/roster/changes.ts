@@ -5,7 +5,7 @@
  * author's own entry (instructors excepted).
  */
 import { canonicalJson } from '../canonical.js';
-import type { EntryResult, Finding, RosterReport } from './model.js';
+import { compareFindings, type EntryResult, type Finding, type RosterReport } from './model.js';
 import { quote } from './rules.js';
 
 export interface ChangeOptions {
@@ -74,6 +74,6 @@ export function judgeChanges(current: RosterReport, base: RosterReport | undefin
       });
     }
   }
-  findings.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  findings.sort(compareFindings);
   return { ...current, findings };
 }

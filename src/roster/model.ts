@@ -69,6 +69,11 @@ export interface RosterReport {
   readonly findings: readonly Finding[];
 }
 
+/** Findings in reading order: by line, column, then code. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return a.line - b.line || a.column - b.column || a.code.localeCompare(b.code);
+}
+
 export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }
@@ -79,7 +84,7 @@ export function hasErrors(findings: readonly Finding[]): boolean {
  */
 export function addFindings(report: RosterReport, extra: readonly Finding[]): RosterReport {
   if (extra.length === 0) return report;
-  const findings = [...report.findings, ...extra].sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  const findings = [...report.findings, ...extra].sort(compareFindings);
   const broken = new Set(extra.filter((f) => f.severity === 'error' && f.entryIndex !== undefined).map((f) => f.entryIndex));
   const fileError = extra.some((f) => f.severity === 'error' && f.entryIndex === undefined);
   return {

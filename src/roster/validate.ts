@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import type { PolicyConfig } from '../config.js';
 import { loadSchema, schemaValidator } from '../schemas.js';
-import { ENTRY_DEFAULTS, hasErrors, type EntryResult, type Finding, type RosterMetadata, type RosterReport, type StudentEntry } from './model.js';
+import { compareFindings, ENTRY_DEFAULTS, hasErrors, type EntryResult, type Finding, type RosterMetadata, type RosterReport, type StudentEntry } from './model.js';
 import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
 import { quote, checkContainerImage, checkEndpoint, checkGithubUsername, checkName, checkNamespace, checkPort, weekFromFileName, type Problem } from './rules.js';
 import { findSecrets } from './secrets.js';
@@ -25,6 +25,11 @@ function knownKeys(): { top: string[]; metadata: string[]; entry: string[] } {
   };
 }
 const KEYS = knownKeys();
+
+/** The keys the mapping at `path` may hold. */
+function keysAt(path: readonly PathSegment[]): string[] {
+  return path.length === 0 ? KEYS.top : path[0] === 'metadata' ? KEYS.metadata : KEYS.entry;
+}
 
 /** Fields whose values the course rules check in students' words; the schema only checks their type. */
 const RULE_FIELDS = new Set(['name', 'github_username', 'container_image', 'student_endpoint', 'health_endpoint', 'port', 'namespace']);
@@ -89,7 +94,7 @@ function schemaProblem(ctx: Context, error: ErrorObject, data: unknown): void {
   switch (error.keyword) {
     case 'additionalProperties': {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
-      const known = path.length === 0 ? KEYS.top : path[0] === 'metadata' ? KEYS.metadata : KEYS.entry;
+      const known = keysAt(path);
       const guess = suggestKey(key, known);
       add(ctx, [...path, key], {
         code: 'unknown-key',
@@ -102,7 +107,7 @@ function schemaProblem(ctx: Context, error: ErrorObject, data: unknown): void {
     case 'required': {
       const missing = String((error.params as { missingProperty: string }).missingProperty);
       const holder = valueAt(data, path);
-      const known = path.length === 0 ? KEYS.top : path[0] === 'metadata' ? KEYS.metadata : KEYS.entry;
+      const known = keysAt(path);
       const misspelt = isObject(holder) ? Object.keys(holder).find((k) => !known.includes(k) && suggestKey(k, known) === missing) : undefined;
       add(ctx, path, {
         code: 'schema-required',
@@ -227,7 +232,6 @@ function toEntry(raw: Json): StudentEntry {
   };
 }
 
-const byPosition = (a: Finding, b: Finding) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code);
 const NO_METADATA: RosterMetadata = { week: undefined, semester: undefined, namespace: undefined };
 
 export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyConfig): RosterReport {
@@ -235,7 +239,7 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
   const ctx: Context = { file, parsed, findings: [...parsed.findings, ...findSecrets(file, parsed.text)] };
   const data = parsed.data;
   const done = (metadata: RosterMetadata, entries: EntryResult[]): RosterReport => {
-    const findings = ctx.findings.sort(byPosition);
+    const findings = ctx.findings.sort(compareFindings);
     const complete = parsed.data !== undefined && !hasErrors(findings.filter((f) => f.entryIndex === undefined));
     const studentsLine = parsed.data === undefined ? 1 : parsed.locateKey(['students']).line;
     return { file, complete, metadata, studentsLine, entries, findings };

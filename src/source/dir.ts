@@ -33,6 +33,11 @@ export function collectRosterFiles(paths: readonly string[]): string[] {
   return files;
 }
 
+/** A revision for files that have no commit: a hash of their names and contents. */
+export function contentRevision(files: Iterable<readonly [string, Buffer]>): string {
+  return `content-${contentHash([...files].map(([f, b]) => [f, b.toString('base64')])).slice(0, 16)}`;
+}
+
 /** A local folder: file-system events, plus a periodic rescan for file systems that miss them. */
 export class DirSource implements Source {
   readonly description: string;
@@ -44,8 +49,7 @@ export class DirSource implements Source {
   async snapshot(): Promise<Snapshot> {
     const files = new Map<string, Buffer>();
     for (const file of collectRosterFiles([this.path])) files.set(file, readFileSync(file));
-    const revision = `content-${contentHash([...files].map(([f, b]) => [f, b.toString('base64')])).slice(0, 16)}`;
-    return { revision, files };
+    return { revision: contentRevision(files), files };
   }
 
   watch(onChange: () => void): () => void {
