@@ -4,7 +4,7 @@ import { JsonObjectApi } from './json-api.js';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { ClusterError, withRetries } from './kube.js';
-import { describeRef, MANAGED_KINDS, type ObjectRef, type StudentHealth, type Target } from './target.js';
+import { describeRef, MANAGED_KINDS, refOf, type ObjectRef, type StudentHealth, type Target } from './target.js';
 
 export const FIELD_MANAGER = 'classops';
 const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
@@ -41,7 +41,7 @@ export class KubeTarget implements Target {
 
   async apply(object: KubeObject): Promise<void> {
     this.writes += 1;
-    await withRetries(`apply ${describeRef({ ...object, namespace: object.metadata.namespace, name: object.metadata.name })}`, () =>
+    await withRetries(`apply ${describeRef(refOf(object))}`, () =>
       this.objects.apply(object as KubernetesObject, FIELD_MANAGER),
     );
   }

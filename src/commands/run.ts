@@ -12,7 +12,7 @@ import { JsonObjectApi } from '../cluster/json-api.js';
 import { kubeConfigFor, runningInCluster } from '../cluster/kube.js';
 import { LeaderElector } from '../cluster/leader.js';
 import type { Target } from '../cluster/target.js';
-import { describeRef } from '../cluster/target.js';
+import { describeRef, refOf } from '../cluster/target.js';
 import { ManagedObjectWatcher } from '../cluster/watch.js';
 import { Controller } from '../controller/controller.js';
 import { computePlan, reconcile, type ReconcilerOptions } from '../controller/reconciler.js';
@@ -80,8 +80,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   if (values['dry-run']) {
     const { plan, revision } = await computePlan(options);
     const lines = [`dry run at revision ${revision} against ${target.description}; nothing was written`];
-    for (const o of plan.create) lines.push(`  + create ${describeRef({ ...o, namespace: o.metadata.namespace, name: o.metadata.name })}`);
-    for (const o of plan.update) lines.push(`  ~ update ${describeRef({ ...o, namespace: o.metadata.namespace, name: o.metadata.name })}`);
+    for (const o of plan.create) lines.push(`  + create ${describeRef(refOf(o))}`);
+    for (const o of plan.update) lines.push(`  ~ update ${describeRef(refOf(o))}`);
     for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
     lines.push(`${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`);
