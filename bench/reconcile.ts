@@ -62,7 +62,10 @@ await controller.idle();
 await new Promise((r) => setTimeout(r, 500));
 const committed = performance.now();
 repo.write('students/week-01.yaml', rosterText(entries((i) => (i === 7 ? 'v3' : 'v1')))).commit('student-7 v3');
-const image = () => api.get('apps/v1', 'Deployment', 'container-course-week01', 'student-student-7')?.['spec']?.template.spec.containers[0].image;
+type Spec = { template: { spec: { containers: Array<{ image: string }> } } };
+const image = () =>
+  (api.get('apps/v1', 'Deployment', 'container-course-week01', 'student-student-7')?.['spec'] as Spec | undefined)
+    ?.template.spec.containers[0]?.image;
 while (image() !== 'ghcr.io/student-7/app:v3') await new Promise((r) => setTimeout(r, 5));
 console.log(`commit to applied (running controller, git poll every ${POLL_MS} ms): ${(performance.now() - committed).toFixed(0)} ms`);
 console.log(`peak memory (process RSS, API server included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -140,7 +140,7 @@ function schemaLeaves(schema: Json, path: string[] = []): Array<{ path: string[]
     return Object.entries(props).flatMap(([key, sub]) => (isObject(sub) ? schemaLeaves(sub, [...path, key]) : []));
   }
   // A leaf without a type is an enum of strings; an object without properties is a map (set as JSON).
-  const type = typeof schema['type'] === 'string' ? (schema['type'] as string) : 'string';
+  const type = typeof schema['type'] === 'string' ? (schema['type']) : 'string';
   return [{ path, type }];
 }
 

@@ -99,7 +99,7 @@ export class LeaderElector {
       },
     };
     try {
-      await this.api.replaceJson(next as never);
+      await this.api.replaceJson(next);
       return true;
     } catch (error) {
       if (statusOf(error) === 409) return false; // someone else wrote first

@@ -67,7 +67,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     overrides['cluster'] = { ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), ...(values.context !== undefined ? { context: values.context } : {}) };
   }
   const config = loadConfig({ file: values.config, env: io.env, overrides });
-  const log = createLogger(io.stderr as NodeJS.WritableStream & { isTTY?: boolean }, io.env['CLASSOPS_LOG_FORMAT'] === 'json' ? 'json' : io.env['CLASSOPS_LOG_FORMAT'] === 'text' ? 'text' : undefined);
+  const log = createLogger(io.stderr, io.env['CLASSOPS_LOG_FORMAT'] === 'json' ? 'json' : io.env['CLASSOPS_LOG_FORMAT'] === 'text' ? 'text' : undefined);
   const metrics = new Metrics();
   const state = new State();
   const kubeConfig = kubeConfigFor(config.cluster, io.env);

@@ -39,6 +39,7 @@ function summaryLine(s: Summary): string {
 
 /** Control characters (ESC among them) shown as visible escapes, so nothing a student wrote can drive the terminal. */
 function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\t/g, '  ');
 }
 

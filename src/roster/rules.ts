@@ -23,6 +23,7 @@ export function quote(value: string, max = 80): string {
 const error = (code: string, message: string, hint?: string): Problem => ({ code, severity: 'error', message, ...(hint ? { hint } : {}) });
 
 export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 /** RFC 3986 path characters (pchar and "/"). */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;

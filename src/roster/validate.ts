@@ -173,7 +173,7 @@ function checkEntries(ctx: Context, students: readonly unknown[], policy: Policy
   students.forEach((raw, i) => {
     if (!isObject(raw)) return;
     const at = (field: string) => ['students', i, field];
-    const str = (field: string) => (typeof raw[field] === 'string' ? (raw[field] as string) : undefined);
+    const str = (field: string) => (typeof raw[field] === 'string' ? (raw[field]) : undefined);
     const run = (field: string, problems: Problem[]) => problems.forEach((p) => add(ctx, at(field), p));
 
     const name = str('name');

@@ -190,7 +190,7 @@ describe('output is deterministic', () => {
     const a = manifestStream([week(sampleReport())]);
     expect(manifestStream([week(sampleReport())])).toBe(a);
     const lines = SAMPLE.toString('utf8');
-    const [head, ...entries] = lines.split(/\n(?=  - name:)/);
+    const [head, ...entries] = lines.split(/\n(?= {2}- name:)/);
     const reordered = [head, ...entries.reverse()].join('\n').replace(/\n*$/, '\n');
     const b = manifestStream([week(validateRoster('students/week-01.yaml', Buffer.from(reordered), config().policy))]);
     expect(b).toBe(a);
