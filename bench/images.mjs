@@ -18,34 +18,91 @@ const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 // A one-layer OCI layout for linux/amd64.
 const layout = mkdtempSync(join(tmpdir(), 'bench-oci-'));
 mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
-const blob = (b) => { const d = sha(b); writeFileSync(join(layout, 'blobs/sha256', d.slice(7)), b); return d; };
+const blob = (b) => {
+  const d = sha(b);
+  writeFileSync(join(layout, 'blobs/sha256', d.slice(7)), b);
+  return d;
+};
 const layer = gzipSync(Buffer.alloc(1024));
-const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(Buffer.alloc(1024))] } }));
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: blob(config), size: config.length },
-  layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: blob(layer), size: layer.length }] }));
+const config = Buffer.from(
+  JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [sha(Buffer.alloc(1024))] },
+  }),
+);
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: blob(config), size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: blob(layer), size: layer.length }],
+  }),
+);
 const manifestDigest = blob(manifest);
 writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'v0' } }] }));
+writeFileSync(
+  join(layout, 'index.json'),
+  JSON.stringify({
+    schemaVersion: 2,
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: manifestDigest,
+        size: manifest.length,
+        annotations: { 'org.opencontainers.image.ref.name': 'v0' },
+      },
+    ],
+  }),
+);
 
-const port = await new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const port = await new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
 const dir = mkdtempSync(join(tmpdir(), 'bench-registry-'));
-writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+writeFileSync(
+  join(dir, 'config.yml'),
+  `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+);
 const registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
 const host = `127.0.0.1:${port}`;
 try {
   for (let i = 0; ; i++) {
-    try { if ((await fetch(`http://${host}/v2/`)).ok) break; } catch { if (i > 200) throw new Error('docker-registry did not start'); }
+    try {
+      if ((await fetch(`http://${host}/v2/`)).ok) break;
+    } catch {
+      if (i > 200) throw new Error('docker-registry did not start');
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
-  execFileSync('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:v0`, `docker://${host}/bench/app:v0`]);
+  execFileSync('skopeo', [
+    '--insecure-policy',
+    'copy',
+    '--quiet',
+    '--dest-tls-verify=false',
+    `oci:${layout}:v0`,
+    `docker://${host}/bench/app:v0`,
+  ]);
   // 500 tags of the same manifest, through the registry's own API.
   for (let i = 1; i < REFERENCES; i++) {
-    const res = await fetch(`http://${host}/v2/bench/app/manifests/v${i}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
+    const res = await fetch(`http://${host}/v2/bench/app/manifests/v${i}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: manifest,
+    });
     if (res.status !== 201) throw new Error(`tagging failed: HTTP ${res.status}`);
   }
   const images = Array.from({ length: REFERENCES }, (_, i) => `${host}/bench/app:v${i}`);
-  const run = async (concurrency, checker = new ImageChecker(loadConfig({ env: {}, overrides: { registry: { concurrencyPerRegistry: concurrency } } }).registry)) => {
+  const run = async (
+    concurrency,
+    checker = new ImageChecker(
+      loadConfig({ env: {}, overrides: { registry: { concurrencyPerRegistry: concurrency } } }).registry,
+    ),
+  ) => {
     const start = performance.now();
     const verdicts = await checker.checkAll(images);
     const ms = performance.now() - start;
@@ -57,11 +114,17 @@ try {
   const serial = await run(1);
   const parallel = await run(8);
   const warm = await run(8, parallel.checker);
-  console.log(`references: ${REFERENCES} distinct tags on a local docker-registry (4 requests each: /v2/, HEAD and GET manifest, config blob)`);
+  console.log(
+    `references: ${REFERENCES} distinct tags on a local docker-registry (4 requests each: /v2/, HEAD and GET manifest, config blob)`,
+  );
   console.log(`concurrency 1: ${serial.ms.toFixed(0)} ms (${(serial.ms / REFERENCES).toFixed(2)} ms per reference)`);
-  console.log(`concurrency 8: ${parallel.ms.toFixed(0)} ms (${(parallel.ms / REFERENCES).toFixed(2)} ms per reference)`);
+  console.log(
+    `concurrency 8: ${parallel.ms.toFixed(0)} ms (${(parallel.ms / REFERENCES).toFixed(2)} ms per reference)`,
+  );
   console.log(`warm cache:    ${warm.ms.toFixed(1)} ms`);
-  console.log(`ratios: concurrency 1 / 8 = ${(serial.ms / parallel.ms).toFixed(2)}x; cold (8) / warm = ${(parallel.ms / warm.ms).toFixed(0)}x`);
+  console.log(
+    `ratios: concurrency 1 / 8 = ${(serial.ms / parallel.ms).toFixed(2)}x; cold (8) / warm = ${(parallel.ms / warm.ms).toFixed(0)}x`,
+  );
   console.log(`peak memory (process RSS): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {
   registry.kill();

@@ -22,16 +22,35 @@ import { join } from 'node:path';
 const STUDENTS = Number(process.env['STUDENTS'] ?? 1000);
 const POLL_MS = 200;
 const entries = (tag: (i: number) => string) =>
-  Array.from({ length: STUDENTS }, (_, i) => `  - name: "Student ${i}"\n    github_username: "student-${i}"\n    container_image: "ghcr.io/student-${i}/app:${tag(i)}"\n`).join('');
+  Array.from(
+    { length: STUDENTS },
+    (_, i) =>
+      `  - name: "Student ${i}"\n    github_username: "student-${i}"\n    container_image: "ghcr.io/student-${i}/app:${tag(i)}"\n`,
+  ).join('');
 
 const api = await new FakeApiServer().start();
 const repo = new GitRepo();
 repo.write('students/week-01.yaml', rosterText(entries(() => 'v1'))).commit('week 1');
-const config = loadConfig({ env: {}, overrides: { policy: { limits: { maxEntries: STUDENTS } }, render: { quota: { pods: String(STUDENTS * 2) } }, cluster: { kubeconfig: api.kubeconfig() } } });
+const config = loadConfig({
+  env: {},
+  overrides: {
+    policy: { limits: { maxEntries: STUDENTS } },
+    render: { quota: { pods: String(STUDENTS * 2) } },
+    cluster: { kubeconfig: api.kubeconfig() },
+  },
+});
 const target = new KubeTarget(kubeConfigFor(config.cluster)!);
 const options: ReconcilerOptions = {
   config,
-  source: new GitSource({ url: repo.dir, branch: 'main', path: 'students', tokenFile: '', sshKeyFile: '', pollMs: POLL_MS, cacheDir: join(mkdtempSync(join(tmpdir(), 'bench-git-')), 'mirror') }),
+  source: new GitSource({
+    url: repo.dir,
+    branch: 'main',
+    path: 'students',
+    tokenFile: '',
+    sshKeyFile: '',
+    pollMs: POLL_MS,
+    cacheDir: join(mkdtempSync(join(tmpdir(), 'bench-git-')), 'mirror'),
+  }),
   target,
   images: undefined,
   state: new State(),
@@ -47,10 +66,14 @@ async function timed(label: string): Promise<void> {
   const outcome = await reconcile(options);
   const ms = performance.now() - start;
   const newEvents = api.writes({ includeEvents: true }).length - api.writes().length - events;
-  console.log(`${label.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms, ${String(api.writes().length - writes).padStart(5)} object writes + ${newEvents} events (${outcome.result}; ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.unchanged.length} unchanged)`);
+  console.log(
+    `${label.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms, ${String(api.writes().length - writes).padStart(5)} object writes + ${newEvents} events (${outcome.result}; ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.unchanged.length} unchanged)`,
+  );
 }
 
-console.log(`students: ${STUDENTS} (${STUDENTS * 3 + 5} objects), real @kubernetes/client-node against the fake API server on loopback`);
+console.log(
+  `students: ${STUDENTS} (${STUDENTS * 3 + 5} objects), real @kubernetes/client-node against the fake API server on loopback`,
+);
 await timed('first apply');
 await timed('no-op reconcile');
 repo.write('students/week-01.yaml', rosterText(entries((i) => (i === 7 ? 'v2' : 'v1')))).commit('student-7 v2');
@@ -67,7 +90,11 @@ const image = () =>
   (api.get('apps/v1', 'Deployment', 'container-course-week01', 'student-student-7')?.['spec'] as Spec | undefined)
     ?.template.spec.containers[0]?.image;
 while (image() !== 'ghcr.io/student-7/app:v3') await new Promise((r) => setTimeout(r, 5));
-console.log(`commit to applied (running controller, git poll every ${POLL_MS} ms): ${(performance.now() - committed).toFixed(0)} ms`);
-console.log(`peak memory (process RSS, API server included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+console.log(
+  `commit to applied (running controller, git poll every ${POLL_MS} ms): ${(performance.now() - committed).toFixed(0)} ms`,
+);
+console.log(
+  `peak memory (process RSS, API server included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+);
 await controller.stop();
 await api.stop();

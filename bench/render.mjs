@@ -9,13 +9,32 @@ import { manifestStream } from '../dist/render/tree.js';
 
 const STUDENTS = Number(process.env.STUDENTS ?? 10000);
 const RUNS = Number(process.env.RUNS ?? 5);
-const lines = ['apiVersion: container-course.ziyotek.edu/v1', 'kind: StudentSubmissions', 'metadata:', '  week: 1', 'students:'];
+const lines = [
+  'apiVersion: container-course.ziyotek.edu/v1',
+  'kind: StudentSubmissions',
+  'metadata:',
+  '  week: 1',
+  'students:',
+];
 for (let i = 0; i < STUDENTS; i++) {
-  lines.push(`  - name: "Student ${i}"`, `    github_username: "student-${i}"`, `    container_image: "ghcr.io/student-${i}/app:v${i % 5}"`, `    port: ${5000 + (i % 3)}`);
+  lines.push(
+    `  - name: "Student ${i}"`,
+    `    github_username: "student-${i}"`,
+    `    container_image: "ghcr.io/student-${i}/app:v${i % 5}"`,
+    `    port: ${5000 + (i % 3)}`,
+  );
 }
-const config = loadConfig({ env: {}, overrides: { policy: { limits: { maxFileBytes: 64 << 20, maxEntries: STUDENTS } } } });
+const config = loadConfig({
+  env: {},
+  overrides: { policy: { limits: { maxFileBytes: 64 << 20, maxEntries: STUDENTS } } },
+});
 const report = validateRoster('week-01.yaml', Buffer.from(lines.join('\n')), config.policy);
-const digests = new Map(report.entries.map((e, i) => [e.entry.containerImage, `sha256:${createHash('sha256').update(String(i)).digest('hex')}`]));
+const digests = new Map(
+  report.entries.map((e, i) => [
+    e.entry.containerImage,
+    `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
+  ]),
+);
 
 const renderTimes = [];
 const serializeTimes = [];
@@ -40,4 +59,6 @@ console.log(`render (objects in memory): median ${median(renderTimes).toFixed(0)
 console.log(`serialize to YAML: median ${median(serializeTimes).toFixed(0)} ms`);
 console.log(`render + serialize: median ${median(renderTimes.map((t, i) => t + serializeTimes[i])).toFixed(0)} ms`);
 console.log(`peak memory (process RSS): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-console.log(`byte-identical across ${RUNS + 1} runs: ${hashes.size === 1 ? 'yes' : `NO (${hashes.size} different outputs)`}`);
+console.log(
+  `byte-identical across ${RUNS + 1} runs: ${hashes.size === 1 ? 'yes' : `NO (${hashes.size} different outputs)`}`,
+);

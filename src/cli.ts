@@ -15,9 +15,17 @@ type Command = (args: string[], io: CommandIO) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; usage: string; run: Command }> = {
   run: { summary: 'keep the cluster (or ./out/manifests) equal to the rosters', usage: runUsage, run: runCommand },
-  validate: { summary: 'check roster files and explain every problem on its line', usage: validateUsage, run: validateCommand },
+  validate: {
+    summary: 'check roster files and explain every problem on its line',
+    usage: validateUsage,
+    run: validateCommand,
+  },
   render: { summary: 'write the Kubernetes objects for every valid entry', usage: renderUsage, run: renderCommand },
-  'check-image': { summary: 'check that an image can be pulled anonymously', usage: checkImageUsage, run: checkImageCommand },
+  'check-image': {
+    summary: 'check that an image can be pulled anonymously',
+    usage: checkImageUsage,
+    run: checkImageCommand,
+  },
 };
 
 function version(): string {
@@ -30,7 +38,9 @@ const help = `classops: a GitOps controller for container courses
 Usage: classops <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+  .join('\n')}
 
 Run "classops <command> --help" for a command's options.`;
 
@@ -56,9 +66,15 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
-    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof SourceError || error instanceof ClusterError;
-    const parseArgsError = error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
-    const ioError = error instanceof Error && 'code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
+    const known =
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      error instanceof SourceError ||
+      error instanceof ClusterError;
+    const parseArgsError =
+      error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+    const ioError =
+      error instanceof Error && 'code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
     if (known || parseArgsError || ioError) {
       io.stderr.write(`classops ${name}: ${(error as Error).message}\n`);
       return EXIT.usage;
@@ -83,7 +99,9 @@ if (invokedDirectly()) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`classops: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `classops: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 70;
     },
   );

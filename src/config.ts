@@ -28,7 +28,11 @@ export interface RoutingConfig {
   readonly ingressClassName: string;
   readonly rewrite: 'nginx' | 'traefik' | 'none';
   readonly tlsSecretName: string;
-  readonly parentRefs: ReadonlyArray<{ readonly name: string; readonly namespace?: string; readonly sectionName?: string }>;
+  readonly parentRefs: ReadonlyArray<{
+    readonly name: string;
+    readonly namespace?: string;
+    readonly sectionName?: string;
+  }>;
 }
 
 export interface RenderConfig {
@@ -37,7 +41,11 @@ export interface RenderConfig {
   readonly runAsNonRoot: boolean;
   readonly pinDigests: boolean;
   readonly revisionHistoryLimit: number;
-  readonly podSecurity: { readonly enforce: PodSecurityLevel; readonly warn: PodSecurityLevel; readonly audit: PodSecurityLevel };
+  readonly podSecurity: {
+    readonly enforce: PodSecurityLevel;
+    readonly warn: PodSecurityLevel;
+    readonly audit: PodSecurityLevel;
+  };
   readonly quota: Readonly<Record<string, string>>;
   readonly limitRangeMax: ResourceAmounts;
   readonly networkPolicy: {
@@ -140,14 +148,17 @@ function schemaLeaves(schema: Json, path: string[] = []): Array<{ path: string[]
     return Object.entries(props).flatMap(([key, sub]) => (isObject(sub) ? schemaLeaves(sub, [...path, key]) : []));
   }
   // A leaf without a type is an enum of strings; an object without properties is a map (set as JSON).
-  const type = typeof schema['type'] === 'string' ? (schema['type']) : 'string';
+  const type = typeof schema['type'] === 'string' ? schema['type'] : 'string';
   return [{ path, type }];
 }
 
 function envValue(raw: string, type: string, name: string): unknown {
   switch (type) {
     case 'array':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     case 'boolean':
       if (/^(true|1|yes)$/i.test(raw)) return true;
       if (/^(false|0|no)$/i.test(raw)) return false;
@@ -206,7 +217,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
   merged = deepMerge(merged, options.overrides ?? {});
   const validate = schemaValidator('config', { useDefaults: true });
   if (!validate(merged)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`);
+    const problems = (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`,
+    );
     throw new ConfigError(`invalid configuration${file === undefined ? '' : ` in ${file}`}: ${problems.join('; ')}`);
   }
   return merged as unknown as ClassopsConfig;

@@ -9,7 +9,15 @@ import { describeRef, MANAGED_KINDS, refOf, type ObjectRef, type StudentHealth, 
 export const FIELD_MANAGER = 'classops';
 const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
 /** Container states that mean the app will not come up without a change. */
-const FAILING_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+const FAILING_REASONS = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
 
 export class KubeTarget implements Target {
   readonly description: string;
@@ -32,7 +40,11 @@ export class KubeTarget implements Target {
         for (const item of items ?? []) all.push({ ...item, apiVersion, kind } as KubeObject);
       } catch (error) {
         // A kind whose CRD is not installed (HTTPRoute, Traefik's Middleware) has nothing of ours.
-        if (error instanceof ClusterError && (error.status === 404 || /Unrecognized API version and kind/.test(error.message))) continue;
+        if (
+          error instanceof ClusterError &&
+          (error.status === 404 || /Unrecognized API version and kind/.test(error.message))
+        )
+          continue;
         throw error;
       }
     }
@@ -50,7 +62,11 @@ export class KubeTarget implements Target {
     this.writes += 1;
     try {
       await withRetries(`delete ${describeRef(ref)}`, () =>
-        this.objects.remove({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } }),
+        this.objects.remove({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        }),
       );
     } catch (error) {
       if (!(error instanceof ClusterError && error.status === 404)) throw error; // already gone is what we wanted
@@ -58,31 +74,51 @@ export class KubeTarget implements Target {
   }
 
   async health(): Promise<Map<string, StudentHealth>> {
-    const deployments = (await withRetries('list Deployment', () => this.objects.listAll('apps/v1', 'Deployment', MANAGED_SELECTOR))) ?? [];
+    const deployments =
+      (await withRetries('list Deployment', () => this.objects.listAll('apps/v1', 'Deployment', MANAGED_SELECTOR))) ??
+      [];
     const result = new Map<string, StudentHealth>();
     const namespaces = [...new Set(deployments.map((d) => (d as KubeObject).metadata.namespace ?? ''))];
     const pods: V1Pod[] = [];
     for (const namespace of namespaces) {
-      const list = await withRetries(`list pods in ${namespace}`, () => this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }));
+      const list = await withRetries(`list pods in ${namespace}`, () =>
+        this.core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
+      );
       pods.push(...list.items);
     }
     for (const d of deployments as KubeObject[]) {
       const student = d.metadata.labels?.[LABEL.student] ?? d.metadata.name;
       const key = `${d.metadata.namespace}/${student}`;
-      const status = (d['status'] ?? {}) as { readyReplicas?: number; conditions?: Array<{ type?: string; status?: string; reason?: string }> };
+      const status = (d['status'] ?? {}) as {
+        readyReplicas?: number;
+        conditions?: Array<{ type?: string; status?: string; reason?: string }>;
+      };
       if ((status.readyReplicas ?? 0) >= 1) {
         result.set(key, { phase: 'Ready', reason: undefined });
         continue;
       }
-      const mine = pods.filter((p) => p.metadata?.namespace === d.metadata.namespace && p.metadata?.labels?.[LABEL.student] === student);
-      const waiting = mine.flatMap((p) => p.status?.containerStatuses ?? []).map((c) => c.state?.waiting?.reason).find((r) => r !== undefined);
-      const unready = mine.flatMap((p) => p.status?.containerStatuses ?? []).find((c) => c.state?.running !== undefined && !c.ready);
-      const unschedulable = mine.flatMap((p) => p.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.status === 'False');
+      const mine = pods.filter(
+        (p) => p.metadata?.namespace === d.metadata.namespace && p.metadata?.labels?.[LABEL.student] === student,
+      );
+      const waiting = mine
+        .flatMap((p) => p.status?.containerStatuses ?? [])
+        .map((c) => c.state?.waiting?.reason)
+        .find((r) => r !== undefined);
+      const unready = mine
+        .flatMap((p) => p.status?.containerStatuses ?? [])
+        .find((c) => c.state?.running !== undefined && !c.ready);
+      const unschedulable = mine
+        .flatMap((p) => p.status?.conditions ?? [])
+        .find((c) => c.type === 'PodScheduled' && c.status === 'False');
       if (waiting !== undefined && FAILING_REASONS.has(waiting)) result.set(key, { phase: 'Failing', reason: waiting });
-      else if (unready !== undefined && (unready.restartCount ?? 0) > 0) result.set(key, { phase: 'Failing', reason: 'probe failures: the app restarts' });
-      else if (unready !== undefined) result.set(key, { phase: 'Progressing', reason: 'readiness probe not passing yet' });
-      else if (unschedulable !== undefined) result.set(key, { phase: 'Pending', reason: unschedulable.reason ?? 'Unschedulable' });
-      else if (mine.length === 0 || mine.some((p) => p.status?.phase === 'Pending')) result.set(key, { phase: 'Pending', reason: waiting ?? 'waiting for a pod' });
+      else if (unready !== undefined && (unready.restartCount ?? 0) > 0)
+        result.set(key, { phase: 'Failing', reason: 'probe failures: the app restarts' });
+      else if (unready !== undefined)
+        result.set(key, { phase: 'Progressing', reason: 'readiness probe not passing yet' });
+      else if (unschedulable !== undefined)
+        result.set(key, { phase: 'Pending', reason: unschedulable.reason ?? 'Unschedulable' });
+      else if (mine.length === 0 || mine.some((p) => p.status?.phase === 'Pending'))
+        result.set(key, { phase: 'Pending', reason: waiting ?? 'waiting for a pod' });
       else result.set(key, { phase: 'Progressing', reason: waiting });
     }
     return result;
@@ -97,7 +133,10 @@ export class KubeTarget implements Target {
         this.core.createNamespacedEvent({
           namespace,
           body: {
-            metadata: { name: `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace },
+            metadata: {
+              name: `${ref.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
+              namespace,
+            },
             involvedObject: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace },
             reason,
             message: message.slice(0, 1024),
@@ -114,4 +153,3 @@ export class KubeTarget implements Target {
     }
   }
 }
-

@@ -59,7 +59,12 @@ export class DirectoryTarget implements Target {
 
   async health(): Promise<Map<string, StudentHealth>> {
     const deployments = (await this.listManaged()).filter((o) => o.kind === 'Deployment');
-    return new Map(deployments.map((d) => [`${d.metadata.namespace}/${d.metadata.labels?.[LABEL.student] ?? d.metadata.name}`, { phase: 'Rendered', reason: undefined }]));
+    return new Map(
+      deployments.map((d) => [
+        `${d.metadata.namespace}/${d.metadata.labels?.[LABEL.student] ?? d.metadata.name}`,
+        { phase: 'Rendered', reason: undefined },
+      ]),
+    );
   }
 
   async event(): Promise<void> {

@@ -5,7 +5,13 @@
  * those fields from plain objects. This keeps its discovery, auth and TLS, and sends and
  * returns objects exactly as the API server has them.
  */
-import { ApiException, HttpMethod, KubernetesObjectApi, type KubernetesObject, type ResponseContext } from '@kubernetes/client-node';
+import {
+  ApiException,
+  HttpMethod,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 
 export class JsonObjectApi extends KubernetesObjectApi {
   protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
@@ -16,7 +22,13 @@ export class JsonObjectApi extends KubernetesObjectApi {
     return (text === '' ? {} : JSON.parse(text)) as T;
   }
 
-  private async send<T>(method: HttpMethod, path: string, query: Record<string, string>, body?: unknown, contentType = 'application/json'): Promise<T> {
+  private async send<T>(
+    method: HttpMethod,
+    path: string,
+    query: Record<string, string>,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
     const context = this.configuration.baseServer.makeRequestContext(path, method);
     context.setHeaderParam('Accept', 'application/json');
     for (const [key, value] of Object.entries(query)) context.setQueryParam(key, value);
@@ -28,10 +40,18 @@ export class JsonObjectApi extends KubernetesObjectApi {
   }
 
   /** Every object of a kind in all namespaces matching a label selector, or undefined when the API server does not serve the kind. */
-  async listAll(apiVersion: string, kind: string, labelSelector: string): Promise<Array<Record<string, unknown>> | undefined> {
+  async listAll(
+    apiVersion: string,
+    kind: string,
+    labelSelector: string,
+  ): Promise<Array<Record<string, unknown>> | undefined> {
     const resource = await this.resource(apiVersion, kind);
     if (resource === undefined) return undefined;
-    const list = await this.send<{ items?: Array<Record<string, unknown>> }>(HttpMethod.GET, `${this.apiVersionPath(apiVersion)}/${resource.name}`, { labelSelector });
+    const list = await this.send<{ items?: Array<Record<string, unknown>> }>(
+      HttpMethod.GET,
+      `${this.apiVersionPath(apiVersion)}/${resource.name}`,
+      { labelSelector },
+    );
     return list.items ?? [];
   }
 
@@ -56,6 +76,11 @@ export class JsonObjectApi extends KubernetesObjectApi {
 
   async remove(object: KubernetesObject): Promise<void> {
     const path = await this.specUriPath(object, 'delete');
-    await this.send(HttpMethod.DELETE, path, {}, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+    await this.send(
+      HttpMethod.DELETE,
+      path,
+      {},
+      { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+    );
   }
 }

@@ -8,7 +8,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
-  constructor(message: string, readonly status: number | undefined) {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
     super(message);
   }
 }
@@ -20,7 +23,10 @@ export function runningInCluster(env: NodeJS.ProcessEnv = process.env): boolean 
 }
 
 /** A cluster only when one is named, or when running in one: a stray KUBECONFIG never counts. */
-export function kubeConfigFor(options: { kubeconfig: string; context: string }, env: NodeJS.ProcessEnv = process.env): KubeConfig | undefined {
+export function kubeConfigFor(
+  options: { kubeconfig: string; context: string },
+  env: NodeJS.ProcessEnv = process.env,
+): KubeConfig | undefined {
   const kc = new KubeConfig();
   if (options.kubeconfig !== '') {
     kc.loadFromFile(options.kubeconfig.replace(/^~(?=\/)/, env['HOME'] ?? '~'));
@@ -53,7 +59,8 @@ export function messageOf(error: unknown): string {
   const body = (error as ApiFailure).body;
   try {
     const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') return (parsed as { message: string }).message;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string')
+      return (parsed as { message: string }).message;
   } catch {
     // not JSON: fall through
   }
@@ -77,7 +84,11 @@ export function backoffMs(attempt: number, options: { baseMs: number; maxMs: num
   return exponential / 2 + random() * (exponential / 2); // "equal jitter": never less than half
 }
 
-export async function withRetries<T>(what: string, call: () => Promise<T>, options: RetryOptions = DEFAULT_RETRY): Promise<T> {
+export async function withRetries<T>(
+  what: string,
+  call: () => Promise<T>,
+  options: RetryOptions = DEFAULT_RETRY,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
@@ -87,7 +98,10 @@ export async function withRetries<T>(what: string, call: () => Promise<T>, optio
         throw new ClusterError(`${what}: ${status === undefined ? '' : `HTTP ${status}: `}${messageOf(error)}`, status);
       }
       const retryAfter = Number((error as ApiFailure).headers?.['retry-after']);
-      const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, options.maxMs) : backoffMs(attempt, options);
+      const wait =
+        Number.isFinite(retryAfter) && retryAfter > 0
+          ? Math.min(retryAfter * 1000, options.maxMs)
+          : backoffMs(attempt, options);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }

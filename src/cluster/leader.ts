@@ -12,7 +12,13 @@ interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
   metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec: { holderIdentity?: string | null; leaseDurationSeconds?: number; acquireTime?: string | null; renewTime?: string | null; leaseTransitions?: number };
+  spec: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string | null;
+    renewTime?: string | null;
+    leaseTransitions?: number;
+  };
 }
 
 /** MicroTime, as the API server writes it. */
@@ -33,7 +39,10 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly api: JsonObjectApi, private readonly options: LeaderOptions) {}
+  constructor(
+    private readonly api: JsonObjectApi,
+    private readonly options: LeaderOptions,
+  ) {}
 
   get isLeader(): boolean {
     return this.leading;
@@ -63,7 +72,11 @@ export class LeaderElector {
 
   private async read(): Promise<Lease | undefined> {
     try {
-      return await this.api.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.options.name, namespace: this.options.namespace } });
+      return await this.api.get<Lease>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.options.name, namespace: this.options.namespace },
+      });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -79,7 +92,13 @@ export class LeaderElector {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name: this.options.name, namespace: this.options.namespace },
-        spec: { holderIdentity: this.options.identity, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+        spec: {
+          holderIdentity: this.options.identity,
+          leaseDurationSeconds: seconds,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: 0,
+        },
       } as never);
       return true;
     }
@@ -116,7 +135,10 @@ export class LeaderElector {
     try {
       const lease = await this.read();
       if (lease?.spec.holderIdentity === this.options.identity) {
-        await this.api.replaceJson({ ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(new Date()) } } as never);
+        await this.api.replaceJson({
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
+        } as never);
       }
     } catch {
       // the lease expires on its own

@@ -8,14 +8,24 @@ import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import { backoffMs } from './kube.js';
 
-const WATCHED = ['/apis/apps/v1/deployments', '/api/v1/services', '/apis/networking.k8s.io/v1/ingresses', '/apis/networking.k8s.io/v1/networkpolicies', '/api/v1/resourcequotas', '/api/v1/limitranges'];
+const WATCHED = [
+  '/apis/apps/v1/deployments',
+  '/api/v1/services',
+  '/apis/networking.k8s.io/v1/ingresses',
+  '/apis/networking.k8s.io/v1/networkpolicies',
+  '/api/v1/resourcequotas',
+  '/api/v1/limitranges',
+];
 
 export class ManagedObjectWatcher {
   private readonly watch: Watch;
   private readonly controllers: AbortController[] = [];
   private stopped = false;
 
-  constructor(kubeConfig: KubeConfig, private readonly onChange: () => void) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly onChange: () => void,
+  ) {
     this.watch = new Watch(kubeConfig);
   }
 
@@ -29,7 +39,10 @@ export class ManagedObjectWatcher {
     const restart = (failed: boolean) => {
       if (restarted || this.stopped) return;
       restarted = true;
-      setTimeout(() => void this.follow(path, failed ? failures + 1 : 0), backoffMs(Math.min(failures, 8), { baseMs: 500, maxMs: 30_000 })).unref();
+      setTimeout(
+        () => void this.follow(path, failed ? failures + 1 : 0),
+        backoffMs(Math.min(failures, 8), { baseMs: 500, maxMs: 30_000 }),
+      ).unref();
     };
     try {
       const controller = await this.watch.watch(

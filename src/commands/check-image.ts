@@ -19,8 +19,10 @@ export async function checkImageCommand(args: string[], io: CommandIO): Promise<
     allowPositionals: true,
     options: { format: { type: 'string', default: 'text' }, config: { type: 'string' } },
   });
-  if (positionals.length !== 1) throw new UsageError('give exactly one image reference, e.g. ghcr.io/jlgore/container-course-student:v1');
-  if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`unknown --format "${values.format}"; use text or json`);
+  if (positionals.length !== 1)
+    throw new UsageError('give exactly one image reference, e.g. ghcr.io/jlgore/container-course-student:v1');
+  if (values.format !== 'text' && values.format !== 'json')
+    throw new UsageError(`unknown --format "${values.format}"; use text or json`);
   const image = positionals[0]!;
   const parsed = parseImageReference(image);
   if (!parsed.ok) throw new UsageError(`"${image}" is not a valid image reference: ${parsed.problem}`);
@@ -29,11 +31,17 @@ export async function checkImageCommand(args: string[], io: CommandIO): Promise<
   const verdict = await new ImageChecker(config.registry).check(image);
   const text = describeVerdict(verdict, image);
   if (values.format === 'json') {
-    io.stdout.write(`${JSON.stringify({ image, reference: formatImageReference(parsed.reference), verdict, studentFault: isStudentFault(verdict), transient: isTransient(verdict), ...text }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ image, reference: formatImageReference(parsed.reference), verdict, studentFault: isStudentFault(verdict), transient: isTransient(verdict), ...text }, null, 2)}\n`,
+    );
   } else {
     const lines = [`${image}: ${verdict.kind}`];
     if (verdict.kind === 'pullable') {
-      lines.push(`  digest:     ${verdict.digest}`, `  media type: ${verdict.mediaType}`, `  platforms:  ${verdict.platforms.join(', ') || '(not stated)'}`);
+      lines.push(
+        `  digest:     ${verdict.digest}`,
+        `  media type: ${verdict.mediaType}`,
+        `  platforms:  ${verdict.platforms.join(', ') || '(not stated)'}`,
+      );
     } else {
       lines.push(`  ${text.message}`, `  fix: ${text.hint}`);
     }

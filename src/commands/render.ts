@@ -34,7 +34,10 @@ function writeTree(dir: string, files: Map<string, string>): void {
   }
   const staging = `${target}.classops-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
-  for (const [path, content] of [...files, [RENDER_MARKER, 'Made by classops render; the folder is replaced on every run.\n'] as const]) {
+  for (const [path, content] of [
+    ...files,
+    [RENDER_MARKER, 'Made by classops render; the folder is replaced on every run.\n'] as const,
+  ]) {
     mkdirSync(dirname(join(staging, path)), { recursive: true });
     writeFileSync(join(staging, path), content);
   }
@@ -59,7 +62,10 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   });
   if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
   const config = loadConfig({ file: values.config, env: io.env });
-  const rosters = loadRosters(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]), config.policy);
+  const rosters = loadRosters(
+    collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),
+    config.policy,
+  );
   const revision = values.revision ?? defaultRevision(rosters);
   let reports = rosters.map((r) => r.report);
   let digests = new Map<string, string>();
@@ -80,7 +86,15 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
     }
     const owner = claimed.get(week.namespace);
     if (owner !== undefined) {
-      problems.push({ code: 'render-namespace-conflict', severity: 'error', message: `Namespace ${week.namespace} is already rendered from ${owner}; a namespace holds one week.`, hint: 'Give each week its own metadata.namespace.', file: report.file, line: 1, column: 1 });
+      problems.push({
+        code: 'render-namespace-conflict',
+        severity: 'error',
+        message: `Namespace ${week.namespace} is already rendered from ${owner}; a namespace holds one week.`,
+        hint: 'Give each week its own metadata.namespace.',
+        file: report.file,
+        line: 1,
+        column: 1,
+      });
       continue;
     }
     claimed.set(week.namespace, report.file);
@@ -88,17 +102,29 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
     problems.push(...week.findings);
   }
 
-  const shown = reports.map((report) => addFindings(report, problems.filter((p) => p.file === report.file)));
+  const shown = reports.map((report) =>
+    addFindings(
+      report,
+      problems.filter((p) => p.file === report.file),
+    ),
+  );
   const leftOut = shown.some((r) => r.findings.some((f) => f.severity === 'error'));
   if (shown.some((r) => r.findings.length > 0)) {
-    io.stderr.write(formatText(shown.filter((r) => r.findings.length > 0), { sources: sourcesOf(rosters), color: false }));
+    io.stderr.write(
+      formatText(
+        shown.filter((r) => r.findings.length > 0),
+        { sources: sourcesOf(rosters), color: false },
+      ),
+    );
   }
   if (values.out === '-') {
     io.stdout.write(manifestStream(weeks));
   } else {
     writeTree(values.out, manifestTree(weeks));
     const students = weeks.reduce((n, w) => n + w.students.length, 0);
-    io.stdout.write(`rendered ${students} student${students === 1 ? '' : 's'} in ${weeks.length} namespace${weeks.length === 1 ? '' : 's'} to ${values.out}\n`);
+    io.stdout.write(
+      `rendered ${students} student${students === 1 ? '' : 's'} in ${weeks.length} namespace${weeks.length === 1 ? '' : 's'} to ${values.out}\n`,
+    );
   }
   return leftOut ? EXIT.findings : EXIT.ok;
 }

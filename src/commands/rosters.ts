@@ -25,12 +25,17 @@ export function sourcesOf(rosters: readonly LoadedRoster[]): Map<string, string>
 }
 
 /** Checks every roster's images once and adds the verdicts as findings. */
-export async function checkRosterImages(reports: readonly RosterReport[], registry: RegistryConfig): Promise<{ reports: RosterReport[]; verdicts: Map<string, Verdict> }> {
+export async function checkRosterImages(
+  reports: readonly RosterReport[],
+  registry: RegistryConfig,
+): Promise<{ reports: RosterReport[]; verdicts: Map<string, Verdict> }> {
   const verdicts = await new ImageChecker(registry).checkAll(reports.flatMap(imagesToCheck));
   return { reports: reports.map((report) => withImageVerdicts(report, verdicts)), verdicts };
 }
 
 /** Digests of the pullable images, for pinning. */
 export function digestsOf(verdicts: ReadonlyMap<string, Verdict>): Map<string, string> {
-  return new Map([...verdicts].flatMap(([image, v]) => (v.kind === 'pullable' ? [[image, v.digest] as [string, string]] : [])));
+  return new Map(
+    [...verdicts].flatMap(([image, v]) => (v.kind === 'pullable' ? [[image, v.digest] as [string, string]] : [])),
+  );
 }

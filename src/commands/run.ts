@@ -44,7 +44,15 @@ Options:
 function sourceFor(config: ClassopsConfig): Source {
   const pollMs = durationMs(config.source.pollInterval);
   if (config.source.kind === 'git') {
-    return new GitSource({ url: config.source.url, branch: config.source.branch, path: config.source.path, tokenFile: config.source.tokenFile, sshKeyFile: config.source.sshKeyFile, pollMs, cacheDir: resolve('.classops-cache', 'git') });
+    return new GitSource({
+      url: config.source.url,
+      branch: config.source.branch,
+      path: config.source.path,
+      tokenFile: config.source.tokenFile,
+      sshKeyFile: config.source.sshKeyFile,
+      pollMs,
+      cacheDir: resolve('.classops-cache', 'git'),
+    });
   }
   return new DirSource(config.source.path, pollMs);
 }
@@ -64,17 +72,39 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   });
   const overrides: Record<string, unknown> = {};
   if (values.kubeconfig !== undefined || values.context !== undefined) {
-    overrides['cluster'] = { ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}), ...(values.context !== undefined ? { context: values.context } : {}) };
+    overrides['cluster'] = {
+      ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context !== undefined ? { context: values.context } : {}),
+    };
   }
   const config = loadConfig({ file: values.config, env: io.env, overrides });
-  const log = createLogger(io.stderr, io.env['CLASSOPS_LOG_FORMAT'] === 'json' ? 'json' : io.env['CLASSOPS_LOG_FORMAT'] === 'text' ? 'text' : undefined);
+  const log = createLogger(
+    io.stderr,
+    io.env['CLASSOPS_LOG_FORMAT'] === 'json' ? 'json' : io.env['CLASSOPS_LOG_FORMAT'] === 'text' ? 'text' : undefined,
+  );
   const metrics = new Metrics();
   const state = new State();
   const kubeConfig = kubeConfigFor(config.cluster, io.env);
   const target: Target = kubeConfig ? new KubeTarget(kubeConfig) : new DirectoryTarget(config.cluster.manifestsDir);
   const source = sourceFor(config);
-  const images = values['no-image-checks'] ? undefined : new ImageChecker(config.registry, { onChecked: (v, s) => { metrics.imageChecks.inc({ verdict: v.kind }); metrics.imageCheckDuration.observe(s); } });
-  const options: ReconcilerOptions = { config, source, target, images, state, metrics, log, allowMassPrune: values['allow-mass-prune'] === true };
+  const images = values['no-image-checks']
+    ? undefined
+    : new ImageChecker(config.registry, {
+        onChecked: (v, s) => {
+          metrics.imageChecks.inc({ verdict: v.kind });
+          metrics.imageCheckDuration.observe(s);
+        },
+      });
+  const options: ReconcilerOptions = {
+    config,
+    source,
+    target,
+    images,
+    state,
+    metrics,
+    log,
+    allowMassPrune: values['allow-mass-prune'] === true,
+  };
   log.info('classops starting', { source: source.description, target: target.description });
 
   if (values['dry-run']) {
@@ -84,18 +114,25 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     for (const o of plan.update) lines.push(`  ~ update ${describeRef(refOf(o))}`);
     for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
-    lines.push(`${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`);
+    lines.push(
+      `${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`,
+    );
     io.stdout.write(`${lines.join('\n')}\n`);
     return EXIT.ok;
   }
   if (values.once) {
     try {
       const outcome = await reconcile(options);
-      io.stdout.write(`${outcome.result} at revision ${outcome.revision}: ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.prune.length} pruned, ${outcome.plan.unchanged.length} unchanged${outcome.plan.refused.length ? `; refused: ${outcome.plan.refused.map((r) => r.reason).join(' ')}` : ''}\n`);
+      io.stdout.write(
+        `${outcome.result} at revision ${outcome.revision}: ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.prune.length} pruned, ${outcome.plan.unchanged.length} unchanged${outcome.plan.refused.length ? `; refused: ${outcome.plan.refused.map((r) => r.reason).join(' ')}` : ''}\n`,
+      );
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
       for (const file of state.files.values()) {
         const first = file.findings.find((f) => f.severity === 'error');
-        if (!file.complete && first) io.stderr.write(`${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`);
+        if (!file.complete && first)
+          io.stderr.write(
+            `${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
+          );
       }
       return outcome.result === 'success' ? EXIT.ok : EXIT.findings;
     } catch (error) {
@@ -104,7 +141,13 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     }
   }
 
-  const controller = new Controller({ ...options, resyncMs: durationMs(config.cluster.resyncInterval), onOutcome: (o) => { if (!(o instanceof Error)) log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes }); } });
+  const controller = new Controller({
+    ...options,
+    resyncMs: durationMs(config.cluster.resyncInterval),
+    onOutcome: (o) => {
+      if (!(o instanceof Error)) log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes });
+    },
+  });
   let elector: LeaderElector | undefined;
   let watcher: ManagedObjectWatcher | undefined;
   const startLeading = () => {
@@ -117,7 +160,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     }
   };
   if (kubeConfig && config.cluster.leaderElection.enabled) {
-    const namespace = config.cluster.leaderElection.leaseNamespace || (runningInCluster(io.env) ? (io.env['POD_NAMESPACE'] ?? 'default') : 'default');
+    const namespace =
+      config.cluster.leaderElection.leaseNamespace ||
+      (runningInCluster(io.env) ? (io.env['POD_NAMESPACE'] ?? 'default') : 'default');
     elector = new LeaderElector(kubeConfig.makeApiClient(JsonObjectApi), {
       name: config.cluster.leaderElection.leaseName,
       namespace,
@@ -137,9 +182,20 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     startLeading();
   }
 
-  const server = await listen(createApp({ state, metrics, ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined }), config.server.port, config.server.host);
+  const server = await listen(
+    createApp({
+      state,
+      metrics,
+      ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
+    }),
+    config.server.port,
+    config.server.host,
+  );
   const address = server.address();
-  log.info('serving /healthz, /readyz, /metrics, /api/status', { port: typeof address === 'object' && address !== null ? address.port : config.server.port, manifests: kubeConfig ? undefined : config.cluster.manifestsDir });
+  log.info('serving /healthz, /readyz, /metrics, /api/status', {
+    port: typeof address === 'object' && address !== null ? address.port : config.server.port,
+    manifests: kubeConfig ? undefined : config.cluster.manifestsDir,
+  });
 
   await new Promise<void>((resolveStop) => {
     const shutdown = (signal: string) => {

@@ -4,7 +4,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { judgeChanges } from '../roster/changes.js';
 import type { RosterReport } from '../roster/model.js';
-import { REPORT_FORMATS, formatGithub, formatJson, formatMarkdown, formatText, summarize, type ReportFormat } from '../roster/report.js';
+import {
+  REPORT_FORMATS,
+  formatGithub,
+  formatJson,
+  formatMarkdown,
+  formatText,
+  summarize,
+  type ReportFormat,
+} from '../roster/report.js';
 import { validateRoster } from '../roster/validate.js';
 import { collectRosterFiles } from '../source/dir.js';
 import { readFileAtRevision } from '../source/git.js';
@@ -37,14 +45,23 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     },
   });
   const format = values.format as ReportFormat;
-  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`unknown --format "${values.format}"; use one of ${REPORT_FORMATS.join(', ')}`);
-  if (values.author !== undefined && values['changed-since'] === undefined) throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
+  if (!REPORT_FORMATS.includes(format))
+    throw new UsageError(`unknown --format "${values.format}"; use one of ${REPORT_FORMATS.join(', ')}`);
+  if (values.author !== undefined && values['changed-since'] === undefined)
+    throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
 
   const config = loadConfig({ file: values.config, env: io.env });
   const files = collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]);
   const rosters = loadRosters(files, config.policy);
   const sources = sourcesOf(rosters);
-  const checked = values['check-images'] ? (await checkRosterImages(rosters.map((r) => r.report), config.registry)).reports : rosters.map((r) => r.report);
+  const checked = values['check-images']
+    ? (
+        await checkRosterImages(
+          rosters.map((r) => r.report),
+          config.registry,
+        )
+      ).reports
+    : rosters.map((r) => r.report);
   const reports: RosterReport[] = [];
   for (const report of checked) {
     const since = values['changed-since'];

@@ -76,8 +76,17 @@ export class Controller {
       } catch (error) {
         this.failures += 1;
         metrics.reconciles.inc({ result: 'failure' });
-        state.reconcile = { ...state.reconcile, result: 'failure', finishedAt: new Date().toISOString(), error: (error as Error).message, writes: 0 };
-        this.options.log.error('reconcile failed; nothing was changed', { error: (error as Error).message, retry: this.failures });
+        state.reconcile = {
+          ...state.reconcile,
+          result: 'failure',
+          finishedAt: new Date().toISOString(),
+          error: (error as Error).message,
+          writes: 0,
+        };
+        this.options.log.error('reconcile failed; nothing was changed', {
+          error: (error as Error).message,
+          retry: this.failures,
+        });
         this.options.onOutcome?.(error as Error);
         this.retryLater();
       }
@@ -105,6 +114,7 @@ export class Controller {
     clearTimeout(this.timer);
     clearTimeout(this.resync);
     this.stopWatching?.();
-    if (this.running !== undefined) await Promise.race([this.running, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    if (this.running !== undefined)
+      await Promise.race([this.running, new Promise((r) => setTimeout(r, graceMs).unref())]);
   }
 }

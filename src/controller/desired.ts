@@ -40,21 +40,43 @@ export function desiredState(inputs: Inputs): DesiredState {
   const fresh = new Map<string, LastGood>();
 
   const status = (identity: WeekIdentity, login: string, s: Partial<StudentStatus>): StudentStatus => ({
-    namespace: identity.namespace, week: identity.week, file: identity.file, githubUsername: login,
-    name: undefined, deployment: 'absent', reason: undefined, image: undefined, verdict: undefined, findings: [], health: undefined, service: undefined, studentEndpoint: undefined, ...s,
+    namespace: identity.namespace,
+    week: identity.week,
+    file: identity.file,
+    githubUsername: login,
+    name: undefined,
+    deployment: 'absent',
+    reason: undefined,
+    image: undefined,
+    verdict: undefined,
+    findings: [],
+    health: undefined,
+    service: undefined,
+    studentEndpoint: undefined,
+    ...s,
   });
   const keepAll = (identity: WeekIdentity, reason: string): StudentToRender[] =>
-    [...lastGood.values()].filter((g) => g.week.file === identity.file && g.week.namespace === identity.namespace).map((g) => {
-      students.push(status(identity, g.entry.githubUsername, { name: g.entry.name, deployment: 'kept', reason, image: g.entry.containerImage }));
-      return { entry: g.entry, digest: g.digest, line: 1, index: undefined };
-    });
+    [...lastGood.values()]
+      .filter((g) => g.week.file === identity.file && g.week.namespace === identity.namespace)
+      .map((g) => {
+        students.push(
+          status(identity, g.entry.githubUsername, {
+            name: g.entry.name,
+            deployment: 'kept',
+            reason,
+            image: g.entry.containerImage,
+          }),
+        );
+        return { entry: g.entry, digest: g.digest, line: 1, index: undefined };
+      });
 
   for (const report of inputs.reports) {
     const identity = weekOf(report, config);
     if ('code' in identity) {
       protectedFiles.add(report.file);
       const previous = inputs.weeks.get(report.file);
-      if (previous !== undefined) weeks.push(renderStudents(previous, keepAll(previous, 'the roster file has errors'), config, inputs.revision));
+      if (previous !== undefined)
+        weeks.push(renderStudents(previous, keepAll(previous, 'the roster file has errors'), config, inputs.revision));
       continue;
     }
     const toRender: StudentToRender[] = [];
@@ -74,22 +96,54 @@ export function desiredState(inputs: Inputs): DesiredState {
         const digest = verdict?.kind === 'pullable' ? verdict.digest : undefined;
         toRender.push({ entry, digest, line: result.line, index: result.index });
         fresh.set(key, { week: identity, entry, digest });
-        students.push(status(identity, entry.githubUsername, { ...base, name: entry.name, deployment: 'deployed', image: entry.containerImage }));
+        students.push(
+          status(identity, entry.githubUsername, {
+            ...base,
+            name: entry.name,
+            deployment: 'deployed',
+            image: entry.containerImage,
+          }),
+        );
       } else if (previous !== undefined) {
         toRender.push({ entry: previous.entry, digest: previous.digest, line: result.line, index: result.index });
-        const reason = entry !== undefined ? `the registry could not confirm the new image (${verdict?.kind}); keeping the last-known-good version` : 'the entry has errors; keeping the last-known-good version';
-        students.push(status(identity, previous.entry.githubUsername, { ...base, name: previous.entry.name, deployment: 'kept', reason, image: previous.entry.containerImage }));
+        const reason =
+          entry !== undefined
+            ? `the registry could not confirm the new image (${verdict?.kind}); keeping the last-known-good version`
+            : 'the entry has errors; keeping the last-known-good version';
+        students.push(
+          status(identity, previous.entry.githubUsername, {
+            ...base,
+            name: previous.entry.name,
+            deployment: 'kept',
+            reason,
+            image: previous.entry.containerImage,
+          }),
+        );
       } else {
-        students.push(status(identity, login, { ...base, name: typeof (result.raw as Record<string, unknown> | null)?.['name'] === 'string' ? String((result.raw as Record<string, unknown>)['name']) : undefined, reason: 'the entry has errors' }));
+        students.push(
+          status(identity, login, {
+            ...base,
+            name:
+              typeof (result.raw as Record<string, unknown> | null)?.['name'] === 'string'
+                ? String((result.raw as Record<string, unknown>)['name'])
+                : undefined,
+            reason: 'the entry has errors',
+          }),
+        );
       }
     }
     weeks.push(renderStudents(identity, toRender, config, inputs.revision));
   }
   const objects = weeks.flatMap((w) => [...w.shared, ...w.students.flatMap((s) => s.objects)]);
-  const rendered = new Map(weeks.flatMap((w) => w.students.map((r) => [studentKey(w.namespace, r.student), r] as const)));
+  const rendered = new Map(
+    weeks.flatMap((w) => w.students.map((r) => [studentKey(w.namespace, r.student), r] as const)),
+  );
   const withService = students.map((s) => {
     const r = rendered.get(studentKey(s.namespace, s.githubUsername));
-    if (r === undefined) return s.deployment === 'absent' ? s : { ...s, deployment: 'absent' as const, reason: s.reason ?? 'not rendered' };
+    if (r === undefined)
+      return s.deployment === 'absent'
+        ? s
+        : { ...s, deployment: 'absent' as const, reason: s.reason ?? 'not rendered' };
     return { ...s, image: r.image, service: r.objects[1]?.metadata.name, studentEndpoint: r.entry.studentEndpoint };
   });
   return { weeks, objects, protectedFiles, students: withService, fresh };

@@ -36,7 +36,9 @@ const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (isMap(v
 export function containedIn(desired: unknown, live: unknown): boolean {
   if (isMap(desired)) {
     if (!isMap(live)) return isEmpty(desired) && live === undefined;
-    return Object.entries(desired).every(([k, v]) => v === undefined || (v !== null && isEmpty(v) && live[k] === undefined) || containedIn(v, live[k]));
+    return Object.entries(desired).every(
+      ([k, v]) => v === undefined || (v !== null && isEmpty(v) && live[k] === undefined) || containedIn(v, live[k]),
+    );
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live)) return desired.length === 0 && live === undefined;
@@ -50,7 +52,10 @@ function upToDate(desired: KubeObject, live: KubeObject): boolean {
   const annotations = { ...desired.metadata.annotations };
   delete annotations[ANNOTATION.sourceRevision];
   const comparable = { ...desired, metadata: { ...desired.metadata, annotations } };
-  return live.metadata.annotations?.[ANNOTATION.specHash] === desired.metadata.annotations?.[ANNOTATION.specHash] && containedIn(comparable, live);
+  return (
+    live.metadata.annotations?.[ANNOTATION.specHash] === desired.metadata.annotations?.[ANNOTATION.specHash] &&
+    containedIn(comparable, live)
+  );
 }
 
 const student = (o: { metadata: { labels?: Record<string, string> } }) => o.metadata.labels?.[LABEL.student];
@@ -70,13 +75,21 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     else update.push(object);
   }
 
-  const candidates = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && !options.protectedFiles.has(o.metadata.annotations?.[ANNOTATION.sourceFile] ?? ''));
+  const candidates = live.filter(
+    (o) =>
+      !desiredKeys.has(keyOf(refOf(o))) &&
+      !options.protectedFiles.has(o.metadata.annotations?.[ANNOTATION.sourceFile] ?? ''),
+  );
   const refused: RefusedPrune[] = [];
   const prune: ObjectRef[] = [];
   const namespaces = candidates.filter((o) => o.kind === 'Namespace');
   if (namespaces.length > 0) {
     for (const ns of namespaces) {
-      refused.push({ namespace: ns.metadata.name, objects: [refOf(ns)], reason: `${describeRef(refOf(ns))} is no longer in any roster; classops never deletes a namespace (it would take everything in it). Delete it by hand when the week is over.` });
+      refused.push({
+        namespace: ns.metadata.name,
+        objects: [refOf(ns)],
+        reason: `${describeRef(refOf(ns))} is no longer in any roster; classops never deletes a namespace (it would take everything in it). Delete it by hand when the week is over.`,
+      });
     }
   }
   const byNamespace = new Map<string, KubeObject[]>();
@@ -86,7 +99,9 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
   }
   for (const [namespace, objects] of byNamespace) {
     const leaving = new Set(objects.filter((o) => o.kind === 'Deployment').map(student));
-    const running = new Set(live.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === namespace).map(student));
+    const running = new Set(
+      live.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === namespace).map(student),
+    );
     const allowed = Math.max(1, Math.floor(options.maxPruneFraction * running.size));
     if (leaving.size > allowed && !options.allowMassPrune) {
       refused.push({

@@ -60,7 +60,9 @@ export interface ReconcileOutcome {
 }
 
 /** Computes the plan without touching the target (used by --dry-run, and by every reconcile). */
-export async function computePlan(options: ReconcilerOptions): Promise<{ revision: string; plan: Plan; live: KubeObject[]; desired: ReturnType<typeof desiredState> }> {
+export async function computePlan(
+  options: ReconcilerOptions,
+): Promise<{ revision: string; plan: Plan; live: KubeObject[]; desired: ReturnType<typeof desiredState> }> {
   const { config, source, target, state } = options;
   const snapshot = await source.snapshot();
   const live = await target.listManaged();
@@ -72,10 +74,33 @@ export async function computePlan(options: ReconcilerOptions): Promise<{ revisio
     verdicts = await options.images.checkAll(reports.flatMap(imagesToCheck));
     reports = reports.map((r) => withImageVerdicts(r, verdicts));
   }
-  state.files = new Map(reports.map((r) => [r.file, { file: r.file, complete: r.complete, week: r.metadata.week, entries: r.entries.length, validEntries: r.entries.filter((e) => e.entry !== undefined).length, findings: r.findings }]));
+  state.files = new Map(
+    reports.map((r) => [
+      r.file,
+      {
+        file: r.file,
+        complete: r.complete,
+        week: r.metadata.week,
+        entries: r.entries.length,
+        validEntries: r.entries.filter((e) => e.entry !== undefined).length,
+        findings: r.findings,
+      },
+    ]),
+  );
 
-  const desired = desiredState({ reports, verdicts, lastGood: state.lastGood, weeks: state.weeks, config, revision: snapshot.revision });
-  const plan = planChanges(desired.objects, live, { protectedFiles: desired.protectedFiles, maxPruneFraction: config.cluster.maxPruneFraction, allowMassPrune: options.allowMassPrune });
+  const desired = desiredState({
+    reports,
+    verdicts,
+    lastGood: state.lastGood,
+    weeks: state.weeks,
+    config,
+    revision: snapshot.revision,
+  });
+  const plan = planChanges(desired.objects, live, {
+    protectedFiles: desired.protectedFiles,
+    maxPruneFraction: config.cluster.maxPruneFraction,
+    allowMassPrune: options.allowMassPrune,
+  });
   return { revision: snapshot.revision, plan, live, desired };
 }
 
@@ -94,7 +119,13 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
       writes += 1;
       metrics.applyOperations.inc({ kind: object.kind, action });
       log.info(`${action} ${describeRef(refOf(object))}`, { revision });
-      if (object.kind === 'Deployment') await target.event(refOf(object), 'Normal', action === 'created' ? 'Created' : 'Updated', `classops applied revision ${revision}`);
+      if (object.kind === 'Deployment')
+        await target.event(
+          refOf(object),
+          'Normal',
+          action === 'created' ? 'Created' : 'Updated',
+          `classops applied revision ${revision}`,
+        );
     } catch (error) {
       metrics.applyOperations.inc({ kind: object.kind, action: 'failed' });
       errors.push((error as Error).message);
@@ -114,7 +145,10 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
       log.error(`could not prune ${describeRef(ref)}`, { error: (error as Error).message });
     }
   };
-  const changes = [...plan.create.map((o) => ({ o, action: 'created' as const })), ...plan.update.map((o) => ({ o, action: 'updated' as const }))];
+  const changes = [
+    ...plan.create.map((o) => ({ o, action: 'created' as const })),
+    ...plan.update.map((o) => ({ o, action: 'updated' as const })),
+  ];
   for (const group of byKind(changes, (c) => c.o.kind, false)) await inParallel(group, (c) => applyOne(c.o, c.action));
   for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
   for (const group of byKind(plan.prune, (r) => r.kind, true)) await inParallel(group, pruneOne);
@@ -127,9 +161,12 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
 
   // Last-known-good: what was just applied (or already matched) becomes the fallback.
   for (const [key, good] of desired.fresh) if (!failed.has(key)) state.lastGood.set(key, good);
-  for (const week of desired.weeks) state.weeks.set(week.file, { file: week.file, week: week.week, namespace: week.namespace });
+  for (const week of desired.weeks)
+    state.weeks.set(week.file, { file: week.file, week: week.week, namespace: week.namespace });
   for (const ref of plan.prune.filter((r) => r.kind === 'Deployment')) {
-    const gone = live.find((o) => o.kind === 'Deployment' && o.metadata.namespace === ref.namespace && o.metadata.name === ref.name);
+    const gone = live.find(
+      (o) => o.kind === 'Deployment' && o.metadata.namespace === ref.namespace && o.metadata.name === ref.name,
+    );
     const student = gone?.metadata.labels?.[LABEL.student];
     if (student !== undefined) state.lastGood.delete(studentKey(ref.namespace ?? '', student));
   }
@@ -140,10 +177,19 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
 }
 
 /** Fills student health from the target and publishes State to metrics. */
-async function recordStatus(options: ReconcilerOptions, students: ReturnType<typeof desiredState>['students'], revision: string): Promise<void> {
+async function recordStatus(
+  options: ReconcilerOptions,
+  students: ReturnType<typeof desiredState>['students'],
+  revision: string,
+): Promise<void> {
   const { target, state, metrics } = options;
   const health = await target.health().catch(() => new Map<string, StudentHealth>());
-  state.students = new Map(students.map((s) => [studentKey(s.namespace, s.githubUsername), { ...s, health: health.get(studentKey(s.namespace, s.githubUsername)) }]));
+  state.students = new Map(
+    students.map((s) => [
+      studentKey(s.namespace, s.githubUsername),
+      { ...s, health: health.get(studentKey(s.namespace, s.githubUsername)) },
+    ]),
+  );
 
   metrics.rosterEntries.reset();
   metrics.rosterFileComplete.reset();
@@ -162,7 +208,14 @@ async function recordStatus(options: ReconcilerOptions, students: ReturnType<typ
     if (s.deployment === 'absent') continue;
     const ready = s.health?.phase === 'Ready';
     metrics.studentsReady.inc({ week }, ready ? 1 : 0);
-    metrics.studentReady.set({ week, student: s.githubUsername.toLowerCase(), reason: ready ? '' : (s.health?.reason ?? s.health?.phase ?? 'unknown') }, ready ? 1 : 0);
+    metrics.studentReady.set(
+      {
+        week,
+        student: s.githubUsername.toLowerCase(),
+        reason: ready ? '' : (s.health?.reason ?? s.health?.phase ?? 'unknown'),
+      },
+      ready ? 1 : 0,
+    );
   }
   metrics.revision.reset();
   metrics.revision.set({ revision, source: options.source.description }, 1);

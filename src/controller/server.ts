@@ -19,7 +19,10 @@ export function createApp(options: ServerOptions): express.Express {
   });
   app.get('/readyz', (_req, res) => {
     const ready = options.ready();
-    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready: no reconcile has finished yet\n');
+    res
+      .status(ready ? 200 : 503)
+      .type('text/plain')
+      .send(ready ? 'ready\n' : 'not ready: no reconcile has finished yet\n');
   });
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());

@@ -61,7 +61,16 @@ export const studentKey = (namespace: string, login: string) => `${namespace}/${
 
 const isEntry = (v: unknown): v is StudentEntry => {
   const e = v as Record<string, unknown>;
-  return typeof v === 'object' && v !== null && typeof e['name'] === 'string' && typeof e['githubUsername'] === 'string' && typeof e['containerImage'] === 'string' && typeof e['studentEndpoint'] === 'string' && typeof e['healthEndpoint'] === 'string' && typeof e['port'] === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof e['name'] === 'string' &&
+    typeof e['githubUsername'] === 'string' &&
+    typeof e['containerImage'] === 'string' &&
+    typeof e['studentEndpoint'] === 'string' &&
+    typeof e['healthEndpoint'] === 'string' &&
+    typeof e['port'] === 'number'
+  );
 };
 
 export class State {
@@ -70,7 +79,16 @@ export class State {
   readonly weeks = new Map<string, WeekIdentity>();
   students = new Map<string, StudentStatus>();
   files = new Map<string, FileStatus>();
-  reconcile: ReconcileRecord = { revision: undefined, result: undefined, finishedAt: undefined, lastSuccessAt: undefined, error: undefined, writes: 0, durationSeconds: undefined, refusedPrunes: [] };
+  reconcile: ReconcileRecord = {
+    revision: undefined,
+    result: undefined,
+    finishedAt: undefined,
+    lastSuccessAt: undefined,
+    error: undefined,
+    writes: 0,
+    durationSeconds: undefined,
+    refusedPrunes: [],
+  };
   private restored = false;
 
   /** Reads last-known-good back from applied Deployments, once, before the first reconcile. */
@@ -93,14 +111,17 @@ export class State {
         continue;
       }
       if (!isEntry(entry)) continue;
-      const image = (object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)?.template?.spec?.containers?.[0]?.image;
+      const image = (object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)
+        ?.template?.spec?.containers?.[0]?.image;
       const digest = image?.includes('@') ? image.slice(image.indexOf('@') + 1) : undefined;
       this.lastGood.set(studentKey(namespace, entry.githubUsername), { week: identity, entry, digest });
     }
   }
 
   toJSON(): unknown {
-    const students = [...this.students.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.githubUsername.localeCompare(b.githubUsername));
+    const students = [...this.students.values()].sort(
+      (a, b) => a.namespace.localeCompare(b.namespace) || a.githubUsername.localeCompare(b.githubUsername),
+    );
     return { reconcile: this.reconcile, files: [...this.files.values()], students };
   }
 }

@@ -4,25 +4,93 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly reconciles = new Counter({ name: 'classops_reconciles_total', help: 'Reconciles by result (success, partial, refused, failure).', labelNames: ['result'], registers: [this.registry] });
-  readonly reconcileDuration = new Histogram({ name: 'classops_reconcile_duration_seconds', help: 'Time one reconcile took.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry] });
-  readonly lastSuccess = new Gauge({ name: 'classops_reconcile_last_success_timestamp_seconds', help: 'Unix time of the last successful reconcile.', registers: [this.registry] });
-  readonly revision = new Gauge({ name: 'classops_source_revision_info', help: 'The source revision last reconciled (value is always 1).', labelNames: ['revision', 'source'], registers: [this.registry] });
-  readonly rosterEntries = new Gauge({ name: 'classops_roster_entries', help: 'Roster entries by week and validity.', labelNames: ['week', 'validity'], registers: [this.registry] });
-  readonly rosterFileComplete = new Gauge({ name: 'classops_roster_file_complete', help: '1 when a roster file parsed and its file-level fields are valid, 0 when its last-known-good is kept.', labelNames: ['file'], registers: [this.registry] });
-  readonly imageChecks = new Counter({ name: 'classops_image_checks_total', help: 'Image checks that reached a registry, by verdict.', labelNames: ['verdict'], registers: [this.registry] });
-  readonly imageCheckDuration = new Histogram({ name: 'classops_image_check_duration_seconds', help: 'Time one image check took.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  readonly applyOperations = new Counter({ name: 'classops_apply_operations_total', help: 'Objects by kind and action (created, updated, unchanged, pruned, refused, failed).', labelNames: ['kind', 'action'], registers: [this.registry] });
-  readonly studentsReady = new Gauge({ name: 'classops_students_ready', help: 'Students whose app is ready, by week.', labelNames: ['week'], registers: [this.registry] });
-  readonly studentsDeployed = new Gauge({ name: 'classops_students', help: 'Students by week and deployment (deployed, kept, absent).', labelNames: ['week', 'deployment'], registers: [this.registry] });
-  readonly studentReady = new Gauge({ name: 'classops_student_ready', help: '1 when the student\'s app is ready, else 0; reason says why not.', labelNames: ['week', 'student', 'reason'], registers: [this.registry] });
-  readonly leader = new Gauge({ name: 'classops_leader', help: '1 when this replica holds the lease and reconciles.', registers: [this.registry] });
+  readonly reconciles = new Counter({
+    name: 'classops_reconciles_total',
+    help: 'Reconciles by result (success, partial, refused, failure).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'classops_reconcile_duration_seconds',
+    help: 'Time one reconcile took.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly lastSuccess = new Gauge({
+    name: 'classops_reconcile_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful reconcile.',
+    registers: [this.registry],
+  });
+  readonly revision = new Gauge({
+    name: 'classops_source_revision_info',
+    help: 'The source revision last reconciled (value is always 1).',
+    labelNames: ['revision', 'source'],
+    registers: [this.registry],
+  });
+  readonly rosterEntries = new Gauge({
+    name: 'classops_roster_entries',
+    help: 'Roster entries by week and validity.',
+    labelNames: ['week', 'validity'],
+    registers: [this.registry],
+  });
+  readonly rosterFileComplete = new Gauge({
+    name: 'classops_roster_file_complete',
+    help: '1 when a roster file parsed and its file-level fields are valid, 0 when its last-known-good is kept.',
+    labelNames: ['file'],
+    registers: [this.registry],
+  });
+  readonly imageChecks = new Counter({
+    name: 'classops_image_checks_total',
+    help: 'Image checks that reached a registry, by verdict.',
+    labelNames: ['verdict'],
+    registers: [this.registry],
+  });
+  readonly imageCheckDuration = new Histogram({
+    name: 'classops_image_check_duration_seconds',
+    help: 'Time one image check took.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly applyOperations = new Counter({
+    name: 'classops_apply_operations_total',
+    help: 'Objects by kind and action (created, updated, unchanged, pruned, refused, failed).',
+    labelNames: ['kind', 'action'],
+    registers: [this.registry],
+  });
+  readonly studentsReady = new Gauge({
+    name: 'classops_students_ready',
+    help: 'Students whose app is ready, by week.',
+    labelNames: ['week'],
+    registers: [this.registry],
+  });
+  readonly studentsDeployed = new Gauge({
+    name: 'classops_students',
+    help: 'Students by week and deployment (deployed, kept, absent).',
+    labelNames: ['week', 'deployment'],
+    registers: [this.registry],
+  });
+  readonly studentReady = new Gauge({
+    name: 'classops_student_ready',
+    help: "1 when the student's app is ready, else 0; reason says why not.",
+    labelNames: ['week', 'student', 'reason'],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'classops_leader',
+    help: '1 when this replica holds the lease and reconciles.',
+    registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry, prefix: 'classops_' });
       // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool flags them).
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(`classops_${name}`);
+      for (const name of [
+        'nodejs_active_handles_total',
+        'nodejs_active_requests_total',
+        'nodejs_active_resources_total',
+      ])
+        this.registry.removeSingleMetric(`classops_${name}`);
     }
   }
 }

@@ -55,9 +55,15 @@ export class TokenCache {
 }
 
 /** An anonymous token for `repository:NAME:pull` from the challenge's realm. */
-export async function fetchAnonymousToken(challenge: Challenge, repository: string, cache: TokenCache, http: HttpOptions): Promise<TokenResult> {
+export async function fetchAnonymousToken(
+  challenge: Challenge,
+  repository: string,
+  cache: TokenCache,
+  http: HttpOptions,
+): Promise<TokenResult> {
   const realm = challenge.params['realm'];
-  if (realm === undefined || !/^https?:\/\//.test(realm)) return { ok: false, kind: 'broken', reason: 'the registry sent a Bearer challenge without a usable realm' };
+  if (realm === undefined || !/^https?:\/\//.test(realm))
+    return { ok: false, kind: 'broken', reason: 'the registry sent a Bearer challenge without a usable realm' };
   const url = new URL(realm);
   if (challenge.params['service'] !== undefined) url.searchParams.set('service', challenge.params['service']);
   url.searchParams.set('scope', `repository:${repository}:pull`);
@@ -66,9 +72,11 @@ export async function fetchAnonymousToken(challenge: Challenge, repository: stri
   if (cached !== undefined) return { ok: true, token: cached };
 
   const response = await registryRequest('GET', url.href, { accept: 'application/json' }, MAX_TOKEN_RESPONSE, http);
-  if (response.status === 401 || response.status === 403) return { ok: false, kind: 'refused', status: response.status };
+  if (response.status === 401 || response.status === 403)
+    return { ok: false, kind: 'refused', status: response.status };
   if (response.status === 429) return { ok: false, kind: 'rate-limited', retryAfter: response.headers['retry-after'] };
-  if (response.status !== 200) return { ok: false, kind: 'broken', reason: `the token service answered HTTP ${response.status}` };
+  if (response.status !== 200)
+    return { ok: false, kind: 'broken', reason: `the token service answered HTTP ${response.status}` };
   let data: unknown;
   try {
     data = JSON.parse(response.body?.toString('utf8') ?? '');
@@ -76,9 +84,12 @@ export async function fetchAnonymousToken(challenge: Challenge, repository: stri
     return { ok: false, kind: 'broken', reason: 'the token service answered with something that is not JSON' };
   }
   const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-  const token = typeof fields['token'] === 'string' && fields['token'] !== '' ? fields['token'] : fields['access_token'];
-  if (typeof token !== 'string' || token === '') return { ok: false, kind: 'broken', reason: 'the token service answered without a token' };
-  const seconds = typeof fields['expires_in'] === 'number' && fields['expires_in'] > 0 ? fields['expires_in'] : DEFAULT_TOKEN_SECONDS;
+  const token =
+    typeof fields['token'] === 'string' && fields['token'] !== '' ? fields['token'] : fields['access_token'];
+  if (typeof token !== 'string' || token === '')
+    return { ok: false, kind: 'broken', reason: 'the token service answered without a token' };
+  const seconds =
+    typeof fields['expires_in'] === 'number' && fields['expires_in'] > 0 ? fields['expires_in'] : DEFAULT_TOKEN_SECONDS;
   cache.set(key, token, seconds);
   return { ok: true, token };
 }

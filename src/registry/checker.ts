@@ -26,7 +26,10 @@ export class ImageChecker {
   private readonly positiveMs: number;
   private readonly negativeMs: number;
 
-  constructor(private readonly config: RegistryConfig, private readonly hooks: CheckerOptions = {}) {
+  constructor(
+    private readonly config: RegistryConfig,
+    private readonly hooks: CheckerOptions = {},
+  ) {
     this.now = hooks.now ?? Date.now;
     this.positiveMs = durationMs(config.cacheTtl.positive);
     this.negativeMs = durationMs(config.cacheTtl.negative);
@@ -77,10 +80,13 @@ export class ImageChecker {
 
   private remember(key: string, verdict: Verdict): void {
     const ttl =
-      verdict.kind === 'pullable' ? this.positiveMs
-      : isStudentFault(verdict) ? this.negativeMs
-      : verdict.kind === 'rate-limited' ? (verdict.retryAfterSeconds ?? 0) * 1000
-      : 0;
+      verdict.kind === 'pullable'
+        ? this.positiveMs
+        : isStudentFault(verdict)
+          ? this.negativeMs
+          : verdict.kind === 'rate-limited'
+            ? (verdict.retryAfterSeconds ?? 0) * 1000
+            : 0;
     if (ttl > 0) this.cache.set(key, { verdict, expiresAt: this.now() + ttl });
     else this.cache.delete(key);
   }

@@ -15,7 +15,9 @@ export const MEDIA_TYPES = {
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
 } as const;
-const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(', ');
+const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(
+  ', ',
+);
 const MAX_SMALL_BODY = 1 << 20;
 
 export interface CheckOptions {
@@ -60,14 +62,18 @@ function errorCodes(body: Buffer | undefined): string[] {
 }
 
 function platformOf(value: unknown): string | undefined {
-  if (!isObject(value) || typeof value['os'] !== 'string' || typeof value['architecture'] !== 'string') return undefined;
+  if (!isObject(value) || typeof value['os'] !== 'string' || typeof value['architecture'] !== 'string')
+    return undefined;
   const variant = typeof value['variant'] === 'string' && value['variant'] !== '' ? `/${value['variant']}` : '';
   return `${value['os']}/${value['architecture']}${variant}`;
 }
 
 /** linux/arm64/v8 satisfies linux/arm64; linux/arm/v6 does not satisfy linux/arm/v7. */
 function platformMatches(platform: string, required: string): boolean {
-  return platform === required || (required.split('/').length === 2 && platform.split('/').slice(0, 2).join('/') === required);
+  return (
+    platform === required ||
+    (required.split('/').length === 2 && platform.split('/').slice(0, 2).join('/') === required)
+  );
 }
 
 /** A problem that ends the check: carries the verdict to return. */
@@ -78,7 +84,8 @@ class Stop extends Error {
 }
 
 function transientFor(response: HttpResponse, what: string): Verdict {
-  if (response.status === 429) return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(response.headers['retry-after']) };
+  if (response.status === 429)
+    return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(response.headers['retry-after']) };
   return { kind: 'unreachable', reason: `${what} answered HTTP ${response.status}` };
 }
 
@@ -99,12 +106,16 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
   const ping = await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http);
   if (ping.status === 401) {
     const challenge = parseChallenge(ping.headers['www-authenticate']);
-    if (challenge?.scheme === 'basic') return { kind: 'private', detail: 'the registry requires a login for every pull' };
-    if (challenge?.scheme !== 'bearer') return { kind: 'unreachable', reason: 'the registry asked for an authentication scheme classops does not know' };
+    if (challenge?.scheme === 'basic')
+      return { kind: 'private', detail: 'the registry requires a login for every pull' };
+    if (challenge?.scheme !== 'bearer')
+      return { kind: 'unreachable', reason: 'the registry asked for an authentication scheme classops does not know' };
     const token = await fetchAnonymousToken(challenge, ref.repository, options.tokens, options.http);
     if (!token.ok) {
-      if (token.kind === 'refused') return { kind: 'private', detail: `the registry refused an anonymous pull token (HTTP ${token.status})` };
-      if (token.kind === 'rate-limited') return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(token.retryAfter) };
+      if (token.kind === 'refused')
+        return { kind: 'private', detail: `the registry refused an anonymous pull token (HTTP ${token.status})` };
+      if (token.kind === 'rate-limited')
+        return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(token.retryAfter) };
       return { kind: 'unreachable', reason: token.reason };
     }
     headers['authorization'] = `Bearer ${token.token}`;
@@ -115,20 +126,29 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
   const reference = ref.digest ?? ref.tag ?? 'latest';
   const manifestUrl = `${base}/v2/${ref.repository}/manifests/${reference}`;
   const head = await registryRequest('HEAD', manifestUrl, headers, options.maxManifestBytes, options.http);
-  if (head.status === 401 || head.status === 403) return { kind: 'private', detail: `the registry refused the anonymous pull (HTTP ${head.status})` };
+  if (head.status === 401 || head.status === 403)
+    return { kind: 'private', detail: `the registry refused the anonymous pull (HTTP ${head.status})` };
   if (head.status === 404) return notFound(base, ref, reference, headers, options);
   if (head.status !== 200) return transientFor(head, 'the registry');
 
   const manifest = await registryRequest('GET', manifestUrl, headers, options.maxManifestBytes, options.http);
-  if (manifest.status !== 200) return manifest.status === 404 ? notFound(base, ref, reference, headers, options) : transientFor(manifest, 'the registry');
-  const digest = `sha256:${createHash('sha256').update(manifest.body ?? Buffer.alloc(0)).digest('hex')}`;
+  if (manifest.status !== 200)
+    return manifest.status === 404
+      ? notFound(base, ref, reference, headers, options)
+      : transientFor(manifest, 'the registry');
+  const digest = `sha256:${createHash('sha256')
+    .update(manifest.body ?? Buffer.alloc(0))
+    .digest('hex')}`;
   const expected = ref.digest ?? head.headers['docker-content-digest'] ?? manifest.headers['docker-content-digest'];
   if (expected !== undefined && expected.startsWith('sha256:') && expected !== digest) {
     return { kind: 'unreachable', reason: 'the manifest the registry sent does not match its digest' };
   }
   const data = parseJson(manifest.body);
   if (!isObject(data)) return { kind: 'unreachable', reason: 'the registry answered with a manifest that is not JSON' };
-  const mediaType = (typeof data['mediaType'] === 'string' ? data['mediaType'] : undefined) ?? manifest.headers['content-type']?.split(';')[0]?.trim() ?? '';
+  const mediaType =
+    (typeof data['mediaType'] === 'string' ? data['mediaType'] : undefined) ??
+    manifest.headers['content-type']?.split(';')[0]?.trim() ??
+    '';
   const platforms = await platformsOf(data, mediaType, base, ref, headers, options);
   if (platforms.length > 0 && !platforms.some((p) => platformMatches(p, options.requiredPlatform))) {
     return { kind: 'platform-missing', required: options.requiredPlatform, platforms };
@@ -136,7 +156,14 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
   return { kind: 'pullable', digest, mediaType, platforms };
 }
 
-async function platformsOf(data: Json, mediaType: string, base: string, ref: ImageReference, headers: Record<string, string>, options: CheckOptions): Promise<string[]> {
+async function platformsOf(
+  data: Json,
+  mediaType: string,
+  base: string,
+  ref: ImageReference,
+  headers: Record<string, string>,
+  options: CheckOptions,
+): Promise<string[]> {
   if (Array.isArray(data['manifests'])) {
     if (mediaType !== MEDIA_TYPES.ociIndex && mediaType !== MEDIA_TYPES.dockerList && mediaType !== '') {
       throw new Stop({ kind: 'unreachable', reason: `the registry sent a list of manifests as ${mediaType}` });
@@ -153,8 +180,15 @@ async function platformsOf(data: Json, mediaType: string, base: string, ref: Ima
   }
   // The platform of a single image is in its config blob; a store that fails here does not make the image unpullable.
   try {
-    const auth: Record<string, string> = headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
-    const blob = await registryRequest('GET', `${base}/v2/${ref.repository}/blobs/${config['digest']}`, auth, MAX_SMALL_BODY, options.http);
+    const auth: Record<string, string> =
+      headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
+    const blob = await registryRequest(
+      'GET',
+      `${base}/v2/${ref.repository}/blobs/${config['digest']}`,
+      auth,
+      MAX_SMALL_BODY,
+      options.http,
+    );
     const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
     return platform === undefined ? [] : [platform];
   } catch (error) {
@@ -163,16 +197,35 @@ async function platformsOf(data: Json, mediaType: string, base: string, ref: Ima
   }
 }
 
-async function notFound(base: string, ref: ImageReference, reference: string, headers: Record<string, string>, options: CheckOptions): Promise<Verdict> {
-  const manifest = await registryRequest('GET', `${base}/v2/${ref.repository}/manifests/${reference}`, headers, MAX_SMALL_BODY, options.http);
+async function notFound(
+  base: string,
+  ref: ImageReference,
+  reference: string,
+  headers: Record<string, string>,
+  options: CheckOptions,
+): Promise<Verdict> {
+  const manifest = await registryRequest(
+    'GET',
+    `${base}/v2/${ref.repository}/manifests/${reference}`,
+    headers,
+    MAX_SMALL_BODY,
+    options.http,
+  );
   const codes = errorCodes(manifest.body);
   if (codes.includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
-  const tags = await registryRequest('GET', `${base}/v2/${ref.repository}/tags/list`, headers, MAX_SMALL_BODY, options.http);
+  const tags = await registryRequest(
+    'GET',
+    `${base}/v2/${ref.repository}/tags/list`,
+    headers,
+    MAX_SMALL_BODY,
+    options.http,
+  );
   if (tags.status === 404 && !codes.includes('MANIFEST_UNKNOWN')) return { kind: 'repository-not-found' };
   if (tags.status === 404 && errorCodes(tags.body).includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
   const list = parseJson(tags.body);
-  const existing = tags.status === 200 && isObject(list) && (Array.isArray(list['tags']) || list['tags'] === null)
-    ? ((list['tags'] as unknown[] | null) ?? []).filter((t): t is string => typeof t === 'string').sort()
-    : undefined;
+  const existing =
+    tags.status === 200 && isObject(list) && (Array.isArray(list['tags']) || list['tags'] === null)
+      ? ((list['tags'] as unknown[] | null) ?? []).filter((t): t is string => typeof t === 'string').sort()
+      : undefined;
   return { kind: 'tag-not-found', tag: reference, existingTags: existing };
 }

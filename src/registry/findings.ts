@@ -10,7 +10,9 @@ export function imagesToCheck(report: RosterReport): string[] {
     const raw = entry.raw as Record<string, unknown> | null;
     const image = typeof raw === 'object' && raw !== null ? raw['container_image'] : undefined;
     if (typeof image !== 'string' || !parseImageReference(image).ok) continue;
-    const imageError = report.findings.some((f) => f.entryIndex === entry.index && f.severity === 'error' && f.code.startsWith('image-'));
+    const imageError = report.findings.some(
+      (f) => f.entryIndex === entry.index && f.severity === 'error' && f.code.startsWith('image-'),
+    );
     if (!imageError) images.add(image);
   }
   return [...images].sort();

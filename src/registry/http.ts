@@ -40,7 +40,11 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, declared: string | undefined): Promise<Buffer> {
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+  declared: string | undefined,
+): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > maxBytes) {
     body.destroy();
     throw new RegistryHttpError(`the response is ${declared} bytes, over the limit of ${maxBytes}`);
@@ -61,7 +65,13 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
 function describeNetworkError(error: unknown, url: URL): string {
   const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code;
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    e.name === 'TimeoutError' ||
+    e.name === 'AbortError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return `${url.host} did not answer in time`;
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the name ${url.hostname} could not be resolved`;
@@ -98,9 +108,13 @@ export async function registryRequest(
     const location = responseHeaders['location'];
     if ([301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
       await response.body.dump().catch(() => undefined);
-      if (hop >= MAX_REDIRECTS) throw new RegistryHttpError(`more than ${MAX_REDIRECTS} redirects from ${new URL(target).host}`);
+      if (hop >= MAX_REDIRECTS)
+        throw new RegistryHttpError(`more than ${MAX_REDIRECTS} redirects from ${new URL(target).host}`);
       const next = new URL(location, url);
-      if (!redirectAllowed(url, next)) throw new RegistryHttpError(`refused a redirect from ${url.protocol}//${url.host} to ${next.protocol}//${next.host}`);
+      if (!redirectAllowed(url, next))
+        throw new RegistryHttpError(
+          `refused a redirect from ${url.protocol}//${url.host} to ${next.protocol}//${next.host}`,
+        );
       // Credentials are for the registry, never for wherever it redirects (blob storage, another host).
       if (next.host !== url.host) {
         const { authorization: _dropped, ...rest } = currentHeaders;
@@ -110,7 +124,10 @@ export async function registryRequest(
       continue;
     }
     try {
-      const body = method === 'HEAD' ? (await response.body.dump(), undefined) : await readCapped(response.body, maxBytes, responseHeaders['content-length']);
+      const body =
+        method === 'HEAD'
+          ? (await response.body.dump(), undefined)
+          : await readCapped(response.body, maxBytes, responseHeaders['content-length']);
       return { status: response.statusCode, headers: responseHeaders, body, url: url.href };
     } catch (error) {
       if (error instanceof RegistryHttpError) throw error;

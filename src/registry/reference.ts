@@ -16,8 +16,7 @@ export interface ImageReference {
 }
 
 export type ParsedReference =
-  | { readonly ok: true; readonly reference: ImageReference }
-  | { readonly ok: false; readonly problem: string };
+  { readonly ok: true; readonly reference: ImageReference } | { readonly ok: false; readonly problem: string };
 
 export const DOCKER_HUB = 'docker.io';
 const MAX_NAME_LENGTH = 255;
@@ -43,7 +42,8 @@ export function parseImageReference(input: string): ParsedReference {
   const fail = (problem: string): ParsedReference => ({ ok: false, problem });
   if (input.length === 0) return fail('the image reference is empty');
   if (/\s/.test(input)) return fail('an image reference cannot contain spaces or line breaks');
-  if (input.includes('://')) return fail('an image reference has no scheme such as https://; write registry/owner/name:tag');
+  if (input.includes('://'))
+    return fail('an image reference has no scheme such as https://; write registry/owner/name:tag');
 
   let rest = input;
   let digest: string | undefined;
@@ -51,7 +51,8 @@ export function parseImageReference(input: string): ParsedReference {
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest)) return fail(`${JSON.stringify(digest)} is not a valid digest (expected sha256:<64 hex digits>)`);
+    if (!DIGEST_RE.test(digest))
+      return fail(`${JSON.stringify(digest)} is not a valid digest (expected sha256:<64 hex digits>)`);
   }
 
   let tag: string | undefined;
@@ -86,11 +87,14 @@ export function parseImageReference(input: string): ParsedReference {
       return fail(`repository names must be lowercase (${JSON.stringify(component)} has capitals)`);
     }
     if (!PATH_COMPONENT_RE.test(component)) {
-      return fail(`${JSON.stringify(component)} is not a valid repository name component (lowercase letters, digits, and single ".", "_", "__" or "-" between them)`);
+      return fail(
+        `${JSON.stringify(component)} is not a valid repository name component (lowercase letters, digits, and single ".", "_", "__" or "-" between them)`,
+      );
     }
   }
   if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
-  if (registry.length + 1 + path.length > MAX_NAME_LENGTH) return fail(`the image name is longer than ${MAX_NAME_LENGTH} characters`);
+  if (registry.length + 1 + path.length > MAX_NAME_LENGTH)
+    return fail(`the image name is longer than ${MAX_NAME_LENGTH} characters`);
 
   return { ok: true, reference: { registry, repository: path, tag, digest } };
 }

@@ -5,7 +5,12 @@
  */
 
 export type Verdict =
-  | { readonly kind: 'pullable'; readonly digest: string; readonly mediaType: string; readonly platforms: readonly string[] }
+  | {
+      readonly kind: 'pullable';
+      readonly digest: string;
+      readonly mediaType: string;
+      readonly platforms: readonly string[];
+    }
   | { readonly kind: 'private'; readonly detail: string }
   | { readonly kind: 'repository-not-found' }
   | { readonly kind: 'tag-not-found'; readonly tag: string; readonly existingTags: readonly string[] | undefined }
@@ -15,11 +20,24 @@ export type Verdict =
 
 export type VerdictKind = Verdict['kind'];
 
-export const VERDICT_KINDS: readonly VerdictKind[] = ['pullable', 'private', 'repository-not-found', 'tag-not-found', 'platform-missing', 'rate-limited', 'unreachable'];
+export const VERDICT_KINDS: readonly VerdictKind[] = [
+  'pullable',
+  'private',
+  'repository-not-found',
+  'tag-not-found',
+  'platform-missing',
+  'rate-limited',
+  'unreachable',
+];
 
 /** Verdicts that only the student can fix. */
 export function isStudentFault(verdict: Verdict): boolean {
-  return verdict.kind === 'private' || verdict.kind === 'repository-not-found' || verdict.kind === 'tag-not-found' || verdict.kind === 'platform-missing';
+  return (
+    verdict.kind === 'private' ||
+    verdict.kind === 'repository-not-found' ||
+    verdict.kind === 'tag-not-found' ||
+    verdict.kind === 'platform-missing'
+  );
 }
 
 /** Verdicts about the registry, not the image: keep whatever was running. */
@@ -36,18 +54,32 @@ export interface VerdictText {
 export function describeVerdict(verdict: Verdict, image: string): VerdictText {
   switch (verdict.kind) {
     case 'pullable':
-      return { message: `${image} can be pulled anonymously (${verdict.digest}; ${verdict.platforms.join(', ') || 'platform not stated'}).`, hint: 'Nothing to fix.' };
+      return {
+        message: `${image} can be pulled anonymously (${verdict.digest}; ${verdict.platforms.join(', ') || 'platform not stated'}).`,
+        hint: 'Nothing to fix.',
+      };
     case 'private':
       return {
         message: `${image} cannot be pulled without logging in: the package is private (${verdict.detail}).`,
         hint: 'Make the package public: on GitHub open the package, then Package settings → Change visibility → Public.',
       };
     case 'repository-not-found':
-      return { message: `The registry has no repository for ${image}.`, hint: 'Check the spelling of the owner and image name, and that you pushed the image (docker push …).' };
+      return {
+        message: `The registry has no repository for ${image}.`,
+        hint: 'Check the spelling of the owner and image name, and that you pushed the image (docker push …).',
+      };
     case 'tag-not-found': {
       const tags = verdict.existingTags;
-      const known = tags === undefined ? '' : tags.length === 0 ? ' The repository has no tags yet.' : ` Tags that exist: ${tags.slice(0, 10).join(', ')}${tags.length > 10 ? `, and ${tags.length - 10} more` : ''}.`;
-      return { message: `The tag "${verdict.tag}" of ${image} does not exist.${known}`, hint: 'Push that tag (docker push …), or write a tag that exists.' };
+      const known =
+        tags === undefined
+          ? ''
+          : tags.length === 0
+            ? ' The repository has no tags yet.'
+            : ` Tags that exist: ${tags.slice(0, 10).join(', ')}${tags.length > 10 ? `, and ${tags.length - 10} more` : ''}.`;
+      return {
+        message: `The tag "${verdict.tag}" of ${image} does not exist.${known}`,
+        hint: 'Push that tag (docker push …), or write a tag that exists.',
+      };
     }
     case 'platform-missing':
       return {
@@ -60,6 +92,9 @@ export function describeVerdict(verdict: Verdict, image: string): VerdictText {
         hint: 'Nothing for you to fix: classops checks again later and keeps what is running.',
       };
     case 'unreachable':
-      return { message: `The registry could not be reached to check ${image}: ${verdict.reason}.`, hint: 'Nothing for you to fix if the registry is up: classops checks again later and keeps what is running.' };
+      return {
+        message: `The registry could not be reached to check ${image}: ${verdict.reason}.`,
+        hint: 'Nothing for you to fix if the registry is up: classops checks again later and keeps what is running.',
+      };
   }
 }

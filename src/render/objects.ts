@@ -37,7 +37,10 @@ interface HTTPRoute {
     hostnames: string[];
     rules: Array<{
       matches: Array<{ path: { type: 'PathPrefix'; value: string } }>;
-      filters: Array<{ type: 'URLRewrite'; urlRewrite: { path: { type: 'ReplacePrefixMatch'; replacePrefixMatch: string } } }>;
+      filters: Array<{
+        type: 'URLRewrite';
+        urlRewrite: { path: { type: 'ReplacePrefixMatch'; replacePrefixMatch: string } };
+      }>;
       backendRefs: Array<{ name: string; port: number }>;
     }>;
   };
@@ -92,12 +95,28 @@ function selectorLabels(entry: StudentEntry): Record<string, string> {
  */
 function sealed<T extends KubeObject>(object: T): T {
   const { [ANNOTATION.sourceRevision]: _revision, ...stable } = object.metadata.annotations ?? {};
-  const hash = createHash('sha256').update(JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } })).digest('hex').slice(0, 32);
-  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: hash } } };
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } }))
+    .digest('hex')
+    .slice(0, 32);
+  return {
+    ...object,
+    metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: hash } },
+  };
 }
 
-function meta(ctx: WeekContext, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): V1ObjectMeta & { name: string } {
-  return { name, namespace: ctx.namespace, labels, annotations: { ...annotations, [ANNOTATION.sourceFile]: ctx.file, [ANNOTATION.sourceRevision]: ctx.revision } };
+function meta(
+  ctx: WeekContext,
+  name: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string> = {},
+): V1ObjectMeta & { name: string } {
+  return {
+    name,
+    namespace: ctx.namespace,
+    labels,
+    annotations: { ...annotations, [ANNOTATION.sourceFile]: ctx.file, [ANNOTATION.sourceRevision]: ctx.revision },
+  };
 }
 
 /** The image to run: pinned by the registry's digest when known, else as written. */
@@ -107,7 +126,10 @@ export function deployedImage(entry: StudentEntry, digest: string | undefined, r
   return parsed.ok ? pinImageReference(parsed.reference, digest) : entry.containerImage;
 }
 
-function probe(entry: StudentEntry, timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number }): V1Probe {
+function probe(
+  entry: StudentEntry,
+  timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number },
+): V1Probe {
   return { httpGet: { path: entry.healthEndpoint, port: PORT_NAME, scheme: 'HTTP' }, ...timing };
 }
 
@@ -141,7 +163,11 @@ function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Cont
   };
 }
 
-export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: string | undefined): V1Deployment & KubeObject {
+export function renderDeployment(
+  ctx: WeekContext,
+  entry: StudentEntry,
+  digest: string | undefined,
+): V1Deployment & KubeObject {
   const name = studentObjectName(entry.githubUsername);
   const labels = studentLabels(ctx, entry);
   const image = deployedImage(entry, digest, ctx.render);
@@ -168,7 +194,10 @@ export function renderDeployment(ctx: WeekContext, entry: StudentEntry, digest: 
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' }, ...(ctx.render.runAsNonRoot ? { runAsNonRoot: true } : {}) },
+          securityContext: {
+            seccompProfile: { type: 'RuntimeDefault' },
+            ...(ctx.render.runAsNonRoot ? { runAsNonRoot: true } : {}),
+          },
           containers: [container(ctx, entry, image)],
         },
       },
@@ -208,7 +237,8 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry): V1Ingress 
     annotations['nginx.ingress.kubernetes.io/use-regex'] = 'true';
     annotations['nginx.ingress.kubernetes.io/rewrite-target'] = '/$2';
   } else if (routing.rewrite === 'traefik') {
-    annotations['traefik.ingress.kubernetes.io/router.middlewares'] = `${ctx.namespace}-${TRAEFIK_MIDDLEWARE}@kubernetescrd`;
+    annotations['traefik.ingress.kubernetes.io/router.middlewares'] =
+      `${ctx.namespace}-${TRAEFIK_MIDDLEWARE}@kubernetescrd`;
   }
   return sealed({
     apiVersion: 'networking.k8s.io/v1',
@@ -239,7 +269,9 @@ export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry): HTTPRout
       rules: [
         {
           matches: [{ path: { type: 'PathPrefix', value: studentPath(ctx.render, entry) } }],
-          filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }],
+          filters: [
+            { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } },
+          ],
           backendRefs: [{ name, port: SERVICE_PORT }],
         },
       ],
@@ -335,6 +367,12 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
   return objects;
 }
 
-export function weekContext(config: ClassopsConfig, week: number, namespace: string, revision: string, file: string): WeekContext {
+export function weekContext(
+  config: ClassopsConfig,
+  week: number,
+  namespace: string,
+  revision: string,
+  file: string,
+): WeekContext {
   return { course: config.course, week, namespace, revision, file, render: config.render };
 }

@@ -46,11 +46,28 @@ export interface WeekIdentity {
 export function weekOf(report: RosterReport, config: ClassopsConfig): WeekIdentity | Finding {
   const week = report.metadata.week;
   if (!report.complete || week === undefined) {
-    return { code: 'render-incomplete-roster', severity: 'error', message: 'The file has file-level errors, so none of its entries are rendered.', hint: 'Fix the errors above; the entries render once the file is valid.', file: report.file, line: 1, column: 1 };
+    return {
+      code: 'render-incomplete-roster',
+      severity: 'error',
+      message: 'The file has file-level errors, so none of its entries are rendered.',
+      hint: 'Fix the errors above; the entries render once the file is valid.',
+      file: report.file,
+      line: 1,
+      column: 1,
+    };
   }
-  const namespace = report.metadata.namespace ?? namespaceFromTemplate(config.render.namespaceTemplate, config.course, week);
+  const namespace =
+    report.metadata.namespace ?? namespaceFromTemplate(config.render.namespaceTemplate, config.course, week);
   if (!isDnsLabel(namespace)) {
-    return { code: 'render-namespace-invalid', severity: 'error', message: `The namespace template gives ${JSON.stringify(namespace)}, which is not a valid namespace name.`, hint: 'Fix render.namespaceTemplate in classops.yaml, or set metadata.namespace in the roster.', file: report.file, line: 1, column: 1 };
+    return {
+      code: 'render-namespace-invalid',
+      severity: 'error',
+      message: `The namespace template gives ${JSON.stringify(namespace)}, which is not a valid namespace name.`,
+      hint: 'Fix render.namespaceTemplate in classops.yaml, or set metadata.namespace in the roster.',
+      file: report.file,
+      line: 1,
+      column: 1,
+    };
   }
   return { file: report.file, week, namespace };
 }
@@ -59,7 +76,12 @@ export function weekOf(report: RosterReport, config: ClassopsConfig): WeekIdenti
  * A week's objects from entries. Entries whose object names collide are left out
  * together, since neither can be told apart from the other.
  */
-export function renderStudents(identity: WeekIdentity, students: readonly StudentToRender[], config: ClassopsConfig, revision: string): RenderedWeek {
+export function renderStudents(
+  identity: WeekIdentity,
+  students: readonly StudentToRender[],
+  config: ClassopsConfig,
+  revision: string,
+): RenderedWeek {
   const ctx = weekContext(config, identity.week, identity.namespace, revision, identity.file);
   const byName = new Map<string, StudentToRender[]>();
   for (const s of students) {
@@ -71,12 +93,26 @@ export function renderStudents(identity: WeekIdentity, students: readonly Studen
   for (const [name, group] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (group.length > 1 || !isDnsLabel(name)) {
       for (const s of group) {
-        findings.push({ code: 'render-name-collision', severity: 'error', message: `The object name ${JSON.stringify(name)} is ${group.length > 1 ? `shared by ${group.length} entries` : 'not a valid Kubernetes name'}, so this entry is not deployed.`, hint: 'Each student needs a distinct GitHub username.', file: identity.file, line: s.line, column: 1, ...(s.index === undefined ? {} : { entryIndex: s.index }) });
+        findings.push({
+          code: 'render-name-collision',
+          severity: 'error',
+          message: `The object name ${JSON.stringify(name)} is ${group.length > 1 ? `shared by ${group.length} entries` : 'not a valid Kubernetes name'}, so this entry is not deployed.`,
+          hint: 'Each student needs a distinct GitHub username.',
+          file: identity.file,
+          line: s.line,
+          column: 1,
+          ...(s.index === undefined ? {} : { entryIndex: s.index }),
+        });
       }
       continue;
     }
     const { entry, digest } = group[0]!;
-    rendered.push({ student: entry.githubUsername.toLowerCase(), entry, image: deployedImage(entry, digest, config.render), objects: renderStudent(ctx, entry, digest) });
+    rendered.push({
+      student: entry.githubUsername.toLowerCase(),
+      entry,
+      image: deployedImage(entry, digest, config.render),
+      objects: renderStudent(ctx, entry, digest),
+    });
   }
   return { ...identity, shared: renderWeekObjects(ctx), students: rendered, findings };
 }
@@ -85,6 +121,10 @@ export function renderStudents(identity: WeekIdentity, students: readonly Studen
 export function renderWeek(report: RosterReport, config: ClassopsConfig, inputs: RenderInputs): RenderedWeek | Finding {
   const identity = weekOf(report, config);
   if ('code' in identity) return identity;
-  const students = report.entries.flatMap((e) => (e.entry === undefined ? [] : [{ entry: e.entry, digest: inputs.digests?.get(e.entry.containerImage), line: e.line, index: e.index }]));
+  const students = report.entries.flatMap((e) =>
+    e.entry === undefined
+      ? []
+      : [{ entry: e.entry, digest: inputs.digests?.get(e.entry.containerImage), line: e.line, index: e.index }],
+  );
   return renderStudents(identity, students, config, inputs.revision);
 }

@@ -22,7 +22,11 @@ function keyOf(entry: EntryResult): string | undefined {
  * The current report as a PR check sees it. `base` is the same file at the base
  * revision, or undefined when the PR adds the file.
  */
-export function judgeChanges(current: RosterReport, base: RosterReport | undefined, options: ChangeOptions): RosterReport {
+export function judgeChanges(
+  current: RosterReport,
+  base: RosterReport | undefined,
+  options: ChangeOptions,
+): RosterReport {
   const before = new Map<string, string>();
   for (const entry of base?.entries ?? []) {
     const key = keyOf(entry);
@@ -36,11 +40,15 @@ export function judgeChanges(current: RosterReport, base: RosterReport | undefin
       })
       .map((e) => e.index),
   );
-  const baseFileProblems = new Set((base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`));
+  const baseFileProblems = new Set(
+    (base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`),
+  );
   const unchangedProblem = (f: Finding): boolean =>
     f.entryIndex === undefined ? baseFileProblems.has(`${f.code}\u0000${f.message}`) : !changed.has(f.entryIndex);
 
-  const findings: Finding[] = current.findings.map((f) => (f.severity !== 'note' && unchangedProblem(f) ? { ...f, severity: 'note' } : f));
+  const findings: Finding[] = current.findings.map((f) =>
+    f.severity !== 'note' && unchangedProblem(f) ? { ...f, severity: 'note' } : f,
+  );
 
   const author = options.author?.toLowerCase();
   const exempt = author === undefined || options.instructors.some((i) => i.toLowerCase() === author);

@@ -85,7 +85,9 @@ export function hasErrors(findings: readonly Finding[]): boolean {
 export function addFindings(report: RosterReport, extra: readonly Finding[]): RosterReport {
   if (extra.length === 0) return report;
   const findings = [...report.findings, ...extra].sort(compareFindings);
-  const broken = new Set(extra.filter((f) => f.severity === 'error' && f.entryIndex !== undefined).map((f) => f.entryIndex));
+  const broken = new Set(
+    extra.filter((f) => f.severity === 'error' && f.entryIndex !== undefined).map((f) => f.entryIndex),
+  );
   const fileError = extra.some((f) => f.severity === 'error' && f.entryIndex === undefined);
   return {
     ...report,

@@ -33,14 +33,21 @@ export function summarize(reports: readonly RosterReport[]): Summary {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function summaryLine(s: Summary): string {
-  const problems = [plural(s.errors, 'error'), plural(s.warnings, 'warning'), ...(s.notes > 0 ? [plural(s.notes, 'note')] : [])].join(', ');
+  const problems = [
+    plural(s.errors, 'error'),
+    plural(s.warnings, 'warning'),
+    ...(s.notes > 0 ? [plural(s.notes, 'note')] : []),
+  ].join(', ');
   return `${problems} in ${plural(s.files, 'file')}; ${s.validEntries} of ${plural(s.entries, 'entry', 'entries')} will deploy.`;
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
 /** Control characters (ESC among them) shown as visible escapes, so nothing a student wrote can drive the terminal. */
 function terminalSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\t/g, '  ');
+  const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return text.replace(CONTROL, visible).replace(/\t/g, '  ');
 }
 
 export interface TextOptions {
@@ -72,7 +79,11 @@ export function formatText(reports: readonly RosterReport[], options: TextOption
       if (source !== undefined && source.trim() !== '' && f.code !== 'secret-in-file') {
         const gutter = String(f.line);
         out.push(dim(`    ${gutter} | `) + terminalSafe(source));
-        out.push(dim(`    ${' '.repeat(gutter.length)} | `) + ' '.repeat(Math.max(0, f.column - 1)) + (f.severity === 'error' ? red('^') : yellow('^')));
+        out.push(
+          dim(`    ${' '.repeat(gutter.length)} | `) +
+            ' '.repeat(Math.max(0, f.column - 1)) +
+            (f.severity === 'error' ? red('^') : yellow('^')),
+        );
       }
       if (f.hint) out.push(`    ${green('fix:')} ${terminalSafe(f.hint)}`);
     }
@@ -88,7 +99,12 @@ export function formatJson(reports: readonly RosterReport[]): string {
     complete: r.complete,
     week: r.metadata.week ?? null,
     namespace: r.metadata.namespace ?? null,
-    entries: r.entries.map((e) => ({ index: e.index, line: e.line, githubUsername: e.githubUsername ?? null, valid: e.entry !== undefined })),
+    entries: r.entries.map((e) => ({
+      index: e.index,
+      line: e.line,
+      githubUsername: e.githubUsername ?? null,
+      valid: e.entry !== undefined,
+    })),
     findings: r.findings,
   }));
   return `${JSON.stringify({ summary: summarize(reports), files }, null, 2)}\n`;
@@ -129,9 +145,12 @@ export function formatMarkdown(reports: readonly RosterReport[]): string {
   if (findings.length > 0) {
     out.push('| | Where | Problem | How to fix |', '|---|---|---|---|');
     for (const f of findings) {
-      out.push(`| ${ICON[f.severity]} | ${markdownSafe(f.file)} line ${f.line} | ${markdownSafe(f.message)} <sub>${f.code}</sub> | ${markdownSafe(f.hint ?? '')} |`);
+      out.push(
+        `| ${ICON[f.severity]} | ${markdownSafe(f.file)} line ${f.line} | ${markdownSafe(f.message)} <sub>${f.code}</sub> | ${markdownSafe(f.hint ?? '')} |`,
+      );
     }
-    if (summary.notes > 0) out.push('', 'ℹ️ Notes are problems in entries this pull request did not change; they do not fail the check.');
+    if (summary.notes > 0)
+      out.push('', 'ℹ️ Notes are problems in entries this pull request did not change; they do not fail the check.');
   }
   return `${out.join('\n')}\n`;
 }

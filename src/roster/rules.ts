@@ -20,7 +20,12 @@ export function quote(value: string, max = 80): string {
   return JSON.stringify(shown);
 }
 
-const error = (code: string, message: string, hint?: string): Problem => ({ code, severity: 'error', message, ...(hint ? { hint } : {}) });
+const error = (code: string, message: string, hint?: string): Problem => ({
+  code,
+  severity: 'error',
+  message,
+  ...(hint ? { hint } : {}),
+});
 
 export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -30,53 +35,123 @@ const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function checkName(name: string): Problem[] {
-  if (name.trim() === '') return [error('name-invalid', 'The name is empty.', 'Write your name as the gallery should show it, e.g. name: "Ada Lovelace".')];
+  if (name.trim() === '')
+    return [
+      error(
+        'name-invalid',
+        'The name is empty.',
+        'Write your name as the gallery should show it, e.g. name: "Ada Lovelace".',
+      ),
+    ];
   if (CONTROL_CHARS.test(name)) {
-    return [error('name-invalid', 'The name contains a line break, tab or other control character.', 'Keep the name on one line, without tabs.')];
+    return [
+      error(
+        'name-invalid',
+        'The name contains a line break, tab or other control character.',
+        'Keep the name on one line, without tabs.',
+      ),
+    ];
   }
-  if ([...name].length > 100) return [error('name-invalid', `The name is ${[...name].length} characters long; at most 100 are allowed.`, 'Shorten it to the name you go by.')];
+  if ([...name].length > 100)
+    return [
+      error(
+        'name-invalid',
+        `The name is ${[...name].length} characters long; at most 100 are allowed.`,
+        'Shorten it to the name you go by.',
+      ),
+    ];
   return [];
 }
 
 export function checkGithubUsername(login: string): Problem[] {
   if (GITHUB_LOGIN.test(login)) return [];
   const why =
-    login.length === 0 ? 'it is empty'
-    : login.length > 39 ? `it is ${login.length} characters long (at most 39)`
-    : login.startsWith('@') ? 'it starts with "@"'
-    : /^-|-$/.test(login) ? 'it starts or ends with a hyphen'
-    : login.includes('--') ? 'it has two hyphens in a row'
-    : 'it may hold only letters, digits and single hyphens';
+    login.length === 0
+      ? 'it is empty'
+      : login.length > 39
+        ? `it is ${login.length} characters long (at most 39)`
+        : login.startsWith('@')
+          ? 'it starts with "@"'
+          : /^-|-$/.test(login)
+            ? 'it starts or ends with a hyphen'
+            : login.includes('--')
+              ? 'it has two hyphens in a row'
+              : 'it may hold only letters, digits and single hyphens';
   const hint = login.startsWith('@')
     ? `Write it without the "@": github_username: ${quote(login.slice(1))}.`
     : 'Copy your login from your GitHub profile URL: https://github.com/<login>.';
   return [error('username-invalid', `${quote(login)} is not a valid GitHub username: ${why}.`, hint)];
 }
 
-export function checkContainerImage(image: string, githubUsername: string | undefined, policy: PolicyConfig): Problem[] {
+export function checkContainerImage(
+  image: string,
+  githubUsername: string | undefined,
+  policy: PolicyConfig,
+): Problem[] {
   const parsed = parseImageReference(image);
   if (!parsed.ok) {
     if (/lowercase/.test(parsed.problem) && parseImageReference(image.toLowerCase()).ok) {
-      return [error('image-uppercase', 'The image name has capital letters; registries accept only lowercase repository names (GHCR refuses to push or pull them).', `Write it as container_image: "${lowercaseRepository(image)}".`)];
+      return [
+        error(
+          'image-uppercase',
+          'The image name has capital letters; registries accept only lowercase repository names (GHCR refuses to push or pull them).',
+          `Write it as container_image: "${lowercaseRepository(image)}".`,
+        ),
+      ];
     }
-    return [error('image-invalid', `${quote(image)} is not a valid image reference: ${parsed.problem}.`, 'Write it as registry/owner/name:tag, e.g. ghcr.io/<your-login>/container-course-student:v1.')];
+    return [
+      error(
+        'image-invalid',
+        `${quote(image)} is not a valid image reference: ${parsed.problem}.`,
+        'Write it as registry/owner/name:tag, e.g. ghcr.io/<your-login>/container-course-student:v1.',
+      ),
+    ];
   }
   const ref = parsed.reference;
   const problems: Problem[] = [];
   const allowed = policy.allowedRegistries.map((r) => r.toLowerCase());
   if (!allowed.includes(ref.registry.toLowerCase())) {
-    const written = image.includes('/') && ref.registry !== 'docker.io' ? ref.registry : 'Docker Hub (no registry written)';
-    problems.push(error('image-registry-not-allowed', `The image is on ${written}; this course accepts images from ${allowed.join(', ')} only.`, `Push your image to ${allowed[0] ?? 'an allowed registry'} and write its full name, e.g. ${allowed[0] ?? 'ghcr.io'}/${(githubUsername ?? '<your-login>').toLowerCase()}/container-course-student:v1.`));
+    const written =
+      image.includes('/') && ref.registry !== 'docker.io' ? ref.registry : 'Docker Hub (no registry written)';
+    problems.push(
+      error(
+        'image-registry-not-allowed',
+        `The image is on ${written}; this course accepts images from ${allowed.join(', ')} only.`,
+        `Push your image to ${allowed[0] ?? 'an allowed registry'} and write its full name, e.g. ${allowed[0] ?? 'ghcr.io'}/${(githubUsername ?? '<your-login>').toLowerCase()}/container-course-student:v1.`,
+      ),
+    );
   }
   const owner = ref.repository.split('/')[0] ?? '';
-  if (policy.imageOwnerMustMatchUsername && githubUsername !== undefined && GITHUB_LOGIN.test(githubUsername) && owner !== githubUsername.toLowerCase()) {
+  if (
+    policy.imageOwnerMustMatchUsername &&
+    githubUsername !== undefined &&
+    GITHUB_LOGIN.test(githubUsername) &&
+    owner !== githubUsername.toLowerCase()
+  ) {
     const rest = ref.repository.split('/').slice(1).join('/') || 'container-course-student';
-    problems.push(error('image-owner-mismatch', `The image belongs to ${quote(owner)}, but this entry is for ${quote(githubUsername)}; you must deploy an image from your own account.`, `Push the image under your account and write container_image: "${ref.registry}/${githubUsername.toLowerCase()}/${rest}${ref.tag ? `:${ref.tag}` : ''}".`));
+    problems.push(
+      error(
+        'image-owner-mismatch',
+        `The image belongs to ${quote(owner)}, but this entry is for ${quote(githubUsername)}; you must deploy an image from your own account.`,
+        `Push the image under your account and write container_image: "${ref.registry}/${githubUsername.toLowerCase()}/${rest}${ref.tag ? `:${ref.tag}` : ''}".`,
+      ),
+    );
   }
   if (ref.tag === undefined && ref.digest === undefined) {
-    problems.push(error('image-tag-missing', 'The image has no tag, so the cluster would pull whatever "latest" points to at that moment.', `Add the tag you pushed, e.g. ${quote(`${image}:v1`)}.`));
+    problems.push(
+      error(
+        'image-tag-missing',
+        'The image has no tag, so the cluster would pull whatever "latest" points to at that moment.',
+        `Add the tag you pushed, e.g. ${quote(`${image}:v1`)}.`,
+      ),
+    );
   } else if (effectiveTag(ref) === 'latest' && ref.digest === undefined) {
-    problems.push({ code: 'image-tag-latest', severity: 'warning', message: 'The tag "latest" changes whenever you push, so what runs can change without a pull request.', hint: `Tag each release, e.g. "${image.replace(/:latest$/, ':v1')}", and update this line when you release.` });
+    problems.push({
+      code: 'image-tag-latest',
+      severity: 'warning',
+      message: 'The tag "latest" changes whenever you push, so what runs can change without a pull request.',
+      hint: `Tag each release, e.g. "${image.replace(/:latest$/, ':v1')}", and update this line when you release.`,
+    });
   }
   return problems;
 }
@@ -97,23 +172,57 @@ function lowercaseRepository(image: string): string {
 export function checkEndpoint(field: string, path: string): Problem[] {
   const fix = `Write a path such as ${field === 'health_endpoint' ? '"/health"' : '"/student"'}.`;
   if (!path.startsWith('/')) {
-    return [error('endpoint-invalid', `${field} must be a path starting with "/"${/^https?:/.test(path) ? ', not a full URL' : ''}.`, /^https?:\/\/[^/]+(\/.*)?$/.test(path) ? `Keep only the path: "${new URL(path).pathname}".` : fix)];
+    return [
+      error(
+        'endpoint-invalid',
+        `${field} must be a path starting with "/"${/^https?:/.test(path) ? ', not a full URL' : ''}.`,
+        /^https?:\/\/[^/]+(\/.*)?$/.test(path) ? `Keep only the path: "${new URL(path).pathname}".` : fix,
+      ),
+    ];
   }
-  if (path.length > 256) return [error('endpoint-invalid', `${field} is ${path.length} characters long; at most 256 are allowed.`, fix)];
-  if (/[?#]/.test(path)) return [error('endpoint-invalid', `${field} may not contain a query ("?") or fragment ("#").`, `Keep only the path: ${quote(path.split(/[?#]/)[0] ?? '/')}.`)];
-  if (path.split('/').some((s) => s === '..' || s.toLowerCase() === '%2e%2e')) return [error('endpoint-invalid', `${field} may not contain ".." segments.`, fix)];
-  if (!PATH_CHARS.test(path)) return [error('endpoint-invalid', `${field} contains characters that are not allowed in a URL path (spaces, quotes, braces or control characters).`, fix)];
+  if (path.length > 256)
+    return [error('endpoint-invalid', `${field} is ${path.length} characters long; at most 256 are allowed.`, fix)];
+  if (/[?#]/.test(path))
+    return [
+      error(
+        'endpoint-invalid',
+        `${field} may not contain a query ("?") or fragment ("#").`,
+        `Keep only the path: ${quote(path.split(/[?#]/)[0] ?? '/')}.`,
+      ),
+    ];
+  if (path.split('/').some((s) => s === '..' || s.toLowerCase() === '%2e%2e'))
+    return [error('endpoint-invalid', `${field} may not contain ".." segments.`, fix)];
+  if (!PATH_CHARS.test(path))
+    return [
+      error(
+        'endpoint-invalid',
+        `${field} contains characters that are not allowed in a URL path (spaces, quotes, braces or control characters).`,
+        fix,
+      ),
+    ];
   return [];
 }
 
 export function checkPort(port: number): Problem[] {
   if (port >= 1 && port <= 65535) return [];
-  return [error('port-invalid', `Port ${port} is outside 1-65535.`, 'Write the port your app listens on inside the container, e.g. 5000 or 8080.')];
+  return [
+    error(
+      'port-invalid',
+      `Port ${port} is outside 1-65535.`,
+      'Write the port your app listens on inside the container, e.g. 5000 or 8080.',
+    ),
+  ];
 }
 
 export function checkNamespace(namespace: string): Problem[] {
   if (namespace.length <= 63 && DNS_LABEL.test(namespace)) return [];
-  return [error('namespace-invalid', `${quote(namespace)} is not a valid Kubernetes namespace name.`, 'Use at most 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit, e.g. container-course-week01.')];
+  return [
+    error(
+      'namespace-invalid',
+      `${quote(namespace)} is not a valid Kubernetes namespace name.`,
+      'Use at most 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit, e.g. container-course-week01.',
+    ),
+  ];
 }
 
 /** `week-07.yaml` → 7. */

@@ -5,10 +5,26 @@
 import type { Finding } from './model.js';
 
 const PATTERNS: ReadonlyArray<{ what: string; pattern: RegExp; revoke: string }> = [
-  { what: 'a GitHub token', pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b/, revoke: 'Revoke it now at https://github.com/settings/tokens' },
-  { what: 'a GitHub fine-grained token', pattern: /\bgithub_pat_[A-Za-z0-9_]{22,}\b/, revoke: 'Revoke it now at https://github.com/settings/tokens' },
-  { what: 'an AWS access key', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/, revoke: 'Deactivate it now in the AWS console (IAM → Security credentials)' },
-  { what: 'a private key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/, revoke: 'Treat the key as compromised and replace it' },
+  {
+    what: 'a GitHub token',
+    pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b/,
+    revoke: 'Revoke it now at https://github.com/settings/tokens',
+  },
+  {
+    what: 'a GitHub fine-grained token',
+    pattern: /\bgithub_pat_[A-Za-z0-9_]{22,}\b/,
+    revoke: 'Revoke it now at https://github.com/settings/tokens',
+  },
+  {
+    what: 'an AWS access key',
+    pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/,
+    revoke: 'Deactivate it now in the AWS console (IAM → Security credentials)',
+  },
+  {
+    what: 'a private key',
+    pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/,
+    revoke: 'Treat the key as compromised and replace it',
+  },
 ];
 
 export function findSecrets(file: string, text: string): Finding[] {

@@ -24,10 +24,13 @@ export function suggestKey(key: string, known: readonly string[]): string | unde
   for (const candidate of known) {
     const c = normalise(candidate);
     const score =
-      c === k ? 0
-      : c.startsWith(k) || k.startsWith(c) || (k.length >= 4 && c.endsWith(k)) ? 1
-      : editDistance(k, c) <= Math.max(2, Math.floor(c.length / 4)) ? 2
-      : Infinity;
+      c === k
+        ? 0
+        : c.startsWith(k) || k.startsWith(c) || (k.length >= 4 && c.endsWith(k))
+          ? 1
+          : editDistance(k, c) <= Math.max(2, Math.floor(c.length / 4))
+            ? 2
+            : Infinity;
     if (score < (best?.score ?? Infinity)) best = { key: candidate, score };
   }
   return best?.key;

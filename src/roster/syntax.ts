@@ -190,7 +190,8 @@ function findUnclosedQuote(text: string, upTo: number): { line: number; column: 
     const quote = value[1]!;
     const start = raw.indexOf(quote, value.index);
     const rest = raw.slice(start + 1);
-    const closed = quote === '"' ? /(^|[^\\])"/.test(rest) || rest.startsWith('"') : rest.replace(/''/g, '').includes("'");
+    const closed =
+      quote === '"' ? /(^|[^\\])"/.test(rest) || rest.startsWith('"') : rest.replace(/''/g, '').includes("'");
     if (!closed) return { line: i + 1, column: start + 1 };
   }
   return undefined;

@@ -5,9 +5,28 @@
 import type { ErrorObject } from 'ajv';
 import type { PolicyConfig } from '../config.js';
 import { loadSchema, schemaValidator } from '../schemas.js';
-import { compareFindings, ENTRY_DEFAULTS, hasErrors, type EntryResult, type Finding, type RosterMetadata, type RosterReport, type StudentEntry } from './model.js';
+import {
+  compareFindings,
+  ENTRY_DEFAULTS,
+  hasErrors,
+  type EntryResult,
+  type Finding,
+  type RosterMetadata,
+  type RosterReport,
+  type StudentEntry,
+} from './model.js';
 import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
-import { quote, checkContainerImage, checkEndpoint, checkGithubUsername, checkName, checkNamespace, checkPort, weekFromFileName, type Problem } from './rules.js';
+import {
+  quote,
+  checkContainerImage,
+  checkEndpoint,
+  checkGithubUsername,
+  checkName,
+  checkNamespace,
+  checkPort,
+  weekFromFileName,
+  type Problem,
+} from './rules.js';
 import { findSecrets } from './secrets.js';
 import { suggestKey } from './suggest.js';
 
@@ -17,7 +36,10 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** Keys each mapping may hold, read from the schema so the two never disagree. */
 function knownKeys(): { top: string[]; metadata: string[]; entry: string[] } {
-  const schema = loadSchema('roster') as { properties: Json & { metadata: { properties: Json } }; $defs: { student: { properties: Json } } };
+  const schema = loadSchema('roster') as {
+    properties: Json & { metadata: { properties: Json } };
+    $defs: { student: { properties: Json } };
+  };
   return {
     top: Object.keys(schema.properties),
     metadata: Object.keys(schema.properties.metadata.properties),
@@ -32,7 +54,15 @@ function keysAt(path: readonly PathSegment[]): string[] {
 }
 
 /** Fields whose values the course rules check in students' words; the schema only checks their type. */
-const RULE_FIELDS = new Set(['name', 'github_username', 'container_image', 'student_endpoint', 'health_endpoint', 'port', 'namespace']);
+const RULE_FIELDS = new Set([
+  'name',
+  'github_username',
+  'container_image',
+  'student_endpoint',
+  'health_endpoint',
+  'port',
+  'namespace',
+]);
 
 const TYPE_WORDS: Record<string, string> = {
   string: 'text',
@@ -69,7 +99,10 @@ function describe(path: readonly PathSegment[]): string {
 }
 
 function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Json)[k as string] : undefined), data);
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Json)[k as string] : undefined),
+    data,
+  );
 }
 
 interface Context {
@@ -85,7 +118,13 @@ function entryIndexOf(path: readonly PathSegment[]): number | undefined {
 function add(ctx: Context, path: readonly PathSegment[], problem: Problem, at: 'value' | 'key' = 'value'): void {
   const pos = at === 'key' ? ctx.parsed.locateKey(path) : ctx.parsed.locate(path);
   const entryIndex = entryIndexOf(path);
-  ctx.findings.push({ ...problem, file: ctx.file, line: pos.line, column: pos.column, ...(entryIndex === undefined ? {} : { entryIndex }) });
+  ctx.findings.push({
+    ...problem,
+    file: ctx.file,
+    line: pos.line,
+    column: pos.column,
+    ...(entryIndex === undefined ? {} : { entryIndex }),
+  });
 }
 
 function schemaProblem(ctx: Context, error: ErrorObject, data: unknown): void {
@@ -96,27 +135,35 @@ function schemaProblem(ctx: Context, error: ErrorObject, data: unknown): void {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
       const known = keysAt(path);
       const guess = suggestKey(key, known);
-      add(ctx, [...path, key], {
-        code: 'unknown-key',
-        severity: 'warning',
-        message: `${quote(key)} is not a field classops knows, so it is ignored.`,
-        hint: guess ? `Did you mean "${guess}"?` : `Known fields here: ${known.join(', ')}.`,
-      }, 'key');
+      add(
+        ctx,
+        [...path, key],
+        {
+          code: 'unknown-key',
+          severity: 'warning',
+          message: `${quote(key)} is not a field classops knows, so it is ignored.`,
+          hint: guess ? `Did you mean "${guess}"?` : `Known fields here: ${known.join(', ')}.`,
+        },
+        'key',
+      );
       return;
     }
     case 'required': {
       const missing = String((error.params as { missingProperty: string }).missingProperty);
       const holder = valueAt(data, path);
       const known = keysAt(path);
-      const misspelt = isObject(holder) ? Object.keys(holder).find((k) => !known.includes(k) && suggestKey(k, known) === missing) : undefined;
+      const misspelt = isObject(holder)
+        ? Object.keys(holder).find((k) => !known.includes(k) && suggestKey(k, known) === missing)
+        : undefined;
       add(ctx, path, {
         code: 'schema-required',
         severity: 'error',
         message: `${where} has no "${missing}".`,
         hint: misspelt
           ? `It has ${quote(misspelt)} instead: rename it to "${missing}".`
-          : missing === 'students' ? 'Add a `students:` list; it may hold only comments while nobody has signed up.'
-          : `Add a line \`${missing}: …\`${path.length > 0 ? ' to this entry, lined up with its other fields' : ''}.`,
+          : missing === 'students'
+            ? 'Add a `students:` list; it may hold only comments while nobody has signed up.'
+            : `Add a line \`${missing}: …\`${path.length > 0 ? ' to this entry, lined up with its other fields' : ''}.`,
       });
       return;
     }
@@ -125,27 +172,51 @@ function schemaProblem(ctx: Context, error: ErrorObject, data: unknown): void {
       const actual = valueAt(data, path);
       const numeric = typeof actual === 'string' && /^\d+$/.test(actual.trim());
       const hint =
-        expected === 'integer' && numeric ? `Write the number without quotes: ${path[path.length - 1]}: ${actual.trim()}.`
-        : expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean') ? `Put the value in quotes: "${String(actual)}".`
-        : expected === 'object' && entryIndexOf(path) !== undefined && path.length === 2 ? 'Write each entry as `- name: …` followed by its fields, each on its own line.'
-        : expected === 'array' ? 'Write the entries as a list: each one starts with "- " on its own line under `students:`.'
-        : `Write ${TYPE_WORDS[expected] ?? expected} here.`;
-      add(ctx, path, { code: 'schema-type', severity: 'error', message: `${where} must be ${TYPE_WORDS[expected] ?? expected}, but it is ${typeOf(actual)}.`, hint });
+        expected === 'integer' && numeric
+          ? `Write the number without quotes: ${path[path.length - 1]}: ${actual.trim()}.`
+          : expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')
+            ? `Put the value in quotes: "${String(actual)}".`
+            : expected === 'object' && entryIndexOf(path) !== undefined && path.length === 2
+              ? 'Write each entry as `- name: …` followed by its fields, each on its own line.'
+              : expected === 'array'
+                ? 'Write the entries as a list: each one starts with "- " on its own line under `students:`.'
+                : `Write ${TYPE_WORDS[expected] ?? expected} here.`;
+      add(ctx, path, {
+        code: 'schema-type',
+        severity: 'error',
+        message: `${where} must be ${TYPE_WORDS[expected] ?? expected}, but it is ${typeOf(actual)}.`,
+        hint,
+      });
       return;
     }
     case 'const':
-      add(ctx, path, { code: 'schema-value', severity: 'error', message: `${where} must be "${String((error.params as { allowedValue: unknown }).allowedValue)}".`, hint: `Write: ${path.join('.')}: ${String((error.params as { allowedValue: unknown }).allowedValue)}` });
+      add(ctx, path, {
+        code: 'schema-value',
+        severity: 'error',
+        message: `${where} must be "${String((error.params as { allowedValue: unknown }).allowedValue)}".`,
+        hint: `Write: ${path.join('.')}: ${String((error.params as { allowedValue: unknown }).allowedValue)}`,
+      });
       return;
     case 'pattern':
       if (path[0] === 'apiVersion') {
-        add(ctx, path, { code: 'schema-value', severity: 'error', message: 'apiVersion must be an API group at version v1.', hint: 'Write: apiVersion: container-course.ziyotek.edu/v1' });
+        add(ctx, path, {
+          code: 'schema-value',
+          severity: 'error',
+          message: 'apiVersion must be an API group at version v1.',
+          hint: 'Write: apiVersion: container-course.ziyotek.edu/v1',
+        });
         return;
       }
       break;
     case 'minimum':
     case 'maximum':
       if (path[0] === 'metadata' && path[1] === 'week') {
-        add(ctx, path, { code: 'schema-value', severity: 'error', message: `metadata.week must be between 1 and 99.`, hint: 'Write the number of the week, the NN of the file name week-NN.yaml.' });
+        add(ctx, path, {
+          code: 'schema-value',
+          severity: 'error',
+          message: `metadata.week must be between 1 and 99.`,
+          hint: 'Write the number of the week, the NN of the file name week-NN.yaml.',
+        });
         return;
       }
       break;
@@ -173,7 +244,7 @@ function checkEntries(ctx: Context, students: readonly unknown[], policy: Policy
   students.forEach((raw, i) => {
     if (!isObject(raw)) return;
     const at = (field: string) => ['students', i, field];
-    const str = (field: string) => (typeof raw[field] === 'string' ? (raw[field]) : undefined);
+    const str = (field: string) => (typeof raw[field] === 'string' ? raw[field] : undefined);
     const run = (field: string, problems: Problem[]) => problems.forEach((p) => add(ctx, at(field), p));
 
     const name = str('name');
@@ -208,14 +279,25 @@ function checkEntries(ctx: Context, students: readonly unknown[], policy: Policy
 
 function checkMetadata(ctx: Context, data: Json): RosterMetadata {
   const metadata = isObject(data['metadata']) ? data['metadata'] : {};
-  const week = typeof metadata['week'] === 'number' && Number.isInteger(metadata['week']) ? metadata['week'] : undefined;
+  const week =
+    typeof metadata['week'] === 'number' && Number.isInteger(metadata['week']) ? metadata['week'] : undefined;
   const namespace = typeof metadata['namespace'] === 'string' ? metadata['namespace'] : undefined;
   const semester = typeof metadata['semester'] === 'string' ? metadata['semester'] : undefined;
   const fileWeek = weekFromFileName(ctx.file);
   if (fileWeek === undefined) {
-    add(ctx, [], { code: 'file-name', severity: 'warning', message: 'Roster files are named week-NN.yaml (two digits), so the week can be checked.', hint: 'Rename the file, e.g. to week-01.yaml.' });
+    add(ctx, [], {
+      code: 'file-name',
+      severity: 'warning',
+      message: 'Roster files are named week-NN.yaml (two digits), so the week can be checked.',
+      hint: 'Rename the file, e.g. to week-01.yaml.',
+    });
   } else if (week !== undefined && week !== fileWeek) {
-    add(ctx, ['metadata', 'week'], { code: 'week-mismatch', severity: 'error', message: `metadata.week is ${week}, but the file is named for week ${fileWeek}.`, hint: `Write week: ${fileWeek}, or move the entries to week-${String(week).padStart(2, '0')}.yaml.` });
+    add(ctx, ['metadata', 'week'], {
+      code: 'week-mismatch',
+      severity: 'error',
+      message: `metadata.week is ${week}, but the file is named for week ${fileWeek}.`,
+      hint: `Write week: ${fileWeek}, or move the entries to week-${String(week).padStart(2, '0')}.yaml.`,
+    });
   }
   if (namespace !== undefined) checkNamespace(namespace).forEach((p) => add(ctx, ['metadata', 'namespace'], p));
   return { week, semester, namespace };
@@ -246,13 +328,23 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
   };
   if (data === undefined) return done(NO_METADATA, []);
   if (!isObject(data)) {
-    add(ctx, [], { code: 'schema-type', severity: 'error', message: `The file must be a mapping with apiVersion, kind, metadata and students, but it is ${typeOf(data)}.`, hint: 'Copy the header of an existing week file and add your entry under `students:`.' });
+    add(ctx, [], {
+      code: 'schema-type',
+      severity: 'error',
+      message: `The file must be a mapping with apiVersion, kind, metadata and students, but it is ${typeOf(data)}.`,
+      hint: 'Copy the header of an existing week file and add your entry under `students:`.',
+    });
     return done(NO_METADATA, []);
   }
 
   const students = Array.isArray(data['students']) ? (data['students'] as unknown[]) : [];
   if (students.length > policy.limits.maxEntries) {
-    add(ctx, ['students'], { code: 'too-many-entries', severity: 'error', message: `The file has ${students.length} entries; at most ${policy.limits.maxEntries} are allowed.`, hint: 'Split the roster by week, or ask an instructor to raise policy.limits.maxEntries.' });
+    add(ctx, ['students'], {
+      code: 'too-many-entries',
+      severity: 'error',
+      message: `The file has ${students.length} entries; at most ${policy.limits.maxEntries} are allowed.`,
+      hint: 'Split the roster by week, or ask an instructor to raise policy.limits.maxEntries.',
+    });
     return done(checkMetadata(ctx, data), []);
   }
   checkSchema(ctx, data);
@@ -264,7 +356,15 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
     const image = parsed.locate(['students', index, 'container_image']);
     const login = isObject(raw) && typeof raw['github_username'] === 'string' ? raw['github_username'] : undefined;
     const valid = isObject(raw) && !hasErrors(ctx.findings.filter((f) => f.entryIndex === index));
-    return { index, line: at.line, imageLine: image.line, imageColumn: image.column, githubUsername: login, raw, entry: valid ? toEntry(raw) : undefined };
+    return {
+      index,
+      line: at.line,
+      imageLine: image.line,
+      imageColumn: image.column,
+      githubUsername: login,
+      raw,
+      entry: valid ? toEntry(raw) : undefined,
+    };
   });
   return done(metadata, entries);
 }

@@ -42,7 +42,10 @@ export function contentRevision(files: Iterable<readonly [string, Buffer]>): str
 export class DirSource implements Source {
   readonly description: string;
 
-  constructor(private readonly path: string, private readonly rescanMs: number) {
+  constructor(
+    private readonly path: string,
+    private readonly rescanMs: number,
+  ) {
     this.description = `folder ${path}`;
   }
 

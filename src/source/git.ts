@@ -72,17 +72,28 @@ export class GitSource implements Source {
     if (this.options.tokenFile) {
       const token = readFileSync(this.options.tokenFile, 'utf8').trim();
       const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-      Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+      Object.assign(env, {
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.extraHeader',
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+      });
     }
     if (this.options.sshKeyFile) {
-      env['GIT_SSH_COMMAND'] = `ssh -i ${JSON.stringify(this.options.sshKeyFile)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new`;
+      env['GIT_SSH_COMMAND'] =
+        `ssh -i ${JSON.stringify(this.options.sshKeyFile)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new`;
     }
     return env;
   }
 
   private async git(args: string[], cwd?: string): Promise<Buffer> {
     try {
-      const { stdout } = await run('git', args, { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: { ...process.env, ...this.authEnv() }, timeout: 120_000 });
+      const { stdout } = await run('git', args, {
+        cwd,
+        encoding: 'buffer',
+        maxBuffer: MAX_OUTPUT,
+        env: { ...process.env, ...this.authEnv() },
+        timeout: 120_000,
+      });
       return stdout;
     } catch (error) {
       const stderr = (error as { stderr?: Buffer }).stderr?.toString('utf8').trim();
@@ -98,12 +109,25 @@ export class GitSource implements Source {
       if (!existsSync(join(mirror, 'HEAD'))) await this.git(['init', '--bare', '--quiet', mirror]);
       this.cloned = true;
     }
-    await this.git(['fetch', '--quiet', '--force', '--no-tags', this.options.url, `+refs/heads/${this.options.branch}:refs/classops/source`], mirror);
+    await this.git(
+      [
+        'fetch',
+        '--quiet',
+        '--force',
+        '--no-tags',
+        this.options.url,
+        `+refs/heads/${this.options.branch}:refs/classops/source`,
+      ],
+      mirror,
+    );
     const revision = (await this.git(['rev-parse', 'refs/classops/source^{commit}'], mirror)).toString('utf8').trim();
     const folder = this.options.path.replace(/^\.?\/+|\/+$/g, '');
     const listing = (await this.git(['ls-tree', '--name-only', revision, `${folder}/`], mirror)).toString('utf8');
     const files = new Map<string, Buffer>();
-    for (const name of listing.split('\n').filter((n) => ROSTER_FILE.test(n)).sort()) {
+    for (const name of listing
+      .split('\n')
+      .filter((n) => ROSTER_FILE.test(n))
+      .sort()) {
       files.set(name, await this.git(['cat-file', 'blob', `${revision}:${name}`], mirror));
     }
     return { revision, files };

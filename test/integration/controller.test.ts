@@ -34,7 +34,10 @@ function course(students: string, extraConfig = ''): Course {
   repo.commit('week 1');
   const dir = mkdtempSync(join(tmpdir(), 'classops-run-'));
   const config = join(dir, 'classops.yaml');
-  writeFileSync(config, `source:\n  kind: git\n  url: ${repo.dir}\n  branch: main\n  path: students\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  leaderElection:\n    enabled: false\nserver:\n  port: 0\n${extraConfig}`);
+  writeFileSync(
+    config,
+    `source:\n  kind: git\n  url: ${repo.dir}\n  branch: main\n  path: students\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  leaderElection:\n    enabled: false\nserver:\n  port: 0\n${extraConfig}`,
+  );
   return {
     repo,
     config,
@@ -49,9 +52,15 @@ function course(students: string, extraConfig = ''): Course {
   };
 }
 
-const once = (c: Course, ...args: string[]) => classopsAsync(['run', '--once', '--config', c.config, ...args], { cwd: join(c.config, '..') });
-const deployments = () => api.list('Deployment').map((d) => d.metadata.name).sort();
-const imageOf = (name: string) => api.get('apps/v1', 'Deployment', NS, name)?.spec.template.spec.containers[0].image as string;
+const once = (c: Course, ...args: string[]) =>
+  classopsAsync(['run', '--once', '--config', c.config, ...args], { cwd: join(c.config, '..') });
+const deployments = () =>
+  api
+    .list('Deployment')
+    .map((d) => d.metadata.name)
+    .sort();
+const imageOf = (name: string) =>
+  api.get('apps/v1', 'Deployment', NS, name)?.spec.template.spec.containers[0].image as string;
 
 describe('classops run keeps the cluster equal to the roster', () => {
   test('adds students; a second pass writes nothing', async () => {
@@ -67,14 +76,16 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(api.writes().length).toBe(writes);
   });
 
-  test('changing one image writes only that student\'s Deployment', async () => {
+  test("changing one image writes only that student's Deployment", async () => {
     const c = course(entry('ann') + entry('bo'));
     await once(c, '--no-image-checks');
     const before = api.writes().length;
     c.commit(entry('ann', 'ghcr.io/ann/app:v2') + entry('bo'));
     const run = await once(c, '--no-image-checks');
     expect(run.stdout).toContain('0 created, 1 updated, 0 pruned');
-    expect(api.writes().slice(before)).toEqual([expect.stringMatching(/^PATCH \/apis\/apps\/v1\/namespaces\/container-course-week01\/deployments\/student-ann\?/)]);
+    expect(api.writes().slice(before)).toEqual([
+      expect.stringMatching(/^PATCH \/apis\/apps\/v1\/namespaces\/container-course-week01\/deployments\/student-ann\?/),
+    ]);
     expect(imageOf('student-ann')).toBe('ghcr.io/ann/app:v2');
   });
 
@@ -83,7 +94,9 @@ describe('classops run keeps the cluster equal to the roster', () => {
     await once(c, '--no-image-checks');
     c.commit(entry('ann', 'ghcr.io/ann/app:v2') + entry('cy'));
     const before = api.writes().length;
-    const run = await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', c.config], { cwd: join(c.config, '..') });
+    const run = await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', c.config], {
+      cwd: join(c.config, '..'),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('  + create Deployment container-course-week01/student-cy');
     expect(run.stdout).toContain('  ~ update Deployment container-course-week01/student-ann');
@@ -100,7 +113,12 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('3 pruned');
     expect(deployments()).toEqual(['student-ann', 'student-cy']);
-    expect(api.list('Service').map((s) => s.metadata.name).sort()).toEqual(['student-ann', 'student-cy']);
+    expect(
+      api
+        .list('Service')
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(['student-ann', 'student-cy']);
   });
 
   test('broken YAML changes nothing and says why', async () => {
@@ -110,7 +128,9 @@ describe('classops run keeps the cluster equal to the roster', () => {
     c.commitText(rosterText(entry('ann') + '    - name: "Bo"\n      github_username: "bo"\n'));
     const run = await once(c, '--no-image-checks');
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('students/week-01.yaml:9:5: This entry is indented 4 spaces; the entries above (line 6) use 2. Nothing in this week was changed; the last-known-good stays deployed.');
+    expect(run.stderr).toContain(
+      'students/week-01.yaml:9:5: This entry is indented 4 spaces; the entries above (line 6) use 2. Nothing in this week was changed; the last-known-good stays deployed.',
+    );
     expect(api.writes().length).toBe(before);
     expect(deployments()).toEqual(['student-ann', 'student-bo']);
   });
@@ -122,7 +142,9 @@ describe('classops run keeps the cluster equal to the roster', () => {
     const refused = await once(c, '--no-image-checks');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('refused at revision');
-    expect(refused.stdout).toContain('Pruning would remove 3 of 3 students in container-course-week01, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted');
+    expect(refused.stdout).toContain(
+      'Pruning would remove 3 of 3 students in container-course-week01, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted',
+    );
     expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
     expect(api.list('Event', NS).some((e) => e.reason === 'PruneRefused' && e.type === 'Warning')).toBe(true);
     const allowed = await once(c, '--no-image-checks', '--allow-mass-prune');
@@ -134,7 +156,12 @@ describe('classops run keeps the cluster equal to the roster', () => {
   test('one invalid entry never blocks the others; a running student with a broken entry keeps the last-known-good', async () => {
     const c = course(entry('ann') + entry('bo'));
     await once(c, '--no-image-checks');
-    c.commit(entry('ann', 'ghcr.io/ann/app:v2', '    port: 99999\n') + entry('bo') + entry('cy') + entry('dee', 'ghcr.io/someone/app:v1'));
+    c.commit(
+      entry('ann', 'ghcr.io/ann/app:v2', '    port: 99999\n') +
+        entry('bo') +
+        entry('cy') +
+        entry('dee', 'ghcr.io/someone/app:v1'),
+    );
     const run = await once(c, '--no-image-checks');
     expect(run.code).toBe(0);
     expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
@@ -145,7 +172,14 @@ describe('classops run keeps the cluster equal to the roster', () => {
     const c = course(entry('ann') + entry('bo'));
     await once(c, '--no-image-checks');
     const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
-    api.put({ ...live, spec: { ...live.spec, replicas: 5, template: { ...live.spec.template, spec: { ...live.spec.template.spec, automountServiceAccountToken: true } } } });
+    api.put({
+      ...live,
+      spec: {
+        ...live.spec,
+        replicas: 5,
+        template: { ...live.spec.template, spec: { ...live.spec.template.spec, automountServiceAccountToken: true } },
+      },
+    });
     const before = api.writes().length;
     const run = await once(c, '--no-image-checks');
     expect(run.stdout).toContain('1 updated');
@@ -198,7 +232,10 @@ describe('image checks in the loop (real registry)', () => {
 
   test('images are pinned by digest; during a registry outage nothing is removed and changes keep the last-known-good', async () => {
     const host = registry.host;
-    const c = course(entry('ann', `${host}/ann/app:v1`) + entry('bo', `${host}/bo/app:v1`), `policy:\n  allowedRegistries: [${host}]\nregistry:\n  timeout: 2s\n`);
+    const c = course(
+      entry('ann', `${host}/ann/app:v1`) + entry('bo', `${host}/bo/app:v1`),
+      `policy:\n  allowedRegistries: [${host}]\nregistry:\n  timeout: 2s\n`,
+    );
     expect((await once(c)).code).toBe(0);
     expect(imageOf('student-ann')).toBe(`${host}/ann/app@${v1.digest}`);
 

@@ -32,36 +32,49 @@ afterAll(async () => {
   await Promise.all([open?.stop(), ghcrLike?.stop(), tokens?.stop()]);
 });
 
-const entry = (login: string, image: string) => `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "${image}"\n`;
+const entry = (login: string, image: string) =>
+  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "${image}"\n`;
 
 function roster(): string {
   const dir = mkdtempSync(join(tmpdir(), 'classops-images-'));
-  writeFileSync(join(dir, 'week-01.yaml'), rosterText(
-    entry('ann', `${open.host}/ann/app:v1`) +
-    entry('bo', `${open.host}/bo/app:armonly`) +
-    entry('cy', `${open.host}/cy/app:v1`) +
-    entry('di', `${ghcrLike.host}/di/app:v1`),
-  ));
+  writeFileSync(
+    join(dir, 'week-01.yaml'),
+    rosterText(
+      entry('ann', `${open.host}/ann/app:v1`) +
+        entry('bo', `${open.host}/bo/app:armonly`) +
+        entry('cy', `${open.host}/cy/app:v1`) +
+        entry('di', `${ghcrLike.host}/di/app:v1`),
+    ),
+  );
   return dir;
 }
 const env = () => ({ CLASSOPS_POLICY_ALLOWED_REGISTRIES: `${open.host},${ghcrLike.host},${deadHost}` });
 
 describe('classops validate --check-images', () => {
-  test('each verdict lands on the container_image line of its entry, in a student\'s words', async () => {
+  test("each verdict lands on the container_image line of its entry, in a student's words", async () => {
     const run = await classops(['validate', '--check-images', '--format', 'json', roster()], { env: env() });
     expect(run.code).toBe(1);
-    const findings = JSON.parse(run.stdout).files[0].findings as Array<{ code: string; line: number; column: number; message: string; hint: string }>;
+    const findings = JSON.parse(run.stdout).files[0].findings as Array<{
+      code: string;
+      line: number;
+      column: number;
+      message: string;
+      hint: string;
+    }>;
     expect(findings.map((f) => [f.line, f.code])).toEqual([
       [11, 'image-platform-missing'],
       [14, 'image-tag-not-found'],
       [17, 'image-private'],
     ]);
-    expect(findings[0]).toMatchObject({ column: 22, message: expect.stringContaining('is built for linux/arm64, but the cluster runs linux/amd64') });
+    expect(findings[0]).toMatchObject({
+      column: 22,
+      message: expect.stringContaining('is built for linux/arm64, but the cluster runs linux/amd64'),
+    });
     expect(findings[1]!.message).toContain('Tags that exist: v2.');
     expect(findings[2]!.hint).toContain('Package settings → Change visibility → Public');
   });
 
-  test('a registry that is down is a warning, never the student\'s error', async () => {
+  test("a registry that is down is a warning, never the student's error", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'classops-images-down-'));
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('ann', `${deadHost}/ann/app:v1`)));
     const run = await classops(['validate', '--check-images', dir], { env: env() });
@@ -75,13 +88,20 @@ describe('classops check-image', () => {
   test('prints the verdict, digest and platforms; exit 0 when pullable', async () => {
     const run = await classops(['check-image', `${open.host}/ann/app:v1`]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe(`${open.host}/ann/app:v1: pullable\n  digest:     ${v1.digest}\n  media type: application/vnd.oci.image.manifest.v1+json\n  platforms:  linux/amd64\n`);
+    expect(run.stdout).toBe(
+      `${open.host}/ann/app:v1: pullable\n  digest:     ${v1.digest}\n  media type: application/vnd.oci.image.manifest.v1+json\n  platforms:  linux/amd64\n`,
+    );
   });
 
   test('--format json for tools; exit 1 for a private image', async () => {
     const run = await classops(['check-image', '--format', 'json', `${ghcrLike.host}/di/app:v1`]);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout)).toMatchObject({ verdict: { kind: 'private' }, studentFault: true, transient: false, reference: `${ghcrLike.host}/di/app:v1` });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      verdict: { kind: 'private' },
+      studentFault: true,
+      transient: false,
+      reference: `${ghcrLike.host}/di/app:v1`,
+    });
   });
 
   test('an invalid reference is a usage error', async () => {
@@ -92,7 +112,7 @@ describe('classops check-image', () => {
 });
 
 describe('classops render --check-images', () => {
-  test('pullable images are pinned by digest; the student\'s faults are left out', async () => {
+  test("pullable images are pinned by digest; the student's faults are left out", async () => {
     const run = await classops(['render', '--check-images', '--out', '-', roster()], { env: env() });
     expect(run.code).toBe(1);
     const docs = parseAllDocuments(run.stdout);

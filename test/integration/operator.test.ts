@@ -10,7 +10,8 @@ import { rosterText } from '../support/rosters.js';
 import { RunningClassops } from '../support/running.js';
 
 const NS = 'container-course-week01';
-const entry = (login: string) => `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:v1"\n`;
+const entry = (login: string) =>
+  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:v1"\n`;
 
 let api: FakeApiServer;
 const running: RunningClassops[] = [];
@@ -25,7 +26,10 @@ afterEach(async () => {
 function configFor(repo: GitRepo, leaderElection: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'classops-op-'));
   const file = join(dir, 'classops.yaml');
-  writeFileSync(file, `source:\n  kind: git\n  url: ${repo.dir}\n  pollInterval: 500ms\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  resyncInterval: 1h\n  leaderElection:\n    enabled: ${leaderElection}\n    leaseDuration: 2s\n    renewInterval: 300ms\nserver:\n  port: 0\n  host: 127.0.0.1\n`);
+  writeFileSync(
+    file,
+    `source:\n  kind: git\n  url: ${repo.dir}\n  pollInterval: 500ms\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  resyncInterval: 1h\n  leaderElection:\n    enabled: ${leaderElection}\n    leaseDuration: 2s\n    renewInterval: 300ms\nserver:\n  port: 0\n  host: 127.0.0.1\n`,
+  );
   return file;
 }
 
@@ -42,26 +46,52 @@ describe('classops run as an operator', () => {
     const repo = new GitRepo();
     repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
     const op = await start(configFor(repo, false));
-    await waitFor(async () => replicas() === 1, 20_000, 'first reconcile', () => op.output);
+    await waitFor(
+      async () => replicas() === 1,
+      20_000,
+      'first reconcile',
+      () => op.output,
+    );
 
     repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('bo');
-    await waitFor(async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined, 20_000, 'the commit to be applied', () => op.output);
+    await waitFor(
+      async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined,
+      20_000,
+      'the commit to be applied',
+      () => op.output,
+    );
 
     const live = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
     api.put({ ...live, spec: { ...live.spec, replicas: 4 } });
-    await waitFor(async () => replicas() === 1, 20_000, 'self-heal', () => op.output);
+    await waitFor(
+      async () => replicas() === 1,
+      20_000,
+      'self-heal',
+      () => op.output,
+    );
 
     api.dropWatches();
     await new Promise((r) => setTimeout(r, 1500)); // the watch restarts with backoff
     const again = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
     api.put({ ...again, spec: { ...again.spec, replicas: 7 } });
-    await waitFor(async () => replicas() === 1, 20_000, 'self-heal after a dropped watch', () => op.output);
+    await waitFor(
+      async () => replicas() === 1,
+      20_000,
+      'self-heal after a dropped watch',
+      () => op.output,
+    );
 
     expect((await op.get('/healthz')).status).toBe(200);
     expect((await op.get('/readyz')).status).toBe(200);
     const status = JSON.parse((await op.get('/api/status')).text);
     expect(status.reconcile).toMatchObject({ result: 'success', revision: repo.git('rev-parse', 'HEAD') });
-    expect(status.students.map((s: { githubUsername: string; deployment: string; service: string }) => [s.githubUsername, s.deployment, s.service])).toEqual([
+    expect(
+      status.students.map((s: { githubUsername: string; deployment: string; service: string }) => [
+        s.githubUsername,
+        s.deployment,
+        s.service,
+      ]),
+    ).toEqual([
       ['ann', 'deployed', 'student-ann'],
       ['bo', 'deployed', 'student-bo'],
     ]);
@@ -75,7 +105,11 @@ describe('classops run as an operator', () => {
     const scrape = join(mkdtempSync(join(tmpdir(), 'classops-scrape-')), 'metrics.txt');
     writeFileSync(scrape, metrics);
     // promtool exits non-zero on any problem, and prints lint findings.
-    expect(execFileSync('sh', ['-c', `${promtool} check metrics < ${scrape} 2>&1; echo "exit $?"`], { encoding: 'utf8' }).trim()).toBe('exit 0');
+    expect(
+      execFileSync('sh', ['-c', `${promtool} check metrics < ${scrape} 2>&1; echo "exit $?"`], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe('exit 0');
 
     expect(await op.stop('SIGTERM')).toBe(0);
   }, 90_000);
@@ -84,15 +118,48 @@ describe('classops run as an operator', () => {
     const repo = new GitRepo();
     repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy'))).commit('three');
     const op = await start(configFor(repo, false));
-    await waitFor(async () => api.list('Deployment').length === 3, 20_000, 'first reconcile', () => op.output);
+    await waitFor(
+      async () => api.list('Deployment').length === 3,
+      20_000,
+      'first reconcile',
+      () => op.output,
+    );
     const labels = (who: string) => ({ 'app.kubernetes.io/managed-by': 'classops', 'classops.dev/student': who });
     const ann = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
     api.put({ ...ann, status: { replicas: 1, readyReplicas: 1 } });
-    api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'student-bo-1', namespace: NS, labels: labels('bo') }, status: { phase: 'Pending', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }] } });
-    api.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'student-cy-1', namespace: NS, labels: labels('cy') }, status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 4, state: { running: {} } }] } });
-    repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy') + entry('dee'))).commit('dee');
-    await waitFor(async () => JSON.parse((await op.get('/api/status')).text).students.length === 4, 20_000, 'status', () => op.output);
-    const students = JSON.parse((await op.get('/api/status')).text).students as Array<{ githubUsername: string; health: { phase: string; reason?: string } }>;
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'student-bo-1', namespace: NS, labels: labels('bo') },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          { name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } },
+        ],
+      },
+    });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'student-cy-1', namespace: NS, labels: labels('cy') },
+      status: {
+        phase: 'Running',
+        containerStatuses: [{ name: 'app', ready: false, restartCount: 4, state: { running: {} } }],
+      },
+    });
+    repo
+      .write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy') + entry('dee')))
+      .commit('dee');
+    await waitFor(
+      async () => JSON.parse((await op.get('/api/status')).text).students.length === 4,
+      20_000,
+      'status',
+      () => op.output,
+    );
+    const students = JSON.parse((await op.get('/api/status')).text).students as Array<{
+      githubUsername: string;
+      health: { phase: string; reason?: string };
+    }>;
     expect(Object.fromEntries(students.map((s) => [s.githubUsername, s.health]))).toEqual({
       ann: { phase: 'Ready' },
       bo: { phase: 'Failing', reason: 'ImagePullBackOff' },
@@ -110,8 +177,14 @@ describe('classops run as an operator', () => {
     const config = configFor(repo, true);
     const a = await start(config, { POD_NAME: 'classops-a' });
     const b = await start(config, { POD_NAME: 'classops-b' });
-    const holder = () => api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')?.spec.holderIdentity as string | undefined;
-    await waitFor(async () => holder() !== undefined && replicas() === 1, 20_000, 'a leader', () => a.output + b.output);
+    const holder = () =>
+      api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')?.spec.holderIdentity as string | undefined;
+    await waitFor(
+      async () => holder() !== undefined && replicas() === 1,
+      20_000,
+      'a leader',
+      () => a.output + b.output,
+    );
     const leader = holder() === 'classops-a' ? a : b;
     const follower = leader === a ? b : a;
     const leaderMetric = async (r: RunningClassops) => /^classops_leader 1$/m.test((await r.get('/metrics')).text);
@@ -120,9 +193,19 @@ describe('classops run as an operator', () => {
     expect((await follower.get('/readyz')).status).toBe(200);
 
     await leader.stop('SIGKILL'); // no release: the lease must expire
-    await waitFor(async () => holder() === (follower === a ? 'classops-a' : 'classops-b'), 20_000, 'the follower to take over', () => follower.output);
+    await waitFor(
+      async () => holder() === (follower === a ? 'classops-a' : 'classops-b'),
+      20_000,
+      'the follower to take over',
+      () => follower.output,
+    );
     repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('bo');
-    await waitFor(async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined, 20_000, 'the new leader to reconcile', () => follower.output);
+    await waitFor(
+      async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined,
+      20_000,
+      'the new leader to reconcile',
+      () => follower.output,
+    );
 
     expect(await follower.stop('SIGTERM')).toBe(0); // graceful: the lease is released
     expect(holder() ?? null).toBeNull();
@@ -136,23 +219,57 @@ describe('npm start: the embedded default, no cluster', () => {
     const manifests = join(dir, 'out/manifests');
     const op = await RunningClassops.start([], {
       command: ['npm', 'start', '--silent'],
-      env: { CLASSOPS_SOURCE_PATH: join(dir, 'students'), CLASSOPS_CLUSTER_MANIFESTS_DIR: manifests, CLASSOPS_SERVER_PORT: '0', CLASSOPS_SERVER_HOST: '127.0.0.1', CLASSOPS_SOURCE_POLL_INTERVAL: '500ms', CLASSOPS_REGISTRY_TIMEOUT: '1s' },
+      env: {
+        CLASSOPS_SOURCE_PATH: join(dir, 'students'),
+        CLASSOPS_CLUSTER_MANIFESTS_DIR: manifests,
+        CLASSOPS_SERVER_PORT: '0',
+        CLASSOPS_SERVER_HOST: '127.0.0.1',
+        CLASSOPS_SOURCE_POLL_INTERVAL: '500ms',
+        CLASSOPS_REGISTRY_TIMEOUT: '1s',
+      },
     });
     running.push(op);
     const files = () => (existsSync(join(manifests, NS)) ? readdirSync(join(manifests, NS)).sort() : []);
-    await waitFor(async () => files().includes('deployment-student-jlgore.yaml'), 30_000, 'manifests', () => op.output);
-    expect(files().filter((f) => f.startsWith('deployment-'))).toEqual(['deployment-student-jlgore.yaml', 'deployment-student-mchen-dev.yaml', 'deployment-student-otajon99.yaml', 'deployment-student-priya-r.yaml']);
+    await waitFor(
+      async () => files().includes('deployment-student-jlgore.yaml'),
+      30_000,
+      'manifests',
+      () => op.output,
+    );
+    expect(files().filter((f) => f.startsWith('deployment-'))).toEqual([
+      'deployment-student-jlgore.yaml',
+      'deployment-student-mchen-dev.yaml',
+      'deployment-student-otajon99.yaml',
+      'deployment-student-priya-r.yaml',
+    ]);
 
     const roster = readFileSync(join(dir, 'students/week-01.yaml'), 'utf8');
-    writeFileSync(join(dir, 'students/week-01.yaml'), `${roster}\n  - name: "New Student"\n    github_username: "newbie"\n    container_image: "ghcr.io/newbie/app:v1"\n`);
-    await waitFor(async () => files().includes('deployment-student-newbie.yaml'), 30_000, 'the new student', () => op.output);
+    writeFileSync(
+      join(dir, 'students/week-01.yaml'),
+      `${roster}\n  - name: "New Student"\n    github_username: "newbie"\n    container_image: "ghcr.io/newbie/app:v1"\n`,
+    );
+    await waitFor(
+      async () => files().includes('deployment-student-newbie.yaml'),
+      30_000,
+      'the new student',
+      () => op.output,
+    );
     const status = JSON.parse((await op.get('/api/status')).text);
     expect(status.students.map((s: { githubUsername: string }) => s.githubUsername)).toContain('newbie');
     // Without a registry to ask, images are not confirmed: a warning, never a block.
-    expect(status.files[0].findings.some((f: { code: string; severity: string }) => f.code === 'image-unreachable' && f.severity === 'warning')).toBe(true);
+    expect(
+      status.files[0].findings.some(
+        (f: { code: string; severity: string }) => f.code === 'image-unreachable' && f.severity === 'warning',
+      ),
+    ).toBe(true);
 
     writeFileSync(join(dir, 'students/week-01.yaml'), `${roster}\n  - name: broken\n    github_username "x"\n`);
-    await waitFor(async () => JSON.parse((await op.get('/api/status')).text).files[0].complete === false, 30_000, 'the broken file to be seen', () => op.output);
+    await waitFor(
+      async () => JSON.parse((await op.get('/api/status')).text).files[0].complete === false,
+      30_000,
+      'the broken file to be seen',
+      () => op.output,
+    );
     expect(files()).toContain('deployment-student-newbie.yaml'); // a broken roster deletes nothing
   }, 120_000);
 });

@@ -6,7 +6,8 @@ import { OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { TestRegistry } from '../support/registry.js';
 import { TokenServer } from '../support/token-server.js';
 
-const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig => loadConfig({ env: {}, overrides: { registry: overrides } }).registry;
+const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig =>
+  loadConfig({ env: {}, overrides: { registry: overrides } }).registry;
 
 let open: TestRegistry;
 let token: TestRegistry;
@@ -34,36 +35,65 @@ afterAll(async () => {
   await Promise.all([open?.stop(), token?.stop(), basic?.stop(), tokens?.stop()]);
 });
 
-const check = (image: string, config: Partial<RegistryConfig> = {}) => new ImageChecker(registryConfig(config)).check(image);
+const check = (image: string, config: Partial<RegistryConfig> = {}) =>
+  new ImageChecker(registryConfig(config)).check(image);
 const text = (verdict: Verdict, image: string) => describeVerdict(verdict, image);
 
 describe('verdicts from a real registry (docker-registry 2.8)', () => {
   test('pullable: digest, media type and platform of a single image', async () => {
     const verdict = await check(`${open.host}/jlgore/app:v1`);
-    expect(verdict).toEqual({ kind: 'pullable', digest: pushed['v1']!.digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', platforms: ['linux/amd64'] });
+    expect(verdict).toEqual({
+      kind: 'pullable',
+      digest: pushed['v1']!.digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      platforms: ['linux/amd64'],
+    });
   });
 
   test('pullable: a multi-platform index, attestations left out of the platforms', async () => {
     const verdict = await check(`${open.host}/jlgore/app:multi`);
-    expect(verdict).toEqual({ kind: 'pullable', digest: pushed['multi']!.digest, mediaType: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(verdict).toEqual({
+      kind: 'pullable',
+      digest: pushed['multi']!.digest,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      platforms: ['linux/amd64', 'linux/arm64'],
+    });
   });
 
   test('pullable by digest', async () => {
-    expect(await check(`${open.host}/jlgore/app@${pushed['v1']!.digest}`)).toMatchObject({ kind: 'pullable', digest: pushed['v1']!.digest });
+    expect(await check(`${open.host}/jlgore/app@${pushed['v1']!.digest}`)).toMatchObject({
+      kind: 'pullable',
+      digest: pushed['v1']!.digest,
+    });
   });
 
   test('platform-missing: an index without linux/amd64, and a single arm64 image', async () => {
     const index = await check(`${open.host}/jlgore/app:armonly`);
-    expect(index).toEqual({ kind: 'platform-missing', required: 'linux/amd64', platforms: ['linux/arm64', 'linux/arm/v7'] });
+    expect(index).toEqual({
+      kind: 'platform-missing',
+      required: 'linux/amd64',
+      platforms: ['linux/arm64', 'linux/arm/v7'],
+    });
     expect(text(index, 'img').hint).toContain('docker buildx build --platform linux/amd64');
-    expect(await check(`${open.host}/jlgore/app:arm-single`)).toMatchObject({ kind: 'platform-missing', platforms: ['linux/arm64'] });
-    expect(await check(`${open.host}/jlgore/app:arm-single`, { requiredPlatform: 'linux/arm64' })).toMatchObject({ kind: 'pullable' });
+    expect(await check(`${open.host}/jlgore/app:arm-single`)).toMatchObject({
+      kind: 'platform-missing',
+      platforms: ['linux/arm64'],
+    });
+    expect(await check(`${open.host}/jlgore/app:arm-single`, { requiredPlatform: 'linux/arm64' })).toMatchObject({
+      kind: 'pullable',
+    });
   });
 
   test('tag-not-found lists the tags that exist', async () => {
     const verdict = await check(`${open.host}/jlgore/app:v3`);
-    expect(verdict).toEqual({ kind: 'tag-not-found', tag: 'v3', existingTags: ['arm-single', 'armonly', 'multi', 'v1', 'v2'] });
-    expect(text(verdict, `${open.host}/jlgore/app:v3`).message).toBe(`The tag "v3" of ${open.host}/jlgore/app:v3 does not exist. Tags that exist: arm-single, armonly, multi, v1, v2.`);
+    expect(verdict).toEqual({
+      kind: 'tag-not-found',
+      tag: 'v3',
+      existingTags: ['arm-single', 'armonly', 'multi', 'v1', 'v2'],
+    });
+    expect(text(verdict, `${open.host}/jlgore/app:v3`).message).toBe(
+      `The tag "v3" of ${open.host}/jlgore/app:v3 does not exist. Tags that exist: arm-single, armonly, multi, v1, v2.`,
+    );
   });
 
   test('repository-not-found', async () => {
@@ -77,17 +107,25 @@ describe('token auth, as GHCR does it', () => {
   test('a public repository gets an anonymous token and is pullable', async () => {
     // The registry itself refuses a pull without a token: the set-up is really token auth.
     expect((await fetch(`http://${token.host}/v2/jlgore/app/manifests/v1`)).status).toBe(401);
-    expect(await check(`${token.host}/jlgore/app:multi`)).toMatchObject({ kind: 'pullable', digest: pushed['multi']!.digest });
+    expect(await check(`${token.host}/jlgore/app:multi`)).toMatchObject({
+      kind: 'pullable',
+      digest: pushed['multi']!.digest,
+    });
   });
 
   test('a private repository: the token is refused, and the student is told how to make it public', async () => {
     const verdict = await check(`${token.host}/secret/app:v1`);
     expect(verdict).toEqual({ kind: 'private', detail: 'the registry refused an anonymous pull token (HTTP 401)' });
-    expect(text(verdict, 'ghcr.io/secret/app:v1').hint).toBe('Make the package public: on GitHub open the package, then Package settings → Change visibility → Public.');
+    expect(text(verdict, 'ghcr.io/secret/app:v1').hint).toBe(
+      'Make the package public: on GitHub open the package, then Package settings → Change visibility → Public.',
+    );
   });
 
   test('missing tags and repositories are told apart behind token auth too', async () => {
-    expect(await check(`${token.host}/jlgore/app:v9`)).toMatchObject({ kind: 'tag-not-found', existingTags: expect.arrayContaining(['v1']) });
+    expect(await check(`${token.host}/jlgore/app:v9`)).toMatchObject({
+      kind: 'tag-not-found',
+      existingTags: expect.arrayContaining(['v1']),
+    });
     expect(await check(`${token.host}/jlgore/nope:v1`)).toEqual({ kind: 'repository-not-found' });
   });
 
@@ -108,7 +146,7 @@ describe('htpasswd (Basic auth)', () => {
   });
 });
 
-describe('faults are transient, never the student\'s', () => {
+describe("faults are transient, never the student's", () => {
   let faulty: FaultyRegistry;
   let dead: FaultyRegistry;
   beforeAll(async () => {
@@ -121,13 +159,41 @@ describe('faults are transient, never the student\'s', () => {
   });
 
   test.each([
-    ['a server that never answers', () => `${dead.host}/a/b:v1`, { kind: 'unreachable', reason: expect.stringContaining('did not answer in time') }],
-    ['a manifest request that never answers', () => `${faulty.host}/hang/app:v1`, { kind: 'unreachable', reason: expect.stringContaining('did not answer in time') }],
-    ['429 with Retry-After', () => `${faulty.host}/rate-limit/app:v1`, { kind: 'rate-limited', retryAfterSeconds: 120 }],
-    ['a 5xx', () => `${faulty.host}/server-error/app:v1`, { kind: 'unreachable', reason: 'the registry answered HTTP 503' }],
-    ['invalid JSON', () => `${faulty.host}/invalid-json/app:v1`, { kind: 'unreachable', reason: 'the registry answered with a manifest that is not JSON' }],
-    ['a manifest over 4 MiB', () => `${faulty.host}/huge-manifest/app:v1`, { kind: 'unreachable', reason: 'the response is 5242880 bytes, over the limit of 4194304' }],
-    ['a redirect loop', () => `${faulty.host}/redirect-loop/app:v1`, { kind: 'unreachable', reason: expect.stringContaining('more than 3 redirects') }],
+    [
+      'a server that never answers',
+      () => `${dead.host}/a/b:v1`,
+      { kind: 'unreachable', reason: expect.stringContaining('did not answer in time') },
+    ],
+    [
+      'a manifest request that never answers',
+      () => `${faulty.host}/hang/app:v1`,
+      { kind: 'unreachable', reason: expect.stringContaining('did not answer in time') },
+    ],
+    [
+      '429 with Retry-After',
+      () => `${faulty.host}/rate-limit/app:v1`,
+      { kind: 'rate-limited', retryAfterSeconds: 120 },
+    ],
+    [
+      'a 5xx',
+      () => `${faulty.host}/server-error/app:v1`,
+      { kind: 'unreachable', reason: 'the registry answered HTTP 503' },
+    ],
+    [
+      'invalid JSON',
+      () => `${faulty.host}/invalid-json/app:v1`,
+      { kind: 'unreachable', reason: 'the registry answered with a manifest that is not JSON' },
+    ],
+    [
+      'a manifest over 4 MiB',
+      () => `${faulty.host}/huge-manifest/app:v1`,
+      { kind: 'unreachable', reason: 'the response is 5242880 bytes, over the limit of 4194304' },
+    ],
+    [
+      'a redirect loop',
+      () => `${faulty.host}/redirect-loop/app:v1`,
+      { kind: 'unreachable', reason: expect.stringContaining('more than 3 redirects') },
+    ],
   ])('%s', async (_, image, expected) => {
     const verdict = await check(image(), { timeout: '1s' });
     expect(verdict).toEqual(expected);
@@ -142,7 +208,10 @@ describe('faults are transient, never the student\'s', () => {
     await own.stop();
     expect(await checker.check(`${own.host}/jlgore/app:v1`)).toMatchObject({ kind: 'pullable' });
     now += 10 * 60 * 1000 + 1;
-    expect(await checker.check(`${own.host}/jlgore/app:v1`)).toEqual({ kind: 'unreachable', reason: `${own.host} refused the connection` });
+    expect(await checker.check(`${own.host}/jlgore/app:v1`)).toEqual({
+      kind: 'unreachable',
+      reason: `${own.host} refused the connection`,
+    });
   });
 
   test('rate limits are cached until Retry-After; unreachable is never cached', async () => {

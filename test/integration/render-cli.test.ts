@@ -14,13 +14,24 @@ describe('classops render', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`rendered 4 students in 1 namespace to ${out}\n`);
     expect(readdirSync(join(out, 'container-course-week01')).sort()).toEqual([
-      'kustomization.yaml', 'student-jlgore.yaml', 'student-mchen-dev.yaml', 'student-otajon99.yaml', 'student-priya-r.yaml', 'week.yaml',
+      'kustomization.yaml',
+      'student-jlgore.yaml',
+      'student-mchen-dev.yaml',
+      'student-otajon99.yaml',
+      'student-priya-r.yaml',
+      'week.yaml',
     ]);
     expect(parse(readFileSync(join(out, 'kustomization.yaml'), 'utf8'))).toEqual({
-      apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['container-course-week01'],
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: ['container-course-week01'],
     });
     const student = parseAllDocuments(readFileSync(join(out, 'container-course-week01/student-otajon99.yaml'), 'utf8'));
-    expect((Array.isArray(student) ? student : []).map((d) => (d.toJS() as { kind: string }).kind)).toEqual(['Deployment', 'Service', 'Ingress']);
+    expect((Array.isArray(student) ? student : []).map((d) => (d.toJS() as { kind: string }).kind)).toEqual([
+      'Deployment',
+      'Service',
+      'Ingress',
+    ]);
   });
 
   test('rendering twice gives byte-identical files', () => {
@@ -38,7 +49,10 @@ describe('classops render', () => {
     expect(run.stderr).toContain('week-01.yaml:12:11: error port-invalid');
     expect(run.stderr).toContain('fix: Write the port your app listens on');
     const docs = parseAllDocuments(run.stdout);
-    const names = (Array.isArray(docs) ? docs : []).map((d) => d.toJS() as { kind: string; metadata: { name: string } }).filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
+    const names = (Array.isArray(docs) ? docs : [])
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string } })
+      .filter((o) => o.kind === 'Deployment')
+      .map((o) => o.metadata.name);
     expect(names).toEqual(['student-ann', 'student-cy']);
   });
 

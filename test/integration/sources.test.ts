@@ -9,12 +9,16 @@ import { GitRepo } from '../support/git.js';
 import { rosterText } from '../support/rosters.js';
 
 const cache = () => join(mkdtempSync(join(tmpdir(), 'classops-mirror-')), 'mirror');
-const gitSource = (url: string, tokenFile = '') => new GitSource({ url, branch: 'main', path: 'students', tokenFile, sshKeyFile: '', pollMs: 1000, cacheDir: cache() });
+const gitSource = (url: string, tokenFile = '') =>
+  new GitSource({ url, branch: 'main', path: 'students', tokenFile, sshKeyFile: '', pollMs: 1000, cacheDir: cache() });
 
 describe('git source (real git)', () => {
   test('a snapshot is the commit SHA and the roster files at that commit, nothing else', async () => {
     const repo = new GitRepo();
-    repo.write('students/week-01.yaml', rosterText('')).write('students/README.md', '# notes').write('other/week-09.yaml', 'x: 1');
+    repo
+      .write('students/week-01.yaml', rosterText(''))
+      .write('students/README.md', '# notes')
+      .write('other/week-09.yaml', 'x: 1');
     const sha = repo.commit('one');
     const source = gitSource(repo.dir);
     const snapshot = await source.snapshot();
@@ -38,7 +42,9 @@ describe('git source (real git)', () => {
       const snapshot = await gitSource(server.url, join(dir, 'token')).snapshot();
       expect([...snapshot.files.keys()]).toEqual(['students/week-01.yaml']);
       writeFileSync(join(dir, 'wrong'), 'wrong-token');
-      const failure = await gitSource(server.url, join(dir, 'wrong')).snapshot().catch((e: unknown) => e);
+      const failure = await gitSource(server.url, join(dir, 'wrong'))
+        .snapshot()
+        .catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(SourceError);
       expect((failure as Error).message).toMatch(/^git fetch failed for http:\/\/127\.0\.0\.1:\d+\/.*: /);
       expect((failure as Error).message).not.toContain('wrong-token');

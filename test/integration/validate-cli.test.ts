@@ -20,7 +20,9 @@ describe('classops validate on the bundled roster', () => {
     const run = classops(['validate', fixturePath('image-owner')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('week-01.yaml:8:22: error image-owner-mismatch');
-    expect(run.stdout).toContain('    8 |     container_image: "ghcr.io/jlgore/container-course-student:v1"\n      |                      ^');
+    expect(run.stdout).toContain(
+      '    8 |     container_image: "ghcr.io/jlgore/container-course-student:v1"\n      |                      ^',
+    );
     expect(run.stdout).toContain('fix: Push the image under your account');
     expect(run.stdout).not.toContain('\u001b['); // no colour when not a terminal
   });
@@ -54,22 +56,36 @@ describe('output formats', () => {
     expect(run.code).toBe(1);
     const out = JSON.parse(run.stdout);
     expect(out.summary).toEqual({ files: 1, entries: 3, validEntries: 2, errors: 1, warnings: 0, notes: 0 });
-    expect(out.files[0].entries.map((e: { githubUsername: string; valid: boolean }) => [e.githubUsername, e.valid])).toEqual([
-      ['ann', true], ['bo', false], ['cy', true],
+    expect(
+      out.files[0].entries.map((e: { githubUsername: string; valid: boolean }) => [e.githubUsername, e.valid]),
+    ).toEqual([
+      ['ann', true],
+      ['bo', false],
+      ['cy', true],
     ]);
-    expect(out.files[0].findings[0]).toMatchObject({ code: 'port-invalid', severity: 'error', line: 12, column: 11, entryIndex: 1 });
+    expect(out.files[0].findings[0]).toMatchObject({
+      code: 'port-invalid',
+      severity: 'error',
+      line: 12,
+      column: 11,
+      entryIndex: 1,
+    });
   });
 
   test('github prints workflow annotations with escaped data and writes a step summary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'classops-gh-'));
     const summary = join(dir, 'summary.md');
     writeFileSync(summary, '');
-    const run = classops(['validate', '--format', 'github', fixturePath('injection')], { env: { GITHUB_STEP_SUMMARY: summary } });
+    const run = classops(['validate', '--format', 'github', fixturePath('injection')], {
+      env: { GITHUB_STEP_SUMMARY: summary },
+    });
     expect(run.code).toBe(1);
     const lines = run.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('::error ')).length).toBe(7);
     const username = lines.find((l) => l.includes('username-invalid'))!;
-    expect(username).toMatch(/^::error file=.*week-01\.yaml,line=12,col=22,title=classops username-invalid::"bo\\n- name: evil" is not a valid GitHub username/);
+    expect(username).toMatch(
+      /^::error file=.*week-01\.yaml,line=12,col=22,title=classops username-invalid::"bo\\n- name: evil" is not a valid GitHub username/,
+    );
     expect(username).toContain('%0AFix: ');
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain('### ❌ classops: 7 errors, 0 warnings in 1 file; 0 of 3 entries will deploy.');
@@ -77,7 +93,12 @@ describe('output formats', () => {
 
   test('markdown escapes what students wrote, so it cannot become links, mentions or HTML', () => {
     const dir = mkdtempSync(join(tmpdir(), 'classops-md-'));
-    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('x', '@octocat') + entry('<img src=x onerror=alert(1)>|[a](http://evil)', 'bo') + '    port: 0\n'));
+    writeFileSync(
+      join(dir, 'week-01.yaml'),
+      rosterText(
+        entry('x', '@octocat') + entry('<img src=x onerror=alert(1)>|[a](http://evil)', 'bo') + '    port: 0\n',
+      ),
+    );
     const run = classops(['validate', '--format', 'markdown', dir]);
     expect(run.code).toBe(1);
     expect(run.stdout).not.toMatch(/<img|\]\(http|@octocat/);
@@ -121,7 +142,10 @@ describe('limits come from config and are enforced without hanging', () => {
 describe('a pull request is judged on what it changes (real git)', () => {
   function repoWithRoster(): { repo: GitRepo; base: string } {
     const repo = new GitRepo();
-    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + entry('Old Mistake', 'bo', 'ghcr.io/bo/app') + entry('Cy', 'cy')));
+    repo.write(
+      'students/week-01.yaml',
+      rosterText(entry('Ann', 'ann') + entry('Old Mistake', 'bo', 'ghcr.io/bo/app') + entry('Cy', 'cy')),
+    );
     return { repo, base: repo.commit('week 1') };
   }
 
@@ -130,7 +154,9 @@ describe('a pull request is judged on what it changes (real git)', () => {
     const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
     repo.write('students/week-01.yaml', text + entry('Dee', 'Dee-99'));
     repo.commit('add dee');
-    const run = classops(['validate', '--changed-since', base, '--author', 'dee-99', '--format', 'json', 'students'], { cwd: repo.dir });
+    const run = classops(['validate', '--changed-since', base, '--author', 'dee-99', '--format', 'json', 'students'], {
+      cwd: repo.dir,
+    });
     expect(run.code).toBe(0);
     const findings = JSON.parse(run.stdout).files[0].findings;
     expect(findings).toEqual([expect.objectContaining({ code: 'image-tag-missing', severity: 'note', line: 11 })]);
@@ -146,7 +172,7 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(run.stdout).toContain('note image-tag-missing');
   });
 
-  test('editing someone else\'s entry fails with author-mismatch; an instructor may', () => {
+  test("editing someone else's entry fails with author-mismatch; an instructor may", () => {
     const { repo, base } = repoWithRoster();
     const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
     repo.write('students/week-01.yaml', text.replace('name: "Ann"', 'name: "Ann Hacked"'));
@@ -154,16 +180,20 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
     repo.write('classops.yaml', 'policy:\n  instructors: [Prof-X]\n');
-    expect(classops(['validate', '--changed-since', base, '--author', 'prof-x', 'students'], { cwd: repo.dir }).code).toBe(0);
+    expect(
+      classops(['validate', '--changed-since', base, '--author', 'prof-x', 'students'], { cwd: repo.dir }).code,
+    ).toBe(0);
   });
 
-  test('removing another student\'s entry fails; removing your own passes', () => {
+  test("removing another student's entry fails; removing your own passes", () => {
     const { repo, base } = repoWithRoster();
     repo.write('students/week-01.yaml', rosterText(entry('Old Mistake', 'bo', 'ghcr.io/bo/app') + entry('Cy', 'cy')));
     const other = classops(['validate', '--changed-since', base, '--author', 'cy', 'students'], { cwd: repo.dir });
     expect(other.code).toBe(1);
     expect(other.stdout).toContain('removes the entry of "ann" (line 6 before the change)');
-    expect(classops(['validate', '--changed-since', base, '--author', 'ann', 'students'], { cwd: repo.dir }).code).toBe(0);
+    expect(classops(['validate', '--changed-since', base, '--author', 'ann', 'students'], { cwd: repo.dir }).code).toBe(
+      0,
+    );
   });
 
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
@@ -177,7 +207,7 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(bad.stderr).toContain('unknown git revision "no-such-ref"');
   });
 
-  test('breaking the file\'s YAML fails the PR even though no entry is judged', () => {
+  test("breaking the file's YAML fails the PR even though no entry is judged", () => {
     const { repo, base } = repoWithRoster();
     const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
     repo.write('students/week-01.yaml', text + '    - name: "Dee"\n      github_username: "dee"\n');

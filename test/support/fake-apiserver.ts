@@ -37,10 +37,31 @@ const TYPES: ResourceType[] = [
   { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, validate: false },
   { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, validate: true },
   { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, validate: true },
-  { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, validate: true },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'NetworkPolicy',
+    plural: 'networkpolicies',
+    namespaced: true,
+    validate: true,
+  },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, validate: false },
-  { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true, validate: true },
-  { group: 'traefik.io', version: 'v1alpha1', kind: 'Middleware', plural: 'middlewares', namespaced: true, validate: true },
+  {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    kind: 'HTTPRoute',
+    plural: 'httproutes',
+    namespaced: true,
+    validate: true,
+  },
+  {
+    group: 'traefik.io',
+    version: 'v1alpha1',
+    kind: 'Middleware',
+    plural: 'middlewares',
+    namespaced: true,
+    validate: true,
+  },
 ];
 
 type Obj = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: any };
@@ -84,7 +105,10 @@ function removeDropped(target: any, previous: any, next: any): void {
 function matchesSelector(labels: Record<string, string> | undefined, selector: string | null): boolean {
   if (!selector) return true;
   const l = labels ?? {};
-  for (const term of selector.split(/,(?![^(]*\))/).map((t) => t.trim()).filter(Boolean)) {
+  for (const term of selector
+    .split(/,(?![^(]*\))/)
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     let m: RegExpExecArray | null;
     if ((m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(term))) {
       const equal = l[m[1]!] === m[3];
@@ -108,7 +132,12 @@ export class FakeApiServer {
   /** Last applied configuration per object and field manager (what SSA compares against). */
   private readonly applied = new Map<string, Map<string, Obj>>();
   private readonly history: WatchEvent[] = [];
-  private readonly watchers = new Set<{ res: ServerResponse; type: ResourceType; namespace?: string; selector: string | null }>();
+  private readonly watchers = new Set<{
+    res: ServerResponse;
+    type: ResourceType;
+    namespace?: string;
+    selector: string | null;
+  }>();
   private readonly faults: Fault[] = [];
   private rv = 1000;
   port = 0;
@@ -122,13 +151,18 @@ export class FakeApiServer {
   /** A kubeconfig file for the real client (plain HTTP on loopback, a token it never checks). */
   kubeconfig(context = 'fake'): string {
     const file = join(mkdtempSync(join(tmpdir(), 'classops-kube-')), 'config');
-    writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${this.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: tester\n  user:\n    token: fake-token\ncontexts:\n- name: ${context}\n  context:\n    cluster: fake\n    user: tester\ncurrent-context: ${context}\n`);
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${this.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: tester\n  user:\n    token: fake-token\ncontexts:\n- name: ${context}\n  context:\n    cluster: fake\n    user: tester\ncurrent-context: ${context}\n`,
+    );
     return file;
   }
 
   /** Requests that change something (what "zero writes" counts), events excluded unless asked. */
   writes(options: { includeEvents?: boolean } = {}): string[] {
-    return this.requests.filter((r) => /^(POST|PUT|PATCH|DELETE) /.test(r) && (options.includeEvents || !r.includes('/events')));
+    return this.requests.filter(
+      (r) => /^(POST|PUT|PATCH|DELETE) /.test(r) && (options.includeEvents || !r.includes('/events')),
+    );
   }
 
   inject(fault: Fault): void {
@@ -162,7 +196,9 @@ export class FakeApiServer {
   }
 
   list(kind: string, namespace?: string): Obj[] {
-    return [...this.objects.values()].filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace)).map(clone);
+    return [...this.objects.values()]
+      .filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace))
+      .map(clone);
   }
 
   /** Writes an object as another actor would (a pod, a status, a hand edit), with a watch event. */
@@ -189,7 +225,9 @@ export class FakeApiServer {
       uid: previous?.metadata.uid ?? randomUUID(),
       creationTimestamp: previous?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       resourceVersion: String(this.rv),
-      generation: (previous?.metadata.generation ?? 0) + (previous === undefined || JSON.stringify(previous.spec) !== JSON.stringify(obj.spec) ? 1 : 0),
+      generation:
+        (previous?.metadata.generation ?? 0) +
+        (previous === undefined || JSON.stringify(previous.spec) !== JSON.stringify(obj.spec) ? 1 : 0),
     };
     this.objects.set(key, obj);
     this.emit({ rv: this.rv, type: event, object: clone(obj), type_: type });
@@ -200,25 +238,44 @@ export class FakeApiServer {
     this.objects.delete(key);
     this.applied.delete(key);
     this.rv += 1;
-    this.emit({ rv: this.rv, type: 'DELETED', object: { ...clone(existing), metadata: { ...existing.metadata, resourceVersion: String(this.rv) } }, type_: type });
+    this.emit({
+      rv: this.rv,
+      type: 'DELETED',
+      object: { ...clone(existing), metadata: { ...existing.metadata, resourceVersion: String(this.rv) } },
+      type_: type,
+    });
     if (type.kind === 'Namespace') {
-      for (const [k, o] of [...this.objects]) if (o.metadata.namespace === existing.metadata.name) this.delete(this.typeOf(o)!, k, o);
+      for (const [k, o] of [...this.objects])
+        if (o.metadata.namespace === existing.metadata.name) this.delete(this.typeOf(o)!, k, o);
     }
   }
 
   private emit(event: WatchEvent): void {
     this.history.push(event);
     for (const w of this.watchers) {
-      if (w.type !== event.type_ || (w.namespace && w.namespace !== event.object.metadata.namespace) || !matchesSelector(event.object.metadata.labels, w.selector)) continue;
+      if (
+        w.type !== event.type_ ||
+        (w.namespace && w.namespace !== event.object.metadata.namespace) ||
+        !matchesSelector(event.object.metadata.labels, w.selector)
+      )
+        continue;
       w.res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
     }
   }
 
   // ---- HTTP ----
 
-  private status(res: ServerResponse, code: number, reason: string, message: string, headers: Record<string, string> = {}): void {
+  private status(
+    res: ServerResponse,
+    code: number,
+    reason: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     res.writeHead(code, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+    res.end(
+      JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }),
+    );
   }
 
   private json(res: ServerResponse, code: number, body: unknown): void {
@@ -227,21 +284,35 @@ export class FakeApiServer {
   }
 
   private discovery(path: string, res: ServerResponse): boolean {
-    if (path === '/api') return this.json(res, 200, { kind: 'APIVersions', versions: ['v1'] }), true;
+    if (path === '/api') return (this.json(res, 200, { kind: 'APIVersions', versions: ['v1'] }), true);
     if (path === '/apis') {
-      const groups = [...new Set(TYPES.filter((t) => t.group !== '').map((t) => `${t.group}/${t.version}`))].map((gv) => {
-        const [name, version] = gv.split('/');
-        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
-      });
-      return this.json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups }), true;
+      const groups = [...new Set(TYPES.filter((t) => t.group !== '').map((t) => `${t.group}/${t.version}`))].map(
+        (gv) => {
+          const [name, version] = gv.split('/');
+          return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+        },
+      );
+      return (this.json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups }), true);
     }
     const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (!m) return false;
     const group = m[1] ? '' : m[2]!;
     const version = m[1] ?? m[3]!;
-    const resources = TYPES.filter((t) => t.group === group && t.version === version).map((t) => ({ name: t.plural, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }));
-    if (resources.length === 0) return this.status(res, 404, 'NotFound', 'the server could not find the requested resource'), true;
-    this.json(res, 200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources });
+    const resources = TYPES.filter((t) => t.group === group && t.version === version).map((t) => ({
+      name: t.plural,
+      singularName: t.kind.toLowerCase(),
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    }));
+    if (resources.length === 0)
+      return (this.status(res, 404, 'NotFound', 'the server could not find the requested resource'), true);
+    this.json(res, 200, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: group ? `${group}/${version}` : version,
+      resources,
+    });
     return true;
   }
 
@@ -249,11 +320,21 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', this.url);
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${url.pathname}${url.search}`);
-    const fault = this.faults.find((f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || url.pathname.includes(f.path)));
+    const fault = this.faults.find(
+      (f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || url.pathname.includes(f.path)),
+    );
     if (fault) {
       fault.times -= 1;
-      const reason = { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ?? 'Unknown';
-      return this.status(res, fault.status, reason, `injected fault ${fault.status}`, fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {});
+      const reason =
+        { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
+        'Unknown';
+      return this.status(
+        res,
+        fault.status,
+        reason,
+        `injected fault ${fault.status}`,
+        fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {},
+      );
     }
     if (method === 'GET' && this.discovery(url.pathname, res)) return;
 
@@ -275,45 +356,76 @@ export class FakeApiServer {
     }
     const type = this.typeByPlural(group, version, plural);
     if (!type) return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${plural})`);
-    const body = method === 'GET' || method === 'DELETE' ? undefined : await new Promise<string>((resolve) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => resolve(data));
-    });
+    const body =
+      method === 'GET' || method === 'DELETE'
+        ? undefined
+        : await new Promise<string>((resolve) => {
+            let data = '';
+            req.on('data', (c: Buffer) => (data += c.toString()));
+            req.on('end', () => resolve(data));
+          });
 
     if (method === 'GET' && name === undefined) return this.listOrWatch(type, namespace, url, res);
     if (method === 'GET') {
       const found = this.objects.get(this.key(type, namespace, name!));
-      return found ? this.json(res, 200, found) : this.status(res, 404, 'NotFound', `${type.plural} "${name}" not found`);
+      return found
+        ? this.json(res, 200, found)
+        : this.status(res, 404, 'NotFound', `${type.plural} "${name}" not found`);
     }
     if (method === 'DELETE') {
       const key = this.key(type, namespace, name!);
       const found = this.objects.get(key);
       if (!found) return this.status(res, 404, 'NotFound', `${type.plural} "${name}" not found`);
       this.delete(type, key, found);
-      return this.json(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: type.plural, uid: found.metadata.uid } });
+      return this.json(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name, kind: type.plural, uid: found.metadata.uid },
+      });
     }
     let incoming: Obj;
     try {
-      incoming = (req.headers['content-type'] ?? '').includes('yaml') ? (parse(body ?? '') as Obj) : (JSON.parse(body ?? '') as Obj);
+      incoming = (req.headers['content-type'] ?? '').includes('yaml')
+        ? (parse(body ?? '') as Obj)
+        : (JSON.parse(body ?? '') as Obj);
     } catch {
       return this.status(res, 400, 'BadRequest', 'the request body is not valid JSON or YAML');
     }
-    if (type.namespaced && namespace === undefined) return this.status(res, 400, 'BadRequest', 'a namespace is required');
+    if (type.namespaced && namespace === undefined)
+      return this.status(res, 400, 'BadRequest', 'a namespace is required');
     if (type.namespaced) incoming.metadata = { ...incoming.metadata, namespace };
     if (method === 'POST') return this.create(type, incoming, res);
     const key = this.key(type, namespace, name!);
     const existing = this.objects.get(key);
     if (method === 'PUT') {
       if (!existing) return this.status(res, 404, 'NotFound', `${type.plural} "${name}" not found`);
-      if (incoming.metadata.resourceVersion && incoming.metadata.resourceVersion !== existing.metadata.resourceVersion) {
-        return this.status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${type.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      if (
+        incoming.metadata.resourceVersion &&
+        incoming.metadata.resourceVersion !== existing.metadata.resourceVersion
+      ) {
+        return this.status(
+          res,
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${type.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
       }
-      return this.write(type, key, { ...incoming, apiVersion: apiVersionOf(type), kind: type.kind }, 'MODIFIED', res, 200, existing);
+      return this.write(
+        type,
+        key,
+        { ...incoming, apiVersion: apiVersionOf(type), kind: type.kind },
+        'MODIFIED',
+        res,
+        200,
+        existing,
+      );
     }
     if (method === 'PATCH') {
       const contentType = req.headers['content-type'] ?? '';
-      if (contentType.startsWith('application/apply-patch')) return this.apply(type, key, incoming, url.searchParams.get('fieldManager') ?? '', res);
+      if (contentType.startsWith('application/apply-patch'))
+        return this.apply(type, key, incoming, url.searchParams.get('fieldManager') ?? '', res);
       if (!existing) return this.status(res, 404, 'NotFound', `${type.plural} "${name}" not found`);
       return this.write(type, key, deepMerge(existing, incoming), 'MODIFIED', res, 200, existing);
     }
@@ -324,7 +436,14 @@ export class FakeApiServer {
     if (!type.validate) return true;
     try {
       const { metadata, ...rest } = obj;
-      const { uid: _u, creationTimestamp: _c, resourceVersion: _r, generation: _g, managedFields: _m, ...meta } = metadata;
+      const {
+        uid: _u,
+        creationTimestamp: _c,
+        resourceVersion: _r,
+        generation: _g,
+        managedFields: _m,
+        ...meta
+      } = metadata;
       validateKubeObject({ ...rest, metadata: meta } as Obj);
       return true;
     } catch (error) {
@@ -335,13 +454,23 @@ export class FakeApiServer {
 
   private create(type: ResourceType, obj: Obj, res: ServerResponse): void {
     const key = this.key(type, obj.metadata?.namespace, obj.metadata?.name);
-    if (this.objects.has(key)) return this.status(res, 409, 'AlreadyExists', `${type.plural} "${obj.metadata.name}" already exists`);
+    if (this.objects.has(key))
+      return this.status(res, 409, 'AlreadyExists', `${type.plural} "${obj.metadata.name}" already exists`);
     this.write(type, key, { ...obj, apiVersion: apiVersionOf(type), kind: type.kind }, 'ADDED', res, 201, undefined);
   }
 
-  private write(type: ResourceType, key: string, obj: Obj, event: 'ADDED' | 'MODIFIED', res: ServerResponse, code: number, existing: Obj | undefined): void {
+  private write(
+    type: ResourceType,
+    key: string,
+    obj: Obj,
+    event: 'ADDED' | 'MODIFIED',
+    res: ServerResponse,
+    code: number,
+    existing: Obj | undefined,
+  ): void {
     if (!this.validate(type, obj, res)) return;
-    if (existing && JSON.stringify(stripServer(existing)) === JSON.stringify(stripServer(obj))) return this.json(res, code, existing);
+    if (existing && JSON.stringify(stripServer(existing)) === JSON.stringify(stripServer(obj)))
+      return this.json(res, code, existing);
     this.json(res, code, this.store(type, key, obj, event));
   }
 
@@ -355,25 +484,43 @@ export class FakeApiServer {
     const merged = deepMerge(next, incoming) as Obj;
     merged.apiVersion = apiVersionOf(type);
     merged.kind = type.kind;
-    merged.metadata = { ...merged.metadata, managedFields: [{ manager, operation: 'Apply', apiVersion: apiVersionOf(type) }] };
+    merged.metadata = {
+      ...merged.metadata,
+      managedFields: [{ manager, operation: 'Apply', apiVersion: apiVersionOf(type) }],
+    };
     if (!this.validate(type, merged, res)) return;
     mine.set(manager, clone(incoming));
     this.applied.set(key, mine);
-    if (existing && JSON.stringify(stripServer(existing)) === JSON.stringify(stripServer(merged))) return this.json(res, 200, existing);
+    if (existing && JSON.stringify(stripServer(existing)) === JSON.stringify(stripServer(merged)))
+      return this.json(res, 200, existing);
     this.json(res, existing ? 200 : 201, this.store(type, key, merged, existing ? 'MODIFIED' : 'ADDED'));
   }
 
   private listOrWatch(type: ResourceType, namespace: string | undefined, url: URL, res: ServerResponse): void {
     const selector = url.searchParams.get('labelSelector');
-    const matching = [...this.objects.values()].filter((o) => this.typeOf(o) === type && (!namespace || o.metadata.namespace === namespace) && matchesSelector(o.metadata.labels, selector));
+    const matching = [...this.objects.values()].filter(
+      (o) =>
+        this.typeOf(o) === type &&
+        (!namespace || o.metadata.namespace === namespace) &&
+        matchesSelector(o.metadata.labels, selector),
+    );
     if (url.searchParams.get('watch') !== 'true' && url.searchParams.get('watch') !== '1') {
-      return this.json(res, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: String(this.rv) }, items: matching });
+      return this.json(res, 200, {
+        kind: `${type.kind}List`,
+        apiVersion: apiVersionOf(type),
+        metadata: { resourceVersion: String(this.rv) },
+        items: matching,
+      });
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const since = Number(url.searchParams.get('resourceVersion') ?? '');
     if (Number.isFinite(since) && since > 0) {
       for (const e of this.history.filter((h) => h.rv > since && h.type_ === type)) {
-        if ((!namespace || e.object.metadata.namespace === namespace) && matchesSelector(e.object.metadata.labels, selector)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+        if (
+          (!namespace || e.object.metadata.namespace === namespace) &&
+          matchesSelector(e.object.metadata.labels, selector)
+        )
+          res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
       }
     } else {
       for (const o of matching) res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);
@@ -401,6 +548,13 @@ export class FakeApiServer {
 }
 
 function stripServer(obj: Obj): Obj {
-  const { uid: _u, creationTimestamp: _c, resourceVersion: _r, generation: _g, managedFields: _m, ...meta } = obj.metadata ?? {};
+  const {
+    uid: _u,
+    creationTimestamp: _c,
+    resourceVersion: _r,
+    generation: _g,
+    managedFields: _m,
+    ...meta
+  } = obj.metadata ?? {};
   return { ...obj, metadata: meta };
 }

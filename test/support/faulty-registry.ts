@@ -30,17 +30,24 @@ export class FaultyRegistry {
     const fault = (/^\/v2\/([^/]+)\//.exec(path)?.[1] ?? 'hang') as Fault;
     switch (fault) {
       case 'rate-limit':
-        res.writeHead(429, { 'retry-after': '120', 'content-type': 'application/json' }).end('{"errors":[{"code":"TOOMANYREQUESTS"}]}');
+        res
+          .writeHead(429, { 'retry-after': '120', 'content-type': 'application/json' })
+          .end('{"errors":[{"code":"TOOMANYREQUESTS"}]}');
         return;
       case 'server-error':
         res.writeHead(503).end('upstream connect error');
         return;
       case 'invalid-json':
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(req.method === 'HEAD' ? undefined : '{"schemaVersion": 2, "config": ');
+        res
+          .writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' })
+          .end(req.method === 'HEAD' ? undefined : '{"schemaVersion": 2, "config": ');
         return;
       case 'huge-manifest': {
         const size = 5 * 1024 * 1024;
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(size) });
+        res.writeHead(200, {
+          'content-type': 'application/vnd.oci.image.manifest.v1+json',
+          'content-length': String(size),
+        });
         if (req.method === 'HEAD') res.end();
         else res.end(Buffer.alloc(size, 0x20));
         return;

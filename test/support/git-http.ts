@@ -12,7 +12,10 @@ export class GitHttpServer {
   readonly seenAuthorization: Array<string | undefined> = [];
 
   /** Serves the repository at `repoDir` as /<name>.git; requests without the token get 401. */
-  constructor(private readonly repoDir: string, private readonly token: string) {}
+  constructor(
+    private readonly repoDir: string,
+    private readonly token: string,
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/${this.repoDir.split('/').pop()}/.git`;

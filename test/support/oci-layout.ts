@@ -57,21 +57,48 @@ export class OciLayout {
     const [os = 'linux', architecture = 'amd64', variant] = platform.split('/');
     const tar = tarOf('hello.txt', `hello from ${marker}\n`);
     const layer = gzipSync(tar);
-    const config = Buffer.from(JSON.stringify({ architecture, os, ...(variant ? { variant } : {}), rootfs: { type: 'layers', diff_ids: [sha256(tar)] }, config: {} }));
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture,
+        os,
+        ...(variant ? { variant } : {}),
+        rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+        config: {},
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: this.blob(config),
+          size: config.length,
+        },
+        layers: [
+          { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: this.blob(layer), size: layer.length },
+        ],
+      }),
+    );
+    return {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: this.blob(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: this.blob(layer), size: layer.length }],
-    }));
-    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: this.blob(manifest), size: manifest.length, platform: { os, architecture, ...(variant ? { variant } : {}) } };
+      digest: this.blob(manifest),
+      size: manifest.length,
+      platform: { os, architecture, ...(variant ? { variant } : {}) },
+    };
   }
 
   /** An image index over several platforms (buildx-style, with an attestation entry when asked). */
   index(platforms: string[], withAttestation = false): Descriptor {
     const manifests: Descriptor[] = platforms.map((p) => this.image(p));
-    if (withAttestation) manifests.push({ ...this.image('unknown/unknown', 'attestation'), platform: { os: 'unknown', architecture: 'unknown' } });
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+    if (withAttestation)
+      manifests.push({
+        ...this.image('unknown/unknown', 'attestation'),
+        platform: { os: 'unknown', architecture: 'unknown' },
+      });
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+    );
     return { mediaType: 'application/vnd.oci.image.index.v1+json', digest: this.blob(index), size: index.length };
   }
 

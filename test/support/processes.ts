@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 /** A Debian program the tests need. In CI a missing one fails the test, naming the package. */
 export function requireProgram(program: string, debianPackage: string): string {
   const found = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
-  if (found === '') throw new Error(`${program} is missing: install the Debian package "${debianPackage}" (npm run deps:debian)`);
+  if (found === '')
+    throw new Error(`${program} is missing: install the Debian package "${debianPackage}" (npm run deps:debian)`);
   return found;
 }
 
@@ -15,12 +16,18 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
-export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string } {
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -38,7 +45,12 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Polls until `probe` resolves true, or fails after `timeoutMs` with what the process printed. */
-export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string, output: () => string = () => ''): Promise<void> {
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  output: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return;

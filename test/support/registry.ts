@@ -29,9 +29,16 @@ function authSection(auth: RegistryAuth, dir: string): string {
 }
 
 export class TestRegistry {
-  private constructor(readonly host: string, readonly storage: string, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly host: string,
+    readonly storage: string,
+    private readonly child: ChildProcess,
+  ) {}
 
-  static async start(auth: RegistryAuth = { kind: 'open' }, storage = mkdtempSync(join(tmpdir(), 'classops-registry-data-'))): Promise<TestRegistry> {
+  static async start(
+    auth: RegistryAuth = { kind: 'open' },
+    storage = mkdtempSync(join(tmpdir(), 'classops-registry-data-')),
+  ): Promise<TestRegistry> {
     const binary = requireProgram('docker-registry', 'docker-registry');
     const dir = mkdtempSync(join(tmpdir(), 'classops-registry-'));
     const port = await freePort();
@@ -42,7 +49,12 @@ export class TestRegistry {
     );
     const { child, output } = startProcess(binary, ['serve', config]);
     const host = `127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`http://${host}/v2/`)).status > 0, 15_000, `docker-registry (${auth.kind})`, output);
+    await waitFor(
+      async () => (await fetch(`http://${host}/v2/`)).status > 0,
+      15_000,
+      `docker-registry (${auth.kind})`,
+      output,
+    );
     return new TestRegistry(host, storage, child);
   }
 
@@ -50,7 +62,19 @@ export class TestRegistry {
   push(layout: OciLayout, tag: string, repository: string, remoteTag = tag): string {
     requireProgram('skopeo', 'skopeo');
     const target = `${this.host}/${repository}:${remoteTag}`;
-    execFileSync('skopeo', ['--insecure-policy', 'copy', '--all', '--quiet', '--dest-tls-verify=false', `oci:${layout.dir}:${tag}`, `docker://${target}`], { stdio: 'pipe' });
+    execFileSync(
+      'skopeo',
+      [
+        '--insecure-policy',
+        'copy',
+        '--all',
+        '--quiet',
+        '--dest-tls-verify=false',
+        `oci:${layout.dir}:${tag}`,
+        `docker://${target}`,
+      ],
+      { stdio: 'pipe' },
+    );
     return target;
   }
 

@@ -10,7 +10,10 @@ export class RunningClassops {
     child.stdout?.on('data', (d: Buffer) => (this.stderr += d.toString()));
   }
 
-  static async start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<RunningClassops> {
+  static async start(
+    args: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; command?: string[] } = {},
+  ): Promise<RunningClassops> {
     const [command, ...prefix] = options.command ?? [process.execPath, CLI, 'run'];
     const child = spawn(command!, [...prefix, ...args], {
       cwd: options.cwd ?? ROOT,
@@ -45,7 +48,15 @@ export class RunningClassops {
   }
 
   async waitForLog(pattern: RegExp, timeoutMs = 20_000, after = 0): Promise<void> {
-    await waitFor(async () => this.logs().slice(after).some((l) => pattern.test(String(l['msg']))), timeoutMs, `log line ${pattern}`, () => this.stderr);
+    await waitFor(
+      async () =>
+        this.logs()
+          .slice(after)
+          .some((l) => pattern.test(String(l['msg']))),
+      timeoutMs,
+      `log line ${pattern}`,
+      () => this.stderr,
+    );
   }
 
   async get(path: string): Promise<{ status: number; text: string }> {

@@ -29,7 +29,25 @@ export class TokenServer {
     const dir = mkdtempSync(join(tmpdir(), 'classops-token-'));
     this.certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', this.certFile, '-days', '2', '-subj', '/CN=classops-test-token'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        this.certFile,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=classops-test-token',
+      ],
+      { stdio: 'ignore' },
+    );
     this.keyPem = readFileSync(keyFile, 'utf8');
     this.certDer = new X509Certificate(readFileSync(this.certFile)).raw.toString('base64');
   }
@@ -41,7 +59,16 @@ export class TokenServer {
   private token(repository: string, actions: string[]): string {
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', x5c: [this.certDer] };
-    const claims = { iss: TOKEN_ISSUER, sub: '', aud: TOKEN_SERVICE, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access: [{ type: 'repository', name: repository, actions }] };
+    const claims = {
+      iss: TOKEN_ISSUER,
+      sub: '',
+      aud: TOKEN_SERVICE,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access: [{ type: 'repository', name: repository, actions }],
+    };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     return `${input}.${b64url(sign('sha256', Buffer.from(input), createPrivateKey(this.keyPem)))}`;
   }
@@ -56,9 +83,17 @@ export class TokenServer {
       if (url.pathname !== '/token' || url.searchParams.get('service') !== TOKEN_SERVICE) {
         res.writeHead(400).end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'bad request' }] }));
       } else if (this.privateRepositories.has(repository)) {
-        res.writeHead(401).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+        res
+          .writeHead(401)
+          .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
       } else {
-        res.writeHead(200).end(JSON.stringify({ token: this.token(repository, ['pull']), expires_in: 300, issued_at: new Date().toISOString() }));
+        res.writeHead(200).end(
+          JSON.stringify({
+            token: this.token(repository, ['pull']),
+            expires_in: 300,
+            issued_at: new Date().toISOString(),
+          }),
+        );
       }
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

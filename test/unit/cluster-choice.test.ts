@@ -7,13 +7,18 @@ import { renderStudents } from '../../src/render/week.js';
 
 const kubeconfig = () => {
   const file = join(mkdtempSync(join(tmpdir(), 'classops-kc-')), 'config');
-  writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://prod.example:6443\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: prod\n  context:\n    cluster: prod\n    user: u\ncurrent-context: prod\n');
+  writeFileSync(
+    file,
+    'apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://prod.example:6443\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: prod\n  context:\n    cluster: prod\n    user: u\ncurrent-context: prod\n',
+  );
   return file;
 };
 
 describe('which cluster, if any', () => {
   test('a stray KUBECONFIG on a laptop never selects a cluster', () => {
-    expect(kubeConfigFor({ kubeconfig: '', context: '' }, { KUBECONFIG: kubeconfig(), HOME: '/nonexistent' })).toBeUndefined();
+    expect(
+      kubeConfigFor({ kubeconfig: '', context: '' }, { KUBECONFIG: kubeconfig(), HOME: '/nonexistent' }),
+    ).toBeUndefined();
   });
   test('a named kubeconfig (and context) does', () => {
     const kc = kubeConfigFor({ kubeconfig: kubeconfig(), context: 'prod' }, {});
@@ -24,13 +29,28 @@ describe('which cluster, if any', () => {
 describe('render name collisions', () => {
   test('entries whose object names collide are both left out, with a finding on each line', () => {
     const config = loadConfig({ env: {} });
-    const entry = (login: string) => ({ name: login, githubUsername: login, containerImage: `ghcr.io/${login.toLowerCase()}/app:v1`, studentEndpoint: '/student', healthEndpoint: '/health', port: 5000 });
-    const week = renderStudents({ file: 'week-01.yaml', week: 1, namespace: 'w1' }, [
-      { entry: entry('Ann'), digest: undefined, line: 6, index: 0 },
-      { entry: entry('ann'), digest: undefined, line: 9, index: 1 },
-      { entry: entry('bo'), digest: undefined, line: 12, index: 2 },
-    ], config, 'r');
+    const entry = (login: string) => ({
+      name: login,
+      githubUsername: login,
+      containerImage: `ghcr.io/${login.toLowerCase()}/app:v1`,
+      studentEndpoint: '/student',
+      healthEndpoint: '/health',
+      port: 5000,
+    });
+    const week = renderStudents(
+      { file: 'week-01.yaml', week: 1, namespace: 'w1' },
+      [
+        { entry: entry('Ann'), digest: undefined, line: 6, index: 0 },
+        { entry: entry('ann'), digest: undefined, line: 9, index: 1 },
+        { entry: entry('bo'), digest: undefined, line: 12, index: 2 },
+      ],
+      config,
+      'r',
+    );
     expect(week.students.map((s) => s.student)).toEqual(['bo']);
-    expect(week.findings.map((f) => [f.code, f.line])).toEqual([['render-name-collision', 6], ['render-name-collision', 9]]);
+    expect(week.findings.map((f) => [f.code, f.line])).toEqual([
+      ['render-name-collision', 6],
+      ['render-name-collision', 9],
+    ]);
   });
 });

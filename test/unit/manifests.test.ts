@@ -10,15 +10,41 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: s
 const docs = parseAllDocuments(readFileSync(new URL('../../manifests/classops.yaml', import.meta.url), 'utf8'));
 const objects = (Array.isArray(docs) ? docs : []).map((d) => d.toJS() as Obj);
 const find = (kind: string) => objects.find((o) => o.kind === kind)!;
-const PLURALS: Record<string, string> = { Namespace: 'namespaces', ResourceQuota: 'resourcequotas', LimitRange: 'limitranges', NetworkPolicy: 'networkpolicies', Middleware: 'middlewares', Service: 'services', Deployment: 'deployments', Ingress: 'ingresses', HTTPRoute: 'httproutes' };
+const PLURALS: Record<string, string> = {
+  Namespace: 'namespaces',
+  ResourceQuota: 'resourcequotas',
+  LimitRange: 'limitranges',
+  NetworkPolicy: 'networkpolicies',
+  Middleware: 'middlewares',
+  Service: 'services',
+  Deployment: 'deployments',
+  Ingress: 'ingresses',
+  HTTPRoute: 'httproutes',
+};
 
-function allowed(rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>, group: string, resource: string): Set<string> {
-  return new Set(rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs));
+function allowed(
+  rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>,
+  group: string,
+  resource: string,
+): Set<string> {
+  return new Set(
+    rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs),
+  );
 }
 
 describe('install manifests', () => {
   test('every object is valid for the Kubernetes API', () => {
-    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'Deployment', 'Service']);
+    expect(objects.map((o) => o.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'ConfigMap',
+      'Deployment',
+      'Service',
+    ]);
     for (const o of objects) expect(() => validateKubeObject(o)).not.toThrow();
   });
 
@@ -27,21 +53,44 @@ describe('install manifests', () => {
     for (const { apiVersion, kind } of MANAGED_KINDS) {
       const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
       const verbs = allowed(rules, group, PLURALS[kind]!);
-      expect([kind, [...verbs].sort()]).toEqual([kind, kind === 'Namespace' ? ['create', 'get', 'list', 'patch', 'watch'] : ['create', 'delete', 'get', 'list', 'patch', 'watch']]);
+      expect([kind, [...verbs].sort()]).toEqual([
+        kind,
+        kind === 'Namespace'
+          ? ['create', 'get', 'list', 'patch', 'watch']
+          : ['create', 'delete', 'get', 'list', 'patch', 'watch'],
+      ]);
     }
     expect([...allowed(rules, '', 'pods')]).toEqual(['list']);
     expect([...allowed(rules, '', 'events')]).toEqual(['create']);
-    expect(rules.some((r: { verbs: string[]; resources: string[] }) => r.verbs.includes('*') || r.resources.includes('*') || r.resources.includes('secrets'))).toBe(false);
-    expect([...allowed(find('Role')['rules'], 'coordination.k8s.io', 'leases')].sort()).toEqual(['create', 'get', 'update']);
+    expect(
+      rules.some(
+        (r: { verbs: string[]; resources: string[] }) =>
+          r.verbs.includes('*') || r.resources.includes('*') || r.resources.includes('secrets'),
+      ),
+    ).toBe(false);
+    expect([...allowed(find('Role')['rules'], 'coordination.k8s.io', 'leases')].sort()).toEqual([
+      'create',
+      'get',
+      'update',
+    ]);
   });
 
   test('two replicas with leader election, hardened, probing /healthz and /readyz', () => {
     const deployment = find('Deployment');
     expect(deployment['spec'].replicas).toBe(2);
     const container = deployment['spec'].template.spec.containers[0];
-    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect([container.readinessProbe.httpGet.path, container.livenessProbe.httpGet.path]).toEqual(['/readyz', '/healthz']);
-    expect(container.env.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['POD_NAME', 'POD_NAMESPACE']));
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect([container.readinessProbe.httpGet.path, container.livenessProbe.httpGet.path]).toEqual([
+      '/readyz',
+      '/healthz',
+    ]);
+    expect(container.env.map((e: { name: string }) => e.name)).toEqual(
+      expect.arrayContaining(['POD_NAME', 'POD_NAMESPACE']),
+    );
   });
 
   test('the ConfigMap holds a valid classops config', () => {

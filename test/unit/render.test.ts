@@ -10,7 +10,8 @@ import { renderWeek, type RenderedWeek } from '../../src/render/week.js';
 import { validateKubeObject } from '../support/kube-schemas.js';
 import { FIXTURES, rosterText } from '../support/rosters.js';
 
-const config = (overrides: Record<string, unknown> = {}): ClassopsConfig => loadConfig({ env: {}, overrides: { render: overrides } });
+const config = (overrides: Record<string, unknown> = {}): ClassopsConfig =>
+  loadConfig({ env: {}, overrides: { render: overrides } });
 const SAMPLE = readFileSync(new URL('../../students/week-01.yaml', import.meta.url));
 const sampleReport = (): RosterReport => validateRoster('students/week-01.yaml', SAMPLE, config().policy);
 
@@ -20,23 +21,37 @@ function week(report: RosterReport, cfg = config(), digests?: Map<string, string
   return result;
 }
 const all = (w: RenderedWeek): KubeObject[] => [...w.shared, ...w.students.flatMap((s) => s.objects)];
-const find = (w: RenderedWeek, kind: string, name: string) => all(w).find((o) => o.kind === kind && o.metadata.name === name)!;
+const find = (w: RenderedWeek, kind: string, name: string) =>
+  all(w).find((o) => o.kind === kind && o.metadata.name === name)!;
 type Pod = { spec: { template: { spec: Record<string, any> } } };
 const podOf = (w: RenderedWeek, name: string) => (find(w, 'Deployment', name) as unknown as Pod).spec.template.spec;
 
 const ROUTINGS: Array<[string, Record<string, unknown>]> = [
   ['ingress + nginx rewrite', {}],
-  ['ingress + traefik middleware', { routing: { rewrite: 'traefik', ingressClassName: 'traefik', tlsSecretName: 'course-tls' } }],
+  [
+    'ingress + traefik middleware',
+    { routing: { rewrite: 'traefik', ingressClassName: 'traefik', tlsSecretName: 'course-tls' } },
+  ],
   ['ingress without rewrite', { routing: { rewrite: 'none' } }],
-  ['Gateway API HTTPRoute', { routing: { mode: 'httproute', parentRefs: [{ name: 'gw', namespace: 'infra', sectionName: 'https' }] } }],
-  ['non-root, no network policies', { runAsNonRoot: true, podSecurity: { enforce: 'restricted' }, networkPolicy: { enabled: false } }],
+  [
+    'Gateway API HTTPRoute',
+    { routing: { mode: 'httproute', parentRefs: [{ name: 'gw', namespace: 'infra', sectionName: 'https' }] } },
+  ],
+  [
+    'non-root, no network policies',
+    { runAsNonRoot: true, podSecurity: { enforce: 'restricted' }, networkPolicy: { enabled: false } },
+  ],
 ];
 
 describe('every rendered object is valid for the Kubernetes API', () => {
   test.each(ROUTINGS)('%s: every valid entry of every fixture', (_, overrides) => {
     let checked = 0;
     for (const name of readdirSync(FIXTURES)) {
-      const report = validateRoster(`${name}/week-01.yaml`, readFileSync(`${FIXTURES}${name}/week-01.yaml`), config().policy);
+      const report = validateRoster(
+        `${name}/week-01.yaml`,
+        readFileSync(`${FIXTURES}${name}/week-01.yaml`),
+        config().policy,
+      );
       const result = renderWeek(report, config(overrides), { revision: 'r1' });
       if ('code' in result) continue;
       for (const object of all(result)) {
@@ -53,7 +68,9 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
 
   test('names are RFC 1123 from the username, lowercased', () => {
     expect(w.students.map((s) => s.objects.map((o) => `${o.kind}/${o.metadata.name}`))).toContainEqual([
-      'Deployment/student-otajon99', 'Service/student-otajon99', 'Ingress/student-otajon99',
+      'Deployment/student-otajon99',
+      'Service/student-otajon99',
+      'Ingress/student-otajon99',
     ]);
     expect(find(w, 'Deployment', 'student-otajon99').metadata.labels).toEqual({
       'app.kubernetes.io/name': 'student-app',
@@ -70,21 +87,48 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
     expect(pod['automountServiceAccountToken']).toBe(false);
     expect(pod['enableServiceLinks']).toBe(false);
     const [app] = pod['containers'];
-    expect(app.securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(app.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
+    expect(app.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(app.resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '200m', memory: '256Mi' },
+    });
     expect(app.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(app[probe].httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
-    expect(app.env).toEqual([{ name: 'STUDENT_NAME', value: 'Priya Raman' }, { name: 'GITHUB_USERNAME', value: 'priya-r' }]);
-    const deployment = find(w, 'Deployment', 'student-priya-r') as unknown as { spec: { replicas: number; revisionHistoryLimit: number } };
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+      expect(app[probe].httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTP' });
+    expect(app.env).toEqual([
+      { name: 'STUDENT_NAME', value: 'Priya Raman' },
+      { name: 'GITHUB_USERNAME', value: 'priya-r' },
+    ]);
+    const deployment = find(w, 'Deployment', 'student-priya-r') as unknown as {
+      spec: { replicas: number; revisionHistoryLimit: number };
+    };
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.revisionHistoryLimit).toBe(2);
   });
 
-  test('the Service maps port 80 to the student\'s port; the Ingress strips /students/<login>', () => {
-    expect(find(w, 'Service', 'student-mchen-dev')['spec']).toMatchObject({ ports: [{ port: 80, targetPort: 'http' }] });
+  test("the Service maps port 80 to the student's port; the Ingress strips /students/<login>", () => {
+    expect(find(w, 'Service', 'student-mchen-dev')['spec']).toMatchObject({
+      ports: [{ port: 80, targetPort: 'http' }],
+    });
     const ingress = find(w, 'Ingress', 'student-otajon99');
-    expect(ingress.metadata.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/rewrite-target': '/$2', 'nginx.ingress.kubernetes.io/use-regex': 'true' });
-    expect(ingress['spec']).toMatchObject({ ingressClassName: 'nginx', rules: [{ host: 'course.example.edu', http: { paths: [{ path: '/students/otajon99(/|$)(.*)', pathType: 'ImplementationSpecific' }] } }] });
+    expect(ingress.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/rewrite-target': '/$2',
+      'nginx.ingress.kubernetes.io/use-regex': 'true',
+    });
+    expect(ingress['spec']).toMatchObject({
+      ingressClassName: 'nginx',
+      rules: [
+        {
+          host: 'course.example.edu',
+          http: { paths: [{ path: '/students/otajon99(/|$)(.*)', pathType: 'ImplementationSpecific' }] },
+        },
+      ],
+    });
   });
 
   test('annotations carry the display name, endpoints, revision and the entry with its hash', () => {
@@ -96,18 +140,36 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
       'classops.dev/source-revision': 'abc123',
       'classops.dev/image': 'ghcr.io/jlgore/container-course-student:v1',
     });
-    expect(JSON.parse(annotations['classops.dev/entry']!)).toEqual(w.students.find((s) => s.student === 'jlgore')!.entry);
+    expect(JSON.parse(annotations['classops.dev/entry']!)).toEqual(
+      w.students.find((s) => s.student === 'jlgore')!.entry,
+    );
     expect(annotations['classops.dev/entry-hash']).toMatch(/^[0-9a-f]{32}$/);
   });
 
   test('a root app on a port below 1024 keeps only NET_BIND_SERVICE', () => {
-    const low = week(validateRoster('week-01.yaml', Buffer.from(rosterText('  - name: "Lo"\n    github_username: "lo"\n    container_image: "ghcr.io/lo/app:v1"\n    port: 80\n')), config().policy));
-    expect(podOf(low, 'student-lo')['containers'][0].securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+    const low = week(
+      validateRoster(
+        'week-01.yaml',
+        Buffer.from(
+          rosterText(
+            '  - name: "Lo"\n    github_username: "lo"\n    container_image: "ghcr.io/lo/app:v1"\n    port: 80\n',
+          ),
+        ),
+        config().policy,
+      ),
+    );
+    expect(podOf(low, 'student-lo')['containers'][0].securityContext.capabilities).toEqual({
+      drop: ['ALL'],
+      add: ['NET_BIND_SERVICE'],
+    });
   });
 
   test('runAsNonRoot from config reaches pod and container', () => {
     const strict = week(sampleReport(), config({ runAsNonRoot: true }));
-    expect(podOf(strict, 'student-jlgore')['securityContext']).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(podOf(strict, 'student-jlgore')['securityContext']).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(podOf(strict, 'student-jlgore')['containers'][0].securityContext.runAsNonRoot).toBe(true);
   });
 });
@@ -116,12 +178,24 @@ describe('images', () => {
   const digest = `sha256:${'b'.repeat(64)}`;
   test('pinned by the registry digest, the written reference kept in an annotation', () => {
     const w = week(sampleReport(), config(), new Map([['ghcr.io/jlgore/container-course-student:v1', digest]]));
-    expect(podOf(w, 'student-jlgore')['containers'][0]).toMatchObject({ image: `ghcr.io/jlgore/container-course-student@${digest}`, imagePullPolicy: 'IfNotPresent' });
-    expect(find(w, 'Deployment', 'student-jlgore').metadata.annotations!['classops.dev/image']).toBe('ghcr.io/jlgore/container-course-student:v1');
-    expect(podOf(w, 'student-mchen-dev')['containers'][0]).toMatchObject({ image: 'ghcr.io/mchen-dev/hello-flask:1.0.2', imagePullPolicy: 'Always' });
+    expect(podOf(w, 'student-jlgore')['containers'][0]).toMatchObject({
+      image: `ghcr.io/jlgore/container-course-student@${digest}`,
+      imagePullPolicy: 'IfNotPresent',
+    });
+    expect(find(w, 'Deployment', 'student-jlgore').metadata.annotations!['classops.dev/image']).toBe(
+      'ghcr.io/jlgore/container-course-student:v1',
+    );
+    expect(podOf(w, 'student-mchen-dev')['containers'][0]).toMatchObject({
+      image: 'ghcr.io/mchen-dev/hello-flask:1.0.2',
+      imagePullPolicy: 'Always',
+    });
   });
   test('as written when pinning is off', () => {
-    const w = week(sampleReport(), config({ pinDigests: false }), new Map([['ghcr.io/jlgore/container-course-student:v1', digest]]));
+    const w = week(
+      sampleReport(),
+      config({ pinDigests: false }),
+      new Map([['ghcr.io/jlgore/container-course-student:v1', digest]]),
+    );
     expect(podOf(w, 'student-jlgore')['containers'][0].image).toBe('ghcr.io/jlgore/container-course-student:v1');
   });
 });
@@ -131,39 +205,64 @@ describe('the week', () => {
     const fromMetadata = week(sampleReport());
     expect(fromMetadata.namespace).toBe('container-course-week01');
     const report = validateRoster('week-07.yaml', Buffer.from(rosterText('', 7)), config().policy);
-    const templated = week(report, loadConfig({ env: {}, overrides: { course: 'k8s-101', render: { quota: { pods: '10' } } } }));
+    const templated = week(
+      report,
+      loadConfig({ env: {}, overrides: { course: 'k8s-101', render: { quota: { pods: '10' } } } }),
+    );
     expect(templated.namespace).toBe('k8s-101-week07');
     expect(templated.shared.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Namespace/k8s-101-week07', 'ResourceQuota/classops-quota', 'LimitRange/classops-limits',
-      'NetworkPolicy/classops-default-deny-ingress', 'NetworkPolicy/classops-allow-ingress-and-gallery',
+      'Namespace/k8s-101-week07',
+      'ResourceQuota/classops-quota',
+      'LimitRange/classops-limits',
+      'NetworkPolicy/classops-default-deny-ingress',
+      'NetworkPolicy/classops-allow-ingress-and-gallery',
     ]);
-    expect(templated.shared[0]!.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'restricted' });
+    expect(templated.shared[0]!.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'baseline',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    });
     expect(templated.shared[1]!['spec']).toEqual({ hard: { pods: '10' } });
   });
 
   test('a roster with file-level errors renders nothing and says why', () => {
-    const report = validateRoster('week-01.yaml', readFileSync(`${FIXTURES}week-mismatch/week-01.yaml`), config().policy);
-    expect(renderWeek(report, config(), { revision: 'r' })).toMatchObject({ code: 'render-incomplete-roster', severity: 'error' });
+    const report = validateRoster(
+      'week-01.yaml',
+      readFileSync(`${FIXTURES}week-mismatch/week-01.yaml`),
+      config().policy,
+    );
+    expect(renderWeek(report, config(), { revision: 'r' })).toMatchObject({
+      code: 'render-incomplete-roster',
+      severity: 'error',
+    });
   });
 
   test('a template that gives an invalid namespace is reported', () => {
     const report = validateRoster('week-07.yaml', Buffer.from(rosterText('', 7)), config().policy);
-    expect(renderWeek(report, config({ namespaceTemplate: 'Course_{week}' }), { revision: 'r' })).toMatchObject({ code: 'render-namespace-invalid', message: expect.stringContaining('"Course_7"') });
+    expect(renderWeek(report, config({ namespaceTemplate: 'Course_{week}' }), { revision: 'r' })).toMatchObject({
+      code: 'render-namespace-invalid',
+      message: expect.stringContaining('"Course_7"'),
+    });
   });
 
   test('invalid entries are left out, the others rendered', () => {
-    const report = validateRoster('week-01.yaml', readFileSync(`${FIXTURES}one-bad-among-good/week-01.yaml`), config().policy);
+    const report = validateRoster(
+      'week-01.yaml',
+      readFileSync(`${FIXTURES}one-bad-among-good/week-01.yaml`),
+      config().policy,
+    );
     expect(week(report).students.map((s) => s.student)).toEqual(['ann', 'cy']);
   });
 });
 
 describe('injection attempts stay data', () => {
-  const text = rosterText([
-    '  - name: "Robert\\"); kubectl delete ns --all; {{ .Values.x }} $(whoami)"\n    github_username: "ann"\n    container_image: "ghcr.io/ann/app:v1"\n',
-    "  - name: \"key: value\\n---\\nkind: Secret\"\n    github_username: \"bo\"\n    container_image: \"ghcr.io/bo/app:v1\"\n",
-    "  - name: \"- [a, b] # not a comment\"\n    github_username: \"cy\"\n    container_image: \"ghcr.io/cy/app:v1\"\n",
-    "  - name: \"&anchor *alias !!binary '' \\\"\"\n    github_username: \"di\"\n    container_image: \"ghcr.io/di/app:v1\"\n",
-  ].join(''));
+  const text = rosterText(
+    [
+      '  - name: "Robert\\"); kubectl delete ns --all; {{ .Values.x }} $(whoami)"\n    github_username: "ann"\n    container_image: "ghcr.io/ann/app:v1"\n',
+      '  - name: "key: value\\n---\\nkind: Secret"\n    github_username: "bo"\n    container_image: "ghcr.io/bo/app:v1"\n',
+      '  - name: "- [a, b] # not a comment"\n    github_username: "cy"\n    container_image: "ghcr.io/cy/app:v1"\n',
+      '  - name: "&anchor *alias !!binary \'\' \\""\n    github_username: "di"\n    container_image: "ghcr.io/di/app:v1"\n',
+    ].join(''),
+  );
   const report = validateRoster('week-01.yaml', Buffer.from(text), config().policy);
 
   test('names with quotes, YAML and templates are valid data', () => {
@@ -177,9 +276,14 @@ describe('injection attempts stay data', () => {
     expect(objects.length).toBe(all(w).length);
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     for (const student of w.students) {
-      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `student-${student.student}`)!;
+      const deployment = objects.find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === `student-${student.student}`,
+      )!;
       expect(deployment.metadata.annotations!['classops.dev/display-name']).toBe(student.entry.name);
-      expect((deployment as unknown as Pod).spec.template.spec['containers'][0].env[0]).toEqual({ name: 'STUDENT_NAME', value: student.entry.name });
+      expect((deployment as unknown as Pod).spec.template.spec['containers'][0].env[0]).toEqual({
+        name: 'STUDENT_NAME',
+        value: student.entry.name,
+      });
       expect(Object.keys(deployment).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
     }
   });
@@ -201,7 +305,9 @@ describe('output is deterministic', () => {
     const r1 = renderWeek(sampleReport(), config(), { revision: 'one' }) as RenderedWeek;
     const r2 = renderWeek(sampleReport(), config(), { revision: 'two' }) as RenderedWeek;
     expect(hashes(r1)).toEqual(hashes(r2));
-    const bigger = renderWeek(sampleReport(), config({ resources: { limits: { memory: '512Mi' } } }), { revision: 'one' }) as RenderedWeek;
+    const bigger = renderWeek(sampleReport(), config({ resources: { limits: { memory: '512Mi' } } }), {
+      revision: 'one',
+    }) as RenderedWeek;
     // The four Deployments, and the LimitRange whose default follows the limits.
     expect(hashes(bigger).filter((h, i) => h !== hashes(r1)[i]).length).toBe(5);
   });

@@ -11,20 +11,74 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
   'four-space-indent': { complete: true, valid: 2, of: 2, findings: [] },
   'comments-only': { complete: true, valid: 0, of: 0, findings: [] },
   bom: { complete: true, valid: 1, of: 1, findings: [[1, 'warning', 'file-bom', /byte-order mark/]] },
-  'broken-indent-entry': { complete: false, valid: 0, of: 0, findings: [[9, 'error', 'yaml-indentation', /^This entry is indented 4 spaces; the entries above \(line 6\) use 2\.$/]] },
-  'broken-indent-field': { complete: false, valid: 0, of: 0, findings: [[7, 'error', 'yaml-indentation', /indented 5 spaces; the fields of this entry above \(line 6\) use 4/]] },
-  'tab-indent': { complete: false, valid: 0, of: 0, findings: [[7, 'error', 'yaml-tab', /tab is used for indentation/]] },
-  'missing-colon': { complete: false, valid: 0, of: 0, findings: [[7, 'error', 'yaml-missing-colon', /"github_username" is not followed by a colon/]] },
-  'duplicate-key': { complete: false, valid: 0, of: 0, findings: [[9, 'error', 'yaml-duplicate-key', /"name" appears twice .*first on line 6/]] },
-  'unclosed-quote': { complete: false, valid: 0, of: 0, findings: [[6, 'error', 'yaml-unclosed-quote', /never closed/]] },
-  'multiple-documents': { complete: false, valid: 0, of: 0, findings: [[8, 'error', 'yaml-multiple-documents', /2 YAML documents/]] },
-  'alias-bomb': { complete: false, valid: 0, of: 0, findings: [[1, 'error', 'yaml-alias-limit', /more than 100 times/]] },
+  'broken-indent-entry': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [9, 'error', 'yaml-indentation', /^This entry is indented 4 spaces; the entries above \(line 6\) use 2\.$/],
+    ],
+  },
+  'broken-indent-field': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[7, 'error', 'yaml-indentation', /indented 5 spaces; the fields of this entry above \(line 6\) use 4/]],
+  },
+  'tab-indent': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[7, 'error', 'yaml-tab', /tab is used for indentation/]],
+  },
+  'missing-colon': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[7, 'error', 'yaml-missing-colon', /"github_username" is not followed by a colon/]],
+  },
+  'duplicate-key': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[9, 'error', 'yaml-duplicate-key', /"name" appears twice .*first on line 6/]],
+  },
+  'unclosed-quote': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[6, 'error', 'yaml-unclosed-quote', /never closed/]],
+  },
+  'multiple-documents': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[8, 'error', 'yaml-multiple-documents', /2 YAML documents/]],
+  },
+  'alias-bomb': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[1, 'error', 'yaml-alias-limit', /more than 100 times/]],
+  },
   'invalid-utf8': { complete: false, valid: 0, of: 0, findings: [[6, 'error', 'file-encoding', /not valid UTF-8/]] },
   'empty-file': { complete: false, valid: 0, of: 0, findings: [[1, 'error', 'file-empty']] },
-  'not-a-mapping': { complete: false, valid: 0, of: 0, findings: [[1, 'error', 'schema-type', /must be a mapping .* but it is a list/]] },
-  'students-mapping': { complete: false, valid: 0, of: 0, findings: [[6, 'error', 'schema-type', /students must be a list of entries/]] },
+  'not-a-mapping': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[1, 'error', 'schema-type', /must be a mapping .* but it is a list/]],
+  },
+  'students-mapping': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[6, 'error', 'schema-type', /students must be a list of entries/]],
+  },
   'bad-header': {
-    complete: false, valid: 0, of: 0,
+    complete: false,
+    valid: 0,
+    of: 0,
     findings: [
       [1, 'error', 'schema-value', /apiVersion must be an API group at version v1/],
       [2, 'error', 'schema-value', /kind must be "StudentSubmissions"/],
@@ -34,7 +88,9 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'wrong-types': {
-    complete: false, valid: 0, of: 2,
+    complete: false,
+    valid: 0,
+    of: 2,
     findings: [
       [4, 'error', 'schema-type', /metadata\.week must be a whole number, but it is text/],
       [6, 'error', 'schema-type', /name must be text, but it is a number/],
@@ -46,7 +102,9 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   injection: {
-    complete: true, valid: 0, of: 3,
+    complete: true,
+    valid: 0,
+    of: 3,
     findings: [
       [9, 'error', 'endpoint-invalid', /not allowed in a URL path/],
       [10, 'error', 'endpoint-invalid', /not allowed in a URL path/],
@@ -58,7 +116,9 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'username-invalid': {
-    complete: true, valid: 0, of: 4,
+    complete: true,
+    valid: 0,
+    of: 4,
     findings: [
       [7, 'error', 'username-invalid', /starts or ends with a hyphen/],
       [10, 'error', 'username-invalid', /starts with "@"/],
@@ -67,14 +127,18 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'username-duplicate': {
-    complete: true, valid: 1, of: 3,
+    complete: true,
+    valid: 1,
+    of: 3,
     findings: [
       [7, 'error', 'username-duplicate', /"ann" has 2 entries in this file \(lines 7, 10\)/],
       [10, 'error', 'username-duplicate', /lines 7, 10/],
     ],
   },
   'image-invalid': {
-    complete: true, valid: 0, of: 3,
+    complete: true,
+    valid: 0,
+    of: 3,
     findings: [
       [8, 'error', 'image-invalid', /not a valid image reference/],
       [11, 'error', 'image-invalid', /no scheme such as https:\/\//],
@@ -82,19 +146,38 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'image-registry': {
-    complete: true, valid: 0, of: 3,
+    complete: true,
+    valid: 0,
+    of: 3,
     findings: [
       [8, 'error', 'image-registry-not-allowed', /Docker Hub/],
       [11, 'error', 'image-registry-not-allowed', /Docker Hub/],
       [14, 'error', 'image-registry-not-allowed', /quay\.io; this course accepts images from ghcr\.io only/],
     ],
   },
-  'image-owner': { complete: true, valid: 0, of: 1, findings: [[8, 'error', 'image-owner-mismatch', /belongs to "jlgore", but this entry is for "ann"/]] },
-  'image-uppercase': { complete: true, valid: 0, of: 1, findings: [[8, 'error', 'image-uppercase', /capital letters/]] },
+  'image-owner': {
+    complete: true,
+    valid: 0,
+    of: 1,
+    findings: [[8, 'error', 'image-owner-mismatch', /belongs to "jlgore", but this entry is for "ann"/]],
+  },
+  'image-uppercase': {
+    complete: true,
+    valid: 0,
+    of: 1,
+    findings: [[8, 'error', 'image-uppercase', /capital letters/]],
+  },
   'image-no-tag': { complete: true, valid: 0, of: 1, findings: [[8, 'error', 'image-tag-missing', /no tag/]] },
-  'image-latest': { complete: true, valid: 1, of: 1, findings: [[8, 'warning', 'image-tag-latest', /"latest" changes/]] },
+  'image-latest': {
+    complete: true,
+    valid: 1,
+    of: 1,
+    findings: [[8, 'warning', 'image-tag-latest', /"latest" changes/]],
+  },
   'endpoint-invalid': {
-    complete: true, valid: 0, of: 2,
+    complete: true,
+    valid: 0,
+    of: 2,
     findings: [
       [9, 'error', 'endpoint-invalid', /student_endpoint must be a path starting with "\/"\.$/],
       [10, 'error', 'endpoint-invalid', /not a full URL/],
@@ -103,7 +186,9 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'port-invalid': {
-    complete: true, valid: 0, of: 3,
+    complete: true,
+    valid: 0,
+    of: 3,
     findings: [
       [9, 'error', 'port-invalid', /Port 70000 is outside 1-65535/],
       [13, 'error', 'port-invalid', /Port 0 is outside/],
@@ -111,17 +196,31 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'name-invalid': {
-    complete: true, valid: 0, of: 3,
+    complete: true,
+    valid: 0,
+    of: 3,
     findings: [
       [6, 'error', 'name-invalid', /empty/],
       [9, 'error', 'name-invalid', /101 characters/],
       [12, 'error', 'name-invalid', /control character/],
     ],
   },
-  'week-mismatch': { complete: false, valid: 1, of: 1, findings: [[4, 'error', 'week-mismatch', /metadata\.week is 2, but the file is named for week 1/]] },
-  'namespace-invalid': { complete: false, valid: 1, of: 1, findings: [[5, 'error', 'namespace-invalid', /"Week_01" is not a valid Kubernetes namespace/]] },
+  'week-mismatch': {
+    complete: false,
+    valid: 1,
+    of: 1,
+    findings: [[4, 'error', 'week-mismatch', /metadata\.week is 2, but the file is named for week 1/]],
+  },
+  'namespace-invalid': {
+    complete: false,
+    valid: 1,
+    of: 1,
+    findings: [[5, 'error', 'namespace-invalid', /"Week_01" is not a valid Kubernetes namespace/]],
+  },
   'unknown-key': {
-    complete: true, valid: 0, of: 1,
+    complete: true,
+    valid: 0,
+    of: 1,
     findings: [
       [5, 'warning', 'unknown-key', /"semster"/],
       [7, 'error', 'schema-required', /Entry 1 has no "github_username"/],
@@ -130,7 +229,9 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   'missing-required': {
-    complete: true, valid: 0, of: 2,
+    complete: true,
+    valid: 0,
+    of: 2,
     findings: [
       [6, 'error', 'schema-required', /Entry 1 has no "github_username"/],
       [8, 'error', 'schema-required', /Entry 2 has no "container_image"/],
@@ -138,7 +239,9 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     ],
   },
   secrets: {
-    complete: false, valid: 2, of: 2,
+    complete: false,
+    valid: 2,
+    of: 2,
     findings: [
       [9, 'error', 'secret-in-file', /GitHub token/],
       [13, 'error', 'secret-in-file', /AWS access key/],
@@ -160,7 +263,9 @@ describe('every roster fixture gets the findings a PR author should read', () =>
     const want = expected.findings.map(([line, severity, code]) => [line, severity, code]);
     expect(got.sort()).toEqual(want.sort());
     for (const [line, , code, message] of expected.findings) {
-      const finding = report.findings.find((f) => f.line === line && f.code === code && (!message || message.test(f.message)));
+      const finding = report.findings.find(
+        (f) => f.line === line && f.code === code && (!message || message.test(f.message)),
+      );
       expect(finding).toBeDefined();
       expect(finding!.file).toBe(`${name}/week-01.yaml`);
       expect(finding!.column).toBeGreaterThan(0);
@@ -177,14 +282,20 @@ describe('what the hints say', () => {
 
   test('a misspelt key gets "did you mean"', () => {
     const report = validateFixture('unknown-key');
-    expect(report.findings.find((f) => f.message.includes('github_user"'))?.hint).toBe('Did you mean "github_username"?');
+    expect(report.findings.find((f) => f.message.includes('github_user"'))?.hint).toBe(
+      'Did you mean "github_username"?',
+    );
     expect(report.findings.find((f) => f.message.includes('"prot"'))?.hint).toBe('Did you mean "port"?');
-    expect(report.findings.find((f) => f.code === 'schema-required')?.hint).toBe('It has "github_user" instead: rename it to "github_username".');
+    expect(report.findings.find((f) => f.code === 'schema-required')?.hint).toBe(
+      'It has "github_user" instead: rename it to "github_username".',
+    );
   });
   test('uppercase image names get their lowercase form', () => {
-    expect(hintOf('image-uppercase', 'image-uppercase')).toBe('Write it as container_image: "ghcr.io/otajon99/container-course:v1".');
+    expect(hintOf('image-uppercase', 'image-uppercase')).toBe(
+      'Write it as container_image: "ghcr.io/otajon99/container-course:v1".',
+    );
   });
-  test('an image under another account gets the student\'s own path', () => {
+  test("an image under another account gets the student's own path", () => {
     expect(hintOf('image-owner', 'image-owner-mismatch')).toContain('"ghcr.io/ann/container-course-student:v1"');
   });
   test('a quoted number gets "without quotes"', () => {
@@ -194,7 +305,8 @@ describe('what the hints say', () => {
     expect(validateFixture('endpoint-invalid').findings.map((f) => f.hint)).toContain('Keep only the path: "/health".');
   });
   test('a secret is never repeated in the finding', () => {
-    for (const f of validateFixture('secrets').findings) expect(`${f.message} ${f.hint}`).not.toMatch(/ghp_|AKIA|github_pat_/);
+    for (const f of validateFixture('secrets').findings)
+      expect(`${f.message} ${f.hint}`).not.toMatch(/ghp_|AKIA|github_pat_/);
   });
 });
 

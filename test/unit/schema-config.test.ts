@@ -14,11 +14,14 @@ describe('the published roster schema (what editors check)', () => {
   });
 
   test('the sample declares it for yaml-language-server', () => {
-    expect(readFileSync(new URL('../../students/week-01.yaml', import.meta.url), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/schemas\/roster\.schema\.json$/m);
+    expect(readFileSync(new URL('../../students/week-01.yaml', import.meta.url), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=\.\.\/schemas\/roster\.schema\.json$/m,
+    );
   });
 
   test('accepts every entry classops accepts (the schema is never stricter than the CLI)', () => {
-    const schemaFor = (entry: unknown) => validate({ apiVersion: 'a.b/v1', kind: 'StudentSubmissions', metadata: { week: 1 }, students: [entry] });
+    const schemaFor = (entry: unknown) =>
+      validate({ apiVersion: 'a.b/v1', kind: 'StudentSubmissions', metadata: { week: 1 }, students: [entry] });
     let checked = 0;
     for (const name of readdirSync(FIXTURES)) {
       for (const result of validateFixture(name).entries) {
@@ -40,8 +43,21 @@ describe('configuration', () => {
       instructors: [],
       limits: { maxFileBytes: 1048576, maxEntries: 5000, maxAliases: 100 },
     });
-    expect(config.source).toEqual({ kind: 'dir', path: 'students', url: '', branch: 'main', tokenFile: '', sshKeyFile: '', pollInterval: '30s' });
-    expect(config.cluster).toMatchObject({ kubeconfig: '', context: '', manifestsDir: 'out/manifests', maxPruneFraction: 0.5 });
+    expect(config.source).toEqual({
+      kind: 'dir',
+      path: 'students',
+      url: '',
+      branch: 'main',
+      tokenFile: '',
+      sshKeyFile: '',
+      pollInterval: '30s',
+    });
+    expect(config.cluster).toMatchObject({
+      kubeconfig: '',
+      context: '',
+      manifestsDir: 'out/manifests',
+      maxPruneFraction: 0.5,
+    });
   });
 
   test('environment variables override, typed by the schema', () => {
@@ -58,7 +74,9 @@ describe('configuration', () => {
   });
 
   test('a wrong environment value is a clear error', () => {
-    expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'));
+    expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(
+      new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'),
+    );
   });
 
   test('unknown keys and a missing file are refused', () => {
