@@ -90,6 +90,25 @@ export interface ClusterConfig {
   };
 }
 
+export interface GalleryConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly fetchTimeout: string;
+  readonly refreshInterval: string;
+  readonly maxBodyBytes: number;
+  readonly concurrency: number;
+  readonly title: string;
+}
+
+export interface GithubConfig {
+  readonly webhookSecretFile: string;
+  readonly webhookPreviousSecretFile: string;
+  readonly tokenFile: string;
+  readonly apiUrl: string;
+  readonly repository: string;
+  readonly statuses: boolean;
+}
+
 export interface ClassopsConfig {
   readonly course: string;
   readonly source: SourceConfig;
@@ -98,6 +117,8 @@ export interface ClassopsConfig {
   readonly policy: PolicyConfig;
   readonly render: RenderConfig;
   readonly registry: RegistryConfig;
+  readonly gallery: GalleryConfig;
+  readonly github: GithubConfig;
 }
 
 /** `10m` → 600 000. Durations in the config are checked by its schema. */

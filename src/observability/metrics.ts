@@ -81,6 +81,42 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly galleryFetches = new Counter({
+    name: 'classops_gallery_fetches_total',
+    help: "Gallery fetches of a student's /student, by status (live, mismatch, invalid, error, timeout, unreachable).",
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+  readonly galleryFetchDuration = new Histogram({
+    name: 'classops_gallery_fetch_duration_seconds',
+    help: "Time one gallery fetch of a student's /student took.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly galleryStudentsLive = new Gauge({
+    name: 'classops_gallery_students_live',
+    help: 'Students whose /student answered validly at the last fetch, by week.',
+    labelNames: ['week'],
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({
+    name: 'classops_webhook_deliveries_total',
+    help: 'GitHub webhook deliveries by event and result (accepted, ignored, duplicate, unauthorized, too-large, invalid).',
+    labelNames: ['event', 'result'],
+    registers: [this.registry],
+  });
+  readonly githubRateLimitRemaining = new Gauge({
+    name: 'classops_github_rate_limit_remaining',
+    help: "GitHub REST requests left in the current window, from the last answer's x-ratelimit-remaining.",
+    registers: [this.registry],
+  });
+  readonly commitStatuses = new Counter({
+    name: 'classops_commit_statuses_total',
+    help: 'Commit statuses posted to GitHub, by state (success, failure) and result (posted, skipped, failed).',
+    labelNames: ['state', 'result'],
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry, prefix: 'classops_' });
