@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { KubeTarget } from '../src/cluster/apply.js';
-import { kubeConfigFor } from '../src/cluster/kube.js';
+import { kubeConfigFor } from '../src/cluster/connect.js';
 import { Controller } from '../src/controller/controller.js';
 import { reconcile, type ReconcilerOptions } from '../src/controller/reconciler.js';
 import { State } from '../src/controller/state.js';

@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { loadConfig } from '../dist/config.js';
 import { validateRoster } from '../dist/roster/validate.js';
-import { renderWeek } from '../dist/render/week.js';
-import { manifestStream } from '../dist/render/tree.js';
+import { interpretReports } from '../dist/pipeline/interpret.js';
+import { manifestStream, weekObjects } from '../dist/render/tree.js';
 
 const STUDENTS = Number(process.env.STUDENTS ?? 10000);
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -29,10 +29,15 @@ const config = loadConfig({
   overrides: { policy: { limits: { maxFileBytes: 64 << 20, maxEntries: STUDENTS } } },
 });
 const report = validateRoster('week-01.yaml', Buffer.from(lines.join('\n')), config.policy);
-const digests = new Map(
+const verdicts = new Map(
   report.entries.map((e, i) => [
     e.entry.containerImage,
-    `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
+    {
+      kind: 'pullable',
+      digest: `sha256:${createHash('sha256').update(String(i)).digest('hex')}`,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      platforms: ['linux/amd64'],
+    },
   ]),
 );
 
@@ -42,12 +47,13 @@ const hashes = new Set();
 let objects = 0;
 for (let run = 0; run <= RUNS; run++) {
   const t0 = performance.now();
-  const week = renderWeek(report, config, { revision: 'bench', digests });
+  const week = interpretReports([report], verdicts, config, { revision: 'bench', lastGood: new Map() }).desired
+    .weeks[0];
   const t1 = performance.now();
   const text = manifestStream([week]);
   const t2 = performance.now();
   hashes.add(createHash('sha256').update(text).digest('hex'));
-  objects = week.shared.length + week.students.reduce((n, s) => n + s.objects.length, 0);
+  objects = weekObjects(week).length;
   if (run > 0) {
     renderTimes.push(t1 - t0);
     serializeTimes.push(t2 - t1);

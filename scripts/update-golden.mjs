@@ -3,8 +3,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../dist/config.js';
 import { validateRoster } from '../dist/roster/validate.js';
-import { renderWeek } from '../dist/render/week.js';
+import { interpretReports } from '../dist/pipeline/interpret.js';
 import { objectsToYaml } from '../dist/render/serialize.js';
+import { weekObjects } from '../dist/render/tree.js';
 
 const modes = {
   ingress: {},
@@ -14,12 +15,12 @@ const modes = {
 const sample = readFileSync(new URL('../students/week-01.yaml', import.meta.url));
 for (const [name, render] of Object.entries(modes)) {
   const config = loadConfig({ env: {}, overrides: { render } });
-  const week = renderWeek(validateRoster('students/week-01.yaml', sample, config.policy), config, {
-    revision: 'abc123',
-  });
+  const report = validateRoster('students/week-01.yaml', sample, config.policy);
+  const { desired } = interpretReports([report], new Map(), config, { revision: 'abc123', lastGood: new Map() });
+  const week = desired.weeks[0];
   writeFileSync(
     new URL(`../test/fixtures/golden/sample-${name}.yaml`, import.meta.url),
-    objectsToYaml([...week.shared, ...week.students.flatMap((s) => s.objects)]),
+    objectsToYaml(weekObjects(week)),
   );
   console.log(`wrote test/fixtures/golden/sample-${name}.yaml`);
 }

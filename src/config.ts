@@ -35,8 +35,15 @@ export interface RoutingConfig {
   }>;
 }
 
+export interface EgressConfig {
+  readonly enabled: boolean;
+  readonly dnsNamespace: Readonly<Record<string, string>>;
+  readonly exceptCidrs: readonly string[];
+}
+
 export interface RenderConfig {
   readonly namespaceTemplate: string;
+  readonly allowedNamespaces: readonly string[];
   readonly resources: { readonly requests: ResourceAmounts; readonly limits: ResourceAmounts };
   readonly runAsNonRoot: boolean;
   readonly pinDigests: boolean;
@@ -52,6 +59,7 @@ export interface RenderConfig {
     readonly enabled: boolean;
     readonly ingressControllerNamespace: Readonly<Record<string, string>>;
     readonly galleryNamespace: Readonly<Record<string, string>>;
+    readonly egress: EgressConfig;
   };
   readonly routing: RoutingConfig;
 }

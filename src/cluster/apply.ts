@@ -4,7 +4,8 @@ import { JsonObjectApi } from './json-api.js';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { ClusterError, withRetries } from './kube.js';
-import { describeRef, MANAGED_KINDS, refOf, type ObjectRef, type StudentHealth, type Target } from './target.js';
+import { MANAGED_KINDS } from '../render/kinds.js';
+import { describeRef, refOf, type ObjectRef, type StudentHealth, type Target } from './target.js';
 
 export const FIELD_MANAGER = 'classops';
 const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;

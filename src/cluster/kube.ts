@@ -2,9 +2,9 @@
  * The connection to a Kubernetes API server, and the retry rule every call follows:
  * conflicts, rate limits, server errors and dropped connections are retried with
  * exponential backoff and jitter (honouring Retry-After); anything else is final.
+ * No Kubernetes client here: commands that never talk to a cluster must not load it.
  */
 import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -23,23 +23,11 @@ export function runningInCluster(env: NodeJS.ProcessEnv = process.env): boolean 
 }
 
 /** A cluster only when one is named, or when running in one: a stray KUBECONFIG never counts. */
-export function kubeConfigFor(
+export function clusterNamed(
   options: { kubeconfig: string; context: string },
   env: NodeJS.ProcessEnv = process.env,
-): KubeConfig | undefined {
-  const kc = new KubeConfig();
-  if (options.kubeconfig !== '') {
-    kc.loadFromFile(options.kubeconfig.replace(/^~(?=\/)/, env['HOME'] ?? '~'));
-  } else if (options.context !== '') {
-    kc.loadFromDefault();
-  } else if (runningInCluster(env)) {
-    kc.loadFromCluster();
-    return kc;
-  } else {
-    return undefined;
-  }
-  if (options.context !== '') kc.setCurrentContext(options.context);
-  return kc;
+): boolean {
+  return options.kubeconfig !== '' || options.context !== '' || runningInCluster(env);
 }
 
 interface ApiFailure {

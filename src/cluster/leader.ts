@@ -34,6 +34,27 @@ export interface LeaderOptions {
   readonly onStoppedLeading: () => void;
 }
 
+export type LeaseDecision = 'create' | 'renew' | 'take' | 'wait';
+
+/**
+ * What a replica may do with the Lease as it reads it: create it when there is none,
+ * renew it when it holds it, take it when it is free or its holder stopped renewing for
+ * a whole lease duration, and otherwise wait.
+ */
+export function decideLease(
+  lease: Pick<Lease, 'spec'> | undefined,
+  identity: string,
+  now: number,
+  ownSeconds: number,
+): LeaseDecision {
+  if (lease === undefined) return 'create';
+  const holder = lease.spec.holderIdentity ?? '';
+  if (holder === identity) return 'renew';
+  const renewed = Date.parse(lease.spec.renewTime ?? '') || 0;
+  const expired = renewed + (lease.spec.leaseDurationSeconds ?? ownSeconds) * 1000 < now;
+  return holder === '' || expired ? 'take' : 'wait';
+}
+
 export class LeaderElector {
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
@@ -87,6 +108,8 @@ export class LeaderElector {
     const now = new Date();
     const seconds = Math.round(durationMs(this.options.leaseDuration) / 1000);
     const lease = await this.read();
+    const decision = decideLease(lease, this.options.identity, now.getTime(), seconds);
+    if (decision === 'wait') return false;
     if (lease === undefined) {
       await this.api.createJson({
         apiVersion: 'coordination.k8s.io/v1',
@@ -102,11 +125,7 @@ export class LeaderElector {
       } as never);
       return true;
     }
-    const holder = lease.spec.holderIdentity ?? '';
-    const renewed = Date.parse(lease.spec.renewTime ?? '') || 0;
-    const expired = renewed + (lease.spec.leaseDurationSeconds ?? seconds) * 1000 < now.getTime();
-    if (holder !== '' && holder !== this.options.identity && !expired) return false;
-    const taking = holder !== this.options.identity;
+    const taking = decision === 'take';
     const next: Lease = {
       ...lease,
       spec: {

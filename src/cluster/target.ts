@@ -29,24 +29,6 @@ export interface Target {
   event(object: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
-/** Kinds classops renders, in the order they are applied (pruned in reverse). */
-export const MANAGED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: 'v1', kind: 'Namespace' },
-  { apiVersion: 'v1', kind: 'ResourceQuota' },
-  { apiVersion: 'v1', kind: 'LimitRange' },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-  { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware' },
-  { apiVersion: 'v1', kind: 'Service' },
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
-  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
-];
-
-export function kindOrder(kind: string): number {
-  const i = MANAGED_KINDS.findIndex((k) => k.kind === kind);
-  return i === -1 ? MANAGED_KINDS.length : i;
-}
-
 export function refOf(object: KubeObject): ObjectRef {
   return {
     apiVersion: object.apiVersion,

@@ -5,17 +5,12 @@
  * is needed for correctness, only for speed.
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { collectionPath, MANAGED_KINDS } from '../render/kinds.js';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import { backoffMs } from './kube.js';
 
-const WATCHED = [
-  '/apis/apps/v1/deployments',
-  '/api/v1/services',
-  '/apis/networking.k8s.io/v1/ingresses',
-  '/apis/networking.k8s.io/v1/networkpolicies',
-  '/api/v1/resourcequotas',
-  '/api/v1/limitranges',
-];
+/** Every kind classops applies; a kind whose CRD is missing fails its watch, which retries with backoff. */
+const WATCHED = MANAGED_KINDS.map(collectionPath);
 
 export class ManagedObjectWatcher {
   private readonly watch: Watch;
@@ -53,7 +48,9 @@ export class ManagedObjectWatcher {
         },
         (error: unknown) => restart(error !== null && error !== undefined),
       );
-      this.controllers.push(controller);
+      // stop() may have run while this watch was being opened: it would otherwise stay open forever.
+      if (this.stopped) controller.abort();
+      else this.controllers.push(controller);
     } catch {
       restart(true);
     }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ImageChecker } from '../registry/checker.js';
-import { formatImageReference, parseImageReference } from '../registry/reference.js';
+import { formatImageReference, parseImageReference } from '../roster/image-reference.js';
 import { describeVerdict, isStudentFault, isTransient } from '../registry/verdict.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 

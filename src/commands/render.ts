@@ -3,13 +3,12 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { addFindings, type Finding } from '../roster/model.js';
+import { interpretRosters } from '../pipeline/interpret.js';
 import { formatText } from '../roster/report.js';
 import { RENDER_MARKER, manifestStream, manifestTree } from '../render/tree.js';
-import { renderWeek, type RenderedWeek } from '../render/week.js';
 import { collectRosterFiles, contentRevision } from '../source/dir.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { checkRosterImages, digestsOf, loadRosters, sourcesOf, type LoadedRoster } from './rosters.js';
+import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
 
 export const usage = `Usage: classops render [paths...] --out DIR|- [options]
 
@@ -45,10 +44,6 @@ function writeTree(dir: string, files: Map<string, string>): void {
   renameSync(staging, target);
 }
 
-function defaultRevision(rosters: readonly LoadedRoster[]): string {
-  return contentRevision(rosters.map((r) => [r.report.file, r.bytes] as const));
-}
-
 export async function renderCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -62,61 +57,15 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   });
   if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
   const config = loadConfig({ file: values.config, env: io.env });
-  const rosters = loadRosters(
-    collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),
-    config.policy,
+  const files = readRosterFiles(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]));
+  const { reports, desired } = await interpretRosters(
+    { files, config, images: imageCheckerFor(config, values['check-images']) },
+    { revision: values.revision ?? contentRevision(files), lastGood: new Map() },
   );
-  const revision = values.revision ?? defaultRevision(rosters);
-  let reports = rosters.map((r) => r.report);
-  let digests = new Map<string, string>();
-  if (values['check-images']) {
-    const checked = await checkRosterImages(reports, config.registry);
-    reports = checked.reports;
-    digests = digestsOf(checked.verdicts);
-  }
-
-  const weeks: RenderedWeek[] = [];
-  const problems: Finding[] = [];
-  const claimed = new Map<string, string>();
-  for (const report of reports) {
-    const week = renderWeek(report, config, { revision, digests });
-    if ('code' in week) {
-      problems.push(week);
-      continue;
-    }
-    const owner = claimed.get(week.namespace);
-    if (owner !== undefined) {
-      problems.push({
-        code: 'render-namespace-conflict',
-        severity: 'error',
-        message: `Namespace ${week.namespace} is already rendered from ${owner}; a namespace holds one week.`,
-        hint: 'Give each week its own metadata.namespace.',
-        file: report.file,
-        line: 1,
-        column: 1,
-      });
-      continue;
-    }
-    claimed.set(week.namespace, report.file);
-    weeks.push(week);
-    problems.push(...week.findings);
-  }
-
-  const shown = reports.map((report) =>
-    addFindings(
-      report,
-      problems.filter((p) => p.file === report.file),
-    ),
-  );
-  const leftOut = shown.some((r) => r.findings.some((f) => f.severity === 'error'));
-  if (shown.some((r) => r.findings.length > 0)) {
-    io.stderr.write(
-      formatText(
-        shown.filter((r) => r.findings.length > 0),
-        { sources: sourcesOf(rosters), color: false },
-      ),
-    );
-  }
+  const weeks = desired!.weeks;
+  const shown = reports.filter((r) => r.findings.length > 0);
+  if (shown.length > 0) io.stderr.write(formatText(shown, { sources: sourcesOf(files), color: false }));
+  const leftOut = reports.some((r) => r.findings.some((f) => f.severity === 'error'));
   if (values.out === '-') {
     io.stdout.write(manifestStream(weeks));
   } else {

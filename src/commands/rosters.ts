@@ -1,41 +1,20 @@
-/** Reading and validating roster files: what every roster-consuming command starts with. */
+/** Reading roster files for the commands that take paths: what `validate` and `render` start with. */
 import { readFileSync } from 'node:fs';
-import type { PolicyConfig, RegistryConfig } from '../config.js';
+import type { ClassopsConfig } from '../config.js';
+import type { ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
-import { imagesToCheck, withImageVerdicts } from '../registry/findings.js';
-import type { Verdict } from '../registry/verdict.js';
-import type { RosterReport } from '../roster/model.js';
-import { validateRoster } from '../roster/validate.js';
 
-export interface LoadedRoster {
-  readonly bytes: Buffer;
-  readonly report: RosterReport;
-}
-
-export function loadRosters(files: readonly string[], policy: PolicyConfig): LoadedRoster[] {
-  return files.map((file) => {
-    const bytes = readFileSync(file);
-    return { bytes, report: validateRoster(file, bytes, policy) };
-  });
+/** Each file's bytes, by path, in the order given. */
+export function readRosterFiles(files: readonly string[]): Map<string, Buffer> {
+  return new Map(files.map((file) => [file, readFileSync(file)]));
 }
 
 /** File texts by name, for showing the offending line under a finding. */
-export function sourcesOf(rosters: readonly LoadedRoster[]): Map<string, string> {
-  return new Map(rosters.map((r) => [r.report.file, r.bytes.toString('utf8')]));
+export function sourcesOf(files: ReadonlyMap<string, Buffer>): Map<string, string> {
+  return new Map([...files].map(([file, bytes]) => [file, bytes.toString('utf8')]));
 }
 
-/** Checks every roster's images once and adds the verdicts as findings. */
-export async function checkRosterImages(
-  reports: readonly RosterReport[],
-  registry: RegistryConfig,
-): Promise<{ reports: RosterReport[]; verdicts: Map<string, Verdict> }> {
-  const verdicts = await new ImageChecker(registry).checkAll(reports.flatMap(imagesToCheck));
-  return { reports: reports.map((report) => withImageVerdicts(report, verdicts)), verdicts };
-}
-
-/** Digests of the pullable images, for pinning. */
-export function digestsOf(verdicts: ReadonlyMap<string, Verdict>): Map<string, string> {
-  return new Map(
-    [...verdicts].flatMap(([image, v]) => (v.kind === 'pullable' ? [[image, v.digest] as [string, string]] : [])),
-  );
+/** The image checker, when the command was asked to check images. */
+export function imageCheckerFor(config: ClassopsConfig, check: boolean | undefined): ImageVerifier | undefined {
+  return check ? new ImageChecker(config.registry) : undefined;
 }

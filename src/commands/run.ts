@@ -2,18 +2,18 @@
  * `classops run`: the controller. Without a named cluster it runs the embedded default:
  * the bundled students/ folder in, ./out/manifests out, with the cluster's safety rules.
  */
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { durationMs, loadConfig, type ClassopsConfig } from '../config.js';
-import { KubeTarget } from '../cluster/apply.js';
+import type { ClusterConnection } from '../cluster/connect.js';
 import { DirectoryTarget } from '../cluster/directory.js';
-import { JsonObjectApi } from '../cluster/json-api.js';
-import { kubeConfigFor, runningInCluster } from '../cluster/kube.js';
-import { LeaderElector } from '../cluster/leader.js';
+import { clusterNamed } from '../cluster/kube.js';
+import type { LeaderElector } from '../cluster/leader.js';
 import type { Target } from '../cluster/target.js';
 import { describeRef, refOf } from '../cluster/target.js';
-import { ManagedObjectWatcher } from '../cluster/watch.js';
+import type { ManagedObjectWatcher } from '../cluster/watch.js';
 import { Controller } from '../controller/controller.js';
 import { computePlan, reconcile, type ReconcilerOptions } from '../controller/reconciler.js';
 import { createApp, listen } from '../controller/server.js';
@@ -24,7 +24,7 @@ import { ImageChecker } from '../registry/checker.js';
 import { DirSource } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
 import type { Source } from '../source/index.js';
-import { EXIT, type CommandIO } from './io.js';
+import { EXIT, UsageError, type CommandIO } from './io.js';
 
 export const usage = `Usage: classops run [options]
 
@@ -84,8 +84,11 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   );
   const metrics = new Metrics();
   const state = new State();
-  const kubeConfig = kubeConfigFor(config.cluster, io.env);
-  const target: Target = kubeConfig ? new KubeTarget(kubeConfig) : new DirectoryTarget(config.cluster.manifestsDir);
+  // The Kubernetes client is loaded only when a cluster is named.
+  const cluster: ClusterConnection | undefined = clusterNamed(config.cluster, io.env)
+    ? (await import('../cluster/connect.js')).connectCluster(config.cluster, io.env)
+    : undefined;
+  const target: Target = cluster?.target ?? new DirectoryTarget(config.cluster.manifestsDir);
   const source = sourceFor(config);
   const images = values['no-image-checks']
     ? undefined
@@ -123,23 +126,49 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   if (values.once) {
     try {
       const outcome = await reconcile(options);
+      const { plan } = outcome;
+      const refused = plan.refused.length ? `; refused: ${plan.refused.map((r) => r.reason).join(' ')}` : '';
       io.stdout.write(
-        `${outcome.result} at revision ${outcome.revision}: ${outcome.plan.create.length} created, ${outcome.plan.update.length} updated, ${outcome.plan.prune.length} pruned, ${outcome.plan.unchanged.length} unchanged${outcome.plan.refused.length ? `; refused: ${outcome.plan.refused.map((r) => r.reason).join(' ')}` : ''}\n`,
+        `${outcome.result} at revision ${outcome.revision}: ${plan.create.length} created, ${plan.update.length} updated, ${plan.prune.length} pruned, ${plan.unchanged.length} unchanged${refused}\n`,
       );
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
-      for (const file of state.files.values()) {
+      for (const file of outcome.heldBack) {
         const first = file.findings.find((f) => f.severity === 'error');
-        if (!file.complete && first)
+        if (first)
           io.stderr.write(
             `${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
           );
       }
-      return outcome.result === 'success' ? EXIT.ok : EXIT.findings;
+      return outcome.result === 'success' && outcome.heldBack.length === 0 ? EXIT.ok : EXIT.findings;
     } catch (error) {
       io.stderr.write(`classops run: reconcile failed, nothing was changed: ${(error as Error).message}\n`);
       return EXIT.findings;
     }
   }
+
+  // The port first: a busy port is an error at start, not a controller nobody can see.
+  let elector: LeaderElector | undefined;
+  let server: Server;
+  try {
+    server = await listen(
+      createApp({
+        state,
+        metrics,
+        ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
+      }),
+      config.server.port,
+      config.server.host,
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(`port ${config.server.port} is in use (server.port); stop what uses it or choose another`);
+    throw error;
+  }
+  const address = server.address();
+  log.info('serving /healthz, /readyz, /metrics, /api/status', {
+    port: typeof address === 'object' && address !== null ? address.port : config.server.port,
+    manifests: cluster ? undefined : config.cluster.manifestsDir,
+  });
 
   const controller = new Controller({
     ...options,
@@ -148,24 +177,18 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       if (!(o instanceof Error)) log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes });
     },
   });
-  let elector: LeaderElector | undefined;
   let watcher: ManagedObjectWatcher | undefined;
   const startLeading = () => {
     metrics.leader.set(1);
     log.info('leading: reconciling');
     controller.start();
-    if (kubeConfig) {
-      watcher = new ManagedObjectWatcher(kubeConfig, () => controller.trigger());
-      watcher.start();
-    }
+    watcher = cluster?.watcher(() => controller.trigger());
+    watcher?.start();
   };
-  if (kubeConfig && config.cluster.leaderElection.enabled) {
-    const namespace =
-      config.cluster.leaderElection.leaseNamespace ||
-      (runningInCluster(io.env) ? (io.env['POD_NAMESPACE'] ?? 'default') : 'default');
-    elector = new LeaderElector(kubeConfig.makeApiClient(JsonObjectApi), {
+  if (cluster && config.cluster.leaderElection.enabled) {
+    elector = cluster.elector({
       name: config.cluster.leaderElection.leaseName,
-      namespace,
+      namespace: config.cluster.leaderElection.leaseNamespace || cluster.defaultLeaseNamespace,
       identity: io.env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
       leaseDuration: config.cluster.leaderElection.leaseDuration,
       renewInterval: config.cluster.leaderElection.renewInterval,
@@ -182,28 +205,14 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     startLeading();
   }
 
-  const server = await listen(
-    createApp({
-      state,
-      metrics,
-      ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
-    }),
-    config.server.port,
-    config.server.host,
-  );
-  const address = server.address();
-  log.info('serving /healthz, /readyz, /metrics, /api/status', {
-    port: typeof address === 'object' && address !== null ? address.port : config.server.port,
-    manifests: kubeConfig ? undefined : config.cluster.manifestsDir,
-  });
-
   await new Promise<void>((resolveStop) => {
     const shutdown = (signal: string) => {
       log.info(`${signal}: finishing the current reconcile and releasing the lease`);
       void (async () => {
         watcher?.stop();
-        await controller.stop();
-        await elector?.release();
+        images?.close();
+        // The lease is released only once the pass has stopped writing; otherwise it runs out on its own.
+        if (await controller.stop()) await elector?.release();
         server.close(() => resolveStop());
         server.closeAllConnections();
       })();

@@ -2,6 +2,7 @@
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { interpretRosters } from '../pipeline/interpret.js';
 import { judgeChanges } from '../roster/changes.js';
 import type { RosterReport } from '../roster/model.js';
 import {
@@ -17,7 +18,7 @@ import { validateRoster } from '../roster/validate.js';
 import { collectRosterFiles } from '../source/dir.js';
 import { readFileAtRevision } from '../source/git.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { checkRosterImages, loadRosters, sourcesOf } from './rosters.js';
+import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
 
 export const usage = `Usage: classops validate [paths...] [options]
 
@@ -51,17 +52,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
 
   const config = loadConfig({ file: values.config, env: io.env });
-  const files = collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]);
-  const rosters = loadRosters(files, config.policy);
-  const sources = sourcesOf(rosters);
-  const checked = values['check-images']
-    ? (
-        await checkRosterImages(
-          rosters.map((r) => r.report),
-          config.registry,
-        )
-      ).reports
-    : rosters.map((r) => r.report);
+  const files = readRosterFiles(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]));
+  const sources = sourcesOf(files);
+  const checked = (await interpretRosters({ files, config, images: imageCheckerFor(config, values['check-images']) }))
+    .reports;
   const reports: RosterReport[] = [];
   for (const report of checked) {
     const since = values['changed-since'];

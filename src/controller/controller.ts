@@ -23,6 +23,7 @@ export class Controller {
   private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
+  private cancel: AbortController | undefined;
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -51,38 +52,20 @@ export class Controller {
   private async loop(): Promise<void> {
     while (this.pending && !this.stopped) {
       this.pending = false;
-      const started = performance.now();
-      const { state, metrics } = this.options;
+      const { metrics } = this.options;
+      this.cancel = new AbortController();
       try {
-        const outcome = await reconcile(this.options);
-        const seconds = (performance.now() - started) / 1000;
+        const outcome = await reconcile(this.options, this.cancel.signal);
         this.failures = 0;
         metrics.reconciles.inc({ result: outcome.result });
-        metrics.reconcileDuration.observe(seconds);
-        const now = new Date();
-        if (outcome.result !== 'partial') metrics.lastSuccess.set(now.getTime() / 1000);
-        state.reconcile = {
-          revision: outcome.revision,
-          result: outcome.result,
-          finishedAt: now.toISOString(),
-          lastSuccessAt: outcome.result === 'partial' ? state.reconcile.lastSuccessAt : now.toISOString(),
-          error: outcome.errors[0],
-          writes: outcome.writes,
-          durationSeconds: seconds,
-          refusedPrunes: outcome.plan.refused.map((r) => r.reason),
-        };
+        metrics.reconcileDuration.observe(this.options.state.reconcile.durationSeconds ?? 0);
+        if (outcome.result !== 'partial') metrics.lastSuccess.set(Date.now() / 1000);
         this.options.onOutcome?.(outcome);
         if (outcome.result === 'partial') this.retryLater();
       } catch (error) {
+        if (this.stopped) break; // cancelled by stop(): not a failure to retry
         this.failures += 1;
         metrics.reconciles.inc({ result: 'failure' });
-        state.reconcile = {
-          ...state.reconcile,
-          result: 'failure',
-          finishedAt: new Date().toISOString(),
-          error: (error as Error).message,
-          writes: 0,
-        };
         this.options.log.error('reconcile failed; nothing was changed', {
           error: (error as Error).message,
           retry: this.failures,
@@ -108,13 +91,19 @@ export class Controller {
     while (this.running !== undefined) await this.running;
   }
 
-  /** Stops after the current pass (or abandons waiting after `graceMs`). */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops: the current pass is cancelled (it starts no write from now on) and awaited, so
+   * that when this resolves nothing more is written; waiting is abandoned after `graceMs`.
+   * Resolves true when the pass settled in time (no write can still land).
+   */
+  async stop(graceMs = 10_000): Promise<boolean> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.resync);
     this.stopWatching?.();
-    if (this.running !== undefined)
-      await Promise.race([this.running, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    this.cancel?.abort(new Error('classops is stopping'));
+    if (this.running === undefined) return true;
+    const settled = this.running.then(() => true);
+    return Promise.race([settled, new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
   }
 }

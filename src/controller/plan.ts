@@ -1,12 +1,15 @@
 /**
  * What a reconcile will do: desired objects against live ones. Pure. An object is
  * written only when it is missing or differs (its spec hash, or a field someone else
- * changed); an object no longer desired is pruned unless its roster file is broken, it
- * is a Namespace, or the guard stops a mass deletion.
+ * changed). An object no longer desired is pruned only when classops made it (its
+ * source-file annotation), no broken roster could own its namespace, it is not a
+ * Namespace, and the guard does not stop a mass deletion.
  */
+import { describeRef, keyOf, refOf, type ObjectRef } from '../cluster/target.js';
+import type { Protection } from '../pipeline/weeks.js';
+import { kindOrder } from '../render/kinds.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
-import { describeRef, keyOf, kindOrder, refOf, type ObjectRef } from '../cluster/target.js';
 
 export interface RefusedPrune {
   readonly namespace: string;
@@ -23,8 +26,7 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** Roster files that failed to parse: their objects are never pruned. */
-  readonly protectedFiles: ReadonlySet<string>;
+  readonly protection: Protection;
   readonly maxPruneFraction: number;
   readonly allowMassPrune: boolean;
 }
@@ -75,11 +77,13 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     else update.push(object);
   }
 
-  const candidates = live.filter(
-    (o) =>
-      !desiredKeys.has(keyOf(refOf(o))) &&
-      !options.protectedFiles.has(o.metadata.annotations?.[ANNOTATION.sourceFile] ?? ''),
-  );
+  const { protection } = options;
+  const namespaceOf = (o: KubeObject) => (o.kind === 'Namespace' ? o.metadata.name : (o.metadata.namespace ?? ''));
+  const prunable = (o: KubeObject) =>
+    o.metadata.annotations?.[ANNOTATION.sourceFile] !== undefined &&
+    !protection.namespaces.has(namespaceOf(o)) &&
+    (!protection.unknown || protection.owned.has(namespaceOf(o)));
+  const candidates = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && prunable(o));
   const refused: RefusedPrune[] = [];
   const prune: ObjectRef[] = [];
   const namespaces = candidates.filter((o) => o.kind === 'Namespace');

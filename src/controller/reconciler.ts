@@ -1,25 +1,93 @@
 /**
- * One reconcile: snapshot → validate each file → check images → render → plan → apply and
- * prune → record state. Level-triggered and idempotent: it reads everything afresh and
- * never assumes the previous pass finished. A failure before applying changes nothing.
+ * One reconcile: snapshot → the roster pipeline (validate, check images, desired state)
+ * → plan → apply and prune → commit to State. Level-triggered and idempotent: it reads
+ * everything afresh and never assumes the previous pass finished. A failure before
+ * applying changes nothing; a cancelled pass writes nothing more once cancelled.
  */
 import type { ClassopsConfig } from '../config.js';
 import { Limiter } from '../concurrency.js';
-import { describeRef, kindOrder, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
+import { guardTarget } from '../cluster/course-guard.js';
+import { describeRef, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
-import { imagesToCheck, withImageVerdicts } from '../registry/findings.js';
-import type { Verdict } from '../registry/verdict.js';
-import { validateRoster } from '../roster/validate.js';
+import { studentKey, type LastGood } from '../pipeline/desired.js';
+import { interpretRosters, type ImageVerifier, type Interpretation } from '../pipeline/interpret.js';
+import { courseNamespacesOf } from '../pipeline/weeks.js';
+import { kindOrder } from '../render/kinds.js';
 import { LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import type { Source } from '../source/index.js';
-import { desiredState } from './desired.js';
 import { planChanges, type Plan } from './plan.js';
-import { studentKey, type State } from './state.js';
+import { lastGoodFromLive, type FileStatus, type PassResult, type State, type StudentStatus } from './state.js';
+
+export type { ImageVerifier } from '../pipeline/interpret.js';
 
 /** How many writes are in flight at once: enough to hide round trips, few enough not to flood the API server. */
 const WRITE_CONCURRENCY = 8;
+
+export interface ReconcilerOptions {
+  readonly config: ClassopsConfig;
+  readonly source: Source;
+  readonly target: Target;
+  readonly images: ImageVerifier | undefined;
+  readonly state: State;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly allowMassPrune: boolean;
+}
+
+export interface ReconcileOutcome {
+  readonly revision: string;
+  readonly result: PassResult;
+  readonly plan: Plan;
+  readonly writes: number;
+  readonly errors: readonly string[];
+  /** Roster files kept at their last-known-good because they are not complete. */
+  readonly heldBack: readonly FileStatus[];
+}
+
+export interface PlannedPass {
+  readonly revision: string;
+  readonly interpretation: Interpretation;
+  readonly plan: Plan;
+  readonly live: readonly KubeObject[];
+  readonly lastGood: ReadonlyMap<string, LastGood>;
+  readonly target: Target;
+}
+
+/** Resolves as the promise does, or rejects as soon as the pass is cancelled. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('reconcile cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Reads the source and the target and decides what to do; touches neither, nor State (what --dry-run shows). */
+export async function computePlan(options: ReconcilerOptions, signal?: AbortSignal): Promise<PlannedPass> {
+  const { config, source, state } = options;
+  const target = guardTarget(options.target, courseNamespacesOf(config).isCourseNamespace);
+  const snapshot = await unlessAborted(source.snapshot(), signal);
+  const live = await unlessAborted(target.listManaged(), signal);
+  const lastGood = state.lastGood ?? lastGoodFromLive(live);
+  const interpretation = await unlessAborted(
+    interpretRosters(
+      { files: snapshot.files, config, images: options.images },
+      { revision: snapshot.revision, lastGood },
+    ),
+    signal,
+  );
+  const desired = interpretation.desired!;
+  const plan = planChanges(desired.objects, live, {
+    protection: interpretation.protection,
+    maxPruneFraction: config.cluster.maxPruneFraction,
+    allowMassPrune: options.allowMassPrune,
+  });
+  return { revision: snapshot.revision, interpretation, plan, live, lastGood, target };
+}
 
 /** Items grouped by kind, groups in apply order (or its reverse, for pruning). */
 function byKind<T>(items: readonly T[], kindOf: (item: T) => string, reverse: boolean): T[][] {
@@ -36,90 +104,39 @@ async function inParallel<T>(items: readonly T[], task: (item: T) => Promise<voi
   await Promise.all(items.map((item) => limiter.run(() => task(item))));
 }
 
-export interface ImageVerifier {
-  checkAll(images: Iterable<string>): Promise<Map<string, Verdict>>;
-}
-
-export interface ReconcilerOptions {
-  readonly config: ClassopsConfig;
-  readonly source: Source;
-  readonly target: Target;
-  readonly images: ImageVerifier | undefined;
-  readonly state: State;
-  readonly metrics: Metrics;
-  readonly log: Logger;
-  readonly allowMassPrune: boolean;
-}
-
-export interface ReconcileOutcome {
-  readonly revision: string;
-  readonly result: 'success' | 'partial' | 'refused';
-  readonly plan: Plan;
-  readonly writes: number;
-  readonly errors: readonly string[];
-}
-
-/** Computes the plan without touching the target (used by --dry-run, and by every reconcile). */
-export async function computePlan(
-  options: ReconcilerOptions,
-): Promise<{ revision: string; plan: Plan; live: KubeObject[]; desired: ReturnType<typeof desiredState> }> {
-  const { config, source, target, state } = options;
-  const snapshot = await source.snapshot();
-  const live = await target.listManaged();
-  state.restoreFromLive(live);
-
-  let reports = [...snapshot.files].map(([file, bytes]) => validateRoster(file, bytes, config.policy));
-  let verdicts = new Map<string, Verdict>();
-  if (options.images !== undefined) {
-    verdicts = await options.images.checkAll(reports.flatMap(imagesToCheck));
-    reports = reports.map((r) => withImageVerdicts(r, verdicts));
+export async function reconcile(options: ReconcilerOptions, signal?: AbortSignal): Promise<ReconcileOutcome> {
+  const started = performance.now();
+  try {
+    return await reconcilePass(options, started, signal);
+  } catch (error) {
+    options.state.recordFailure(error as Error, new Date());
+    throw error;
   }
-  state.files = new Map(
-    reports.map((r) => [
-      r.file,
-      {
-        file: r.file,
-        complete: r.complete,
-        week: r.metadata.week,
-        entries: r.entries.length,
-        validEntries: r.entries.filter((e) => e.entry !== undefined).length,
-        findings: r.findings,
-      },
-    ]),
-  );
-
-  const desired = desiredState({
-    reports,
-    verdicts,
-    lastGood: state.lastGood,
-    weeks: state.weeks,
-    config,
-    revision: snapshot.revision,
-  });
-  const plan = planChanges(desired.objects, live, {
-    protectedFiles: desired.protectedFiles,
-    maxPruneFraction: config.cluster.maxPruneFraction,
-    allowMassPrune: options.allowMassPrune,
-  });
-  return { revision: snapshot.revision, plan, live, desired };
 }
 
-export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOutcome> {
-  const { target, state, metrics, log } = options;
-  const { revision, plan, live, desired } = await computePlan(options);
+async function reconcilePass(
+  options: ReconcilerOptions,
+  started: number,
+  signal?: AbortSignal,
+): Promise<ReconcileOutcome> {
+  const { state, metrics, log } = options;
+  const { revision, interpretation, plan, live, lastGood, target } = await computePlan(options, signal);
+  const desired = interpretation.desired!;
   const errors: string[] = [];
   const failed = new Set<string>();
   let writes = 0;
 
   // Objects of one kind go out together, a few at a time; kinds in order, so a Namespace
   // exists before what lives in it, and pruning removes routes before what they point to.
+  // Nothing is started once the pass is cancelled (SIGTERM, lost lease).
   const applyOne = async (object: KubeObject, action: 'created' | 'updated') => {
+    if (signal?.aborted) return;
     try {
       await target.apply(object);
       writes += 1;
       metrics.applyOperations.inc({ kind: object.kind, action });
       log.info(`${action} ${describeRef(refOf(object))}`, { revision });
-      if (object.kind === 'Deployment')
+      if (object.kind === 'Deployment' && !signal?.aborted)
         await target.event(
           refOf(object),
           'Normal',
@@ -135,6 +152,7 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
     }
   };
   const pruneOne = async (ref: ObjectRef) => {
+    if (signal?.aborted) return;
     try {
       await target.remove(ref);
       writes += 1;
@@ -156,41 +174,54 @@ export async function reconcile(options: ReconcilerOptions): Promise<ReconcileOu
     for (const ref of refusal.objects) metrics.applyOperations.inc({ kind: ref.kind, action: 'refused' });
     log.warn('prune refused', { namespace: refusal.namespace, reason: refusal.reason });
     const anchor = refusal.objects.find((r) => r.kind === 'Deployment') ?? refusal.objects[0];
-    if (anchor !== undefined) await target.event(anchor, 'Warning', 'PruneRefused', refusal.reason);
+    if (anchor !== undefined && !signal?.aborted) await target.event(anchor, 'Warning', 'PruneRefused', refusal.reason);
   }
+  signal?.throwIfAborted();
 
-  // Last-known-good: what was just applied (or already matched) becomes the fallback.
-  for (const [key, good] of desired.fresh) if (!failed.has(key)) state.lastGood.set(key, good);
-  for (const week of desired.weeks)
-    state.weeks.set(week.file, { file: week.file, week: week.week, namespace: week.namespace });
+  // Last-known-good: what was just applied (or already matched) becomes the fallback; pruned students leave it.
+  const nextGood = new Map(lastGood);
+  for (const [key, good] of desired.fresh) if (!failed.has(key)) nextGood.set(key, good);
   for (const ref of plan.prune.filter((r) => r.kind === 'Deployment')) {
     const gone = live.find(
       (o) => o.kind === 'Deployment' && o.metadata.namespace === ref.namespace && o.metadata.name === ref.name,
     );
     const student = gone?.metadata.labels?.[LABEL.student];
-    if (student !== undefined) state.lastGood.delete(studentKey(ref.namespace ?? '', student));
+    if (student !== undefined) nextGood.delete(studentKey(ref.namespace ?? '', student));
   }
 
+  const health = await target.health().catch(() => new Map<string, StudentHealth>());
+  const students: StudentStatus[] = desired.students.map((s) => ({
+    ...s,
+    health: health.get(studentKey(s.namespace, s.githubUsername)),
+  }));
+  const files: FileStatus[] = interpretation.reports.map((r) => ({
+    file: r.file,
+    complete: r.complete,
+    week: r.metadata.week,
+    entries: r.entries.length,
+    validEntries: r.entries.filter((e) => e.entry !== undefined).length,
+    findings: r.findings,
+  }));
   const result = errors.length > 0 ? 'partial' : plan.refused.length > 0 ? 'refused' : 'success';
-  await recordStatus(options, desired.students, revision);
-  return { revision, result, plan, writes, errors };
+  state.commit({
+    revision,
+    result,
+    lastGood: nextGood,
+    files,
+    students,
+    errors,
+    writes,
+    refusedPrunes: plan.refused.map((r) => r.reason),
+    durationSeconds: (performance.now() - started) / 1000,
+    finishedAt: new Date(),
+  });
+  publishMetrics(options, revision);
+  return { revision, result, plan, writes, errors, heldBack: files.filter((f) => !f.complete) };
 }
 
-/** Fills student health from the target and publishes State to metrics. */
-async function recordStatus(
-  options: ReconcilerOptions,
-  students: ReturnType<typeof desiredState>['students'],
-  revision: string,
-): Promise<void> {
-  const { target, state, metrics } = options;
-  const health = await target.health().catch(() => new Map<string, StudentHealth>());
-  state.students = new Map(
-    students.map((s) => [
-      studentKey(s.namespace, s.githubUsername),
-      { ...s, health: health.get(studentKey(s.namespace, s.githubUsername)) },
-    ]),
-  );
-
+/** State as gauges: entries per week, complete files, students by outcome and readiness. */
+function publishMetrics(options: ReconcilerOptions, revision: string): void {
+  const { state, metrics } = options;
   metrics.rosterEntries.reset();
   metrics.rosterFileComplete.reset();
   for (const file of state.files.values()) {

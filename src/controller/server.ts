@@ -34,8 +34,8 @@ export function createApp(options: ServerOptions): express.Express {
 }
 
 export async function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  // Express 5 hands a failed listen (a busy port) to this callback: it must not count as serving.
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.once('error', reject);
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
   });
 }

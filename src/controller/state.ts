@@ -1,40 +1,20 @@
 /**
- * The one place that knows each student's last-known-good entry and live status. The
- * reconciler writes it; the status API, metrics and gallery read it. Last-known-good is
- * rebuilt from what is applied (annotations carry the entry), so a restart changes nothing.
+ * The one place that knows each student's last-known-good entry and live status. Only the
+ * reconciler writes it, once per pass (`commit`, `recordFailure`); the status API,
+ * metrics, gallery and GitHub feedback read it. Last-known-good is rebuilt from what is
+ * applied (annotations carry the entry), so a restart changes nothing.
  */
 import type { StudentHealth } from '../cluster/target.js';
-import type { Finding, StudentEntry } from '../roster/model.js';
+import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
-import type { WeekIdentity } from '../render/week.js';
-import type { Verdict } from '../registry/verdict.js';
+import type { Finding, StudentEntry } from '../roster/model.js';
 
-export interface LastGood {
-  readonly week: WeekIdentity;
-  readonly entry: StudentEntry;
-  readonly digest: string | undefined;
-}
+export type { Deployment, LastGood } from '../pipeline/desired.js';
+export { studentKey } from '../pipeline/desired.js';
 
-/** deployed: running what the roster says; kept: running the last-known-good because the current entry cannot be used; absent: not deployed. */
-export type Deployment = 'deployed' | 'kept' | 'absent';
-
-export interface StudentStatus {
-  readonly namespace: string;
-  readonly week: number;
-  readonly file: string;
-  readonly githubUsername: string;
-  readonly name: string | undefined;
-  readonly deployment: Deployment;
-  /** Why the student is kept or absent. */
-  readonly reason: string | undefined;
-  readonly image: string | undefined;
-  readonly verdict: Verdict['kind'] | undefined;
-  readonly findings: readonly Finding[];
+export interface StudentStatus extends StudentPlan {
   readonly health: StudentHealth | undefined;
-  /** Service and endpoint, for the gallery. */
-  readonly service: string | undefined;
-  readonly studentEndpoint: string | undefined;
 }
 
 export interface FileStatus {
@@ -46,9 +26,11 @@ export interface FileStatus {
   readonly findings: readonly Finding[];
 }
 
+export type PassResult = 'success' | 'partial' | 'refused';
+
 export interface ReconcileRecord {
   readonly revision: string | undefined;
-  readonly result: 'success' | 'partial' | 'failure' | 'refused' | undefined;
+  readonly result: PassResult | 'failure' | undefined;
   readonly finishedAt: string | undefined;
   readonly lastSuccessAt: string | undefined;
   readonly error: string | undefined;
@@ -57,7 +39,19 @@ export interface ReconcileRecord {
   readonly refusedPrunes: readonly string[];
 }
 
-export const studentKey = (namespace: string, login: string) => `${namespace}/${login.toLowerCase()}`;
+/** Everything one finished pass found out, committed to State at once. */
+export interface PassRecord {
+  readonly revision: string;
+  readonly result: PassResult;
+  readonly lastGood: ReadonlyMap<string, LastGood>;
+  readonly files: readonly FileStatus[];
+  readonly students: readonly StudentStatus[];
+  readonly errors: readonly string[];
+  readonly writes: number;
+  readonly refusedPrunes: readonly string[];
+  readonly durationSeconds: number;
+  readonly finishedAt: Date;
+}
 
 const isEntry = (v: unknown): v is StudentEntry => {
   const e = v as Record<string, unknown>;
@@ -73,13 +67,40 @@ const isEntry = (v: unknown): v is StudentEntry => {
   );
 };
 
+/** Last-known-good read back from applied Deployments: what a restarted controller starts from. */
+export function lastGoodFromLive(live: readonly KubeObject[]): Map<string, LastGood> {
+  const lastGood = new Map<string, LastGood>();
+  for (const object of live) {
+    if (object.kind !== 'Deployment') continue;
+    const annotations = object.metadata.annotations ?? {};
+    const file = annotations[ANNOTATION.sourceFile];
+    const week = Number(object.metadata.labels?.[LABEL.week]);
+    const namespace = object.metadata.namespace;
+    if (file === undefined || namespace === undefined || !Number.isInteger(week)) continue;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(annotations[ANNOTATION.entry] ?? '');
+    } catch {
+      continue;
+    }
+    if (!isEntry(entry)) continue;
+    const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
+    const image = spec?.template?.spec?.containers?.[0]?.image;
+    const digest = image?.includes('@') ? image.slice(image.indexOf('@') + 1) : undefined;
+    lastGood.set(studentKey(namespace, entry.githubUsername), { week: { file, week, namespace }, entry, digest });
+  }
+  return lastGood;
+}
+
+const sortedStudents = (a: StudentStatus, b: StudentStatus) =>
+  a.namespace.localeCompare(b.namespace) || a.githubUsername.localeCompare(b.githubUsername);
+
 export class State {
-  readonly lastGood = new Map<string, LastGood>();
-  /** Last week identity of each file whose roster was complete. */
-  readonly weeks = new Map<string, WeekIdentity>();
-  students = new Map<string, StudentStatus>();
-  files = new Map<string, FileStatus>();
-  reconcile: ReconcileRecord = {
+  /** Undefined until the first pass: then the reconciler reads it back from what is applied. */
+  private good: ReadonlyMap<string, LastGood> | undefined;
+  private studentMap: ReadonlyMap<string, StudentStatus> = new Map();
+  private fileMap: ReadonlyMap<string, FileStatus> = new Map();
+  private record: ReconcileRecord = {
     revision: undefined,
     result: undefined,
     finishedAt: undefined,
@@ -89,39 +110,44 @@ export class State {
     durationSeconds: undefined,
     refusedPrunes: [],
   };
-  private restored = false;
 
-  /** Reads last-known-good back from applied Deployments, once, before the first reconcile. */
-  restoreFromLive(live: readonly KubeObject[]): void {
-    if (this.restored) return;
-    this.restored = true;
-    for (const object of live) {
-      const annotations = object.metadata.annotations ?? {};
-      const file = annotations[ANNOTATION.sourceFile];
-      const week = Number(object.metadata.labels?.[LABEL.week]);
-      const namespace = object.metadata.namespace ?? (object.kind === 'Namespace' ? object.metadata.name : undefined);
-      if (file === undefined || namespace === undefined || !Number.isInteger(week)) continue;
-      const identity: WeekIdentity = { file, week, namespace };
-      if (!this.weeks.has(file)) this.weeks.set(file, identity);
-      if (object.kind !== 'Deployment') continue;
-      let entry: unknown;
-      try {
-        entry = JSON.parse(annotations[ANNOTATION.entry] ?? '');
-      } catch {
-        continue;
-      }
-      if (!isEntry(entry)) continue;
-      const image = (object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)
-        ?.template?.spec?.containers?.[0]?.image;
-      const digest = image?.includes('@') ? image.slice(image.indexOf('@') + 1) : undefined;
-      this.lastGood.set(studentKey(namespace, entry.githubUsername), { week: identity, entry, digest });
-    }
+  get lastGood(): ReadonlyMap<string, LastGood> | undefined {
+    return this.good;
+  }
+  get students(): ReadonlyMap<string, StudentStatus> {
+    return this.studentMap;
+  }
+  get files(): ReadonlyMap<string, FileStatus> {
+    return this.fileMap;
+  }
+  get reconcile(): ReconcileRecord {
+    return this.record;
+  }
+
+  commit(pass: PassRecord): void {
+    this.good = new Map(pass.lastGood);
+    this.fileMap = new Map(pass.files.map((f) => [f.file, f]));
+    this.studentMap = new Map(pass.students.map((s) => [studentKey(s.namespace, s.githubUsername), s]));
+    const at = pass.finishedAt.toISOString();
+    this.record = {
+      revision: pass.revision,
+      result: pass.result,
+      finishedAt: at,
+      lastSuccessAt: pass.result === 'partial' ? this.record.lastSuccessAt : at,
+      error: pass.errors[0],
+      writes: pass.writes,
+      durationSeconds: pass.durationSeconds,
+      refusedPrunes: pass.refusedPrunes,
+    };
+  }
+
+  /** A pass that could not run: nothing was changed, so only the record moves. */
+  recordFailure(error: Error, at: Date): void {
+    this.record = { ...this.record, result: 'failure', finishedAt: at.toISOString(), error: error.message, writes: 0 };
   }
 
   toJSON(): unknown {
-    const students = [...this.students.values()].sort(
-      (a, b) => a.namespace.localeCompare(b.namespace) || a.githubUsername.localeCompare(b.githubUsername),
-    );
-    return { reconcile: this.reconcile, files: [...this.files.values()], students };
+    const students = [...this.studentMap.values()].sort(sortedStudents);
+    return { reconcile: this.record, files: [...this.fileMap.values()], students };
   }
 }

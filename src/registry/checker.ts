@@ -8,7 +8,7 @@ import { Limiter } from '../concurrency.js';
 import { durationMs, type RegistryConfig } from '../config.js';
 import { TokenCache } from './auth.js';
 import { checkImageOnce, type CheckOptions } from './client.js';
-import { formatImageReference, parseImageReference } from './reference.js';
+import { formatImageReference, parseImageReference } from '../roster/image-reference.js';
 import { isStudentFault, type Verdict } from './verdict.js';
 
 export interface CheckerOptions {
@@ -25,6 +25,7 @@ export class ImageChecker {
   private readonly now: () => number;
   private readonly positiveMs: number;
   private readonly negativeMs: number;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly config: RegistryConfig,
@@ -37,9 +38,14 @@ export class ImageChecker {
       requiredPlatform: config.requiredPlatform,
       maxManifestBytes: config.maxManifestBytes,
       plainHttp: config.plainHttp,
-      http: { timeoutMs: durationMs(config.timeout) },
+      http: { timeoutMs: durationMs(config.timeout), signal: this.closing.signal },
       tokens: new TokenCache(this.now),
     };
+  }
+
+  /** Cancels every check under way (they end as unreachable, which is never cached): for shutdown. */
+  close(): void {
+    this.closing.abort();
   }
 
   /** The verdict for an image reference as written in a roster. The reference must be valid. */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { fetchAnonymousToken, parseChallenge, type TokenCache } from './auth.js';
 import { RegistryHttpError, registryRequest, type HttpOptions, type HttpResponse } from './http.js';
-import { DOCKER_HUB, type ImageReference } from './reference.js';
+import { DOCKER_HUB, type ImageReference } from '../roster/image-reference.js';
 import type { Verdict } from './verdict.js';
 
 export const MEDIA_TYPES = {

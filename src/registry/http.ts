@@ -10,6 +10,8 @@ export const MAX_REDIRECTS = 3;
 export interface HttpOptions {
   readonly timeoutMs: number;
   readonly dispatcher?: Dispatcher;
+  /** Cancels every request at once (shutdown). */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -96,7 +98,9 @@ export async function registryRequest(
       response = await request(url, {
         method,
         headers: currentHeaders,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: options.signal
+          ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
+          : AbortSignal.timeout(options.timeoutMs),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),

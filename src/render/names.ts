@@ -43,9 +43,38 @@ export function weekLabel(week: number): string {
   return String(week).padStart(2, '0');
 }
 
+const PLACEHOLDER = /\{(course|week)(?::0?(\d+))?\}/g;
+
 /** Fills `{course}`, `{week}` and `{week:02}` in the configured namespace template. */
 export function namespaceFromTemplate(template: string, course: string, week: number): string {
-  return template.replace(/\{(course|week)(?::0?(\d+))?\}/g, (_, key: string, width: string | undefined) =>
+  return template.replace(PLACEHOLDER, (_, key: string, width: string | undefined) =>
     key === 'course' ? course : String(week).padStart(Number(width ?? 0), '0'),
   );
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The course's namespaces: what the template gives for any week, and what
+ * `render.allowedNamespaces` allows (exact names, or prefixes ending in `*`). classops
+ * reads, writes and prunes nothing outside them, whatever a roster says.
+ */
+export function courseNamespaces(
+  template: string,
+  course: string,
+  allowed: readonly string[],
+): (ns: string) => boolean {
+  const pattern = template
+    .split(PLACEHOLDER)
+    .map((part, i) =>
+      i % 3 === 0 ? escapeRegExp(part) : i % 3 === 1 ? (part === 'course' ? escapeRegExp(course) : '\\d+') : '',
+    )
+    .join('');
+  const fromTemplate = new RegExp(`^${pattern}$`);
+  // The cluster's own namespaces are never a course's, whatever the config says.
+  return (ns) =>
+    isDnsLabel(ns) &&
+    !ns.startsWith('kube-') &&
+    ns !== 'default' &&
+    (fromTemplate.test(ns) || allowed.some((a) => (a.endsWith('*') ? ns.startsWith(a.slice(0, -1)) : ns === a)));
 }

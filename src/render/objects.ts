@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, contentHash } from '../canonical.js';
 import type { ClassopsConfig, RenderConfig } from '../config.js';
 import type { StudentEntry } from '../roster/model.js';
-import { parseImageReference, pinImageReference } from '../registry/reference.js';
+import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
 import { ANNOTATION, LABEL, MANAGED_BY, studentObjectName, weekLabel } from './names.js';
 
 /** Any rendered object: what the serializer and the cluster module handle. */
@@ -218,15 +218,31 @@ export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service 
   });
 }
 
-/** The public path of a student's app: `/students/<login>` (lowercase, like the object names). */
-export function studentPath(render: RenderConfig, entry: StudentEntry): string {
-  return `${render.routing.pathPrefix}/${entry.githubUsername.toLowerCase()}`;
+/**
+ * Where a student's app is public: `<prefix>/week02/<login>` for each week's entry, and
+ * `<prefix>/<login>` for the student's newest week only, so one path never has two routes.
+ */
+export function studentPath(render: RenderConfig, entry: StudentEntry, week?: number): string {
+  const login = entry.githubUsername.toLowerCase();
+  return week === undefined
+    ? `${render.routing.pathPrefix}/${login}`
+    : `${render.routing.pathPrefix}/week${weekLabel(week)}/${login}`;
 }
 
-export function renderIngress(ctx: WeekContext, entry: StudentEntry): V1Ingress & KubeObject {
+/** The route of the plain path: `--` cannot occur in a login, so this never names another student's route. */
+export function latestRouteName(entry: StudentEntry): string {
+  return `${studentObjectName(entry.githubUsername)}--latest`;
+}
+
+interface RouteFor {
+  readonly name: string;
+  readonly path: string;
+}
+
+export function renderIngress(ctx: WeekContext, entry: StudentEntry, at: RouteFor): V1Ingress & KubeObject {
   const { routing } = ctx.render;
   const name = studentObjectName(entry.githubUsername);
-  const prefix = studentPath(ctx.render, entry);
+  const prefix = at.path;
   const annotations: Record<string, string> = {};
   let path = prefix;
   let pathType = 'Prefix';
@@ -243,7 +259,7 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry): V1Ingress 
   return sealed({
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: meta(ctx, name, studentLabels(ctx, entry), annotations),
+    metadata: meta(ctx, at.name, studentLabels(ctx, entry), annotations),
     spec: {
       ingressClassName: routing.ingressClassName,
       ...(routing.tlsSecretName ? { tls: [{ hosts: [routing.host], secretName: routing.tlsSecretName }] } : {}),
@@ -257,18 +273,18 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry): V1Ingress 
   });
 }
 
-export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry): HTTPRoute & KubeObject {
+export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry, at: RouteFor): HTTPRoute & KubeObject {
   const name = studentObjectName(entry.githubUsername);
   return sealed({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: meta(ctx, name, studentLabels(ctx, entry)),
+    metadata: meta(ctx, at.name, studentLabels(ctx, entry)),
     spec: {
       parentRefs: ctx.render.routing.parentRefs.map((ref) => ({ ...ref })),
       hostnames: [ctx.render.routing.host],
       rules: [
         {
-          matches: [{ path: { type: 'PathPrefix', value: studentPath(ctx.render, entry) } }],
+          matches: [{ path: { type: 'PathPrefix', value: at.path } }],
           filters: [
             { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } },
           ],
@@ -279,11 +295,37 @@ export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry): HTTPRout
   });
 }
 
-/** Everything one student gets: Deployment, Service and a route. */
-export function renderStudent(ctx: WeekContext, entry: StudentEntry, digest: string | undefined): KubeObject[] {
-  // Only the Deployment carries the entry and its hash: the Service and route change only when their own fields do.
-  const route = ctx.render.routing.mode === 'httproute' ? renderHttpRoute(ctx, entry) : renderIngress(ctx, entry);
-  return [renderDeployment(ctx, entry, digest), renderService(ctx, entry), route];
+/** Everything one student gets, by role. */
+export interface StudentObjects {
+  readonly deployment: KubeObject;
+  readonly service: KubeObject;
+  /** The route at the week's path. */
+  readonly route: KubeObject;
+  /** The route at the plain path, on the student's newest week only. */
+  readonly latestRoute: KubeObject | undefined;
+}
+
+/** The objects in apply order, for writing and serializing. */
+export function studentObjectList(objects: StudentObjects): KubeObject[] {
+  return [objects.deployment, objects.service, objects.route, ...(objects.latestRoute ? [objects.latestRoute] : [])];
+}
+
+export function renderStudent(
+  ctx: WeekContext,
+  entry: StudentEntry,
+  digest: string | undefined,
+  latest: boolean,
+): StudentObjects {
+  // Only the Deployment carries the entry and its hash: the Service and routes change only when their own fields do.
+  const routeAt = (at: RouteFor) =>
+    ctx.render.routing.mode === 'httproute' ? renderHttpRoute(ctx, entry, at) : renderIngress(ctx, entry, at);
+  const name = studentObjectName(entry.githubUsername);
+  return {
+    deployment: renderDeployment(ctx, entry, digest),
+    service: renderService(ctx, entry),
+    route: routeAt({ name, path: studentPath(ctx.render, entry, ctx.week) }),
+    latestRoute: latest ? routeAt({ name: latestRouteName(entry), path: studentPath(ctx.render, entry) }) : undefined,
+  };
 }
 
 /** The week's shared objects: Namespace, quota, limits, network policies (and Traefik's middleware). */
@@ -354,17 +396,48 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
       },
     };
     objects.push(sealed(denyAll), sealed(allow));
+    if (render.networkPolicy.egress.enabled) objects.push(sealed(egressPolicy(ctx, labels)));
   }
   if (render.routing.mode === 'ingress' && render.routing.rewrite === 'traefik') {
     const middleware: TraefikMiddleware & KubeObject = {
       apiVersion: 'traefik.io/v1alpha1',
       kind: 'Middleware',
       metadata: meta(ctx, TRAEFIK_MIDDLEWARE, labels),
-      spec: { stripPrefixRegex: { regex: [`^${render.routing.pathPrefix}/[a-z0-9-]+`] } },
+      spec: { stripPrefixRegex: { regex: [`^${render.routing.pathPrefix}/(week[0-9]+/)?[a-z0-9-]+`] } },
     };
     objects.push(sealed(middleware));
   }
   return objects;
+}
+
+/** Student pods may resolve names and reach the internet, but nothing private: not the cluster, not cloud metadata. */
+function egressPolicy(ctx: WeekContext, labels: Record<string, string>): KubeObject {
+  const { dnsNamespace, exceptCidrs } = ctx.render.networkPolicy.egress;
+  const v6 = (cidr: string) => cidr.includes(':');
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(ctx, 'classops-restrict-egress', labels),
+    spec: {
+      podSelector: { matchLabels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.name]: APP_NAME } },
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { ...dnsNamespace } } }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+        {
+          to: [
+            { ipBlock: { cidr: '0.0.0.0/0', except: exceptCidrs.filter((c) => !v6(c)) } },
+            { ipBlock: { cidr: '::/0', except: exceptCidrs.filter(v6) } },
+          ],
+        },
+      ],
+    },
+  };
 }
 
 export function weekContext(

@@ -3,6 +3,7 @@
  * namespace with the week's shared objects, one file per student and a kustomization.
  */
 import { objectsToYaml, toYaml } from './serialize.js';
+import { studentObjectList, type KubeObject } from './objects.js';
 import type { RenderedWeek } from './week.js';
 
 /** A file in every folder classops renders into; its presence allows replacing the folder's contents. */
@@ -17,10 +18,12 @@ export function manifestTree(weeks: readonly RenderedWeek[]): Map<string, string
   const files = new Map<string, string>();
   const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
   for (const week of sorted) {
-    const studentFiles = week.students.map((s) => `${s.objects[0]!.metadata.name}.yaml`);
+    const studentFiles = week.students.map((s) => `${s.objects.deployment.metadata.name}.yaml`);
     files.set(`${week.namespace}/kustomization.yaml`, kustomization(['week.yaml', ...studentFiles]));
     files.set(`${week.namespace}/week.yaml`, objectsToYaml(week.shared));
-    week.students.forEach((s, i) => files.set(`${week.namespace}/${studentFiles[i]!}`, objectsToYaml(s.objects)));
+    week.students.forEach((s, i) =>
+      files.set(`${week.namespace}/${studentFiles[i]!}`, objectsToYaml(studentObjectList(s.objects))),
+    );
   }
   files.set('kustomization.yaml', kustomization(sorted.map((w) => w.namespace)));
   return files;
@@ -29,5 +32,10 @@ export function manifestTree(weeks: readonly RenderedWeek[]): Map<string, string
 /** Every object of every week as one multi-document stream (`--out -`). */
 export function manifestStream(weeks: readonly RenderedWeek[]): string {
   const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
-  return sorted.map((w) => objectsToYaml([...w.shared, ...w.students.flatMap((s) => s.objects)])).join('');
+  return sorted.map((w) => objectsToYaml(weekObjects(w))).join('');
+}
+
+/** A week's objects in apply order: shared ones, then each student's. */
+export function weekObjects(week: RenderedWeek): KubeObject[] {
+  return [...week.shared, ...week.students.flatMap((s) => studentObjectList(s.objects))];
 }

@@ -2,14 +2,21 @@
 import type { ClassopsConfig } from '../config.js';
 import type { Finding, RosterReport, StudentEntry } from '../roster/model.js';
 import { isDnsLabel, namespaceFromTemplate, studentObjectName } from './names.js';
-import { deployedImage, renderStudent, renderWeekObjects, weekContext, type KubeObject } from './objects.js';
+import {
+  deployedImage,
+  renderStudent,
+  renderWeekObjects,
+  weekContext,
+  type KubeObject,
+  type StudentObjects,
+} from './objects.js';
 
 export interface RenderedStudent {
   /** Lowercase GitHub login: the student's identity across revisions. */
   readonly student: string;
   readonly entry: StudentEntry;
   readonly image: string;
-  readonly objects: readonly KubeObject[];
+  readonly objects: StudentObjects;
 }
 
 export interface RenderedWeek {
@@ -34,6 +41,8 @@ export interface StudentToRender {
   readonly digest: string | undefined;
   readonly line: number;
   readonly index: number | undefined;
+  /** The student's newest week: this week also routes the plain `<prefix>/<login>` path. */
+  readonly latest: boolean;
 }
 
 export interface WeekIdentity {
@@ -106,25 +115,13 @@ export function renderStudents(
       }
       continue;
     }
-    const { entry, digest } = group[0]!;
+    const { entry, digest, latest } = group[0]!;
     rendered.push({
       student: entry.githubUsername.toLowerCase(),
       entry,
       image: deployedImage(entry, digest, config.render),
-      objects: renderStudent(ctx, entry, digest),
+      objects: renderStudent(ctx, entry, digest, latest),
     });
   }
   return { ...identity, shared: renderWeekObjects(ctx), students: rendered, findings };
-}
-
-/** The week a complete roster describes, or a finding; entries with errors are not rendered. */
-export function renderWeek(report: RosterReport, config: ClassopsConfig, inputs: RenderInputs): RenderedWeek | Finding {
-  const identity = weekOf(report, config);
-  if ('code' in identity) return identity;
-  const students = report.entries.flatMap((e) =>
-    e.entry === undefined
-      ? []
-      : [{ entry: e.entry, digest: inputs.digests?.get(e.entry.containerImage), line: e.line, index: e.index }],
-  );
-  return renderStudents(identity, students, config, inputs.revision);
 }

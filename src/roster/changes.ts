@@ -18,6 +18,14 @@ function keyOf(entry: EntryResult): string | undefined {
   return entry.githubUsername?.toLowerCase();
 }
 
+/** What a PR changes of a file's header (its week, namespace, semester), or undefined. */
+function headerChange(current: RosterReport, base: RosterReport | undefined): string | undefined {
+  if (base === undefined) return 'adds a new roster file';
+  const fields = ['week', 'namespace', 'semester'] as const;
+  const changed = fields.filter((f) => current.metadata[f] !== base.metadata[f]);
+  return changed.length === 0 ? undefined : `changes metadata.${changed.join(', metadata.')}`;
+}
+
 /**
  * The current report as a PR check sees it. `base` is the same file at the base
  * revision, or undefined when the PR adds the file.
@@ -53,6 +61,17 @@ export function judgeChanges(
   const author = options.author?.toLowerCase();
   const exempt = author === undefined || options.instructors.some((i) => i.toLowerCase() === author);
   if (!exempt) {
+    const header = headerChange(current, base);
+    if (header !== undefined)
+      findings.push({
+        code: 'author-header-change',
+        severity: 'error',
+        message: `This pull request by ${quote(options.author ?? '')} ${header}; only instructors change where a week is deployed.`,
+        hint: 'Keep your change to your own entry under students:. Ask an instructor if the week itself needs changing.',
+        file: current.file,
+        line: current.metadata.headerLine,
+        column: 1,
+      });
     for (const entry of current.entries) {
       const key = keyOf(entry);
       if (!changed.has(entry.index) || key === author) continue;

@@ -42,6 +42,9 @@ export interface EntryResult {
   readonly imageColumn: number;
   /** The login as written, when it is a string; used to group findings and compare with a PR's author. */
   readonly githubUsername: string | undefined;
+  /** The display name and image as written, when they are strings (even on an entry with errors). */
+  readonly name: string | undefined;
+  readonly containerImage: string | undefined;
   /** The entry as written (plain data), for change detection. */
   readonly raw: unknown;
   /** Present when the entry has no error findings. */
@@ -52,6 +55,9 @@ export interface RosterMetadata {
   readonly week: number | undefined;
   readonly semester: string | undefined;
   readonly namespace: string | undefined;
+  /** Where file-level findings about the header point: `metadata.namespace`, else `metadata`, else line 1. */
+  readonly namespaceLine: number;
+  readonly headerLine: number;
 }
 
 /** Everything known about one roster file after validation. */

@@ -4,7 +4,7 @@
  * A field the schema rejects for its type never reaches a rule.
  */
 import type { PolicyConfig } from '../config.js';
-import { effectiveTag, parseImageReference } from '../registry/reference.js';
+import { effectiveTag, parseImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
 
 export interface Problem {

@@ -300,7 +300,9 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
     });
   }
   if (namespace !== undefined) checkNamespace(namespace).forEach((p) => add(ctx, ['metadata', 'namespace'], p));
-  return { week, semester, namespace };
+  const headerLine = isObject(data['metadata']) ? ctx.parsed.locateKey(['metadata']).line : 1;
+  const namespaceLine = namespace !== undefined ? ctx.parsed.locate(['metadata', 'namespace']).line : headerLine;
+  return { week, semester, namespace, headerLine, namespaceLine };
 }
 
 function toEntry(raw: Json): StudentEntry {
@@ -314,7 +316,13 @@ function toEntry(raw: Json): StudentEntry {
   };
 }
 
-const NO_METADATA: RosterMetadata = { week: undefined, semester: undefined, namespace: undefined };
+export const NO_METADATA: RosterMetadata = {
+  week: undefined,
+  semester: undefined,
+  namespace: undefined,
+  headerLine: 1,
+  namespaceLine: 1,
+};
 
 export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyConfig): RosterReport {
   const parsed = parseRoster(file, bytes, policy.limits);
@@ -354,14 +362,16 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
   const entries = students.map((raw, index): EntryResult => {
     const at = parsed.locate(['students', index]);
     const image = parsed.locate(['students', index, 'container_image']);
-    const login = isObject(raw) && typeof raw['github_username'] === 'string' ? raw['github_username'] : undefined;
+    const text = (field: string) => (isObject(raw) && typeof raw[field] === 'string' ? raw[field] : undefined);
     const valid = isObject(raw) && !hasErrors(ctx.findings.filter((f) => f.entryIndex === index));
     return {
       index,
       line: at.line,
       imageLine: image.line,
       imageColumn: image.column,
-      githubUsername: login,
+      githubUsername: text('github_username'),
+      name: text('name'),
+      containerImage: text('container_image'),
       raw,
       entry: valid ? toEntry(raw) : undefined,
     };

@@ -67,12 +67,12 @@ describe('classops run keeps the cluster equal to the roster', () => {
     const c = course(entry('ann') + entry('bo') + entry('cy'));
     const first = await once(c, '--no-image-checks');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^success at revision [0-9a-f]{40}: 14 created, 0 updated, 0 pruned, 0 unchanged\n$/);
+    expect(first.stdout).toMatch(/^success at revision [0-9a-f]{40}: 17 created, 0 updated, 0 pruned, 0 unchanged\n$/);
     expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
-    expect(api.list('Ingress').length).toBe(3);
+    expect(api.list('Ingress').length).toBe(6); // each student's week path and plain path
     const writes = api.writes().length;
     const second = await once(c, '--no-image-checks');
-    expect(second.stdout).toContain('0 created, 0 updated, 0 pruned, 14 unchanged');
+    expect(second.stdout).toContain('0 created, 0 updated, 0 pruned, 17 unchanged');
     expect(api.writes().length).toBe(writes);
   });
 
@@ -101,7 +101,7 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(run.stdout).toContain('  + create Deployment container-course-week01/student-cy');
     expect(run.stdout).toContain('  ~ update Deployment container-course-week01/student-ann');
     expect(run.stdout).toContain('  - prune  Deployment container-course-week01/student-bo');
-    expect(run.stdout).toContain('3 to create, 1 to update, 3 to prune, 7 unchanged');
+    expect(run.stdout).toContain('4 to create, 1 to update, 4 to prune, 8 unchanged');
     expect(api.writes().length).toBe(before);
   });
 
@@ -111,7 +111,7 @@ describe('classops run keeps the cluster equal to the roster', () => {
     c.commit(entry('ann') + entry('cy'));
     const run = await once(c, '--no-image-checks');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('3 pruned');
+    expect(run.stdout).toContain('4 pruned');
     expect(deployments()).toEqual(['student-ann', 'student-cy']);
     expect(
       api
@@ -127,7 +127,7 @@ describe('classops run keeps the cluster equal to the roster', () => {
     const before = api.writes().length;
     c.commitText(rosterText(entry('ann') + '    - name: "Bo"\n      github_username: "bo"\n'));
     const run = await once(c, '--no-image-checks');
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1); // something is held back: the operator must know
     expect(run.stderr).toContain(
       'students/week-01.yaml:9:5: This entry is indented 4 spaces; the entries above (line 6) use 2. Nothing in this week was changed; the last-known-good stays deployed.',
     );

@@ -230,8 +230,9 @@ describe('npm start: the embedded default, no cluster', () => {
     });
     running.push(op);
     const files = () => (existsSync(join(manifests, NS)) ? readdirSync(join(manifests, NS)).sort() : []);
+    // Files appear one by one (each written whole, then renamed): wait for the last of them.
     await waitFor(
-      async () => files().includes('deployment-student-jlgore.yaml'),
+      async () => files().includes('deployment-student-priya-r.yaml'),
       30_000,
       'manifests',
       () => op.output,

@@ -31,6 +31,7 @@ describe('classops render', () => {
       'Deployment',
       'Service',
       'Ingress',
+      'Ingress',
     ]);
   });
 
@@ -60,7 +61,8 @@ describe('classops render', () => {
     const run = classops(['render', '--out', '-', fixturePath('broken-indent-entry')]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('render-incomplete-roster');
+    expect(run.stderr).toContain('error yaml-indentation');
+    expect(run.stderr).toContain('0 of 0 entries will deploy');
   });
 
   test('refuses to replace a folder it did not make; replaces its own, dropping removed students', () => {

@@ -513,6 +513,7 @@ export class FakeApiServer {
       });
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // as a real API server does: a watch with nothing to say yet is still open
     const since = Number(url.searchParams.get('resourceVersion') ?? '');
     if (Number.isFinite(since) && since > 0) {
       for (const e of this.history.filter((h) => h.rv > since && h.type_ === type)) {

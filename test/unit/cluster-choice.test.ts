@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubeConfigFor } from '../../src/cluster/kube.js';
+import { kubeConfigFor } from '../../src/cluster/connect.js';
 import { loadConfig } from '../../src/config.js';
 import { renderStudents } from '../../src/render/week.js';
 
@@ -40,9 +40,9 @@ describe('render name collisions', () => {
     const week = renderStudents(
       { file: 'week-01.yaml', week: 1, namespace: 'w1' },
       [
-        { entry: entry('Ann'), digest: undefined, line: 6, index: 0 },
-        { entry: entry('ann'), digest: undefined, line: 9, index: 1 },
-        { entry: entry('bo'), digest: undefined, line: 12, index: 2 },
+        { entry: entry('Ann'), digest: undefined, line: 6, index: 0, latest: true },
+        { entry: entry('ann'), digest: undefined, line: 9, index: 1, latest: true },
+        { entry: entry('bo'), digest: undefined, line: 12, index: 2, latest: true },
       ],
       config,
       'r',

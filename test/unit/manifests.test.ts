@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { MANAGED_KINDS } from '../../src/cluster/target.js';
+import { MANAGED_KINDS } from '../../src/render/kinds.js';
 import { loadConfig } from '../../src/config.js';
 import { validateKubeObject } from '../support/kube-schemas.js';
 

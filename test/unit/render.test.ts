@@ -5,10 +5,12 @@ import type { RosterReport } from '../../src/roster/model.js';
 import { validateRoster } from '../../src/roster/validate.js';
 import type { KubeObject } from '../../src/render/objects.js';
 import { objectsToYaml } from '../../src/render/serialize.js';
-import { manifestStream, manifestTree } from '../../src/render/tree.js';
-import { renderWeek, type RenderedWeek } from '../../src/render/week.js';
+import { manifestStream, manifestTree, weekObjects } from '../../src/render/tree.js';
+import type { RenderedWeek } from '../../src/render/week.js';
+import { studentObjectList } from '../../src/render/objects.js';
 import { validateKubeObject } from '../support/kube-schemas.js';
-import { FIXTURES, rosterText } from '../support/rosters.js';
+import { interpretReports } from '../../src/pipeline/interpret.js';
+import { FIXTURES, renderReport, rosterText } from '../support/rosters.js';
 
 const config = (overrides: Record<string, unknown> = {}): ClassopsConfig =>
   loadConfig({ env: {}, overrides: { render: overrides } });
@@ -16,11 +18,11 @@ const SAMPLE = readFileSync(new URL('../../students/week-01.yaml', import.meta.u
 const sampleReport = (): RosterReport => validateRoster('students/week-01.yaml', SAMPLE, config().policy);
 
 function week(report: RosterReport, cfg = config(), digests?: Map<string, string>): RenderedWeek {
-  const result = renderWeek(report, cfg, { revision: 'abc123', ...(digests ? { digests } : {}) });
-  if ('code' in result) throw new Error(`not rendered: ${result.message}`);
+  const result = renderReport(report, cfg, 'abc123', digests);
+  if (result === undefined) throw new Error(`not rendered: ${report.file}`);
   return result;
 }
-const all = (w: RenderedWeek): KubeObject[] => [...w.shared, ...w.students.flatMap((s) => s.objects)];
+const all = (w: RenderedWeek): KubeObject[] => weekObjects(w);
 const find = (w: RenderedWeek, kind: string, name: string) =>
   all(w).find((o) => o.kind === kind && o.metadata.name === name)!;
 type Pod = { spec: { template: { spec: Record<string, any> } } };
@@ -52,8 +54,8 @@ describe('every rendered object is valid for the Kubernetes API', () => {
         readFileSync(`${FIXTURES}${name}/week-01.yaml`),
         config().policy,
       );
-      const result = renderWeek(report, config(overrides), { revision: 'r1' });
-      if ('code' in result) continue;
+      const result = renderReport(report, config(overrides), 'r1');
+      if (result === undefined) continue;
       for (const object of all(result)) {
         expect(() => validateKubeObject(object)).not.toThrow();
         checked += 1;
@@ -67,10 +69,13 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
   const w = week(sampleReport());
 
   test('names are RFC 1123 from the username, lowercased', () => {
-    expect(w.students.map((s) => s.objects.map((o) => `${o.kind}/${o.metadata.name}`))).toContainEqual([
+    expect(
+      w.students.map((s) => studentObjectList(s.objects).map((o) => `${o.kind}/${o.metadata.name}`)),
+    ).toContainEqual([
       'Deployment/student-otajon99',
       'Service/student-otajon99',
       'Ingress/student-otajon99',
+      'Ingress/student-otajon99--latest',
     ]);
     expect(find(w, 'Deployment', 'student-otajon99').metadata.labels).toEqual({
       'app.kubernetes.io/name': 'student-app',
@@ -111,7 +116,7 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
     expect(deployment.spec.revisionHistoryLimit).toBe(2);
   });
 
-  test("the Service maps port 80 to the student's port; the Ingress strips /students/<login>", () => {
+  test("the Service maps port 80 to the student's port; the Ingresses strip /students/week01/<login> and /students/<login>", () => {
     expect(find(w, 'Service', 'student-mchen-dev')['spec']).toMatchObject({
       ports: [{ port: 80, targetPort: 'http' }],
     });
@@ -125,10 +130,61 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
       rules: [
         {
           host: 'course.example.edu',
-          http: { paths: [{ path: '/students/otajon99(/|$)(.*)', pathType: 'ImplementationSpecific' }] },
+          http: { paths: [{ path: '/students/week01/otajon99(/|$)(.*)', pathType: 'ImplementationSpecific' }] },
         },
       ],
     });
+    const latest = find(w, 'Ingress', 'student-otajon99--latest');
+    expect(latest['spec']).toMatchObject({
+      rules: [
+        {
+          http: {
+            paths: [{ path: '/students/otajon99(/|$)(.*)', backend: { service: { name: 'student-otajon99' } } }],
+          },
+        },
+      ],
+    });
+  });
+
+  test('the opt-in egress policy lets student pods resolve names and reach the internet, nothing private', () => {
+    const egress = week(sampleReport(), config({ networkPolicy: { egress: { enabled: true } } })).shared.find(
+      (o) => o.metadata.name === 'classops-restrict-egress',
+    )!;
+    expect(() => validateKubeObject(egress)).not.toThrow();
+    expect(egress['spec']).toEqual({
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/managed-by': 'classops', 'app.kubernetes.io/name': 'student-app' },
+      },
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+        {
+          to: [
+            {
+              ipBlock: {
+                cidr: '0.0.0.0/0',
+                except: [
+                  '10.0.0.0/8',
+                  '100.64.0.0/10',
+                  '127.0.0.0/8',
+                  '169.254.0.0/16',
+                  '172.16.0.0/12',
+                  '192.168.0.0/16',
+                ],
+              },
+            },
+            { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
+          ],
+        },
+      ],
+    });
+    expect(week(sampleReport()).shared.map((o) => o.metadata.name)).not.toContain('classops-restrict-egress');
   });
 
   test('annotations carry the display name, endpoints, revision and the entry with its hash', () => {
@@ -230,18 +286,20 @@ describe('the week', () => {
       readFileSync(`${FIXTURES}week-mismatch/week-01.yaml`),
       config().policy,
     );
-    expect(renderWeek(report, config(), { revision: 'r' })).toMatchObject({
-      code: 'render-incomplete-roster',
-      severity: 'error',
-    });
+    expect(renderReport(report, config(), 'r')).toBeUndefined();
+    expect(report.findings.map((f) => f.code)).toContain('week-mismatch');
   });
 
   test('a template that gives an invalid namespace is reported', () => {
     const report = validateRoster('week-07.yaml', Buffer.from(rosterText('', 7)), config().policy);
-    expect(renderWeek(report, config({ namespaceTemplate: 'Course_{week}' }), { revision: 'r' })).toMatchObject({
-      code: 'render-namespace-invalid',
-      message: expect.stringContaining('"Course_7"'),
+    const { reports, desired } = interpretReports([report], new Map(), config({ namespaceTemplate: 'Course_{week}' }), {
+      revision: 'r',
+      lastGood: new Map(),
     });
+    expect(desired!.weeks).toEqual([]);
+    expect(reports[0]!.findings).toEqual([
+      expect.objectContaining({ code: 'render-namespace-invalid', message: expect.stringContaining('"Course_7"') }),
+    ]);
   });
 
   test('invalid entries are left out, the others rendered', () => {
@@ -302,12 +360,10 @@ describe('output is deterministic', () => {
 
   test('the spec hash ignores the revision, and changes with the spec', () => {
     const hashes = (w: RenderedWeek) => all(w).map((o) => o.metadata.annotations?.['classops.dev/spec-hash']);
-    const r1 = renderWeek(sampleReport(), config(), { revision: 'one' }) as RenderedWeek;
-    const r2 = renderWeek(sampleReport(), config(), { revision: 'two' }) as RenderedWeek;
+    const r1 = renderReport(sampleReport(), config(), 'one')!;
+    const r2 = renderReport(sampleReport(), config(), 'two')!;
     expect(hashes(r1)).toEqual(hashes(r2));
-    const bigger = renderWeek(sampleReport(), config({ resources: { limits: { memory: '512Mi' } } }), {
-      revision: 'one',
-    }) as RenderedWeek;
+    const bigger = renderReport(sampleReport(), config({ resources: { limits: { memory: '512Mi' } } }), 'one')!;
     // The four Deployments, and the LimitRange whose default follows the limits.
     expect(hashes(bigger).filter((h, i) => h !== hashes(r1)[i]).length).toBe(5);
   });

@@ -1,4 +1,4 @@
-import { formatImageReference, parseImageReference, pinImageReference } from '../../src/registry/reference.js';
+import { formatImageReference, parseImageReference, pinImageReference } from '../../src/roster/image-reference.js';
 
 const ok = (input: string) => {
   const parsed = parseImageReference(input);

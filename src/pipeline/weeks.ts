@@ -1,0 +1,143 @@
+/**
+ * Which namespace each roster file's week lives in. A namespace comes from
+ * `render.namespaceTemplate` or the instructors' `render.allowedNamespaces`, never from
+ * anywhere else; two files may not claim one namespace (the later file by name is refused).
+ * What a broken file could own is protected: its objects are never pruned, whatever the
+ * file is called now.
+ */
+import type { ClassopsConfig } from '../config.js';
+import { courseNamespaces, isDnsLabel, namespaceFromTemplate } from '../render/names.js';
+import type { WeekIdentity } from '../render/week.js';
+import { addFindings, type Finding, type RosterReport } from '../roster/model.js';
+import { weekFromFileName } from '../roster/rules.js';
+
+export interface CourseNamespaces {
+  /** Whether classops may read, write or prune anything in this namespace. */
+  readonly isCourseNamespace: (namespace: string) => boolean;
+  readonly templateFor: (week: number) => string;
+}
+
+export function courseNamespacesOf(config: ClassopsConfig): CourseNamespaces {
+  return {
+    isCourseNamespace: courseNamespaces(
+      config.render.namespaceTemplate,
+      config.course,
+      config.render.allowedNamespaces,
+    ),
+    templateFor: (week) => namespaceFromTemplate(config.render.namespaceTemplate, config.course, week),
+  };
+}
+
+/** What a pass may not prune, because a roster that would say otherwise cannot be read. */
+export interface Protection {
+  /** Namespaces a broken roster could own: nothing in them is pruned. */
+  readonly namespaces: ReadonlySet<string>;
+  /** A broken roster whose namespace cannot be known: nothing outside `owned` is pruned. */
+  readonly unknown: boolean;
+  /** Namespaces owned by complete rosters. */
+  readonly owned: ReadonlySet<string>;
+}
+
+export interface ClaimedWeeks {
+  /** The reports with the namespace findings added (a refused file is no longer complete). */
+  readonly reports: readonly RosterReport[];
+  /** The week of each complete report, by file. */
+  readonly identities: ReadonlyMap<string, WeekIdentity>;
+  readonly protection: Protection;
+}
+
+const fileFinding = (report: RosterReport, line: number, code: string, message: string, hint: string): Finding => ({
+  code,
+  severity: 'error',
+  message,
+  hint,
+  file: report.file,
+  line,
+  column: 1,
+});
+
+/** The namespace a complete roster's header gives, or why it may not have it. */
+function namespaceOf(report: RosterReport, week: number, course: CourseNamespaces): string | Finding {
+  const { namespace, namespaceLine } = report.metadata;
+  const chosen = namespace ?? course.templateFor(week);
+  if (namespace === undefined && !isDnsLabel(chosen))
+    return fileFinding(
+      report,
+      namespaceLine,
+      'render-namespace-invalid',
+      `The namespace template gives ${JSON.stringify(chosen)}, which is not a valid namespace name.`,
+      'Fix render.namespaceTemplate in classops.yaml.',
+    );
+  if (!course.isCourseNamespace(chosen))
+    return fileFinding(
+      report,
+      namespaceLine,
+      'namespace-not-allowed',
+      `metadata.namespace ${JSON.stringify(chosen)} is not one of this course's namespaces; classops deploys only into ${JSON.stringify(course.templateFor(week))} for week ${week} or namespaces an instructor allowed.`,
+      'Remove metadata.namespace (the course picks it), or ask an instructor to add it to render.allowedNamespaces.',
+    );
+  return chosen;
+}
+
+/** Namespaces a roster that is not complete might own: from its header, its file name, and what it owned before. */
+function candidates(report: RosterReport, course: CourseNamespaces, before: ReadonlySet<string>): string[] {
+  const weeks = [report.metadata.week, weekFromFileName(report.file)].filter((w) => w !== undefined);
+  const names = [
+    ...(report.metadata.namespace !== undefined ? [report.metadata.namespace] : []),
+    ...weeks.map(course.templateFor),
+    ...before,
+  ];
+  return names.filter(course.isCourseNamespace);
+}
+
+/**
+ * Gives each complete roster its week's namespace, refusing namespaces outside the course
+ * and a second claim on one namespace. `previous` maps a file to the namespaces its
+ * students were last deployed in (last-known-good).
+ */
+export function claimWeeks(
+  reports: readonly RosterReport[],
+  config: ClassopsConfig,
+  previous: ReadonlyMap<string, ReadonlySet<string>>,
+): ClaimedWeeks {
+  const course = courseNamespacesOf(config);
+  const owners = new Map<string, string>();
+  const identities = new Map<string, WeekIdentity>();
+  const checked = [...reports]
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .map((report) => {
+      const week = report.metadata.week;
+      if (!report.complete || week === undefined) return report;
+      const namespace = namespaceOf(report, week, course);
+      if (typeof namespace !== 'string') return addFindings(report, [namespace]);
+      const owner = owners.get(namespace);
+      if (owner !== undefined)
+        return addFindings(report, [
+          fileFinding(
+            report,
+            report.metadata.namespaceLine,
+            'namespace-conflict',
+            `Namespace ${namespace} already holds the week of ${owner}; a namespace holds one roster file. Nothing in it is deployed or removed from this file until one of the two files gives it up.`,
+            'Give each week its own file and namespace: remove the copy, or set another metadata.week.',
+          ),
+        ]);
+      owners.set(namespace, report.file);
+      identities.set(report.file, { file: report.file, week, namespace });
+      return report;
+    });
+
+  const namespaces = new Set<string>();
+  let unknown = false;
+  for (const report of checked) {
+    if (report.complete) continue;
+    const could = candidates(report, course, previous.get(report.file) ?? new Set());
+    if (could.length === 0) unknown = true;
+    for (const namespace of could) namespaces.add(namespace);
+  }
+  const byFile = new Map(checked.map((r) => [r.file, r]));
+  return {
+    reports: reports.map((r) => byFile.get(r.file)!),
+    identities,
+    protection: { namespaces, unknown, owned: new Set(owners.keys()) },
+  };
+}

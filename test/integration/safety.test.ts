@@ -1,0 +1,310 @@
+/**
+ * classops tried as a hostile student and an unlucky operator would (issue 8): each test
+ * reproduces a report against real git, the real binary and the fake API server.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { classopsAsync } from '../support/cli.js';
+import { Course, entry } from '../support/course.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FaultyRegistry } from '../support/faulty-registry.js';
+import { waitFor } from '../support/processes.js';
+import { RunningClassops } from '../support/running.js';
+import { rosterText } from '../support/rosters.js';
+
+const WEEK1 = 'container-course-week01';
+const WEEK2 = 'container-course-week02';
+
+let api: FakeApiServer;
+const cleanup: Array<() => unknown> = [];
+beforeEach(async () => {
+  api = await new FakeApiServer().start();
+});
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+  await api.stop();
+});
+
+function course(
+  weeks: Record<string, string>,
+  extraConfig = '',
+  options: ConstructorParameters<typeof Course>[3] = {},
+) {
+  const c = new Course(api, weeks, extraConfig, options);
+  cleanup.push(() => c.remove());
+  return c;
+}
+
+const names = (kind: string, namespace?: string) =>
+  api
+    .list(kind, namespace)
+    .map((o) => o.metadata.name as string)
+    .sort();
+
+describe('a student cannot choose where classops writes', () => {
+  const mallory = (namespace: string) =>
+    `apiVersion: container-course.ziyotek.edu/v1\nkind: StudentSubmissions\nmetadata:\n  week: 5\n  namespace: ${namespace}\nstudents:\n${entry('mallory')}`;
+
+  test('a PR adding week-05.yaml into kube-system fails validate --author, on the namespace line', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    c.repo.git('checkout', '-q', '-b', 'pr');
+    c.repo.write('students/week-05.yaml', mallory('kube-system')).commit('mallory');
+    const run = await classopsAsync(
+      ['validate', 'students', '--format', 'json', '--changed-since', 'main', '--author', 'mallory'],
+      { cwd: c.repo.dir },
+    );
+    expect(run.code).toBe(1);
+    const findings = (JSON.parse(run.stdout) as { files: Array<{ findings: Array<Record<string, unknown>> }> }).files
+      .flatMap((f) => f.findings)
+      .filter((f) => f['severity'] === 'error');
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'namespace-not-allowed', file: 'students/week-05.yaml', line: 5 }),
+        expect.objectContaining({
+          code: 'author-header-change',
+          message: expect.stringContaining('adds a new roster file'),
+        }),
+      ]),
+    );
+  });
+
+  test('run writes nothing into kube-system, holds the file back and exits 1', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    c.repo.write('students/week-05.yaml', mallory('kube-system')).commit('mallory');
+    const run = await c.once();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('students/week-05.yaml:5:1: metadata.namespace "kube-system" is not one of');
+    expect(api.list('Deployment', 'kube-system')).toEqual([]);
+    expect(api.writes().filter((w) => w.includes('kube-system'))).toEqual([]);
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann']);
+  });
+
+  test('a namespace an instructor allowed is used', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') }, 'render:\n  allowedNamespaces: ["guest-*"]\n');
+    c.repo.write('students/week-05.yaml', mallory('guest-lab')).commit('guest');
+    const run = await c.once();
+    expect(run.code).toBe(0);
+    expect(names('Deployment', 'guest-lab')).toEqual(['student-mallory']);
+  });
+
+  test('objects labelled as classops outside the course, or without its annotations, are never pruned', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    await c.once();
+    const stray = (namespace: string, annotations: Record<string, string>) =>
+      api.put({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name: 'student-old',
+          namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'classops', 'classops.dev/student': 'old' },
+          annotations,
+        },
+        spec: { ports: [{ port: 80 }] },
+      });
+    stray('kube-system', { 'classops.dev/source-file': 'students/week-01.yaml' });
+    stray(WEEK1, {});
+    const run = await c.once();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('0 pruned');
+    expect(names('Service', 'kube-system')).toEqual(['student-old']);
+    expect(names('Service', WEEK1)).toEqual(['student-ann', 'student-old']);
+  });
+});
+
+describe('protection follows the week, not the file name', () => {
+  test('mv week-01.yaml week-02.yaml (header still week 1) prunes nothing and says why', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    await c.once();
+    const before = names('Deployment', WEEK1);
+    c.repo.git('mv', 'students/week-01.yaml', 'students/week-02.yaml');
+    c.commit('rename');
+    const run = await c.once();
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('0 pruned');
+    expect(run.stderr).toContain('students/week-02.yaml:4:9: metadata.week is 1, but the file is named for week 2.');
+    expect(names('Deployment', WEEK1)).toEqual(before);
+    expect(names('Ingress', WEEK1)).toEqual(['student-ann', 'student-ann--latest']);
+  });
+
+  test('a file that cannot be read at all, under a name that says no week, protects every namespace', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') });
+    await c.once();
+    c.repo.git('rm', '-q', 'students/week-01.yaml');
+    c.repo.write('students/roster.yaml', 'students: [\n').commit('broken and renamed');
+    const run = await c.once();
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('0 pruned');
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo']);
+  });
+
+  test('two files claiming one namespace: the later one is refused the same way by validate, render and run, and nothing is pruned', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') });
+    await c.once();
+    const claim = `apiVersion: container-course.ziyotek.edu/v1\nkind: StudentSubmissions\nmetadata:\n  week: 2\n  namespace: ${WEEK1}\nstudents:\n${entry('cy')}`;
+    c.write('students/week-01.yaml', entry('ann')).repo.write('students/week-02.yaml', claim).commit('claim');
+    const expected = `students/week-02.yaml:5:1: error namespace-conflict Namespace ${WEEK1} already holds the week of students/week-01.yaml`;
+    const validate = await classopsAsync(['validate', 'students'], { cwd: c.repo.dir });
+    const render = await classopsAsync(['render', 'students', '--out', '-'], { cwd: c.repo.dir });
+    const run = await c.once();
+    for (const [what, result] of [
+      ['validate', validate.stdout],
+      ['render', render.stderr],
+    ] as const)
+      expect([what, result.replace(/\s+/g, ' ')]).toEqual([what, expect.stringContaining(expected)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`students/week-02.yaml:5:1: Namespace ${WEEK1} already holds the week of`);
+    expect(run.stdout).toContain('0 pruned');
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo']);
+  });
+});
+
+describe('one login in two weeks', () => {
+  test('each week has its own path; the plain path routes to the newest week only', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann'), 'students/week-02.yaml': entry('ann') + entry('bo') });
+    expect((await c.once()).code).toBe(0);
+    const paths = (namespace: string) =>
+      api
+        .list('Ingress', namespace)
+        .map((i) => i.spec.rules[0].http.paths[0].path as string)
+        .sort();
+    expect(paths(WEEK1)).toEqual(['/students/week01/ann(/|$)(.*)']);
+    expect(paths(WEEK2)).toEqual([
+      '/students/ann(/|$)(.*)',
+      '/students/bo(/|$)(.*)',
+      '/students/week02/ann(/|$)(.*)',
+      '/students/week02/bo(/|$)(.*)',
+    ]);
+    // ann leaves week 2: the plain path moves back to week 1.
+    c.write('students/week-02.yaml', entry('bo')).commit();
+    expect((await c.once()).code).toBe(0);
+    expect(paths(WEEK1)).toEqual(['/students/ann(/|$)(.*)', '/students/week01/ann(/|$)(.*)']);
+  });
+});
+
+describe('the operator’s process', () => {
+  test('SIGTERM while a pass waits on a registry that never answers: exits 0, writes nothing, releases the lease', async () => {
+    const registry = await new FaultyRegistry().start();
+    cleanup.push(() => registry.stop());
+    const c = course(
+      { 'students/week-01.yaml': entry('ann', `${registry.host}/hang/app:v1`) },
+      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
+      { leaderElection: true },
+    );
+    const op = await RunningClassops.start(['--config', c.config], { cwd: c.dir });
+    cleanup.push(() => op.stop('SIGKILL'));
+    await waitFor(
+      async () => registry.requests.some((r) => r.includes('/hang/')),
+      20_000,
+      'the image check to hang',
+      () => op.output,
+    );
+    const lease = () => api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops');
+    expect(lease()?.spec.holderIdentity).toEqual(expect.any(String));
+    expect(await op.stop('SIGTERM')).toBe(0);
+    expect(lease()?.spec.holderIdentity ?? null).toBeNull();
+    const writes = api.writes();
+    expect(writes.filter((w) => !w.includes('/leases'))).toEqual([]);
+    expect(writes.at(-1)).toMatch(/^PUT .*\/leases\/classops/); // the release is the last write
+  }, 60_000);
+
+  test('a busy port is an error at start (exit 2), not a silent controller', async () => {
+    // Nothing to reconcile either way: the port is taken before any pass could start.
+    const busy: Server = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => busy.close(resolve)));
+    const port = (busy.address() as { port: number }).port;
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    const run = await classopsAsync(['run', '--no-image-checks', '--config', c.config], {
+      cwd: c.dir,
+      env: { CLASSOPS_SERVER_PORT: String(port), CLASSOPS_SERVER_HOST: '127.0.0.1' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`port ${port} is in use`);
+    expect(api.writes()).toEqual([]);
+  });
+
+  test('run refuses a manifests folder it did not make', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'classops-foreign-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann')));
+    mkdirSync(join(dir, 'important'));
+    writeFileSync(join(dir, 'important/notes.txt'), 'keep me');
+    const run = await classopsAsync(['run', '--once', '--no-image-checks'], {
+      cwd: dir,
+      env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'important' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('refusing to manage important: it is not empty and was not made by "classops run"');
+    expect(readdirSync(join(dir, 'important'))).toEqual(['notes.txt']);
+    const fresh = await classopsAsync(['run', '--once', '--no-image-checks'], {
+      cwd: dir,
+      env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out' },
+    });
+    expect(fresh.code).toBe(0);
+    expect(readdirSync(join(dir, 'out'))).toContain('.classops-manifests');
+  });
+});
+
+describe('self-heal covers every kind classops applies (issue 9)', () => {
+  // Polling and resync an hour apart: only the watch can put things back within the test.
+  const quiet = { pollInterval: '1h', resyncInterval: '1h' };
+  async function operator(extraConfig: string) {
+    const c = course({ 'students/week-01.yaml': entry('ann') }, extraConfig, quiet);
+    const op = await RunningClassops.start(['--config', c.config, '--no-image-checks'], { cwd: c.dir });
+    cleanup.push(() => op.stop('SIGKILL'));
+    await op.waitForLog(/^reconciled /);
+    return op;
+  }
+  const healed = (op: RunningClassops, what: string, check: () => boolean) =>
+    waitFor(
+      async () => check(),
+      20_000,
+      `${what} put back through the watch`,
+      () => op.output,
+    );
+
+  test('a hand-edited Namespace and Traefik Middleware', async () => {
+    const op = await operator('render:\n  routing:\n    rewrite: traefik\n    ingressClassName: traefik\n');
+    const ns = api.get('v1', 'Namespace', undefined, WEEK1)!;
+    api.put({
+      ...ns,
+      metadata: {
+        ...ns.metadata,
+        labels: { ...ns.metadata.labels, 'pod-security.kubernetes.io/enforce': 'privileged' },
+      },
+    });
+    await healed(
+      op,
+      'the Namespace',
+      () =>
+        api.get('v1', 'Namespace', undefined, WEEK1)!.metadata.labels['pod-security.kubernetes.io/enforce'] ===
+        'baseline',
+    );
+    const mw = api.get('traefik.io/v1alpha1', 'Middleware', WEEK1, 'classops-strip-student-prefix')!;
+    api.put({ ...mw, spec: { stripPrefixRegex: { regex: ['^/'] } } });
+    await healed(
+      op,
+      'the Middleware',
+      () =>
+        api.get('traefik.io/v1alpha1', 'Middleware', WEEK1, 'classops-strip-student-prefix')!.spec.stripPrefixRegex
+          .regex[0] !== '^/',
+    );
+  }, 60_000);
+
+  test('a hand-edited HTTPRoute', async () => {
+    const op = await operator('render:\n  routing:\n    mode: httproute\n');
+    const route = api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', WEEK1, 'student-ann')!;
+    api.put({ ...route, spec: { ...route.spec, hostnames: ['evil.example.com'] } });
+    await healed(
+      op,
+      'the HTTPRoute',
+      () =>
+        api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', WEEK1, 'student-ann')!.spec.hostnames[0] ===
+        'course.example.edu',
+    );
+  }, 60_000);
+});

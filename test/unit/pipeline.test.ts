@@ -1,0 +1,135 @@
+/** What a roster means: the one pipeline, fed validated rosters, verdicts and last-known-good. */
+import { loadConfig } from '../../src/config.js';
+import type { LastGood } from '../../src/pipeline/desired.js';
+import { interpretReports } from '../../src/pipeline/interpret.js';
+import type { Verdict } from '../../src/registry/verdict.js';
+import { courseNamespaces } from '../../src/render/names.js';
+import { validateRoster } from '../../src/roster/validate.js';
+import { rosterText } from '../support/rosters.js';
+
+const config = loadConfig({ env: {} });
+const entry = (login: string, image = `ghcr.io/${login}/app:v1`, extra = '') =>
+  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "${image}"\n${extra}`;
+const report = (file: string, students: string, week = 1, header = '') =>
+  validateRoster(
+    file,
+    Buffer.from(rosterText(students, week).replace('metadata:\n', `metadata:\n${header}`)),
+    config.policy,
+  );
+const good = (login: string, namespace = 'container-course-week01', image = `ghcr.io/${login}/app:v0`): LastGood => ({
+  week: { file: `students/week-${namespace.slice(-2)}.yaml`, week: Number(namespace.slice(-2)), namespace },
+  entry: {
+    name: login,
+    githubUsername: login,
+    containerImage: image,
+    studentEndpoint: '/student',
+    healthEndpoint: '/health',
+    port: 5000,
+  },
+  digest: undefined,
+});
+const lastGood = (...goods: LastGood[]) =>
+  new Map(goods.map((g) => [`${g.week.namespace}/${g.entry.githubUsername}`, g]));
+const decide = (
+  reports: ReturnType<typeof report>[],
+  previous = lastGood(),
+  verdicts: ReadonlyMap<string, Verdict> = new Map(),
+) => interpretReports(reports, verdicts, config, { revision: 'r', lastGood: previous });
+const outcome = (i: ReturnType<typeof decide>) =>
+  i.desired!.students.map((s) => `${s.githubUsername}:${s.deployment}:${s.image ?? '-'}`);
+
+describe('last-known-good, per kind of failure', () => {
+  test('a valid entry deploys as written', () => {
+    expect(outcome(decide([report('students/week-01.yaml', entry('ann'))]))).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+    ]);
+  });
+
+  test('an entry with errors: a running student keeps what ran, a new one is absent', () => {
+    const i = decide(
+      [report('students/week-01.yaml', entry('ann', 'ghcr.io/ann/app:v1', '    port: 0\n') + entry('bo', 'nope'))],
+      lastGood(good('ann')),
+    );
+    expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0', 'bo:absent:-']);
+  });
+
+  test('the student’s image fault keeps what ran; a registry outage keeps the old image but never blocks a new student', () => {
+    const verdicts = new Map<string, Verdict>([
+      ['ghcr.io/ann/app:v1', { kind: 'private', detail: 'token refused' }],
+      ['ghcr.io/bo/app:v1', { kind: 'unreachable', reason: 'timeout' }],
+      ['ghcr.io/cy/app:v1', { kind: 'unreachable', reason: 'timeout' }],
+    ]);
+    const i = decide(
+      [report('students/week-01.yaml', entry('ann') + entry('bo') + entry('cy'))],
+      lastGood(good('ann'), good('bo')),
+      verdicts,
+    );
+    expect(outcome(i)).toEqual([
+      'ann:kept:ghcr.io/ann/app:v0',
+      'bo:kept:ghcr.io/bo/app:v0',
+      'cy:deployed:ghcr.io/cy/app:v1',
+    ]);
+  });
+
+  test('a broken file keeps every student of the namespaces it could own, and protects them', () => {
+    const broken = validateRoster('students/week-01.yaml', Buffer.from('students: [\n'), config.policy);
+    const i = decide([broken], lastGood(good('ann'), good('bo', 'container-course-week02')));
+    expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0']);
+    expect([...i.protection.namespaces]).toEqual(['container-course-week01']);
+    expect(i.protection.unknown).toBe(false);
+  });
+
+  test('a broken file with no week in its name or header protects everything not owned by a complete file', () => {
+    const broken = validateRoster('students/roster.yaml', Buffer.from('students: [\n'), config.policy);
+    const i = decide([broken, report('students/week-02.yaml', entry('cy'), 2)]);
+    expect(i.protection.unknown).toBe(true);
+    expect([...i.protection.owned]).toEqual(['container-course-week02']);
+  });
+});
+
+describe('namespaces', () => {
+  test('only the template’s namespaces and allowed ones; never kube-* or default', () => {
+    const isCourse = courseNamespaces('{course}-week{week:02}', 'container-course', ['guest-*', 'lab']);
+    expect(['container-course-week01', 'container-course-week12', 'guest-x', 'lab'].filter(isCourse)).toHaveLength(4);
+    expect(['kube-system', 'default', 'container-course-weekly', 'lab2', 'other', 'kube-guest'].some(isCourse)).toBe(
+      false,
+    );
+    expect(courseNamespaces('kube-{week}', 'c', ['kube-*'])('kube-1')).toBe(false);
+  });
+
+  test('a namespace outside the course is a file-level error on its line; nothing of the file renders', () => {
+    const i = decide([report('students/week-05.yaml', entry('mallory'), 5, '  namespace: kube-system\n')]);
+    expect(i.reports[0]!.findings).toEqual([
+      expect.objectContaining({ code: 'namespace-not-allowed', severity: 'error', line: 4 }),
+    ]);
+    expect(i.desired!.objects).toEqual([]);
+  });
+
+  test('two files claiming one namespace: the later by name is refused, naming the other, and protects it', () => {
+    const i = decide([
+      report('students/week-02.yaml', entry('cy'), 2, '  namespace: container-course-week01\n'),
+      report('students/week-01.yaml', entry('ann')),
+    ]);
+    const refused = i.reports.find((r) => r.file === 'students/week-02.yaml')!;
+    expect(refused.complete).toBe(false);
+    expect(refused.findings[0]).toMatchObject({
+      code: 'namespace-conflict',
+      message: expect.stringContaining('already holds the week of students/week-01.yaml'),
+    });
+    expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1']);
+    // Everything the refused file could own: the namespace it names, and its own week's.
+    expect([...i.protection.namespaces].sort()).toEqual(['container-course-week01', 'container-course-week02']);
+  });
+});
+
+test('the plain path goes to each student’s newest week', () => {
+  const i = decide([report('students/week-01.yaml', entry('ann')), report('students/week-02.yaml', entry('ann'), 2)]);
+  const routes = i
+    .desired!.objects.filter((o) => o.kind === 'Ingress')
+    .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+  expect(routes.sort()).toEqual([
+    'container-course-week01/student-ann',
+    'container-course-week02/student-ann',
+    'container-course-week02/student-ann--latest',
+  ]);
+});
