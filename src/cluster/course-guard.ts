@@ -32,6 +32,7 @@ export function guardTarget(target: Target, isCourseNamespace: (namespace: strin
       await target.remove(ref);
     },
     health: () => target.health(),
+    finishPass: async () => target.finishPass?.(),
     event: (ref, type, reason, message) => target.event(ref, type, reason, message),
   };
 }

@@ -4,7 +4,8 @@
  * treats it exactly as a cluster, with the same guard and last-known-good rules.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
@@ -14,6 +15,24 @@ import { describeRef, type ObjectRef, type StudentHealth, type Target } from './
 
 /** Marks a folder `classops run` keeps; any other non-empty folder is never written into. */
 export const MANIFESTS_MARKER = '.classops-manifests';
+/** What classops last wrote to each file: its hash and the object, so unchanged files need no parsing. */
+const INDEX_FILE = '.classops-index.json';
+
+interface IndexEntry {
+  readonly hash: string;
+  readonly object: KubeObject;
+}
+type Index = Map<string, IndexEntry>;
+
+const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -23,6 +42,8 @@ export class DirectoryTarget implements Target {
   readonly description: string;
   private readonly root: string;
   private marked = false;
+  private index: Index | undefined;
+  private indexChanged = false;
 
   constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
@@ -48,26 +69,30 @@ export class DirectoryTarget implements Target {
     return path;
   }
 
+  /**
+   * Every object in the folder. A file whose bytes are what classops last wrote is taken
+   * from the index (no YAML parsing: a no-op pass over a thousand students stays fast);
+   * any other file is parsed, so a hand edit is drift like any other.
+   */
   async listManaged(): Promise<KubeObject[]> {
+    const index = this.loadIndex();
+    const seen: Index = new Map();
     const objects: KubeObject[] = [];
-    let folders: string[];
-    try {
-      folders = readdirSync(this.dir);
-    } catch {
-      return [];
-    }
-    for (const folder of folders.sort()) {
-      let files: string[];
+    for (const path of this.yamlFiles()) {
+      const bytes = readFileSync(path);
+      const hash = digest(bytes);
+      const known = index.get(path);
+      let object: KubeObject | null;
       try {
-        files = readdirSync(join(this.dir, folder)).filter((f) => f.endsWith('.yaml'));
+        object = known?.hash === hash ? known.object : (parse(bytes.toString('utf8')) as KubeObject | null);
       } catch {
-        continue;
+        continue; // not YAML any more: not something classops manages
       }
-      for (const file of files.sort()) {
-        const object = parse(readFileSync(join(this.dir, folder, file), 'utf8')) as KubeObject | null;
-        if (object?.metadata?.labels?.[LABEL.managedBy] === MANAGED_BY) objects.push(object);
-      }
+      if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY) continue;
+      objects.push(object);
+      if (known?.hash === hash) seen.set(path, known);
     }
+    this.index = seen;
     return objects;
   }
 
@@ -78,23 +103,64 @@ export class DirectoryTarget implements Target {
       writeFileSync(join(this.root, MANIFESTS_MARKER), 'Kept by classops run: files here are replaced and removed.\n');
       this.marked = true;
     }
+    const text = toYaml(object);
     const temporary = `${path}.tmp-${process.pid}`;
-    writeFileSync(temporary, toYaml(object));
+    writeFileSync(temporary, text);
     renameSync(temporary, path); // readers never see half a file
+    this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });
+    this.indexChanged = true;
   }
 
   async remove(ref: ObjectRef): Promise<void> {
-    rmSync(this.pathOf(ref), { force: true });
+    const path = this.pathOf(ref);
+    rmSync(path, { force: true });
+    this.indexChanged = this.loadIndex().delete(path) || this.indexChanged;
   }
 
+  /** Saves the index once per pass, after the writes. */
+  async finishPass(): Promise<void> {
+    if (!this.indexChanged || this.index === undefined) return;
+    const entries = Object.fromEntries([...this.index].map(([path, e]) => [relative(this.root, path), e]));
+    const temporary = `${this.indexFile}.tmp-${process.pid}`;
+    writeFileSync(temporary, JSON.stringify(entries));
+    renameSync(temporary, this.indexFile);
+    this.indexChanged = false;
+  }
+
+  /** Rendered, for every Deployment file: a folder runs nothing. */
   async health(): Promise<Map<string, StudentHealth>> {
-    const deployments = (await this.listManaged()).filter((o) => o.kind === 'Deployment');
-    return new Map(
-      deployments.map((d) => [
-        `${d.metadata.namespace}/${d.metadata.labels?.[LABEL.student] ?? d.metadata.name}`,
-        { phase: 'Rendered', reason: undefined },
-      ]),
-    );
+    const health = new Map<string, StudentHealth>();
+    for (const path of this.yamlFiles()) {
+      const student = /^deployment-student-(.+)\.yaml$/.exec(basename(path))?.[1];
+      if (student !== undefined)
+        health.set(`${basename(dirname(path))}/${student}`, { phase: 'Rendered', reason: undefined });
+    }
+    return health;
+  }
+
+  private get indexFile(): string {
+    return join(this.root, INDEX_FILE);
+  }
+
+  private loadIndex(): Index {
+    if (this.index !== undefined) return this.index;
+    this.index = new Map();
+    try {
+      const saved = JSON.parse(readFileSync(this.indexFile, 'utf8')) as Record<string, IndexEntry>;
+      for (const [path, entry] of Object.entries(saved)) this.index.set(join(this.root, path), entry);
+    } catch {
+      // no index yet, or an unreadable one: every file is parsed, which is only slower
+    }
+    return this.index;
+  }
+
+  private yamlFiles(): string[] {
+    const files: string[] = [];
+    for (const folder of safeReaddir(this.root).sort()) {
+      const dir = join(this.root, folder);
+      for (const file of safeReaddir(dir).sort()) if (file.endsWith('.yaml')) files.push(join(dir, file));
+    }
+    return files;
   }
 
   async event(): Promise<void> {

@@ -25,6 +25,8 @@ export interface Target {
   remove(object: ObjectRef): Promise<void>;
   /** Health of each student's app, by `namespace/login`, read fresh (after applying). */
   health(): Promise<Map<string, StudentHealth>>;
+  /** Persists what a pass wrote, where the target keeps state of its own (the folder's index). */
+  finishPass?(): Promise<void>;
   /** Records a Kubernetes Event on an object, where the target has events. */
   event(object: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }

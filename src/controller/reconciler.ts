@@ -176,6 +176,7 @@ async function reconcilePass(
     const anchor = refusal.objects.find((r) => r.kind === 'Deployment') ?? refusal.objects[0];
     if (anchor !== undefined && !signal?.aborted) await target.event(anchor, 'Warning', 'PruneRefused', refusal.reason);
   }
+  await target.finishPass?.();
   signal?.throwIfAborted();
 
   // Last-known-good: what was just applied (or already matched) becomes the fallback; pruned students leave it.
