@@ -3,7 +3,7 @@
  * request, a cap on every body read, and redirects followed by hand (at most 3, never
  * from HTTPS down to plain HTTP).
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 export const MAX_REDIRECTS = 3;
 
@@ -88,6 +88,8 @@ export async function registryRequest(
   maxBytes: number,
   options: HttpOptions,
 ): Promise<HttpResponse> {
+  // undici is loaded by the first request, so commands that never check an image never load it.
+  const { request } = await import('undici');
   let url = new URL(target);
   let currentHeaders = headers;
   for (let hop = 0; ; hop++) {
