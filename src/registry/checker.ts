@@ -37,6 +37,7 @@ export class ImageChecker {
       requiredPlatform: config.requiredPlatform,
       maxManifestBytes: config.maxManifestBytes,
       plainHttp: config.plainHttp,
+      plainHttpHosts: new Set(),
       http: { timeoutMs: durationMs(config.timeout) },
       tokens: new TokenCache(this.now),
     };

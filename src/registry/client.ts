@@ -24,17 +24,25 @@ export interface CheckOptions {
   readonly requiredPlatform: string;
   readonly maxManifestBytes: number;
   readonly plainHttp: readonly string[];
+  /** API hosts found to speak plain HTTP only, so later checks do not try HTTPS first again. */
+  readonly plainHttpHosts: Set<string>;
   readonly http: HttpOptions;
   readonly tokens: TokenCache;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
 
-/** Where a registry's API lives: Docker Hub's is not at docker.io; loopback and listed hosts speak plain HTTP. */
-export function registryBaseUrl(registry: string, plainHttp: readonly string[]): string {
-  const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
-  const scheme = LOOPBACK.test(host) || plainHttp.includes(host) ? 'http' : 'https';
-  return `${scheme}://${host}`;
+/** The host of a registry's API: Docker Hub's is not at docker.io. */
+export function registryApiHost(registry: string): string {
+  return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+}
+
+/**
+ * Whether a registry may be spoken to in plain HTTP when it does not speak HTTPS, as
+ * container runtimes treat insecure registries: loopback and `registry.plainHttp` only.
+ */
+export function plainHttpAllowed(host: string, plainHttp: readonly string[]): boolean {
+  return LOOPBACK.test(host) || plainHttp.includes(host);
 }
 
 type Json = Record<string, unknown>;
@@ -99,11 +107,42 @@ export async function checkImageOnce(ref: ImageReference, options: CheckOptions)
   }
 }
 
+/**
+ * `GET /v2/` over HTTPS first. Only a loopback or `registry.plainHttp` host that turns out
+ * not to speak TLS is asked again in plain HTTP (and remembered); a certificate that is not
+ * trusted, or any other host, never downgrades.
+ */
+async function pingRegistry(
+  registry: string,
+  options: CheckOptions,
+): Promise<{ base: string; response: HttpResponse }> {
+  const host = registryApiHost(registry);
+  if (!options.plainHttpHosts.has(host)) {
+    const base = `https://${host}`;
+    try {
+      return { base, response: await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+    } catch (error) {
+      if (!(error instanceof RegistryHttpError && error.notTls && plainHttpAllowed(host, options.plainHttp)))
+        throw error;
+    }
+  }
+  const base = `http://${host}`;
+  try {
+    const response = await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http);
+    // Remembered only while it answers as a registry; otherwise the next check tries HTTPS again.
+    if (response.status === 200 || response.status === 401) options.plainHttpHosts.add(host);
+    else options.plainHttpHosts.delete(host);
+    return { base, response };
+  } catch (error) {
+    options.plainHttpHosts.delete(host);
+    throw error;
+  }
+}
+
 async function check(ref: ImageReference, options: CheckOptions): Promise<Verdict> {
-  const base = registryBaseUrl(ref.registry, options.plainHttp);
+  const { base, response: ping } = await pingRegistry(ref.registry, options);
   const headers: Record<string, string> = { accept: ACCEPT };
 
-  const ping = await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http);
   if (ping.status === 401) {
     const challenge = parseChallenge(ping.headers['www-authenticate']);
     if (challenge?.scheme === 'basic')
