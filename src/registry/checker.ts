@@ -37,8 +37,8 @@ export class ImageChecker {
       requiredPlatform: config.requiredPlatform,
       maxManifestBytes: config.maxManifestBytes,
       plainHttp: config.plainHttp,
-      plainHttpHosts: new Set(),
-      http: { timeoutMs: durationMs(config.timeout) },
+      bases: new Map(),
+      http: { timeoutMs: durationMs(config.timeout), connectionsPerOrigin: config.concurrencyPerRegistry },
       tokens: new TokenCache(this.now),
     };
   }

@@ -10,6 +10,26 @@ export const MAX_REDIRECTS = 3;
 export interface HttpOptions {
   readonly timeoutMs: number;
   readonly dispatcher?: Dispatcher;
+  /** Connections kept per registry, when no dispatcher is given: the checks that may run at once. */
+  readonly connectionsPerOrigin?: number;
+}
+
+const pools = new Map<number, Dispatcher>();
+
+/**
+ * A connection pool with a cap per origin. Without one, undici opens a new connection
+ * whenever the last one has not yet reported itself free, which happens between the
+ * requests of one check; with it, the request waits that instant and reuses the connection.
+ */
+async function dispatcherFor(options: HttpOptions): Promise<Dispatcher | undefined> {
+  if (options.dispatcher !== undefined || options.connectionsPerOrigin === undefined) return options.dispatcher;
+  let pool = pools.get(options.connectionsPerOrigin);
+  if (pool === undefined) {
+    const { Agent } = await import('undici');
+    pool = new Agent({ connections: options.connectionsPerOrigin });
+    pools.set(options.connectionsPerOrigin, pool);
+  }
+  return pool;
 }
 
 export interface HttpResponse {
@@ -122,6 +142,7 @@ export async function registryRequest(
 ): Promise<HttpResponse> {
   // undici is loaded by the first request, so commands that never check an image never load it.
   const { request } = await import('undici');
+  const dispatcher = await dispatcherFor(options);
   let url = new URL(target);
   let currentHeaders = headers;
   for (let hop = 0; ; hop++) {
@@ -133,7 +154,7 @@ export async function registryRequest(
         signal: AbortSignal.timeout(options.timeoutMs),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (error) {
       throw networkError(error, url);

@@ -116,7 +116,7 @@ describe('any other host never goes down to plain HTTP', () => {
       requiredPlatform: 'linux/amd64',
       maxManifestBytes: 1 << 20,
       plainHttp,
-      plainHttpHosts: new Set(),
+      bases: new Map(),
       http: { timeoutMs: 10_000, dispatcher },
       tokens: new TokenCache(),
     });
