@@ -2,31 +2,43 @@
 /** The `classops` command: picks a subcommand and turns failures into exit codes. */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from './config.js';
-import { EXIT, UsageError, type CommandIO } from './commands/io.js';
-import { checkImageCommand, usage as checkImageUsage } from './commands/check-image.js';
-import { renderCommand, usage as renderUsage } from './commands/render.js';
-import { runCommand, usage as runUsage } from './commands/run.js';
-import { validateCommand, usage as validateUsage } from './commands/validate.js';
-import { SourceError } from './source/dir.js';
-import { ClusterError } from './cluster/kube.js';
+import { EXIT, type CommandIO } from './commands/io.js';
+import { checkImageUsage, renderUsage, runUsage, validateUsage } from './commands/usage.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; usage: string; run: Command }> = {
-  run: { summary: 'keep the cluster (or ./out/manifests) equal to the rosters', usage: runUsage, run: runCommand },
+/**
+ * Each command's module is imported only when that command runs: `validate` and `--help`
+ * must not pay for the Kubernetes client, express or undici that other commands load.
+ */
+const COMMANDS: Record<string, { summary: string; usage: string; load: () => Promise<Command> }> = {
+  run: {
+    summary: 'keep the cluster (or ./out/manifests) equal to the rosters',
+    usage: runUsage,
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
   validate: {
     summary: 'check roster files and explain every problem on its line',
     usage: validateUsage,
-    run: validateCommand,
+    load: async () => (await import('./commands/validate.js')).validateCommand,
   },
-  render: { summary: 'write the Kubernetes objects for every valid entry', usage: renderUsage, run: renderCommand },
+  render: {
+    summary: 'write the Kubernetes objects for every valid entry',
+    usage: renderUsage,
+    load: async () => (await import('./commands/render.js')).renderCommand,
+  },
   'check-image': {
     summary: 'check that an image can be pulled anonymously',
     usage: checkImageUsage,
-    run: checkImageCommand,
+    load: async () => (await import('./commands/check-image.js')).checkImageCommand,
   },
 };
+
+/**
+ * Errors a user can fix (bad flags, config, paths, cluster settings), known by name so
+ * that catching them does not import the modules that throw them.
+ */
+const USER_ERRORS = new Set(['UsageError', 'ConfigError', 'SourceError', 'ClusterError']);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -64,19 +76,16 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return EXIT.ok;
   }
   try {
-    return await command.run(args, io);
+    const run = await command.load();
+    return await run(args, io);
   } catch (error) {
-    const known =
-      error instanceof UsageError ||
-      error instanceof ConfigError ||
-      error instanceof SourceError ||
-      error instanceof ClusterError;
+    const known = error instanceof Error && USER_ERRORS.has(error.name);
     const parseArgsError =
       error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
     const ioError =
       error instanceof Error && 'code' in error && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
     if (known || parseArgsError || ioError) {
-      io.stderr.write(`classops ${name}: ${(error as Error).message}\n`);
+      io.stderr.write(`classops ${name}: ${error.message}\n`);
       return EXIT.usage;
     }
     throw error;

@@ -6,13 +6,6 @@ import { formatImageReference, parseImageReference } from '../roster/image-refer
 import { describeVerdict, isStudentFault, isTransient } from '../registry/verdict.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 
-export const usage = `Usage: classops check-image REF [--format text|json] [--config PATH]
-
-Checks that REF can be pulled anonymously, as the cluster will pull it: the registry's
-token flow, the manifest, and the platforms it runs on (registry.requiredPlatform).
-
-Exit codes: 0 pullable, 1 not pullable or not checked (registry down or rate-limited), 2 usage error.`;
-
 export async function checkImageCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,

@@ -10,21 +10,6 @@ import { collectRosterFiles, contentRevision } from '../source/dir.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
 
-export const usage = `Usage: classops render [paths...] --out DIR|- [options]
-
-Renders every valid entry into Kubernetes objects. Invalid entries are left out and
-reported as "classops validate" reports them (on stderr).
-
-Options:
-  --out DIR|-         write a folder (one file per student, the week's shared objects,
-                      kustomization.yaml), or - for one multi-document stream on stdout
-  --revision REV      source revision recorded on every object (default: a hash of the roster files)
-  --check-images      check every image; pin pullable ones by digest, leave out the student's faults
-                      (private, not found, wrong platform); registry outages only warn
-  --config PATH       config file (default ./classops.yaml when present)
-
-Exit codes: 0 everything rendered, 1 something was left out, 2 usage or I/O error.`;
-
 /** Replaces DIR with the tree, refusing to touch a non-empty folder classops did not make. */
 function writeTree(dir: string, files: Map<string, string>): void {
   const target = resolve(dir);

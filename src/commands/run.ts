@@ -26,21 +26,6 @@ import { GitSource } from '../source/git.js';
 import type { Source } from '../source/index.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 
-export const usage = `Usage: classops run [options]
-
-Keeps the cluster (or ./out/manifests) equal to the rosters: validates, checks images,
-renders, applies with server-side apply, prunes with a guard, heals drift.
-
-Options:
-  --once                one reconcile, then exit (0 success, 1 partial/refused/failed)
-  --dry-run             print what would be applied and pruned; write nothing
-  --allow-mass-prune    let this run prune more than cluster.maxPruneFraction of a week
-  --kubeconfig PATH     the cluster to manage (only a named cluster is ever written to)
-  --context NAME        a context of the kubeconfig
-  --no-image-checks     skip registry checks (images are deployed as written)
-  --config PATH         config file (default ./classops.yaml when present)
-`;
-
 function sourceFor(config: ClassopsConfig): Source {
   const pollMs = durationMs(config.source.pollInterval);
   if (config.source.kind === 'git') {

@@ -20,19 +20,6 @@ import { readFileAtRevision } from '../source/git.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
 
-export const usage = `Usage: classops validate [paths...] [options]
-
-Checks roster files (default: the configured source folder, students/).
-
-Options:
-  --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
-  --changed-since REF                  judge only entries added or changed since a git ref
-  --author LOGIN                       fail entries added, changed or removed by someone else's PR
-  --check-images                       check that every image can be pulled anonymously (network)
-  --config PATH                        config file (default ./classops.yaml when present)
-
-Exit codes: 0 valid (warnings allowed), 1 errors found, 2 usage or I/O error.`;
-
 export async function validateCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,

@@ -38,7 +38,12 @@ export class ImageChecker {
       requiredPlatform: config.requiredPlatform,
       maxManifestBytes: config.maxManifestBytes,
       plainHttp: config.plainHttp,
-      http: { timeoutMs: durationMs(config.timeout), signal: this.closing.signal },
+      bases: new Map(),
+      http: {
+        timeoutMs: durationMs(config.timeout),
+        connectionsPerOrigin: config.concurrencyPerRegistry,
+        signal: this.closing.signal,
+      },
       tokens: new TokenCache(this.now),
     };
   }

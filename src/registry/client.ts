@@ -1,7 +1,7 @@
 /**
  * One anonymous pull check, done the way a container runtime pulls: ping `/v2/`, follow
- * the auth challenge to an anonymous token, then ask for the manifest (HEAD first) and
- * read what platforms it runs on. Every answer ends as exactly one Verdict.
+ * the auth challenge to an anonymous token, then ask for the manifest and read what
+ * platforms it runs on. Every answer ends as exactly one Verdict.
  */
 import { createHash } from 'node:crypto';
 import { fetchAnonymousToken, parseChallenge, type TokenCache } from './auth.js';
@@ -24,17 +24,28 @@ export interface CheckOptions {
   readonly requiredPlatform: string;
   readonly maxManifestBytes: number;
   readonly plainHttp: readonly string[];
+  /**
+   * The base URL each API host answered on (or the attempt in flight), so checks that run
+   * at once share one HTTPS attempt and later checks do not try HTTPS on a plain host again.
+   */
+  readonly bases: Map<string, Promise<string>>;
   readonly http: HttpOptions;
   readonly tokens: TokenCache;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
 
-/** Where a registry's API lives: Docker Hub's is not at docker.io; loopback and listed hosts speak plain HTTP. */
-export function registryBaseUrl(registry: string, plainHttp: readonly string[]): string {
-  const host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
-  const scheme = LOOPBACK.test(host) || plainHttp.includes(host) ? 'http' : 'https';
-  return `${scheme}://${host}`;
+/** The host of a registry's API: Docker Hub's is not at docker.io. */
+export function registryApiHost(registry: string): string {
+  return registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
+}
+
+/**
+ * Whether a registry may be spoken to in plain HTTP when it does not speak HTTPS, as
+ * container runtimes treat insecure registries: loopback and `registry.plainHttp` only.
+ */
+export function plainHttpAllowed(host: string, plainHttp: readonly string[]): boolean {
+  return LOOPBACK.test(host) || plainHttp.includes(host);
 }
 
 type Json = Record<string, unknown>;
@@ -99,11 +110,60 @@ export async function checkImageOnce(ref: ImageReference, options: CheckOptions)
   }
 }
 
+/** Whether a ping answer is a registry's (an open or an auth-asking one). */
+const answersAsRegistry = (response: HttpResponse) => response.status === 200 || response.status === 401;
+
+/**
+ * `GET /v2/` over HTTPS first. Only a loopback or `registry.plainHttp` host that turns out
+ * not to speak TLS is asked again in plain HTTP; a certificate that is not trusted, or any
+ * other host, never downgrades.
+ */
+async function findBase(host: string, options: CheckOptions): Promise<{ base: string; response: HttpResponse }> {
+  const https = `https://${host}`;
+  try {
+    return { base: https, response: await registryRequest('GET', `${https}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+  } catch (error) {
+    if (!(error instanceof RegistryHttpError && error.notTls && plainHttpAllowed(host, options.plainHttp))) throw error;
+  }
+  const http = `http://${host}`;
+  return { base: http, response: await registryRequest('GET', `${http}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+}
+
+/**
+ * The ping of a check. The first check of a host finds its base URL, and checks that start
+ * meanwhile share that attempt (and its failure) rather than each trying HTTPS at once; later
+ * checks ping the base found. A host that stops answering as a registry is looked at afresh.
+ */
+async function pingRegistry(
+  registry: string,
+  options: CheckOptions,
+): Promise<{ base: string; response: HttpResponse }> {
+  const host = registryApiHost(registry);
+  let known = options.bases.get(host);
+  let result: { base: string; response: HttpResponse };
+  try {
+    if (known === undefined) {
+      const finding = findBase(host, options);
+      known = finding.then((r) => r.base);
+      known.catch(() => undefined); // failures are handled through `finding`
+      options.bases.set(host, known);
+      result = await finding;
+    } else {
+      const base = await known;
+      result = { base, response: await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+    }
+  } catch (error) {
+    if (options.bases.get(host) === known) options.bases.delete(host);
+    throw error;
+  }
+  if (!answersAsRegistry(result.response) && options.bases.get(host) === known) options.bases.delete(host);
+  return result;
+}
+
 async function check(ref: ImageReference, options: CheckOptions): Promise<Verdict> {
-  const base = registryBaseUrl(ref.registry, options.plainHttp);
+  const { base, response: ping } = await pingRegistry(ref.registry, options);
   const headers: Record<string, string> = { accept: ACCEPT };
 
-  const ping = await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http);
   if (ping.status === 401) {
     const challenge = parseChallenge(ping.headers['www-authenticate']);
     if (challenge?.scheme === 'basic')
@@ -124,22 +184,18 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
   }
 
   const reference = ref.digest ?? ref.tag ?? 'latest';
+  // GET straight away, no HEAD first: the GET follows anyway, and undici closes the
+  // connection after every HEAD, so a HEAD cost a new connection (and TLS handshake) per check.
   const manifestUrl = `${base}/v2/${ref.repository}/manifests/${reference}`;
-  const head = await registryRequest('HEAD', manifestUrl, headers, options.maxManifestBytes, options.http);
-  if (head.status === 401 || head.status === 403)
-    return { kind: 'private', detail: `the registry refused the anonymous pull (HTTP ${head.status})` };
-  if (head.status === 404) return notFound(base, ref, reference, headers, options);
-  if (head.status !== 200) return transientFor(head, 'the registry');
-
   const manifest = await registryRequest('GET', manifestUrl, headers, options.maxManifestBytes, options.http);
-  if (manifest.status !== 200)
-    return manifest.status === 404
-      ? notFound(base, ref, reference, headers, options)
-      : transientFor(manifest, 'the registry');
+  if (manifest.status === 401 || manifest.status === 403)
+    return { kind: 'private', detail: `the registry refused the anonymous pull (HTTP ${manifest.status})` };
+  if (manifest.status === 404) return notFound(base, ref, reference, headers, options, manifest);
+  if (manifest.status !== 200) return transientFor(manifest, 'the registry');
   const digest = `sha256:${createHash('sha256')
     .update(manifest.body ?? Buffer.alloc(0))
     .digest('hex')}`;
-  const expected = ref.digest ?? head.headers['docker-content-digest'] ?? manifest.headers['docker-content-digest'];
+  const expected = ref.digest ?? manifest.headers['docker-content-digest'];
   if (expected !== undefined && expected.startsWith('sha256:') && expected !== digest) {
     return { kind: 'unreachable', reason: 'the manifest the registry sent does not match its digest' };
   }
@@ -203,14 +259,8 @@ async function notFound(
   reference: string,
   headers: Record<string, string>,
   options: CheckOptions,
+  manifest: HttpResponse,
 ): Promise<Verdict> {
-  const manifest = await registryRequest(
-    'GET',
-    `${base}/v2/${ref.repository}/manifests/${reference}`,
-    headers,
-    MAX_SMALL_BODY,
-    options.http,
-  );
   const codes = errorCodes(manifest.body);
   if (codes.includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
   const tags = await registryRequest(

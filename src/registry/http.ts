@@ -3,7 +3,7 @@
  * request, a cap on every body read, and redirects followed by hand (at most 3, never
  * from HTTPS down to plain HTTP).
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 export const MAX_REDIRECTS = 3;
 
@@ -12,6 +12,26 @@ export interface HttpOptions {
   readonly dispatcher?: Dispatcher;
   /** Cancels every request at once (shutdown). */
   readonly signal?: AbortSignal;
+  /** Connections kept per registry, when no dispatcher is given: the checks that may run at once. */
+  readonly connectionsPerOrigin?: number;
+}
+
+const pools = new Map<number, Dispatcher>();
+
+/**
+ * A connection pool with a cap per origin. Without one, undici opens a new connection
+ * whenever the last one has not yet reported itself free, which happens between the
+ * requests of one check; with it, the request waits that instant and reuses the connection.
+ */
+async function dispatcherFor(options: HttpOptions): Promise<Dispatcher | undefined> {
+  if (options.dispatcher !== undefined || options.connectionsPerOrigin === undefined) return options.dispatcher;
+  let pool = pools.get(options.connectionsPerOrigin);
+  if (pool === undefined) {
+    const { Agent } = await import('undici');
+    pool = new Agent({ connections: options.connectionsPerOrigin });
+    pools.set(options.connectionsPerOrigin, pool);
+  }
+  return pool;
 }
 
 export interface HttpResponse {
@@ -26,6 +46,13 @@ export interface HttpResponse {
 /** A request that got no usable HTTP answer: DNS, TLS, connection, time-out, oversized or redirect trouble. */
 export class RegistryHttpError extends Error {
   override readonly name = 'RegistryHttpError';
+  constructor(
+    message: string,
+    /** An HTTPS request reached a server that does not speak TLS (it answered in plain HTTP, or hung up in the handshake). */
+    readonly notTls = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Whether a redirect from `from` to `to` may be followed: never from HTTPS to plain HTTP. */
@@ -64,8 +91,32 @@ async function readCapped(
   return Buffer.concat(chunks);
 }
 
+type NetworkError = { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
+
+/**
+ * Whether an HTTPS request failed because the server does not speak TLS: OpenSSL reads its
+ * plain HTTP answer as a bad record, or the server closes the socket on our ClientHello.
+ * A certificate the client does not trust is not this: that server does speak TLS.
+ */
+function serverSpeaksNoTls(error: unknown, url: URL): boolean {
+  if (url.protocol !== 'https:') return false;
+  const e = error as NetworkError;
+  const code = e.code ?? e.cause?.code ?? '';
+  const message = e.message ?? e.cause?.message ?? '';
+  return (
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
+    code === 'ERR_SSL_HTTP_REQUEST' ||
+    (code === 'ECONNRESET' && message.includes('before secure TLS connection was established'))
+  );
+}
+
+function networkError(error: unknown, url: URL): RegistryHttpError {
+  return new RegistryHttpError(describeNetworkError(error, url), serverSpeaksNoTls(error, url));
+}
+
 function describeNetworkError(error: unknown, url: URL): string {
-  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = error as NetworkError;
   const code = e.code ?? e.cause?.code;
   if (
     e.name === 'TimeoutError' ||
@@ -78,8 +129,9 @@ function describeNetworkError(error: unknown, url: URL): string {
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the name ${url.hostname} could not be resolved`;
   if (code === 'ECONNREFUSED') return `${url.host} refused the connection`;
+  if (serverSpeaksNoTls(error, url)) return `${url.host} does not speak HTTPS`;
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${url.host} closed the connection`;
-  if (code !== undefined && /CERT|SSL|TLS/.test(code)) return `TLS with ${url.host} failed (${code})`;
+  if (code !== undefined && /CERT|SSL|TLS|^UNABLE_TO_/.test(code)) return `TLS with ${url.host} failed (${code})`;
   return `${url.host}: ${e.message ?? String(error)}`;
 }
 
@@ -90,6 +142,9 @@ export async function registryRequest(
   maxBytes: number,
   options: HttpOptions,
 ): Promise<HttpResponse> {
+  // undici is loaded by the first request, so commands that never check an image never load it.
+  const { request } = await import('undici');
+  const dispatcher = await dispatcherFor(options);
   let url = new URL(target);
   let currentHeaders = headers;
   for (let hop = 0; ; hop++) {
@@ -103,10 +158,10 @@ export async function registryRequest(
           : AbortSignal.timeout(options.timeoutMs),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (error) {
-      throw new RegistryHttpError(describeNetworkError(error, url));
+      throw networkError(error, url);
     }
     const responseHeaders = flattenHeaders(response.headers);
     const location = responseHeaders['location'];
@@ -135,7 +190,7 @@ export async function registryRequest(
       return { status: response.statusCode, headers: responseHeaders, body, url: url.href };
     } catch (error) {
       if (error instanceof RegistryHttpError) throw error;
-      throw new RegistryHttpError(describeNetworkError(error, url));
+      throw networkError(error, url);
     }
   }
 }

@@ -50,7 +50,10 @@ export interface VerdictText {
   readonly hint: string;
 }
 
-/** What the student reads for a verdict about `image`. */
+/**
+ * What the student reads for a verdict about `image`, a valid reference (only checked
+ * references get verdicts), so the fixes can show the student's own commands whole.
+ */
 export function describeVerdict(verdict: Verdict, image: string): VerdictText {
   switch (verdict.kind) {
     case 'pullable':
@@ -66,7 +69,7 @@ export function describeVerdict(verdict: Verdict, image: string): VerdictText {
     case 'repository-not-found':
       return {
         message: `The registry has no repository for ${image}.`,
-        hint: 'Check the spelling of the owner and image name, and that you pushed the image (docker push …).',
+        hint: `Check the spelling of the owner and image name, and that you pushed the image (docker push ${image}).`,
       };
     case 'tag-not-found': {
       const tags = verdict.existingTags;
@@ -78,13 +81,13 @@ export function describeVerdict(verdict: Verdict, image: string): VerdictText {
             : ` Tags that exist: ${tags.slice(0, 10).join(', ')}${tags.length > 10 ? `, and ${tags.length - 10} more` : ''}.`;
       return {
         message: `The tag "${verdict.tag}" of ${image} does not exist.${known}`,
-        hint: 'Push that tag (docker push …), or write a tag that exists.',
+        hint: `Push that tag (docker push ${image}), or write a tag that exists.`,
       };
     }
     case 'platform-missing':
       return {
         message: `${image} is built for ${verdict.platforms.join(', ') || 'an unknown platform'}, but the cluster runs ${verdict.required}.`,
-        hint: `Build for the cluster too: docker buildx build --platform ${verdict.required} … (Apple Silicon Macs build linux/arm64 by default).`,
+        hint: `Build for the cluster too: docker buildx build --platform ${verdict.required} -t ${image} --push . (Apple Silicon Macs build linux/arm64 by default).`,
       };
     case 'rate-limited':
       return {

@@ -4,7 +4,7 @@
  * A field the schema rejects for its type never reaches a rule.
  */
 import type { PolicyConfig } from '../config.js';
-import { effectiveTag, parseImageReference } from './image-reference.js';
+import { effectiveTag, parseImageReference, type ImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
 
 export interface Problem {
@@ -83,12 +83,38 @@ export function checkGithubUsername(login: string): Problem[] {
   return [error('username-invalid', `${quote(login)} is not a valid GitHub username: ${why}.`, hint)];
 }
 
+/** A command pasted from a package page in front of the reference, e.g. `docker pull `. */
+const PASTED_COMMAND = /^\s*((?:docker|podman)\s+pull\s+)/;
+
+/**
+ * The reference a student should write: the same repository and tag under their own
+ * account on `registry`. Docker Hub's `library/nginx` keeps only `nginx`.
+ */
+function ownReference(ref: ImageReference, registry: string, login: string): string {
+  const rest = ref.repository.split('/').slice(1).join('/') || 'container-course-student';
+  return `${registry}/${login.toLowerCase()}/${rest}${ref.tag ? `:${ref.tag}` : ''}`;
+}
+
 export function checkContainerImage(
   image: string,
   githubUsername: string | undefined,
   policy: PolicyConfig,
 ): Problem[] {
   const parsed = parseImageReference(image);
+  const pasted = PASTED_COMMAND.exec(image);
+  if (!parsed.ok && pasted !== null) {
+    const rest = image.slice(pasted[0].length).trim();
+    if (parseImageReference(rest).ok) {
+      // A valid reference is short and plain, so the corrected line can be shown whole.
+      return [
+        error(
+          'image-invalid',
+          `${quote(image)} is a command, not an image reference.`,
+          `Remove ${quote(pasted[1]!.replace(/\s+/g, ' '))} and keep only the image: container_image: ${quote(rest, 1000)}.`,
+        ),
+      ];
+    }
+  }
   if (!parsed.ok) {
     if (/lowercase/.test(parsed.problem) && parseImageReference(image.toLowerCase()).ok) {
       return [
@@ -110,30 +136,32 @@ export function checkContainerImage(
   const ref = parsed.reference;
   const problems: Problem[] = [];
   const allowed = policy.allowedRegistries.map((r) => r.toLowerCase());
-  if (!allowed.includes(ref.registry.toLowerCase())) {
+  const registryAllowed = allowed.includes(ref.registry.toLowerCase());
+  // Only a valid login goes into a hint: anything else is hostile text.
+  const login = githubUsername !== undefined && GITHUB_LOGIN.test(githubUsername) ? githubUsername : undefined;
+  // One corrected reference for both the registry and the owner finding, so their fixes agree.
+  const target = registryAllowed ? ref.registry : (allowed[0] ?? 'ghcr.io');
+  const corrected = login === undefined ? undefined : ownReference(ref, target, login);
+  if (!registryAllowed) {
     const written =
       image.includes('/') && ref.registry !== 'docker.io' ? ref.registry : 'Docker Hub (no registry written)';
     problems.push(
       error(
         'image-registry-not-allowed',
         `The image is on ${written}; this course accepts images from ${allowed.join(', ')} only.`,
-        `Push your image to ${allowed[0] ?? 'an allowed registry'} and write its full name, e.g. ${allowed[0] ?? 'ghcr.io'}/${(githubUsername ?? '<your-login>').toLowerCase()}/container-course-student:v1.`,
+        corrected === undefined
+          ? `Push your image to ${target} and write its full name, e.g. ${target}/<your-login>/container-course-student:v1.`
+          : `Push your image to ${target} and write its full name: container_image: "${corrected}".`,
       ),
     );
   }
   const owner = ref.repository.split('/')[0] ?? '';
-  if (
-    policy.imageOwnerMustMatchUsername &&
-    githubUsername !== undefined &&
-    GITHUB_LOGIN.test(githubUsername) &&
-    owner !== githubUsername.toLowerCase()
-  ) {
-    const rest = ref.repository.split('/').slice(1).join('/') || 'container-course-student';
+  if (policy.imageOwnerMustMatchUsername && login !== undefined && owner !== login.toLowerCase()) {
     problems.push(
       error(
         'image-owner-mismatch',
-        `The image belongs to ${quote(owner)}, but this entry is for ${quote(githubUsername)}; you must deploy an image from your own account.`,
-        `Push the image under your account and write container_image: "${ref.registry}/${githubUsername.toLowerCase()}/${rest}${ref.tag ? `:${ref.tag}` : ''}".`,
+        `The image belongs to ${quote(owner)}, but this entry is for ${quote(login)}; you must deploy an image from your own account.`,
+        `Push the image under your account${registryAllowed ? '' : ` on ${target}`} and write container_image: "${corrected}".`,
       ),
     );
   }

@@ -71,6 +71,12 @@ describe('classops validate --check-images', () => {
       message: expect.stringContaining('is built for linux/arm64, but the cluster runs linux/amd64'),
     });
     expect(findings[1]!.message).toContain('Tags that exist: v2.');
+    // Fixes show the student's own reference, ready to run.
+    expect(findings[0]!.hint).toContain(
+      `docker buildx build --platform linux/amd64 -t ${open.host}/bo/app:armonly --push .`,
+    );
+    expect(findings[1]!.hint).toBe(`Push that tag (docker push ${open.host}/cy/app:v1), or write a tag that exists.`);
+    expect(findings.map((f) => f.hint).join(' ')).not.toContain('…');
     expect(findings[2]!.hint).toContain('Package settings → Change visibility → Public');
   });
 
@@ -102,6 +108,14 @@ describe('classops check-image', () => {
       transient: false,
       reference: `${ghcrLike.host}/di/app:v1`,
     });
+  });
+
+  test("a repository that does not exist: the fix names the student's own reference", async () => {
+    const run = await classops(['check-image', `${open.host}/nobody/app:v1`]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(
+      `${open.host}/nobody/app:v1: repository-not-found\n  The registry has no repository for ${open.host}/nobody/app:v1.\n  fix: Check the spelling of the owner and image name, and that you pushed the image (docker push ${open.host}/nobody/app:v1).\n`,
+    );
   });
 
   test('an invalid reference is a usage error', async () => {

@@ -4,12 +4,30 @@
  * are pushed with skopeo into an open registry; other set-ups serve the same storage.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciLayout } from './oci-layout.js';
 import { freePort, requireProgram, startProcess, stopProcess, waitFor } from './processes.js';
 import { TOKEN_ISSUER, TOKEN_SERVICE, type TokenServer } from './token-server.js';
+
+/** A certificate and key for serving HTTPS, e.g. made by openssl in the test. */
+export interface RegistryTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** Resolves true once the server completes a TLS handshake trusting only its own certificate. */
+function tlsReady(port: number, certFile: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: readFileSync(certFile) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 export type RegistryAuth = { kind: 'open' } | { kind: 'htpasswd' } | { kind: 'token'; tokenServer: TokenServer };
 
@@ -33,11 +51,13 @@ export class TestRegistry {
     readonly host: string,
     readonly storage: string,
     private readonly child: ChildProcess,
+    private readonly dir: string,
   ) {}
 
   static async start(
     auth: RegistryAuth = { kind: 'open' },
     storage = mkdtempSync(join(tmpdir(), 'classops-registry-data-')),
+    tls?: RegistryTls,
   ): Promise<TestRegistry> {
     const binary = requireProgram('docker-registry', 'docker-registry');
     const dir = mkdtempSync(join(tmpdir(), 'classops-registry-'));
@@ -45,17 +65,17 @@ export class TestRegistry {
     const config = join(dir, 'config.yml');
     writeFileSync(
       config,
-      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: classops-test-secret\n${authSection(auth, dir)}`,
+      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: classops-test-secret\n${tls ? `  tls:\n    certificate: ${tls.certFile}\n    key: ${tls.keyFile}\n` : ''}${authSection(auth, dir)}`,
     );
     const { child, output } = startProcess(binary, ['serve', config]);
     const host = `127.0.0.1:${port}`;
     await waitFor(
-      async () => (await fetch(`http://${host}/v2/`)).status > 0,
+      async () => (tls ? tlsReady(port, tls.certFile) : (await fetch(`http://${host}/v2/`)).status > 0),
       15_000,
       `docker-registry (${auth.kind})`,
       output,
     );
-    return new TestRegistry(host, storage, child);
+    return new TestRegistry(host, storage, child, dir);
   }
 
   /** Pushes a layout's tag with skopeo (every platform of an index). */
@@ -80,5 +100,6 @@ export class TestRegistry {
 
   async stop(): Promise<void> {
     await stopProcess(this.child);
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 import { parseChallenge } from '../../src/registry/auth.js';
-import { registryBaseUrl } from '../../src/registry/client.js';
+import { plainHttpAllowed, registryApiHost } from '../../src/registry/client.js';
 import { redirectAllowed } from '../../src/registry/http.js';
 
 describe('WWW-Authenticate challenges', () => {
@@ -41,11 +41,15 @@ describe('where requests go', () => {
     expect(redirectAllowed(new URL('http://127.0.0.1:5000/v2/'), new URL('https://127.0.0.1:5001/v2/'))).toBe(true);
     expect(redirectAllowed(new URL('https://ghcr.io/v2/'), new URL('file:///etc/passwd'))).toBe(false);
   });
-  test("Docker Hub's API host; plain HTTP only for loopback and listed registries", () => {
-    expect(registryBaseUrl('docker.io', [])).toBe('https://registry-1.docker.io');
-    expect(registryBaseUrl('ghcr.io', [])).toBe('https://ghcr.io');
-    expect(registryBaseUrl('127.0.0.1:5000', [])).toBe('http://127.0.0.1:5000');
-    expect(registryBaseUrl('localhost:5000', [])).toBe('http://localhost:5000');
-    expect(registryBaseUrl('registry.lab:5000', ['registry.lab:5000'])).toBe('http://registry.lab:5000');
+  test("Docker Hub's API host; a fallback to plain HTTP only for loopback and listed registries", () => {
+    expect(registryApiHost('docker.io')).toBe('registry-1.docker.io');
+    expect(registryApiHost('ghcr.io')).toBe('ghcr.io');
+    expect(plainHttpAllowed('127.0.0.1:5000', [])).toBe(true);
+    expect(plainHttpAllowed('localhost:5000', [])).toBe(true);
+    expect(plainHttpAllowed('[::1]:5000', [])).toBe(true);
+    expect(plainHttpAllowed('registry.lab:5000', ['registry.lab:5000'])).toBe(true);
+    expect(plainHttpAllowed('registry.lab:5000', [])).toBe(false);
+    expect(plainHttpAllowed('ghcr.io', [])).toBe(false);
+    expect(plainHttpAllowed('127.0.0.1.evil.example', [])).toBe(false);
   });
 });

@@ -161,6 +161,28 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     of: 1,
     findings: [[8, 'error', 'image-owner-mismatch', /belongs to "jlgore", but this entry is for "ann"/]],
   },
+  'image-docker-pull': {
+    complete: true,
+    valid: 0,
+    of: 1,
+    findings: [
+      [
+        8,
+        'error',
+        'image-invalid',
+        /^"docker pull ghcr\.io\/ann\/container-course-student:v1" is a command, not an image reference\.$/,
+      ],
+    ],
+  },
+  'image-library': {
+    complete: true,
+    valid: 0,
+    of: 1,
+    findings: [
+      [8, 'error', 'image-registry-not-allowed', /Docker Hub .*accepts images from ghcr\.io only/],
+      [8, 'error', 'image-owner-mismatch', /belongs to "library", but this entry is for "testuser"/],
+    ],
+  },
   'image-uppercase': {
     complete: true,
     valid: 0,
@@ -297,6 +319,26 @@ describe('what the hints say', () => {
   });
   test("an image under another account gets the student's own path", () => {
     expect(hintOf('image-owner', 'image-owner-mismatch')).toContain('"ghcr.io/ann/container-course-student:v1"');
+  });
+  test('a pasted "docker pull" command gets the exact line without it', () => {
+    expect(hintOf('image-docker-pull', 'image-invalid')).toBe(
+      'Remove "docker pull " and keep only the image: container_image: "ghcr.io/ann/container-course-student:v1".',
+    );
+  });
+  test('an image on a registry the course refuses gets one fix: the same line from both findings', () => {
+    const hints = validateFixture('image-library').findings.map((f) => f.hint);
+    expect(hints).toEqual([
+      expect.stringContaining('container_image: "ghcr.io/testuser/nginx:alpine".'),
+      expect.stringContaining('container_image: "ghcr.io/testuser/nginx:alpine".'),
+    ]);
+    expect(hints.join(' ')).not.toContain('docker.io');
+  });
+  test('an image on a refused registry keeps its path under the allowed registry', () => {
+    expect(validateFixture('image-registry').findings.map((f) => f.hint)).toEqual([
+      'Push your image to ghcr.io and write its full name: container_image: "ghcr.io/ann/app:v1".',
+      'Push your image to ghcr.io and write its full name: container_image: "ghcr.io/bo/app:v1".',
+      'Push your image to ghcr.io and write its full name: container_image: "ghcr.io/cy/app:v1".',
+    ]);
   });
   test('a quoted number gets "without quotes"', () => {
     expect(hintOf('wrong-types', 'schema-type')).toBe('Write the number without quotes: week: 1.');

@@ -1,0 +1,53 @@
+/**
+ * The usage texts of the commands, apart from their code: `classops <command> --help`
+ * prints them without loading what the command needs to run.
+ */
+export const validateUsage = `Usage: classops validate [paths...] [options]
+
+Checks roster files (default: the configured source folder, students/).
+
+Options:
+  --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
+  --changed-since REF                  judge only entries added or changed since a git ref
+  --author LOGIN                       fail entries added, changed or removed by someone else's PR
+  --check-images                       check that every image can be pulled anonymously (network)
+  --config PATH                        config file (default ./classops.yaml when present)
+
+Exit codes: 0 valid (warnings allowed), 1 errors found, 2 usage or I/O error.`;
+
+export const renderUsage = `Usage: classops render [paths...] --out DIR|- [options]
+
+Renders every valid entry into Kubernetes objects. Invalid entries are left out and
+reported as "classops validate" reports them (on stderr).
+
+Options:
+  --out DIR|-         write a folder (one file per student, the week's shared objects,
+                      kustomization.yaml), or - for one multi-document stream on stdout
+  --revision REV      source revision recorded on every object (default: a hash of the roster files)
+  --check-images      check every image; pin pullable ones by digest, leave out the student's faults
+                      (private, not found, wrong platform); registry outages only warn
+  --config PATH       config file (default ./classops.yaml when present)
+
+Exit codes: 0 everything rendered, 1 something was left out, 2 usage or I/O error.`;
+
+export const checkImageUsage = `Usage: classops check-image REF [--format text|json] [--config PATH]
+
+Checks that REF can be pulled anonymously, as the cluster will pull it: the registry's
+token flow, the manifest, and the platforms it runs on (registry.requiredPlatform).
+
+Exit codes: 0 pullable, 1 not pullable or not checked (registry down or rate-limited), 2 usage error.`;
+
+export const runUsage = `Usage: classops run [options]
+
+Keeps the cluster (or ./out/manifests) equal to the rosters: validates, checks images,
+renders, applies with server-side apply, prunes with a guard, heals drift.
+
+Options:
+  --once                one reconcile, then exit (0 success, 1 partial/refused/failed)
+  --dry-run             print what would be applied and pruned; write nothing
+  --allow-mass-prune    let this run prune more than cluster.maxPruneFraction of a week
+  --kubeconfig PATH     the cluster to manage (only a named cluster is ever written to)
+  --context NAME        a context of the kubeconfig
+  --no-image-checks     skip registry checks (images are deployed as written)
+  --config PATH         config file (default ./classops.yaml when present)
+`;

@@ -1,0 +1,132 @@
+/**
+ * HTTPS first, also on loopback: a local registry that speaks HTTPS (Debian's
+ * docker-registry with a certificate openssl makes here) is checked over HTTPS; plain
+ * HTTP is tried only for loopback or `registry.plainHttp` hosts whose HTTPS attempt
+ * finds no TLS, and never for any other host.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from 'undici';
+import { TokenCache } from '../../src/registry/auth.js';
+import { checkImageOnce } from '../../src/registry/client.js';
+import { parseImageReference } from '../../src/roster/image-reference.js';
+import { classopsAsync as classops } from '../support/cli.js';
+import { OciLayout, type Descriptor } from '../support/oci-layout.js';
+import { requireProgram } from '../support/processes.js';
+import { TestRegistry } from '../support/registry.js';
+
+let dir: string;
+let layout: OciLayout;
+let plain: TestRegistry;
+let secure: TestRegistry;
+let certFile: string;
+let v1: Descriptor;
+
+beforeAll(async () => {
+  requireProgram('openssl', 'openssl');
+  dir = mkdtempSync(join(tmpdir(), 'classops-tls-'));
+  certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  layout = new OciLayout();
+  v1 = layout.image('linux/amd64');
+  layout.tag('v1', v1);
+  plain = await TestRegistry.start();
+  plain.push(layout, 'v1', 'ann/app');
+  secure = await TestRegistry.start({ kind: 'open' }, plain.storage, { certFile, keyFile });
+});
+
+afterAll(async () => {
+  await Promise.all([plain?.stop(), secure?.stop()]);
+  for (const path of [dir, layout?.dir, plain?.storage]) if (path) rmSync(path, { recursive: true, force: true });
+});
+
+describe('a registry on loopback that speaks HTTPS', () => {
+  test('is checked over HTTPS when its certificate is trusted (NODE_EXTRA_CA_CERTS)', async () => {
+    const run = await classops(['check-image', `${secure.host}/ann/app:v1`], {
+      env: { NODE_EXTRA_CA_CERTS: certFile },
+    });
+    expect(run.stdout).toBe(
+      `${secure.host}/ann/app:v1: pullable\n  digest:     ${v1.digest}\n  media type: application/vnd.oci.image.manifest.v1+json\n  platforms:  linux/amd64\n`,
+    );
+    expect(run.code).toBe(0);
+  });
+
+  test('with an untrusted certificate, says so: no fallback to plain HTTP and its "HTTP 400"', async () => {
+    const run = await classops(['check-image', `${secure.host}/ann/app:v1`]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${secure.host}/ann/app:v1: unreachable`);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `TLS with ${secure.host} failed \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\\)`,
+      ),
+    );
+    expect(run.stdout).not.toContain('HTTP 400');
+  });
+
+  test('a loopback registry that speaks only plain HTTP is still checked, after HTTPS finds no TLS', async () => {
+    const run = await classops(['check-image', `${plain.host}/ann/app:v1`]);
+    expect(run.stdout).toContain(`${plain.host}/ann/app:v1: pullable`);
+    expect(run.code).toBe(0);
+  });
+});
+
+describe('any other host never goes down to plain HTTP', () => {
+  // A name that is not loopback, resolved to the plain registry by the connection's own lookup.
+  const name = () => `registry.classops.test:${plain.host.split(':')[1]}`;
+  let dispatcher: Agent;
+  beforeAll(() => {
+    type Lookup = (error: null, address: string | Array<{ address: string; family: number }>, family?: number) => void;
+    dispatcher = new Agent({
+      connect: {
+        // Node asks for every address (`all`) when it may try several families.
+        lookup: (_host: string, options: { all?: boolean }, callback: Lookup) =>
+          options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+      } as object,
+    });
+  });
+  afterAll(() => dispatcher.close());
+
+  const checkAs = (plainHttp: string[]) => {
+    const parsed = parseImageReference(`${name()}/ann/app:v1`);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    return checkImageOnce(parsed.reference, {
+      requiredPlatform: 'linux/amd64',
+      maxManifestBytes: 1 << 20,
+      plainHttp,
+      bases: new Map(),
+      http: { timeoutMs: 10_000, dispatcher },
+      tokens: new TokenCache(),
+    });
+  };
+
+  test('a plain-HTTP registry under another name is unreachable, not spoken to in clear', async () => {
+    expect(await checkAs([])).toEqual({ kind: 'unreachable', reason: `${name()} does not speak HTTPS` });
+  });
+
+  test('unless registry.plainHttp lists it', async () => {
+    expect(await checkAs([name()])).toMatchObject({ kind: 'pullable', digest: v1.digest });
+  });
+});
