@@ -18,6 +18,7 @@ import {
 import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
 import {
   quote,
+  checkCharacters,
   checkContainerImage,
   checkEndpoint,
   checkGithubUsername,
@@ -300,6 +301,10 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
     });
   }
   if (namespace !== undefined) checkNamespace(namespace).forEach((p) => add(ctx, ['metadata', 'namespace'], p));
+  if (semester !== undefined)
+    checkCharacters('schema-value', 'metadata.semester', semester).forEach((p) =>
+      add(ctx, ['metadata', 'semester'], p),
+    );
   return { week, semester, namespace };
 }
 
