@@ -5,18 +5,25 @@ import { ImageChecker } from '../registry/checker.js';
 import { imagesToCheck, withImageVerdicts } from '../registry/findings.js';
 import type { Verdict } from '../registry/verdict.js';
 import type { RosterReport } from '../roster/model.js';
+import { unreadableReport } from '../roster/unreadable.js';
 import { validateRoster } from '../roster/validate.js';
+import type { RosterListing } from '../source/dir.js';
 
 export interface LoadedRoster {
   readonly bytes: Buffer;
   readonly report: RosterReport;
 }
 
-export function loadRosters(files: readonly string[], policy: PolicyConfig): LoadedRoster[] {
-  return files.map((file) => {
+export function loadRosters(listing: RosterListing, policy: PolicyConfig): LoadedRoster[] {
+  const read = listing.files.map((file) => {
     const bytes = readFileSync(file);
     return { bytes, report: validateRoster(file, bytes, policy) };
   });
+  const refused = [...listing.problems].map(([file, why]) => ({
+    bytes: Buffer.alloc(0),
+    report: unreadableReport(file, why),
+  }));
+  return [...read, ...refused];
 }
 
 /** File texts by name, for showing the offending line under a finding. */
