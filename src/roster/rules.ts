@@ -44,10 +44,14 @@ export function unsafeCharacter(value: string): string | undefined {
   return `${codePoint(c)}, ${what}`;
 }
 
+/** `\uXXXX` for each UTF-16 unit, so a character beyond U+FFFF shows whole. */
+const escapeUnits = (c: string): string =>
+  Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+
 /** Student data inside a message: quoted and escaped, so a newline, quote or control character shows as text. */
 export function quote(value: string, max = 80): string {
   const shown = [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
-  return JSON.stringify(shown).replace(UNSAFE_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(shown).replace(UNSAFE_CHARS, escapeUnits);
 }
 
 const UNSAFE_HINT =

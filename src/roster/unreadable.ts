@@ -17,7 +17,7 @@ export function unreadableReport(file: string, reason: string): RosterReport {
         code: 'file-unreadable',
         severity: 'error',
         message: `classops does not read this file: ${reason}.`,
-        hint: 'Keep each roster a regular file named week-NN.yaml directly in the roster folder (a link is followed only within the folder).',
+        hint: 'Keep each roster a regular file named week-NN.yaml directly in the roster folder; in a folder source, a link is followed only while it stays inside the folder.',
         file,
         line: 1,
         column: 1,
