@@ -7,6 +7,7 @@ import {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -150,6 +151,24 @@ describe('dir source: a ConfigMap volume and links', () => {
     const second = await source.snapshot();
     expect(second.revision).not.toBe(first.revision);
     expect(second.files.get(join(volume.dir, 'week-01.yaml'))!.toString()).toBe(rosterText(entry('ann') + entry('bo')));
+  });
+
+  test('classops run --once deploys the students of a roster mounted from a ConfigMap', () => {
+    const volume = configMapVolume({ 'week-01.yaml': rosterText(entry('ann') + entry('bo')) });
+    const dir = tmp('classops-run-dir-');
+    const out = join(dir, 'out');
+    writeFileSync(
+      join(dir, 'classops.yaml'),
+      `source:\n  kind: dir\n  path: ${JSON.stringify(volume.dir)}\ncluster:\n  manifestsDir: ${JSON.stringify(out)}\n`,
+    );
+    const run = classops(['run', '--once', '--no-image-checks', '--config', join(dir, 'classops.yaml')], { cwd: dir });
+    expect(run.stdout).toMatch(
+      /^success at revision content-[0-9a-f]{16}: \d+ created, 0 updated, 0 pruned, 0 unchanged\n/,
+    );
+    expect(run.code).toBe(0);
+    const written = readdirSync(out, { recursive: true, encoding: 'utf8' }).join('\n');
+    expect(written).toMatch(/Deployment.*student-ann|student-ann.*Deployment/i);
+    expect(written).toMatch(/Deployment.*student-bo|student-bo.*Deployment/i);
   });
 
   test('a link leading outside is refused unread, a dangling link and a non-UTF-8 name are problems for that file', async () => {
