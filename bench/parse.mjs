@@ -1,6 +1,6 @@
 // Validates rosters shaped to make a parser work hard: one mapping or sequence with tens
 // of thousands of items, up to policy.limits.maxFileBytes (1 MiB). Prints the time of each.
-// Run by hand: npm run build && npx node bench/parse.mjs   (KEYS=40000 by default)
+// Run by hand: npm run bench:parse   (KEYS=40000 by default)
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../dist/config.js';
 import { validateRoster } from '../dist/roster/validate.js';
