@@ -42,9 +42,11 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   });
   if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
   const config = loadConfig({ file: values.config, env: io.env });
-  const files = readRosterFiles(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]));
+  const { files, unreadable } = readRosterFiles(
+    collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),
+  );
   const { reports, desired } = await interpretRosters(
-    { files, config, images: imageCheckerFor(config, values['check-images']) },
+    { files, unreadable, config, images: imageCheckerFor(config, values['check-images']) },
     { revision: values.revision ?? contentRevision(files), lastGood: new Map() },
   );
   const weeks = desired!.weeks;

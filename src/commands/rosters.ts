@@ -3,10 +3,14 @@ import { readFileSync } from 'node:fs';
 import type { ClassopsConfig } from '../config.js';
 import type { ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
+import type { RosterListing } from '../source/dir.js';
 
-/** Each file's bytes, by path, in the order given. */
-export function readRosterFiles(files: readonly string[]): Map<string, Buffer> {
-  return new Map(files.map((file) => [file, readFileSync(file)]));
+/** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
+export function readRosterFiles(listing: RosterListing): {
+  files: Map<string, Buffer>;
+  unreadable: ReadonlyMap<string, string>;
+} {
+  return { files: new Map(listing.files.map((file) => [file, readFileSync(file)])), unreadable: listing.problems };
 }
 
 /** File texts by name, for showing the offending line under a finding. */

@@ -35,6 +35,7 @@ function sourceFor(config: ClassopsConfig): Source {
       path: config.source.path,
       tokenFile: config.source.tokenFile,
       sshKeyFile: config.source.sshKeyFile,
+      maxFileBytes: config.policy.limits.maxFileBytes,
       pollMs,
       cacheDir: resolve('.classops-cache', 'git'),
     });

@@ -39,10 +39,13 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
 
   const config = loadConfig({ file: values.config, env: io.env });
-  const files = readRosterFiles(collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]));
+  const { files, unreadable } = readRosterFiles(
+    collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),
+  );
   const sources = sourcesOf(files);
-  const checked = (await interpretRosters({ files, config, images: imageCheckerFor(config, values['check-images']) }))
-    .reports;
+  const checked = (
+    await interpretRosters({ files, unreadable, config, images: imageCheckerFor(config, values['check-images']) })
+  ).reports;
   const reports: RosterReport[] = [];
   for (const report of checked) {
     const since = values['changed-since'];

@@ -75,7 +75,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
   const lastGood = state.lastGood ?? lastGoodFromLive(live);
   const interpretation = await unlessAborted(
     interpretRosters(
-      { files: snapshot.files, config, images: options.images },
+      { files: snapshot.files, unreadable: snapshot.problems, config, images: options.images },
       { revision: snapshot.revision, lastGood },
     ),
     signal,

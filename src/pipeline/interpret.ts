@@ -7,7 +7,8 @@
 import type { ClassopsConfig } from '../config.js';
 import type { Verdict } from '../registry/verdict.js';
 import { addFindings, type RosterReport } from '../roster/model.js';
-import { NO_METADATA, validateRoster } from '../roster/validate.js';
+import { unreadableReport } from '../roster/unreadable.js';
+import { validateRoster } from '../roster/validate.js';
 import { desiredState, type DesiredState, type LastGood } from './desired.js';
 import { imagesToCheck, withImageVerdicts } from './image-findings.js';
 import { claimWeeks, type Protection } from './weeks.js';
@@ -38,27 +39,6 @@ export interface Interpretation {
   readonly protection: Protection;
   /** Present when asked to render. */
   readonly desired: DesiredState | undefined;
-}
-
-function unreadableReport(file: string, reason: string): RosterReport {
-  return {
-    file,
-    complete: false,
-    metadata: NO_METADATA,
-    studentsLine: 1,
-    entries: [],
-    findings: [
-      {
-        code: 'file-unreadable',
-        severity: 'error',
-        message: `This path cannot be read as a roster: ${reason}.`,
-        hint: 'Make it a regular YAML file inside the roster folder.',
-        file,
-        line: 1,
-        column: 1,
-      },
-    ],
-  };
 }
 
 /** Namespaces each file's students last ran in, for protecting what a broken file owned. */

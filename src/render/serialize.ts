@@ -11,9 +11,22 @@ import type { KubeObject } from './objects.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@-]*(?::[A-Za-z0-9_./@-]+)*$/;
 const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null)$/i;
+/**
+ * What go-yaml (kubectl, kustomize, Argo CD, Flux) refuses even escaped: DEL, C1 controls,
+ * U+FFFE/U+FFFF and lone surrogates (which UTF-8 cannot hold). Validation rejects them in
+ * student fields; should one slip through, it becomes U+FFFD so the tree stays readable.
+ */
+const REFUSED = /[\u007f-\u009f\ufffe\uffff\ud800-\udfff]/gu;
+/** Readable only escaped: YAML 1.1 reads U+2028/U+2029 as line breaks, and U+FEFF is a byte-order mark. */
+const ESCAPED = /[\u2028\u2029\ufeff]/g;
+
+/** A double-quoted YAML scalar: JSON's escapes (valid YAML) plus the ones YAML readers need. */
+function quoted(value: string): string {
+  return JSON.stringify(value.replace(REFUSED, '\ufffd')).replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
 
 function scalar(value: unknown): string {
-  if (typeof value === 'string') return PLAIN.test(value) && !RESERVED.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'string') return PLAIN.test(value) && !RESERVED.test(value) ? value : quoted(value);
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'boolean') return String(value);
   if (value === null) return 'null';

@@ -60,6 +60,15 @@ export interface RosterMetadata {
   readonly headerLine: number;
 }
 
+/** The header of a file that could not be read. */
+export const NO_METADATA: RosterMetadata = {
+  week: undefined,
+  semester: undefined,
+  namespace: undefined,
+  headerLine: 1,
+  namespaceLine: 1,
+};
+
 /** Everything known about one roster file after validation. */
 export interface RosterReport {
   readonly file: string;

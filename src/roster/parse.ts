@@ -3,14 +3,30 @@
  * large, not UTF-8, several documents, alias bombs) and explains YAML errors to a
  * beginner on the line where the problem is.
  */
-import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Node } from 'yaml';
+import {
+  Document,
+  LineCounter,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import type { Finding } from './model.js';
-import { explainYamlError } from './syntax.js';
+import { duplicateKeyFinding, explainYamlError } from './syntax.js';
 
 export interface ParseLimits {
   readonly maxFileBytes: number;
   readonly maxAliases: number;
+  /** Bounds the YAML items a file may hold: ITEMS_PER_ENTRY for each allowed entry. */
+  readonly maxEntries: number;
 }
+
+/** Lines and values an entry takes at most, generously (six fields, its "- ", a comma or two). */
+export const ITEMS_PER_ENTRY = 10;
 
 export interface Position {
   readonly line: number;
@@ -98,6 +114,30 @@ function decode(file: string, bytes: Uint8Array, findings: Finding[]): string | 
   return undefined;
 }
 
+/**
+ * An upper bound of the nodes YAML would build, counted without parsing: each line with
+ * content, and each comma, "[", "{" and "- " in it (quoted text counts too, which only
+ * overestimates). The parser's time grows with the nodes, so bounding them bounds its work.
+ */
+function countItems(text: string): number {
+  let items = 0;
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf('\n', start);
+    const stop = end === -1 ? text.length : end;
+    let i = start;
+    while (i < stop && (text[i] === ' ' || text[i] === '\t' || text[i] === '\r')) i++;
+    if (i < stop && text[i] !== '#') {
+      items += 1;
+      for (; i < stop; i++) {
+        const c = text[i];
+        if (c === ',' || c === '[' || c === '{' || (c === '-' && (text[i + 1] === ' ' || i + 1 === stop))) items += 1;
+      }
+    }
+    start = stop + 1;
+  }
+  return items;
+}
+
 export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits): ParsedRoster {
   const findings: Finding[] = [];
   if (bytes.length > limits.maxFileBytes) {
@@ -115,8 +155,23 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
   const text = decode(file, bytes, findings);
   if (text === undefined) return unreadable(file, '', findings);
 
+  const maxItems = limits.maxEntries * ITEMS_PER_ENTRY + 100;
+  const items = countItems(text);
+  if (items > maxItems) {
+    findings.push({
+      code: 'file-too-complex',
+      severity: 'error',
+      message: `The file holds about ${items} YAML lines and values; a roster of at most ${limits.maxEntries} entries needs no more than ${maxItems}.`,
+      hint: 'Each entry is a few `key: value` lines. Remove anything pasted by mistake, or ask an instructor to raise policy.limits.maxEntries.',
+      file,
+      ...START,
+    });
+    return unreadable(file, text, findings);
+  }
+
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // Duplicate keys are found by walkDocument: the parser's own check is quadratic in a mapping's keys.
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const documents = Array.isArray(docs) ? docs : [];
   const [doc, ...extra] = documents;
   const extraWithContent = extra.filter((d) => d.contents !== null || d.errors.length > 0);
@@ -151,6 +206,15 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
     return unreadable(file, text, findings);
   }
 
+  const at = (node: Node | null | undefined): Position | undefined =>
+    node?.range ? toPosition(lineCounter.linePos(node.range[0])) : undefined;
+  const duplicate = findDuplicateKey(doc);
+  if (duplicate !== undefined) {
+    const { line, column } = at(duplicate.second) ?? START;
+    findings.push(duplicateKeyFinding(file, duplicate.key, line, column, at(duplicate.first)?.line));
+    return unreadable(file, text, findings);
+  }
+
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: limits.maxAliases });
@@ -167,16 +231,57 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
     return unreadable(file, text, findings);
   }
 
-  const at = (node: Node | null | undefined): Position | undefined =>
-    node?.range ? toPosition(lineCounter.linePos(node.range[0])) : undefined;
+  const index = new WeakMap<YAMLMap, Map<string, Pair>>();
   return {
     file,
     text,
     data,
     findings,
-    locate: (path) => locateIn(doc, path, at, false),
-    locateKey: (path) => locateIn(doc, path, at, true),
+    locate: (path) => locateIn(doc, path, at, false, index),
+    locateKey: (path) => locateIn(doc, path, at, true, index),
   };
+}
+
+/** The key a mapping entry has in the parsed data, where `1` and `"1"` are one key; undefined for a collection key. */
+function keyOf(pair: Pair): string | undefined {
+  return isScalar(pair.key) ? String(pair.key.value) : undefined;
+}
+
+/** The first key that repeats within its mapping, in document order: one pass, one set per mapping. */
+function findDuplicateKey(doc: Document): { key: string; first: Node; second: Node } | undefined {
+  // An explicit stack rather than recursion: nesting depth is the author's choice.
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Map<string, Node>();
+      for (const pair of node.items) {
+        const key = keyOf(pair);
+        if (key === undefined) continue;
+        const first = seen.get(key);
+        if (first !== undefined) return { key, first, second: pair.key as Node };
+        seen.set(key, pair.key as Node);
+      }
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]!.value, node.items[i]!.key);
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+    }
+  }
+  return undefined;
+}
+
+/** A mapping's entries by key, built once per mapping, so locating every finding stays linear. */
+function pairsOf(map: YAMLMap, index: WeakMap<YAMLMap, Map<string, Pair>>): Map<string, Pair> {
+  let pairs = index.get(map);
+  if (pairs === undefined) {
+    pairs = new Map();
+    for (const pair of map.items) {
+      const key = isPair(pair) ? keyOf(pair) : undefined;
+      if (key !== undefined && !pairs.has(key)) pairs.set(key, pair);
+    }
+    index.set(map, pairs);
+  }
+  return pairs;
 }
 
 function toPosition(p: { line: number; col: number }): Position {
@@ -188,13 +293,14 @@ function locateIn(
   path: readonly PathSegment[],
   at: (node: Node | null | undefined) => Position | undefined,
   key: boolean,
+  index: WeakMap<YAMLMap, Map<string, Pair>>,
 ): Position {
   let node: unknown = doc.contents;
   let found = at(node as Node) ?? START;
   for (const [i, segment] of path.entries()) {
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairsOf(node, index).get(String(segment));
       if (pair === undefined) return found;
       const keyPos = at(pair.key as Node);
       if (last && key) return keyPos ?? found;

@@ -14,10 +14,60 @@ export interface Problem {
   readonly hint?: string;
 }
 
-/** Student data inside a message: quoted and escaped, so a newline or quote shows as text. */
+/**
+ * Characters no student-written field may hold: C0 and C1 controls and DEL (terminals act
+ * on them, and go-yaml, which kubectl, Argo CD and Flux read YAML with, refuses C1 and
+ * DEL even escaped), YAML 1.1 line separators, the byte-order mark, noncharacters such as
+ * U+FFFE, and lone surrogates (half of a character, which no UTF-8 file can hold).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ud800-\udfff\p{Noncharacter_Code_Point}]/u;
+const UNSAFE_CHARS = new RegExp(UNSAFE_CHAR.source, 'gu');
+
+const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** The first unsafe character of a value, in words ("U+0085, a control character"), or undefined. */
+export function unsafeCharacter(value: string): string | undefined {
+  const c = UNSAFE_CHAR.exec(value)?.[0];
+  if (c === undefined) return undefined;
+  const n = c.codePointAt(0)!;
+  const what =
+    n <= 0x9f
+      ? 'a control character'
+      : n === 0x2028 || n === 0x2029
+        ? 'a line separator'
+        : n === 0xfeff
+          ? 'an invisible byte-order mark'
+          : n >= 0xd800 && n <= 0xdfff
+            ? 'half of a character (a lone surrogate)'
+            : 'a noncharacter';
+  return `${codePoint(c)}, ${what}`;
+}
+
+/** `\uXXXX` for each UTF-16 unit, so a character beyond U+FFFF shows whole. */
+const escapeUnits = (c: string): string =>
+  Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+
+/** Student data inside a message: quoted and escaped, so a newline, quote or control character shows as text. */
 export function quote(value: string, max = 80): string {
   const shown = [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
-  return JSON.stringify(shown);
+  return JSON.stringify(shown).replace(UNSAFE_CHARS, escapeUnits);
+}
+
+const UNSAFE_HINT =
+  'Retype the value by hand: such characters are invisible and usually come from text copied out of a PDF, a chat or a word processor.';
+
+/** A finding for a field holding an unsafe character, or none. */
+export function checkCharacters(code: string, field: string, value: string): Problem[] {
+  const found = unsafeCharacter(value);
+  return found === undefined
+    ? []
+    : [error(code, `${field} contains ${found}, which is not allowed here.`, UNSAFE_HINT)];
+}
+
+/** The same for fields whose own rule already explains line breaks and tabs in its words. */
+function checkUnusualCharacters(code: string, field: string, value: string): Problem[] {
+  return LINE_BREAK_OR_TAB.test(value) ? [] : checkCharacters(code, field, value);
 }
 
 const error = (code: string, message: string, hint?: string): Problem => ({
@@ -29,7 +79,7 @@ const error = (code: string, message: string, hint?: string): Problem => ({
 
 export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const LINE_BREAK_OR_TAB = /[\u0000-\u001f]/;
 /** RFC 3986 path characters (pchar and "/"). */
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -43,7 +93,7 @@ export function checkName(name: string): Problem[] {
         'Write your name as the gallery should show it, e.g. name: "Ada Lovelace".',
       ),
     ];
-  if (CONTROL_CHARS.test(name)) {
+  if (LINE_BREAK_OR_TAB.test(name)) {
     return [
       error(
         'name-invalid',
@@ -52,6 +102,8 @@ export function checkName(name: string): Problem[] {
       ),
     ];
   }
+  const unsafe = checkCharacters('name-invalid', 'The name', name);
+  if (unsafe.length > 0) return unsafe;
   if ([...name].length > 100)
     return [
       error(
@@ -65,6 +117,8 @@ export function checkName(name: string): Problem[] {
 
 export function checkGithubUsername(login: string): Problem[] {
   if (GITHUB_LOGIN.test(login)) return [];
+  const unsafe = checkUnusualCharacters('username-invalid', 'github_username', login);
+  if (unsafe.length > 0) return unsafe;
   const why =
     login.length === 0
       ? 'it is empty'
@@ -100,6 +154,8 @@ export function checkContainerImage(
   githubUsername: string | undefined,
   policy: PolicyConfig,
 ): Problem[] {
+  const unsafe = checkUnusualCharacters('image-invalid', 'container_image', image);
+  if (unsafe.length > 0) return unsafe;
   const parsed = parseImageReference(image);
   const pasted = PASTED_COMMAND.exec(image);
   if (!parsed.ok && pasted !== null) {
@@ -197,8 +253,23 @@ function lowercaseRepository(image: string): string {
   return image.slice(0, repoStart) + image.slice(repoStart, tagStart).toLowerCase() + image.slice(tagStart);
 }
 
+/** A "." or ".." segment, however its dots are written: servers and proxies decode %2e before resolving them. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+/** An encoded "/" or "\\", which some servers decode into a segment separator. */
+const ENCODED_SEPARATOR = /%2f|%5c/i;
+
 export function checkEndpoint(field: string, path: string): Problem[] {
   const fix = `Write a path such as ${field === 'health_endpoint' ? '"/health"' : '"/student"'}.`;
+  const unsafe = checkUnusualCharacters('endpoint-invalid', field, path);
+  if (unsafe.length > 0) return unsafe;
+  if (path.startsWith('//'))
+    return [
+      error(
+        'endpoint-invalid',
+        `${field} starts with "//", which names another host ("//host/path"), not a path on your app.`,
+        `Start it with a single "/": ${quote(`/${path.replace(/^\/+/, '')}`)}.`,
+      ),
+    ];
   if (!path.startsWith('/')) {
     return [
       error(
@@ -218,8 +289,22 @@ export function checkEndpoint(field: string, path: string): Problem[] {
         `Keep only the path: ${quote(path.split(/[?#]/)[0] ?? '/')}.`,
       ),
     ];
-  if (path.split('/').some((s) => s === '..' || s.toLowerCase() === '%2e%2e'))
-    return [error('endpoint-invalid', `${field} may not contain ".." segments.`, fix)];
+  if (path.split('/').some((s) => DOT_SEGMENT.test(s)))
+    return [
+      error(
+        'endpoint-invalid',
+        `${field} may not contain "." or ".." segments, also when a dot is written as "%2e".`,
+        fix,
+      ),
+    ];
+  if (ENCODED_SEPARATOR.test(path))
+    return [
+      error(
+        'endpoint-invalid',
+        `${field} may not contain an encoded "/" or "\\" ("%2F", "%5C"), which some servers read as a separator.`,
+        fix,
+      ),
+    ];
   if (!PATH_CHARS.test(path))
     return [
       error(

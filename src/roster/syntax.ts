@@ -6,6 +6,7 @@
  */
 import type { YAMLError } from 'yaml';
 import type { Finding } from './model.js';
+import { quote } from './rules.js';
 
 interface Line {
   readonly number: number;
@@ -97,25 +98,18 @@ function missingColon(file: string, line: Line, body: string, column: number): F
   };
 }
 
-function duplicateKey(file: string, text: string, line: number, column: number): Finding {
-  const lines = text.split(/\r?\n/);
-  const key = /^[^:\s]+/.exec((lines[line - 1] ?? '').slice(column - 1))?.[0] ?? 'this key';
-  let first: number | undefined;
-  for (let i = line - 2; i >= 0; i--) {
-    const raw = lines[i] ?? '';
-    const indent = raw.length - raw.trimStart().length;
-    const keyColumn = raw.trimStart().startsWith('- ') ? indent + 3 : indent + 1;
-    if (raw.trim() === '' || raw.trimStart().startsWith('#')) continue;
-    if (keyColumn === column && raw.slice(column - 1).startsWith(`${key}:`)) {
-      first = i + 1;
-      break;
-    }
-    if (keyColumn < column) break;
-  }
+/** A key repeated in one mapping; parse.ts finds both occurrences in one pass over the document. */
+export function duplicateKeyFinding(
+  file: string,
+  key: string,
+  line: number,
+  column: number,
+  firstLine: number | undefined,
+): Finding {
   return {
     code: 'yaml-duplicate-key',
     severity: 'error',
-    message: `"${key}" appears twice in the same mapping${first === undefined ? '' : ` (first on line ${first})`}.`,
+    message: `${quote(key)} appears twice in the same mapping${firstLine === undefined ? '' : ` (first on line ${firstLine})`}.`,
     hint: 'Keep one of the two lines. If you meant to add a second entry, start it with "- " on its own line.',
     file,
     line,
@@ -144,12 +138,10 @@ const FRIENDLY: Record<string, { message: string; hint: string }> = {
     message: 'A key runs over more than one line; usually a colon is missing on this line.',
     hint: 'Write every field as `key: value` on one line.',
   },
-  DUPLICATE_KEY: { message: 'A key appears twice.', hint: 'Keep one of the two lines.' },
 };
 
 export function explainYamlError(file: string, text: string, error: YAMLError): Finding {
   const [line, column] = error.linePos ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
-  if (error.code === 'DUPLICATE_KEY') return duplicateKey(file, text, line, column);
   if (error.code === 'TAB_AS_INDENT' || /tab/i.test(error.message)) {
     const tabLine = text.split(/\r?\n/).findIndex((l) => /^ *\t/.test(l));
     const f = FRIENDLY['TAB_AS_INDENT']!;

@@ -14,10 +14,12 @@ import {
   type RosterMetadata,
   type RosterReport,
   type StudentEntry,
+  NO_METADATA,
 } from './model.js';
 import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
 import {
   quote,
+  checkCharacters,
   checkContainerImage,
   checkEndpoint,
   checkGithubUsername,
@@ -300,6 +302,10 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
     });
   }
   if (namespace !== undefined) checkNamespace(namespace).forEach((p) => add(ctx, ['metadata', 'namespace'], p));
+  if (semester !== undefined)
+    checkCharacters('schema-value', 'metadata.semester', semester).forEach((p) =>
+      add(ctx, ['metadata', 'semester'], p),
+    );
   const headerLine = isObject(data['metadata']) ? ctx.parsed.locateKey(['metadata']).line : 1;
   const namespaceLine = namespace !== undefined ? ctx.parsed.locate(['metadata', 'namespace']).line : headerLine;
   return { week, semester, namespace, headerLine, namespaceLine };
@@ -315,14 +321,6 @@ function toEntry(raw: Json): StudentEntry {
     port: (raw['port'] as number | undefined) ?? ENTRY_DEFAULTS.port,
   };
 }
-
-export const NO_METADATA: RosterMetadata = {
-  week: undefined,
-  semester: undefined,
-  namespace: undefined,
-  headerLine: 1,
-  namespaceLine: 1,
-};
 
 export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyConfig): RosterReport {
   const parsed = parseRoster(file, bytes, policy.limits);

@@ -1,6 +1,7 @@
 /** Roster files on the local file system: a folder's week files, or files named directly. */
-import { readdirSync, readFileSync, statSync, watch as watchFs } from 'node:fs';
-import { join } from 'node:path';
+import { isUtf8 } from 'node:buffer';
+import { readdirSync, readFileSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
+import { join, sep } from 'node:path';
 import { contentHash } from '../canonical.js';
 import type { Snapshot, Source } from './index.js';
 
@@ -10,9 +11,58 @@ export class SourceError extends Error {
   override readonly name = 'SourceError';
 }
 
-/** Expands folders to the YAML files directly inside them, sorted; files are kept as given. */
-export function collectRosterFiles(paths: readonly string[]): string[] {
+/** What a folder holds for classops: the roster files to read, and those it refuses and why. */
+export interface RosterListing {
+  /** Files to read, as shown to users: named ones as given, then each folder's, sorted. */
+  readonly files: readonly string[];
+  /** Path → why it is not read, in plain words; a file-level error for that path. */
+  readonly problems: ReadonlyMap<string, string>;
+}
+
+const inside = (folder: string, path: string): boolean => path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+/**
+ * The roster files directly inside a folder. Symbolic links are followed when they stay
+ * inside the folder, as a ConfigMap volume lays files out (week-01.yaml → ..data/week-01.yaml,
+ * ..data → ..2026_11_23_…); the kubelet's own `..` entries are skipped; a link leading
+ * outside is refused unread, and a name that is not UTF-8 is a problem for that file only.
+ */
+function listFolder(folder: string, files: string[], problems: Map<string, string>): void {
+  const real = realpathSync(folder);
+  const found: string[] = [];
+  for (const entry of readdirSync(folder, { withFileTypes: true, encoding: 'buffer' })) {
+    const name = entry.name.toString('utf8');
+    if (name.startsWith('..') || !ROSTER_FILE.test(name)) continue;
+    const path = join(folder, name);
+    if (!isUtf8(entry.name)) {
+      problems.set(path, 'its name is not valid UTF-8 text; rename it to week-NN.yaml');
+      continue;
+    }
+    if (entry.isFile()) {
+      found.push(path);
+      continue;
+    }
+    if (!entry.isSymbolicLink()) continue;
+    let target: string;
+    try {
+      target = realpathSync(path);
+    } catch {
+      problems.set(path, 'it is a symbolic link to a file that does not exist');
+      continue;
+    }
+    if (!inside(real, target)) {
+      problems.set(path, `it is a symbolic link to a place outside ${folder}, which classops never reads`);
+      continue;
+    }
+    if (statSync(target).isFile()) found.push(path);
+  }
+  files.push(...found.sort());
+}
+
+/** Expands folders to the roster files directly inside them; files named directly are kept as given. */
+export function collectRosterFiles(paths: readonly string[]): RosterListing {
   const files: string[] = [];
+  const problems = new Map<string, string>();
   for (const path of paths) {
     let isDir: boolean;
     try {
@@ -20,17 +70,10 @@ export function collectRosterFiles(paths: readonly string[]): string[] {
     } catch {
       throw new SourceError(`${path}: no such file or folder`);
     }
-    if (!isDir) {
-      files.push(path);
-      continue;
-    }
-    const inside = readdirSync(path, { withFileTypes: true })
-      .filter((d) => d.isFile() && ROSTER_FILE.test(d.name))
-      .map((d) => join(path, d.name))
-      .sort();
-    files.push(...inside);
+    if (isDir) listFolder(path, files, problems);
+    else files.push(path);
   }
-  return files;
+  return { files, problems };
 }
 
 /** A revision for files that have no commit: a hash of their names and contents. */
@@ -50,9 +93,12 @@ export class DirSource implements Source {
   }
 
   async snapshot(): Promise<Snapshot> {
+    const listing = collectRosterFiles([this.path]);
     const files = new Map<string, Buffer>();
-    for (const file of collectRosterFiles([this.path])) files.set(file, readFileSync(file));
-    return { revision: contentRevision(files), files };
+    for (const file of listing.files) files.set(file, readFileSync(file));
+    // A problem changes the revision too, so a pass notices when a file becomes unreadable.
+    const hashed = [...files, ...[...listing.problems].map(([f, why]) => [f, Buffer.from(why)] as const)];
+    return { revision: contentRevision(hashed), files, problems: listing.problems };
   }
 
   watch(onChange: () => void): () => void {

@@ -1,8 +1,10 @@
 /** Reading a repository through the real git CLI. */
+import { isUtf8 } from 'node:buffer';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { redactUrl, redactUrls, splitCredentials } from './credentials.js';
 import { ROSTER_FILE, SourceError } from './dir.js';
 import type { Snapshot, Source } from './index.js';
 
@@ -42,6 +44,7 @@ export async function readFileAtRevision(file: string, revision: string): Promis
 }
 
 export interface GitSourceOptions {
+  /** The repository; credentials in it (https://user:TOKEN@host/…) go to git through its environment. */
   readonly url: string;
   readonly branch: string;
   /** The roster folder inside the repository. */
@@ -51,6 +54,44 @@ export interface GitSourceOptions {
   readonly tokenFile: string;
   readonly sshKeyFile: string;
   readonly pollMs: number;
+  /** Blobs larger than this are refused unread (policy.limits.maxFileBytes; default 1 MiB). */
+  readonly maxFileBytes?: number;
+}
+
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+/** One entry of `git ls-tree -z -l`: `<mode> <type> <object> <size>\t<path>`, the path as raw bytes. */
+interface TreeEntry {
+  readonly mode: string;
+  readonly type: string;
+  readonly object: string;
+  readonly size: number;
+  readonly path: Buffer;
+}
+
+function parseTree(output: Buffer): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (let start = 0; start < output.length;) {
+    const end = output.indexOf(0, start);
+    const record = output.subarray(start, end === -1 ? output.length : end);
+    start = end === -1 ? output.length : end + 1;
+    const tab = record.indexOf(9);
+    if (tab === -1) continue;
+    const [mode = '', type = '', object = '', size = '-'] = record.subarray(0, tab).toString('latin1').split(/ +/);
+    entries.push({ mode, type, object, size: size === '-' ? 0 : Number(size), path: record.subarray(tab + 1) });
+  }
+  return entries;
+}
+
+/** Why an entry named *.yaml is not read, or undefined when it is a regular file within the cap. */
+function refusal(entry: TreeEntry, maxFileBytes: number): string | undefined {
+  if (!isUtf8(entry.path)) return 'its name is not valid UTF-8 text; rename it to week-NN.yaml';
+  if (entry.type === 'tree') return 'it is a folder, not a file';
+  if (entry.type === 'commit') return 'it is a git submodule, not a file';
+  if (entry.mode === '120000') return 'it is a symbolic link, which classops does not follow in a repository';
+  if (entry.type !== 'blob') return `it is a git ${entry.type}, not a file`;
+  if (entry.size > maxFileBytes) return `it is ${entry.size} bytes; a roster may be at most ${maxFileBytes} bytes`;
+  return undefined;
 }
 
 /**
@@ -61,21 +102,36 @@ export interface GitSourceOptions {
 export class GitSource implements Source {
   readonly description: string;
   private cloned = false;
+  /** The URL handed to git: without the credentials, which go through authEnv. */
+  private readonly url: string;
+  private readonly urlBasic: string | undefined;
 
   constructor(private readonly options: GitSourceOptions) {
-    this.description = `git ${options.url} (${options.branch}, ${options.path})`;
+    // git would read a URL starting with "-" as an option, whatever "--" comes before it in one command or another.
+    if (options.url.startsWith('-'))
+      throw new SourceError(`source.url may not begin with "-": ${redactUrl(options.url)}`);
+    ({ url: this.url, basic: this.urlBasic } = splitCredentials(options.url));
+    this.description = `git ${redactUrl(options.url)} (${options.branch}, ${options.path})`;
+  }
+
+  /** The token and URL credentials, to scrub from anything git prints (git prints URLs, not headers, but be sure). */
+  private secrets(): string[] {
+    const token = this.options.tokenFile ? readFileSync(this.options.tokenFile, 'utf8').trim() : '';
+    const password = this.urlBasic?.slice(this.urlBasic.indexOf(':') + 1) ?? '';
+    return [token, password, this.urlBasic ?? ''].filter((s) => s.length >= 4);
   }
 
   /** Credentials go through git's environment, never its arguments, which other processes can read. */
   private authEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { GIT_TERMINAL_PROMPT: '0' };
-    if (this.options.tokenFile) {
-      const token = readFileSync(this.options.tokenFile, 'utf8').trim();
-      const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+    const basic = this.options.tokenFile
+      ? `x-access-token:${readFileSync(this.options.tokenFile, 'utf8').trim()}`
+      : this.urlBasic;
+    if (basic !== undefined) {
       Object.assign(env, {
         GIT_CONFIG_COUNT: '1',
         GIT_CONFIG_KEY_0: 'http.extraHeader',
-        GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(basic).toString('base64')}`,
       });
     }
     if (this.options.sshKeyFile) {
@@ -97,8 +153,11 @@ export class GitSource implements Source {
       return stdout;
     } catch (error) {
       const stderr = (error as { stderr?: Buffer }).stderr?.toString('utf8').trim();
-      // git prints URLs, not headers; the message never holds the token.
-      throw new SourceError(`git ${args[0]} failed for ${this.options.url}: ${stderr || (error as Error).message}`);
+      let message = redactUrls(
+        `git ${args[0]} failed for ${redactUrl(this.options.url)}: ${stderr || (error as Error).message}`,
+      );
+      for (const secret of this.secrets()) message = message.split(secret).join('***');
+      throw new SourceError(message);
     }
   }
 
@@ -115,24 +174,38 @@ export class GitSource implements Source {
         '--quiet',
         '--force',
         '--no-tags',
-        this.options.url,
+        '--',
+        this.url,
         `+refs/heads/${this.options.branch}:refs/classops/source`,
       ],
       mirror,
     );
     const revision = (await this.git(['rev-parse', 'refs/classops/source^{commit}'], mirror)).toString('utf8').trim();
     const folder = this.options.path.replace(/^\.?\/+|\/+$/g, '');
-    const listing = (await this.git(['ls-tree', '--name-only', revision, `${folder}/`], mirror)).toString('utf8');
-    const files = new Map<string, Buffer>();
-    for (const name of listing
-      .split('\n')
-      .filter((n) => ROSTER_FILE.test(n))
-      .sort()) {
-      files.set(name, await this.git(['cat-file', 'blob', `${revision}:${name}`], mirror));
+    if (folder !== '') {
+      // A renamed or deleted roster folder is not an empty roster: nothing may be pruned for it.
+      const [self] = parseTree(await this.git(['ls-tree', '-z', '-l', revision, '--', folder], mirror));
+      if (self?.type !== 'tree') {
+        throw new SourceError(
+          `the roster folder "${folder}" ${self === undefined ? 'does not exist' : 'is not a folder'} at commit ${revision.slice(0, 12)} of ${redactUrl(this.options.url)} (${this.options.branch}); nothing was changed`,
+        );
+      }
     }
-    return { revision, files };
+    const listing = parseTree(
+      await this.git(['ls-tree', '-z', '-l', revision, ...(folder === '' ? [] : ['--', `${folder}/`])], mirror),
+    );
+    const maxFileBytes = this.options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const files = new Map<string, Buffer>();
+    const problems = new Map<string, string>();
+    for (const entry of listing.sort((a, b) => Buffer.compare(a.path, b.path))) {
+      const name = entry.path.toString('utf8');
+      if (!ROSTER_FILE.test(name)) continue;
+      const why = refusal(entry, maxFileBytes);
+      if (why !== undefined) problems.set(name, why);
+      else files.set(name, await this.git(['cat-file', 'blob', entry.object], mirror));
+    }
+    return { revision, files, problems };
   }
-
   watch(onChange: () => void): () => void {
     const timer = setInterval(onChange, this.options.pollMs);
     timer.unref();

@@ -5,6 +5,12 @@ export interface Snapshot {
   readonly revision: string;
   /** Roster file path (as shown to users) → bytes. */
   readonly files: ReadonlyMap<string, Buffer>;
+  /**
+   * Roster paths the source refuses to read, each with why in plain words (a link leading
+   * outside the folder, a folder or submodule named *.yaml, a file over the size cap, a name
+   * that is not UTF-8). Each is a file-level error for that path, so what it deployed stays.
+   */
+  readonly problems: ReadonlyMap<string, string>;
 }
 
 export interface Source {

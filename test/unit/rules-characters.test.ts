@@ -1,0 +1,26 @@
+import { quote, unsafeCharacter } from '../../src/roster/rules.js';
+
+describe('characters no student field may hold', () => {
+  test.each([
+    ['\u0085', 'U+0085, a control character'],
+    ['\u009b', 'U+009B, a control character'],
+    ['\u007f', 'U+007F, a control character'],
+    ['\u2028', 'U+2028, a line separator'],
+    ['\ufeff', 'U+FEFF, an invisible byte-order mark'],
+    ['\ufffe', 'U+FFFE, a noncharacter'],
+    ['\ufdd0', 'U+FDD0, a noncharacter'],
+    ['\u{1fffe}', 'U+1FFFE, a noncharacter'],
+    ['\ud800', 'U+D800, half of a character (a lone surrogate)'],
+    ['\udfff', 'U+DFFF, half of a character (a lone surrogate)'],
+  ])('%j is named as %s', (c, words) => {
+    expect(unsafeCharacter(`Ann${c}Lee`)).toBe(words);
+  });
+
+  test.each(['Zoë O’Brien', '😀', 'José\u00a0María', '李雷', 'Ann "the" Lee'])('%j is fine', (name) => {
+    expect(unsafeCharacter(name)).toBeUndefined();
+  });
+
+  test('quote() shows each unsafe character as an escape, whole, so a message never carries one', () => {
+    expect(quote('a\u0085b\u009b[2Jc\u{1fffe}d\ud800')).toBe('"a\\u0085b\\u009b[2Jc\\ud83f\\udffed\\ud800"');
+  });
+});
