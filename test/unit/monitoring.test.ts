@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify } from 'yaml';
 import { Metrics } from '../../src/observability/metrics.js';
+import { requireProgram } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const RULES = join(root, 'monitoring/prometheus-rules.yaml');
@@ -13,9 +14,7 @@ const dashboard = JSON.parse(readFileSync(join(root, 'monitoring/grafana-dashboa
 const rules = parseYaml(readFileSync(RULES, 'utf8')).groups.flatMap((g: any) => g.rules);
 
 function promtool(args: string[], cwd: string) {
-  const found = spawnSync('sh', ['-c', 'command -v promtool']).status === 0;
-  if (!found) throw new Error('promtool is missing: install the Debian package prometheus (npm run deps:debian)');
-  return spawnSync('promtool', args, { cwd, encoding: 'utf8' });
+  return spawnSync(requireProgram('promtool', 'prometheus'), args, { cwd, encoding: 'utf8' });
 }
 
 /** Every series name a scrape of classops can hold: histograms as _bucket, _sum and _count. */
