@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run as runCel } from '@bufbuild/cel';
 import { Ajv } from 'ajv';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { MANAGED_KINDS } from '../../src/cluster/target.js';
@@ -335,5 +336,168 @@ describe('chart values', () => {
         .filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'classops-course')
         .map((b) => b.metadata.namespace),
     ).toEqual(namespaces.map((n) => n.metadata.name));
+  });
+});
+
+describe('the admission policy: the API server refuses classops writes outside its namespaces', () => {
+  const policy = render().find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
+  const binding = render().find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')!;
+  const CONTROLLER = 'system:serviceaccount:classops:classops';
+  const managed = {
+    metadata: { name: 'container-course-week01', labels: { 'app.kubernetes.io/managed-by': 'classops' } },
+  };
+  const kubeSystem = { metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } };
+
+  // CEL sees Kubernetes objects as maps: @bufbuild/cel, a conformant CEL evaluator, takes Map.
+  const toCel = (v: unknown): unknown =>
+    v === null || typeof v !== 'object'
+      ? v
+      : Array.isArray(v)
+        ? v.map(toCel)
+        : new Map(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+
+  /** What the API server decides for one request: the policy's match, its conditions, then each validation. */
+  function admit(request: {
+    username: string;
+    operation: 'CREATE' | 'UPDATE' | 'DELETE';
+    group: string;
+    resource: string;
+    namespace?: string;
+    object?: unknown;
+    oldObject?: unknown;
+    namespaceObject?: unknown;
+  }): string {
+    const spec = policy['spec'];
+    const matched = spec.matchConstraints.resourceRules.some(
+      (r: any) =>
+        r.apiGroups.includes(request.group) &&
+        r.resources.includes(request.resource) &&
+        r.operations.includes(request.operation),
+    );
+    if (!matched) return 'not matched';
+    const vars = {
+      request: toCel({
+        userInfo: { username: request.username },
+        operation: request.operation,
+        namespace: request.namespace ?? '',
+        resource: { group: request.group, resource: request.resource },
+      }),
+      object: toCel(request.object ?? null),
+      oldObject: toCel(request.oldObject ?? null),
+      namespaceObject: toCel(request.namespaceObject ?? null),
+    } as never;
+    if (!spec.matchConditions.every((c: any) => runCel(c.expression, vars) === true)) return 'not matched';
+    for (const v of spec.validations)
+      if (runCel(v.expression, vars) !== true) return v.message ?? (runCel(v.messageExpression, vars) as string);
+    return 'allowed';
+  }
+
+  const deployment = { metadata: { name: 'student-mallory' } };
+  test.each([
+    [
+      'a Deployment in a course namespace',
+      {
+        operation: 'CREATE',
+        group: 'apps',
+        resource: 'deployments',
+        namespace: 'container-course-week01',
+        object: deployment,
+        namespaceObject: managed,
+      },
+      'allowed',
+    ],
+    [
+      'a Deployment in kube-system',
+      {
+        operation: 'CREATE',
+        group: 'apps',
+        resource: 'deployments',
+        namespace: 'kube-system',
+        object: deployment,
+        namespaceObject: kubeSystem,
+      },
+      'classops writes only in namespaces it manages (label app.kubernetes.io/managed-by=classops), not in kube-system',
+    ],
+    [
+      'pruning a Service in kube-system',
+      {
+        operation: 'DELETE',
+        group: '',
+        resource: 'services',
+        namespace: 'kube-system',
+        oldObject: deployment,
+        namespaceObject: kubeSystem,
+      },
+      expect.stringContaining('not in kube-system'),
+    ],
+    [
+      'a NetworkPolicy in a namespace that is gone',
+      {
+        operation: 'CREATE',
+        group: 'networking.k8s.io',
+        resource: 'networkpolicies',
+        namespace: 'x',
+        object: deployment,
+      },
+      expect.stringContaining('not in x'),
+    ],
+    [
+      'a new course namespace, labelled',
+      { operation: 'CREATE', group: '', resource: 'namespaces', object: managed },
+      'allowed',
+    ],
+    [
+      'a new namespace without the label',
+      { operation: 'CREATE', group: '', resource: 'namespaces', object: kubeSystem },
+      expect.stringContaining('creates only namespaces labelled'),
+    ],
+    [
+      'labelling kube-system as its own',
+      { operation: 'UPDATE', group: '', resource: 'namespaces', object: managed, oldObject: kubeSystem },
+      expect.stringContaining('changes only namespaces it manages'),
+    ],
+    [
+      'updating a course namespace',
+      { operation: 'UPDATE', group: '', resource: 'namespaces', object: managed, oldObject: managed },
+      'allowed',
+    ],
+    [
+      'an event (not a kind it renders)',
+      { operation: 'CREATE', group: '', resource: 'events', namespace: 'default', object: {} },
+      'not matched',
+    ],
+  ] as const)('classops writes %s', (_name, request, verdict) => {
+    expect(admit({ username: CONTROLLER, ...request })).toEqual(verdict);
+  });
+
+  test('other users are not concerned; every kind classops writes is covered; the binding denies', () => {
+    const request = {
+      operation: 'CREATE',
+      group: 'apps',
+      resource: 'deployments',
+      namespace: 'kube-system',
+      namespaceObject: kubeSystem,
+    } as const;
+    expect(admit({ username: 'system:serviceaccount:classops:classops-gallery', ...request })).toBe('not matched');
+    expect(admit({ username: 'kubernetes-admin', ...request })).toBe('not matched');
+    for (const { apiVersion, kind } of MANAGED_KINDS)
+      for (const operation of ['CREATE', 'UPDATE', 'DELETE'] as const)
+        expect([
+          kind,
+          admit({
+            username: CONTROLLER,
+            operation,
+            group: groupOf(apiVersion),
+            resource: PLURALS[kind]!,
+            namespace: 'kube-system',
+            object: deployment,
+            oldObject: kubeSystem,
+            namespaceObject: kubeSystem,
+          }),
+        ]).not.toEqual([kind, 'allowed']);
+    expect(binding['spec']).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
+    // The namespaces the chart creates for rbac.courseNamespaces carry the label, so classops may write in them.
+    for (const ns of render(readValues('values-locked.yaml')).filter((o) => o.kind === 'Namespace'))
+      expect(ns.metadata['labels']['app.kubernetes.io/managed-by']).toBe('classops');
   });
 });
