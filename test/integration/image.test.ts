@@ -107,6 +107,19 @@ describe('the image: packed, production dependencies only, each command runs', (
     expect(existsSync(join(app, 'src'))).toBe(false);
   });
 
+  test("the Dockerfile's final stage is what this test installs", () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const { files } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    const copied = [...final.matchAll(/^COPY (?:--from=\w+ )?(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect(copied.map((c) => c.replace(/^\/app\//, '')).sort()).toEqual(
+      [...files, 'node_modules', 'package.json'].sort(),
+    );
+    expect(dockerfile).toMatch(/AS deps\n[\s\S]*RUN npm install --omit=dev --ignore-scripts/);
+    expect(final).toMatch(/^USER \d+:\d+$/m);
+    expect(final).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/dist\/cli.js"\]$/m);
+  });
+
   test.each(Object.entries(COMMANDS))('%s', (_name, c) => {
     const args = c.args.map((a) => a.replace('@app', app).replace('@work', work));
     if (args.includes(join(work, 'classops.yaml')))
