@@ -166,7 +166,8 @@ function deepMerge(base: Json, over: Json): Json {
   return out;
 }
 
-function envName(path: readonly string[]): string {
+/** The environment variable that sets a config path, e.g. CLASSOPS_POLICY_LIMITS_MAX_ENTRIES. */
+export function envName(path: readonly string[]): string {
   return `CLASSOPS_${path.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
 }
 

@@ -14,6 +14,11 @@ import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy';
+import { ValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 
 type Validatable = { validate(): void };
 const MODELS: Record<string, (data: never) => Validatable> = {
@@ -32,6 +37,11 @@ const MODELS: Record<string, (data: never) => Validatable> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (d) => new ClusterRoleBinding(d),
   'rbac.authorization.k8s.io/v1/Role': (d) => new Role(d),
   'rbac.authorization.k8s.io/v1/RoleBinding': (d) => new RoleBinding(d),
+  'policy/v1/PodDisruptionBudget': (d) => new PodDisruptionBudget(d),
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': (d) => new ValidatingAdmissionPolicy(d),
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': (d) => new ValidatingAdmissionPolicyBinding(d),
+  'monitoring.coreos.com/v1/ServiceMonitor': (d) => new ServiceMonitor(d),
+  'monitoring.coreos.com/v1/PrometheusRule': (d) => new PrometheusRule(d),
 };
 
 /** Throws with the schema's message when the object is not valid for its kind. */
