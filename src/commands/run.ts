@@ -2,9 +2,11 @@
  * `classops run`: the controller. Without a named cluster it runs the embedded default:
  * the bundled students/ folder in, ./out/manifests out, with the cluster's safety rules.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RequestHandler } from 'express';
 import { durationMs, loadConfig, type ClassopsConfig } from '../config.js';
 import { KubeTarget } from '../cluster/apply.js';
 import { DirectoryTarget } from '../cluster/directory.js';
@@ -18,13 +20,13 @@ import { Controller } from '../controller/controller.js';
 import { computePlan, reconcile, type ReconcilerOptions } from '../controller/reconciler.js';
 import { createApp, listen } from '../controller/server.js';
 import { State } from '../controller/state.js';
-import { createLogger } from '../observability/log.js';
+import { createLogger, type Logger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { ImageChecker } from '../registry/checker.js';
 import { DirSource } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
 import type { Source } from '../source/index.js';
-import { EXIT, type CommandIO } from './io.js';
+import { EXIT, UsageError, type CommandIO } from './io.js';
 
 export const usage = `Usage: classops run [options]
 
@@ -42,7 +44,8 @@ Options:
 `;
 
 function sourceFor(config: ClassopsConfig): Source {
-  const pollMs = durationMs(config.source.pollInterval);
+  // With a webhook, polling is only the safety net for a lost delivery.
+  const pollMs = durationMs(config.source.pollInterval || (config.github.webhookSecretFile ? '5m' : '30s'));
   if (config.source.kind === 'git') {
     return new GitSource({
       url: config.source.url,
@@ -55,6 +58,21 @@ function sourceFor(config: ClassopsConfig): Source {
     });
   }
   return new DirSource(config.source.path, pollMs);
+}
+
+/** The webhook route, only when a secret is configured; its code (and octokit) is loaded only then. */
+async function githubWebhook(
+  config: ClassopsConfig,
+  hooks: { metrics: Metrics; log: Logger; onPush: () => void },
+): Promise<RequestHandler | undefined> {
+  const { webhookSecretFile, webhookPreviousSecretFile } = config.github;
+  if (!webhookSecretFile) return undefined;
+  const secrets = [webhookSecretFile, webhookPreviousSecretFile]
+    .filter((file) => file !== '')
+    .map((file) => readFileSync(file, 'utf8').trim());
+  if (secrets[0] === '') throw new UsageError(`the webhook secret file ${webhookSecretFile} is empty`);
+  const { webhookHandler } = await import('../github/webhook.js');
+  return webhookHandler({ ...hooks, secrets, branch: config.source.branch, path: config.source.path });
 }
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
@@ -187,6 +205,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       state,
       metrics,
       ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
+      webhook: await githubWebhook(config, { metrics, log, onPush: () => controller.trigger() }),
     }),
     config.server.port,
     config.server.host,
