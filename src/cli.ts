@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from './config.js';
 import { EXIT, UsageError, type CommandIO } from './commands/io.js';
 import { checkImageCommand, usage as checkImageUsage } from './commands/check-image.js';
+import { prReportCommand, usage as prReportUsage } from './commands/pr-report.js';
 import { renderCommand, usage as renderUsage } from './commands/render.js';
 import { runCommand, usage as runUsage } from './commands/run.js';
 import { validateCommand, usage as validateUsage } from './commands/validate.js';
@@ -21,6 +22,11 @@ const COMMANDS: Record<string, { summary: string; usage: string; run: Command }>
     run: validateCommand,
   },
   render: { summary: 'write the Kubernetes objects for every valid entry', usage: renderUsage, run: renderCommand },
+  'pr-report': {
+    summary: 'judge a pull request as validate does and post the verdict on GitHub',
+    usage: prReportUsage,
+    run: prReportCommand,
+  },
   'check-image': {
     summary: 'check that an image can be pulled anonymously',
     usage: checkImageUsage,

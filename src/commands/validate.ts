@@ -1,9 +1,6 @@
 /** `classops validate`: what a student's pull request runs. */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
-import { judgeChanges } from '../roster/changes.js';
-import type { RosterReport } from '../roster/model.js';
 import {
   REPORT_FORMATS,
   formatGithub,
@@ -13,11 +10,8 @@ import {
   summarize,
   type ReportFormat,
 } from '../roster/report.js';
-import { validateRoster } from '../roster/validate.js';
-import { collectRosterFiles } from '../source/dir.js';
-import { readFileAtRevision } from '../source/git.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { checkRosterImages, loadRosters, sourcesOf } from './rosters.js';
+import { judgeRosters } from './rosters.js';
 
 export const usage = `Usage: classops validate [paths...] [options]
 
@@ -25,8 +19,10 @@ Checks roster files (default: the configured source folder, students/).
 
 Options:
   --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
-  --changed-since REF                  judge only entries added or changed since a git ref
-  --author LOGIN                       fail entries added, changed or removed by someone else's PR
+  --changed-since REF                  judge only entries added or changed since a git ref,
+                                       by the rules of REF's classops.yaml
+  --author LOGIN                       fail entries added, changed or removed by someone else's PR,
+                                       and changes to classops.yaml unless LOGIN is an instructor
   --check-images                       check that every image can be pulled anonymously (network)
   --config PATH                        config file (default ./classops.yaml when present)
 
@@ -50,29 +46,14 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   if (values.author !== undefined && values['changed-since'] === undefined)
     throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
 
-  const config = loadConfig({ file: values.config, env: io.env });
-  const files = collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]);
-  const rosters = loadRosters(files, config.policy);
-  const sources = sourcesOf(rosters);
-  const checked = values['check-images']
-    ? (
-        await checkRosterImages(
-          rosters.map((r) => r.report),
-          config.registry,
-        )
-      ).reports
-    : rosters.map((r) => r.report);
-  const reports: RosterReport[] = [];
-  for (const report of checked) {
-    const since = values['changed-since'];
-    if (since === undefined) {
-      reports.push(report);
-      continue;
-    }
-    const before = await readFileAtRevision(report.file, since);
-    const base = before === undefined ? undefined : validateRoster(report.file, before, config.policy);
-    reports.push(judgeChanges(report, base, { author: values.author, instructors: config.policy.instructors }));
-  }
+  const { reports, sources } = await judgeRosters({
+    paths: positionals,
+    configFile: values.config,
+    env: io.env,
+    since: values['changed-since'],
+    author: values.author,
+    checkImages: values['check-images'] === true,
+  });
 
   switch (format) {
     case 'json':
