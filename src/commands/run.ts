@@ -2,11 +2,9 @@
  * `classops run`: the controller. Without a named cluster it runs the embedded default:
  * the bundled students/ folder in, ./out/manifests out, with the cluster's safety rules.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RequestHandler } from 'express';
 import { durationMs, loadConfig, type ClassopsConfig } from '../config.js';
 import { KubeTarget } from '../cluster/apply.js';
 import { DirectoryTarget } from '../cluster/directory.js';
@@ -20,13 +18,14 @@ import { Controller } from '../controller/controller.js';
 import { computePlan, reconcile, type ReconcilerOptions } from '../controller/reconciler.js';
 import { createApp, listen } from '../controller/server.js';
 import { State } from '../controller/state.js';
-import { createLogger, type Logger } from '../observability/log.js';
+import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { ImageChecker } from '../registry/checker.js';
 import { DirSource } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
 import type { Source } from '../source/index.js';
-import { EXIT, UsageError, type CommandIO } from './io.js';
+import { commitStatuses, githubWebhook, pollInterval } from './github-hooks.js';
+import { EXIT, type CommandIO } from './io.js';
 
 export const usage = `Usage: classops run [options]
 
@@ -44,8 +43,7 @@ Options:
 `;
 
 function sourceFor(config: ClassopsConfig): Source {
-  // With a webhook, polling is only the safety net for a lost delivery.
-  const pollMs = durationMs(config.source.pollInterval || (config.github.webhookSecretFile ? '5m' : '30s'));
+  const pollMs = durationMs(pollInterval(config));
   if (config.source.kind === 'git') {
     return new GitSource({
       url: config.source.url,
@@ -58,21 +56,6 @@ function sourceFor(config: ClassopsConfig): Source {
     });
   }
   return new DirSource(config.source.path, pollMs);
-}
-
-/** The webhook route, only when a secret is configured; its code (and octokit) is loaded only then. */
-async function githubWebhook(
-  config: ClassopsConfig,
-  hooks: { metrics: Metrics; log: Logger; onPush: () => void },
-): Promise<RequestHandler | undefined> {
-  const { webhookSecretFile, webhookPreviousSecretFile } = config.github;
-  if (!webhookSecretFile) return undefined;
-  const secrets = [webhookSecretFile, webhookPreviousSecretFile]
-    .filter((file) => file !== '')
-    .map((file) => readFileSync(file, 'utf8').trim());
-  if (secrets[0] === '') throw new UsageError(`the webhook secret file ${webhookSecretFile} is empty`);
-  const { webhookHandler } = await import('../github/webhook.js');
-  return webhookHandler({ ...hooks, secrets, branch: config.source.branch, path: config.source.path });
 }
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
@@ -159,11 +142,13 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     }
   }
 
+  const statuses = await commitStatuses(config, source, { metrics, log });
   const controller = new Controller({
     ...options,
     resyncMs: durationMs(config.cluster.resyncInterval),
     onOutcome: (o) => {
       if (!(o instanceof Error)) log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes });
+      if (!(o instanceof Error)) statuses?.observe(state);
     },
   });
   let elector: LeaderElector | undefined;

@@ -68,6 +68,10 @@ export class FakeGithub {
     this.faults.push(fault);
   }
 
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   writes(): RecordedRequest[] {
     return this.requests.filter((r) => r.method !== 'GET');
   }
