@@ -174,6 +174,14 @@ describe('classops pr-report', () => {
     expect(limited.stderr).toContain('::warning title=classops pr-report::could not comment');
   });
 
+  test('GitHub unreachable is a warning; the exit code is the verdict', async () => {
+    const good = push(entry('ann') + entry('bo'));
+    await gh.stop();
+    const run = await prReport(prEvent(good));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('::warning title=classops pr-report::could not comment on #1');
+  }, 90_000); // each request is retried with backoff before giving up
+
   test('two stages for forks: validate writes the report, pr-report --from-report posts it', async () => {
     const head = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
     const stage1 = await classopsAsync(['validate', '--changed-since', base, '--author', 'bo', '--format', 'json'], {
