@@ -3,7 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { EXIT, type CommandIO } from './commands/io.js';
-import { checkImageUsage, renderUsage, runUsage, validateUsage } from './commands/usage.js';
+import { checkImageUsage, renderUsage, prReportUsage, runUsage, validateUsage } from './commands/usage.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
@@ -26,6 +26,11 @@ const COMMANDS: Record<string, { summary: string; usage: string; load: () => Pro
     summary: 'write the Kubernetes objects for every valid entry',
     usage: renderUsage,
     load: async () => (await import('./commands/render.js')).renderCommand,
+  },
+  'pr-report': {
+    summary: 'judge a pull request as validate does and post the verdict on GitHub',
+    usage: prReportUsage,
+    load: async () => (await import('./commands/pr-report.js')).prReportCommand,
   },
   'check-image': {
     summary: 'check that an image can be pulled anonymously',

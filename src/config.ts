@@ -146,6 +146,8 @@ export const DEFAULT_CONFIG_FILE = 'classops.yaml';
 export interface LoadConfigOptions {
   /** An explicit --config path; it must exist. Otherwise ./classops.yaml is read when present. */
   readonly file?: string | undefined;
+  /** The file's text as read elsewhere (e.g. from a git revision); `file` then only names it. */
+  readonly contents?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /** Values from flags, as a partial config object; they win over file and env. */
   readonly overrides?: Record<string, unknown>;
@@ -223,10 +225,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
   return out;
 }
 
-function readConfigFile(file: string): Json {
+function readConfigFile(file: string, contents: string | undefined): Json {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = contents ?? readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
@@ -242,7 +244,7 @@ function readConfigFile(file: string): Json {
 
 export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
   const file = options.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  let merged = file === undefined ? {} : readConfigFile(file);
+  let merged = file === undefined ? {} : readConfigFile(file, options.contents);
   merged = deepMerge(merged, fromEnv(options.env ?? process.env));
   merged = deepMerge(merged, options.overrides ?? {});
   const validate = schemaValidator('config', { useDefaults: true });

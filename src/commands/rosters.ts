@@ -1,9 +1,16 @@
-/** Reading roster files for the commands that take paths: what `validate` and `render` start with. */
-import { readFileSync } from 'node:fs';
-import type { ClassopsConfig } from '../config.js';
-import type { ImageVerifier } from '../pipeline/interpret.js';
+/**
+ * Reading roster files for the commands that take paths, and judging them as `validate`
+ * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
+import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
-import type { RosterListing } from '../source/dir.js';
+import { judgeChanges, judgeConfigChange } from '../roster/changes.js';
+import type { RosterReport } from '../roster/model.js';
+import { validateRoster } from '../roster/validate.js';
+import { collectRosterFiles, SourceError, type RosterListing } from '../source/dir.js';
+import { readFileAtRevision } from '../source/git.js';
 
 /** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
 export function readRosterFiles(listing: RosterListing): {
@@ -21,4 +28,74 @@ export function sourcesOf(files: ReadonlyMap<string, Buffer>): Map<string, strin
 /** The image checker, when the command was asked to check images. */
 export function imageCheckerFor(config: ClassopsConfig, check: boolean | undefined): ImageVerifier | undefined {
   return check ? new ImageChecker(config.registry) : undefined;
+}
+
+export interface JudgeOptions {
+  /** Roster files or folders; empty means the configured source folder. */
+  readonly paths: readonly string[];
+  /** --config, or undefined for ./classops.yaml when present. */
+  readonly configFile: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  /** The base revision of a pull request: only what changed since can fail. */
+  readonly since: string | undefined;
+  /** The PR's author, for the ownership rules. */
+  readonly author: string | undefined;
+  readonly checkImages: boolean;
+}
+
+/**
+ * The config a pull request is judged by: the base revision's, when the file is in the
+ * repository, so a PR cannot loosen the rules that judge it. A change to it is reported.
+ */
+async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig; change: RosterReport | undefined }> {
+  const current = loadConfig({ file: options.configFile, env: options.env });
+  if (options.since === undefined) return { config: current, change: undefined };
+  const file = options.configFile ?? DEFAULT_CONFIG_FILE;
+  let before: Buffer | undefined;
+  try {
+    before = await readFileAtRevision(file, options.since);
+  } catch (error) {
+    // A config kept outside the repository is the instructor's, not the PR's.
+    if (error instanceof SourceError && /not inside a git repository/.test(error.message))
+      return { config: current, change: undefined };
+    throw error;
+  }
+  const config = loadConfig({ file, contents: before?.toString('utf8') ?? '', env: options.env });
+  const after = existsSync(file) ? readFileSync(file) : undefined;
+  const change = judgeConfigChange(file, before, after, {
+    author: options.author,
+    instructors: config.policy.instructors,
+  });
+  return { config, change };
+}
+
+/**
+ * What `validate` and `pr-report` both decide: every roster through the pipeline, and
+ * with `since`, judged as a pull request (only its own changes can fail it).
+ */
+export async function judgeRosters(
+  options: JudgeOptions,
+): Promise<{ config: ClassopsConfig; reports: RosterReport[]; sources: Map<string, string> }> {
+  const { config, change } = await configAt(options);
+  const { files, unreadable } = readRosterFiles(
+    collectRosterFiles(options.paths.length > 0 ? options.paths : [config.source.path]),
+  );
+  const { reports: checked } = await interpretRosters({
+    files,
+    unreadable,
+    config,
+    images: imageCheckerFor(config, options.checkImages),
+  });
+  const reports: RosterReport[] = [];
+  for (const report of checked) {
+    if (options.since === undefined) {
+      reports.push(report);
+      continue;
+    }
+    const before = await readFileAtRevision(report.file, options.since);
+    const base = before === undefined ? undefined : validateRoster(report.file, before, config.policy);
+    reports.push(judgeChanges(report, base, { author: options.author, instructors: config.policy.instructors }));
+  }
+  if (change !== undefined) reports.push(change);
+  return { config, reports, sources: sourcesOf(files) };
 }

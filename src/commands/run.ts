@@ -24,10 +24,11 @@ import { ImageChecker } from '../registry/checker.js';
 import { DirSource } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
 import type { Source } from '../source/index.js';
+import { commitStatuses, githubWebhook, pollInterval } from './github-hooks.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 
 function sourceFor(config: ClassopsConfig): Source {
-  const pollMs = durationMs(config.source.pollInterval);
+  const pollMs = durationMs(pollInterval(config));
   if (config.source.kind === 'git') {
     return new GitSource({
       url: config.source.url,
@@ -132,6 +133,17 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     }
   }
 
+  const statuses = await commitStatuses(config, source, { metrics, log });
+  const controller = new Controller({
+    ...options,
+    resyncMs: durationMs(config.cluster.resyncInterval),
+    onOutcome: (o) => {
+      if (o instanceof Error) return;
+      log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes });
+      statuses?.observe(state);
+    },
+  });
+
   // The port first: a busy port is an error at start, not a controller nobody can see.
   let elector: LeaderElector | undefined;
   let server: Server;
@@ -141,6 +153,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         state,
         metrics,
         ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
+        webhook: await githubWebhook(config, { metrics, log, onPush: () => controller.trigger() }),
       }),
       config.server.port,
       config.server.host,
@@ -156,13 +169,6 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     manifests: cluster ? undefined : config.cluster.manifestsDir,
   });
 
-  const controller = new Controller({
-    ...options,
-    resyncMs: durationMs(config.cluster.resyncInterval),
-    onOutcome: (o) => {
-      if (!(o instanceof Error)) log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes });
-    },
-  });
   let watcher: ManagedObjectWatcher | undefined;
   const startLeading = () => {
     metrics.leader.set(1);

@@ -8,8 +8,11 @@ Checks roster files (default: the configured source folder, students/).
 
 Options:
   --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
-  --changed-since REF                  judge only entries added or changed since a git ref
-  --author LOGIN                       fail entries added, changed or removed by someone else's PR
+  --changed-since REF                  judge only entries added or changed since a git ref,
+                                       by the rules of REF's classops.yaml
+  --author LOGIN                       fail entries added, changed or removed by someone else's PR,
+                                       new files, header changes, and changes to classops.yaml,
+                                       unless LOGIN is an instructor
   --check-images                       check that every image can be pulled anonymously (network)
   --config PATH                        config file (default ./classops.yaml when present)
 
@@ -51,3 +54,24 @@ Options:
   --no-image-checks     skip registry checks (images are deployed as written)
   --config PATH         config file (default ./classops.yaml when present)
 `;
+
+export const prReportUsage = `Usage: classops pr-report [paths...] [options]
+
+Judges a pull request as "validate --changed-since BASE --author LOGIN" does (by the base's
+classops.yaml) and posts the verdict: one comment, edited on every push, and a check run
+"classops" with an annotation per finding. Reads the GitHub Actions environment
+(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL); flags override it.
+
+Options:
+  --base REF            the PR's base revision (default: the event's pull_request.base.sha)
+  --author LOGIN        the PR's author (default: the event's pull_request.user.login)
+  --repository O/NAME   the repository (default: GITHUB_REPOSITORY)
+  --pr NUMBER           the pull request (default: from the event)
+  --sha SHA             the PR's head commit, for the check run (default: from the event)
+  --from-report FILE    post a report written earlier by "validate --format json" (the
+                        second stage of the fork workflow); nothing is checked out or judged
+  --check-images        check that every image can be pulled anonymously (network)
+  --config PATH         config file (default ./classops.yaml when present)
+
+Exit codes: 0 the PR's entries are valid, 1 they have errors, 2 usage or I/O error.
+GitHub being unreachable, rate limited or read-only is a warning, never an error.`;

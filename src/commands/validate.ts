@@ -1,10 +1,6 @@
 /** `classops validate`: what a student's pull request runs. */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
-import { interpretRosters } from '../pipeline/interpret.js';
-import { judgeChanges } from '../roster/changes.js';
-import type { RosterReport } from '../roster/model.js';
 import {
   REPORT_FORMATS,
   formatGithub,
@@ -14,11 +10,8 @@ import {
   summarize,
   type ReportFormat,
 } from '../roster/report.js';
-import { validateRoster } from '../roster/validate.js';
-import { collectRosterFiles } from '../source/dir.js';
-import { readFileAtRevision } from '../source/git.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
+import { judgeRosters } from './rosters.js';
 
 export async function validateCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,25 +31,14 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   if (values.author !== undefined && values['changed-since'] === undefined)
     throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
 
-  const config = loadConfig({ file: values.config, env: io.env });
-  const { files, unreadable } = readRosterFiles(
-    collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),
-  );
-  const sources = sourcesOf(files);
-  const checked = (
-    await interpretRosters({ files, unreadable, config, images: imageCheckerFor(config, values['check-images']) })
-  ).reports;
-  const reports: RosterReport[] = [];
-  for (const report of checked) {
-    const since = values['changed-since'];
-    if (since === undefined) {
-      reports.push(report);
-      continue;
-    }
-    const before = await readFileAtRevision(report.file, since);
-    const base = before === undefined ? undefined : validateRoster(report.file, before, config.policy);
-    reports.push(judgeChanges(report, base, { author: values.author, instructors: config.policy.instructors }));
-  }
+  const { reports, sources } = await judgeRosters({
+    paths: positionals,
+    configFile: values.config,
+    env: io.env,
+    since: values['changed-since'],
+    author: values.author,
+    checkImages: values['check-images'] === true,
+  });
 
   switch (format) {
     case 'json':

@@ -1,6 +1,6 @@
 /** The controller's one HTTP port: /healthz, /readyz, /metrics and /api/status (JSON of State). */
 import type { Server } from 'node:http';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { Metrics } from '../observability/metrics.js';
 import type { State } from './state.js';
 
@@ -9,6 +9,8 @@ export interface ServerOptions {
   readonly metrics: Metrics;
   /** Ready to serve: a leader after its first reconcile, or a follower that is up. */
   readonly ready: () => boolean;
+  /** POST /webhooks/github, only when a webhook secret is configured (otherwise 404). */
+  readonly webhook?: RequestHandler;
 }
 
 export function createApp(options: ServerOptions): express.Express {
@@ -30,6 +32,7 @@ export function createApp(options: ServerOptions): express.Express {
   app.get('/api/status', (_req, res) => {
     res.json(options.state.toJSON());
   });
+  if (options.webhook) app.post('/webhooks/github', options.webhook);
   return app;
 }
 

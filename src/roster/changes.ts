@@ -5,7 +5,7 @@
  * author's own entry (instructors excepted).
  */
 import { canonicalJson } from '../canonical.js';
-import { compareFindings, type EntryResult, type Finding, type RosterReport } from './model.js';
+import { compareFindings, NO_METADATA, type EntryResult, type Finding, type RosterReport } from './model.js';
 import { quote } from './rules.js';
 
 export interface ChangeOptions {
@@ -102,5 +102,40 @@ export function judgeChanges(
     }
   }
   findings.sort(compareFindings);
-  return { ...current, findings };
+  return { ...current, findings, changedEntries: [...changed].sort((a, b) => a - b) };
+}
+
+/**
+ * The course's rules live in classops.yaml, so a pull request that changes it (say, adding
+ * its author to policy.instructors) is an instructor's change. `before`/`after` are the
+ * file's bytes at the base and in the PR; undefined when absent.
+ */
+export function judgeConfigChange(
+  file: string,
+  before: Buffer | undefined,
+  after: Buffer | undefined,
+  options: ChangeOptions,
+): RosterReport | undefined {
+  const author = options.author?.toLowerCase();
+  if (author === undefined || options.instructors.some((i) => i.toLowerCase() === author)) return undefined;
+  if ((before === undefined && after === undefined) || (before !== undefined && after?.equals(before) === true))
+    return undefined;
+  return {
+    file,
+    complete: true,
+    metadata: NO_METADATA,
+    studentsLine: 1,
+    entries: [],
+    findings: [
+      {
+        code: 'config-changed',
+        severity: 'error',
+        message: `This pull request by ${quote(options.author ?? '')} ${after === undefined ? 'removes' : before === undefined ? 'adds' : 'changes'} ${quote(file)}, the course's rules; only instructors may change them.`,
+        hint: `Remove your changes to ${file} from this pull request; it is judged by the rules of the base branch.`,
+        file,
+        line: 1,
+        column: 1,
+      },
+    ],
+  };
 }

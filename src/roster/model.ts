@@ -82,6 +82,8 @@ export interface RosterReport {
   readonly studentsLine: number;
   readonly entries: readonly EntryResult[];
   readonly findings: readonly Finding[];
+  /** Indexes of the entries a pull request added or changed, once judged as one (see changes.ts). */
+  readonly changedEntries?: readonly number[];
 }
 
 /** Findings in reading order: by line, column, then code. */

@@ -104,6 +104,7 @@ export function formatJson(reports: readonly RosterReport[]): string {
       line: e.line,
       githubUsername: e.githubUsername ?? null,
       valid: e.entry !== undefined,
+      ...(r.changedEntries === undefined ? {} : { changed: r.changedEntries.includes(e.index) }),
     })),
     findings: r.findings,
   }));
@@ -125,15 +126,17 @@ export function formatGithub(reports: readonly RosterReport[]): string {
   return `${[...lines, summaryLine(summarize(reports))].join('\n')}\n`;
 }
 
-/** Markdown that shows student text literally: no links, mentions, HTML or table breaks. */
-function markdownSafe(text: string): string {
+/** Markdown that shows student text literally: no links (bare URLs included), mentions, HTML or table breaks. */
+export function markdownSafe(text: string): string {
   return text
     .replace(/[\r\n]+/g, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1')
-    .replace(/@/g, '@\u200b');
+    .replace(/@/g, '@\u200b')
+    .replace(/:\/\//g, ':\u200b//')
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\u200b.`);
 }
 
 const ICON: Record<Severity, string> = { error: '❌', warning: '⚠️', note: 'ℹ️' };

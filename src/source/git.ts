@@ -206,6 +206,24 @@ export class GitSource implements Source {
     }
     return { revision, files, problems };
   }
+
+  /** A roster file's bytes at a fetched revision. */
+  async readAt(file: string, revision: string): Promise<Buffer> {
+    return this.git(['cat-file', 'blob', `${revision}:${file}`], this.options.cacheDir);
+  }
+
+  /**
+   * The newest commit up to `revision` that changed lines `from`–`to` of `file`
+   * (`git log -L` on the mirror): where a student's entry last changed, for commit statuses.
+   */
+  async lastCommitOf(file: string, from: number, to: number, revision: string): Promise<string | undefined> {
+    const out = await this.git(
+      ['log', '-1', '--format=%H', '-s', `-L${from},${to}:${file}`, revision],
+      this.options.cacheDir,
+    );
+    return /^[0-9a-f]{40}$/m.exec(out.toString('utf8'))?.[0];
+  }
+
   watch(onChange: () => void): () => void {
     const timer = setInterval(onChange, this.options.pollMs);
     timer.unref();

@@ -20,7 +20,7 @@ interface Case {
   readonly after?: (work: string) => void;
 }
 
-// Every command the image runs; gallery and pr-report join this list as they land.
+// Every command the image runs; the gallery joins this list as it lands.
 const COMMANDS: Record<string, Case> = {
   help: { args: ['--help'], code: 0, stdout: /Commands:[\s\S]*\brun\b[\s\S]*\bvalidate\b[\s\S]*\bcheck-image\b/ },
   'validate on the bundled roster': {
@@ -35,6 +35,7 @@ const COMMANDS: Record<string, Case> = {
     after: (work) => expect(readdirSync(join(work, 'manifests', 'container-course-week01')).length).toBeGreaterThan(10),
   },
   'check-image --help': { args: ['check-image', '--help'], code: 0, stdout: /Usage: classops check-image/ },
+  'pr-report --help': { args: ['pr-report', '--help'], code: 0, stdout: /Usage: classops pr-report/ },
 };
 
 /**

@@ -179,9 +179,18 @@ describe('a pull request is judged on what it changes (real git)', () => {
     const run = classops(['validate', '--changed-since', base, '--author', 'mallory', 'students'], { cwd: repo.dir });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    // The PR cannot make its author an instructor: the base's rules judge it.
     repo.write('classops.yaml', 'policy:\n  instructors: [Prof-X]\n');
+    const selfMade = classops(['validate', '--changed-since', base, '--author', 'prof-x', 'students'], {
+      cwd: repo.dir,
+    });
+    expect(selfMade.code).toBe(1);
+    expect(selfMade.stdout).toContain('error config-changed');
+    repo.git('add', 'classops.yaml');
+    repo.git('commit', '-q', '-m', 'rules');
+    const rules = repo.git('rev-parse', 'HEAD');
     expect(
-      classops(['validate', '--changed-since', base, '--author', 'prof-x', 'students'], { cwd: repo.dir }).code,
+      classops(['validate', '--changed-since', rules, '--author', 'prof-x', 'students'], { cwd: repo.dir }).code,
     ).toBe(0);
   });
 

@@ -50,7 +50,7 @@ describe('configuration', () => {
       branch: 'main',
       tokenFile: '',
       sshKeyFile: '',
-      pollInterval: '30s',
+      pollInterval: '',
     });
     expect(config.cluster).toMatchObject({
       kubeconfig: '',

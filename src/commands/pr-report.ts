@@ -1,0 +1,138 @@
+/**
+ * `classops pr-report`: judges a pull request exactly as `validate --changed-since
+ * --author` does, then tells its author on GitHub: one comment and a check run. GitHub
+ * being down, rate limited or read-only (a fork's token) is a warning; the exit code is
+ * the verdict's, as for validate.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatGithub, formatJson } from '../roster/report.js';
+import { EXIT, UsageError, type CommandIO } from './io.js';
+import { judgeRosters } from './rosters.js';
+
+type Json = Record<string, unknown>;
+const field = (v: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Json)[k] : undefined), v);
+const stringOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function readEvent(path: string | undefined): unknown {
+  if (!path) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (error) {
+    throw new UsageError(`cannot read the event at GITHUB_EVENT_PATH ${path}: ${(error as Error).message}`);
+  }
+}
+
+export async function prReportCommand(args: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      base: { type: 'string' },
+      author: { type: 'string' },
+      repository: { type: 'string' },
+      pr: { type: 'string' },
+      sha: { type: 'string' },
+      'from-report': { type: 'string' },
+      'check-images': { type: 'boolean' },
+      config: { type: 'string' },
+    },
+  });
+  const event = readEvent(io.env['GITHUB_EVENT_PATH']);
+  const repository = values.repository ?? stringOf(io.env['GITHUB_REPOSITORY']);
+  if (repository === undefined || !/^[\w.-]+\/[\w.-]+$/.test(repository))
+    throw new UsageError('name the repository as owner/name with --repository or GITHUB_REPOSITORY');
+  const [owner, repo] = repository.split('/') as [string, string];
+  const eventNumber =
+    field(event, 'pull_request', 'number') ?? field(event, 'workflow_run', 'pull_requests', '0', 'number');
+  const prText = values.pr ?? (typeof eventNumber === 'number' ? String(eventNumber) : '');
+  if (!/^[1-9][0-9]{0,9}$/.test(prText)) throw new UsageError('name the pull request with --pr NUMBER');
+  const number = Number(prText);
+  const sha =
+    values.sha ??
+    stringOf(field(event, 'pull_request', 'head', 'sha')) ??
+    stringOf(field(event, 'workflow_run', 'head_sha'));
+  if (sha !== undefined && !/^[0-9a-f]{40}$/.test(sha)) throw new UsageError(`--sha must be a full commit SHA`);
+  const token = stringOf(io.env['GITHUB_TOKEN']);
+  if (token === undefined) throw new UsageError('GITHUB_TOKEN is not set: the job needs a token to comment');
+  const baseUrl = stringOf(io.env['GITHUB_API_URL']) ?? 'https://api.github.com';
+
+  let files;
+  const fromReport = values['from-report'];
+  if (fromReport !== undefined) {
+    const { MAX_REPORT_BYTES, readReport, ReportError } = await import('../github/report-file.js');
+    if (statSync(fromReport).size > MAX_REPORT_BYTES)
+      throw new UsageError(`${fromReport} is larger than ${MAX_REPORT_BYTES} bytes`);
+    try {
+      files = readReport(readFileSync(fromReport, 'utf8'));
+    } catch (error) {
+      if (error instanceof ReportError) throw new UsageError(`${fromReport}: ${error.message}`);
+      throw error;
+    }
+  } else {
+    const base = values.base ?? stringOf(field(event, 'pull_request', 'base', 'sha'));
+    const author = values.author ?? stringOf(field(event, 'pull_request', 'user', 'login'));
+    if (base === undefined) throw new UsageError('name the base revision with --base REF (or run on pull_request)');
+    const { reports } = await judgeRosters({
+      paths: positionals,
+      configFile: values.config,
+      env: io.env,
+      since: base,
+      author,
+      checkImages: values['check-images'] === true,
+    });
+    io.stdout.write(formatGithub(reports));
+    const { readReport } = await import('../github/report-file.js');
+    files = readReport(formatJson(reports));
+  }
+
+  const { annotationsOf, countErrors, formatComment } = await import('../github/pr-comment.js');
+  const { githubClient, statusOf } = await import('../github/client.js');
+  const { postCheckRun, upsertComment } = await import('../github/pr-feedback.js');
+  const errors = countErrors(files);
+  const verdict = errors > 0 ? EXIT.findings : EXIT.ok;
+  const warn = (message: string) => io.stderr.write(`::warning title=classops pr-report::${message}\n`);
+  const octokit = await githubClient({ token, baseUrl, warn });
+  const why = (error: unknown) =>
+    statusOf(error) === 403
+      ? 'the token may not write here (a fork\'s read-only token, or missing "pull-requests: write"/"checks: write")'
+      : (error as Error).message;
+
+  if (fromReport !== undefined && sha !== undefined) {
+    // The report names nothing we trust: post only on a PR whose head is the commit that was judged.
+    try {
+      const pr = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
+      if (field(pr.data, 'head', 'sha') !== sha) {
+        io.stderr.write(`classops pr-report: pull request #${number} is not at ${sha}; nothing was posted\n`);
+        return EXIT.usage;
+      }
+    } catch (error) {
+      warn(`could not read pull request #${number}: ${why(error)}; nothing was posted`);
+      return verdict;
+    }
+  }
+
+  const body = formatComment(files);
+  try {
+    const done = await upsertComment(octokit, { owner, repo, number }, body);
+    io.stderr.write(`classops pr-report: comment on #${number} ${done}\n`);
+  } catch (error) {
+    warn(`could not comment on #${number}: ${why(error)}; the annotations carry the verdict`);
+  }
+  if (sha !== undefined) {
+    try {
+      const batches = await postCheckRun(octokit, { owner, repo }, sha, {
+        conclusion: errors > 0 ? 'failure' : 'success',
+        title:
+          errors > 0 ? `${errors} ${errors === 1 ? 'problem' : 'problems'} to fix` : 'Every changed entry is valid',
+        summary: body,
+        annotations: annotationsOf(files),
+      });
+      io.stderr.write(`classops pr-report: check run posted (${batches} annotation batch(es))\n`);
+    } catch (error) {
+      warn(`could not create the check run: ${why(error)}; the comment and annotations carry the verdict`);
+    }
+  }
+  return verdict;
+}

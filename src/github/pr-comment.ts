@@ -1,0 +1,98 @@
+/**
+ * What a pull request shows: one comment (a row per added or changed entry with its
+ * verdict) and the check run's annotations. Every piece of student text goes through
+ * markdownSafe, so a name cannot close the table, mention anyone, or make a link.
+ */
+import type { Finding } from '../roster/model.js';
+import { markdownSafe } from '../roster/report.js';
+import type { ReportFile } from './report-file.js';
+
+/** Finds the comment again on the next run; an Actions token cannot ask who it is. */
+export const COMMENT_MARKER = '<!-- classops:pr-report -->';
+/** GitHub refuses comment bodies over 65 536 characters; keep room for the closing lines. */
+const MAX_COMMENT = 60_000;
+const ANNOTATION_TEXT = 4000;
+
+const ICON = { error: '❌', warning: '⚠️', note: 'ℹ️' } as const;
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function countErrors(files: readonly ReportFile[]): number {
+  return files.reduce((n, f) => n + f.findings.filter((x) => x.severity === 'error').length, 0);
+}
+
+function problemText(f: Finding): string {
+  return `${ICON[f.severity]} line ${f.line}: ${markdownSafe(f.message)}${f.hint ? ` **Fix:** ${markdownSafe(f.hint)}` : ''}`;
+}
+
+export function formatComment(files: readonly ReportFile[]): string {
+  const errors = countErrors(files);
+  const rows: string[] = [];
+  const fileProblems: string[] = [];
+  for (const file of files) {
+    const shown = (f: Finding) => f.severity !== 'note';
+    for (const entry of file.entries) {
+      const problems = file.findings.filter((f) => f.entryIndex === entry.index && shown(f));
+      if (entry.changed === false || (entry.changed === undefined && problems.length === 0 && entry.valid)) continue;
+      const verdict =
+        problems.length === 0 ? '✅ valid: it will deploy once merged' : problems.map(problemText).join('<br>');
+      const who = entry.githubUsername === undefined ? '(no github_username)' : markdownSafe(entry.githubUsername);
+      rows.push(`| ${who} | ${markdownSafe(file.file)} line ${entry.line} | ${verdict} |`);
+    }
+    for (const f of file.findings.filter((x) => x.entryIndex === undefined && shown(x)))
+      fileProblems.push(`- ${markdownSafe(file.file)}: ${problemText(f)}`);
+  }
+  const out = [COMMENT_MARKER];
+  if (errors > 0) out.push(`### ❌ classops: ${plural(errors, 'problem')} to fix before this can be merged`);
+  else if (rows.length > 0)
+    out.push(
+      '### ✅ classops: every entry in this pull request is valid',
+      '',
+      'Nice work! Once an instructor merges it, your app is deployed within seconds, and the commit gets a `classops/<login>` status when it is live.',
+    );
+  else out.push('### ✅ classops: this pull request changes no roster entry');
+  let length = out.join('\n').length;
+  const add = (lines: string[], header: string[]) => {
+    if (lines.length === 0) return;
+    out.push('', ...header);
+    length += header.join('\n').length;
+    for (const [i, line] of lines.entries()) {
+      if (length + line.length > MAX_COMMENT) {
+        out.push(`| … | ${lines.length - i} more not shown | see the check run's annotations |`);
+        break;
+      }
+      out.push(line);
+      length += line.length + 1;
+    }
+  };
+  add(rows, ['| Student | Entry | Verdict |', '|---|---|---|']);
+  add(fileProblems, []);
+  out.push(
+    '',
+    '<sub>classops edits this comment on every push to this pull request. Notes about entries it did not change are in the check run.</sub>',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+export interface Annotation {
+  readonly path: string;
+  readonly start_line: number;
+  readonly end_line: number;
+  readonly annotation_level: 'failure' | 'warning' | 'notice';
+  readonly title: string;
+  readonly message: string;
+}
+
+/** One annotation per finding; check runs show plain text, so only length is bounded. */
+export function annotationsOf(files: readonly ReportFile[]): Annotation[] {
+  const level = { error: 'failure', warning: 'warning', note: 'notice' } as const;
+  return files.flatMap((file) =>
+    file.findings.map((f) => ({
+      path: file.file,
+      start_line: f.line,
+      end_line: f.line,
+      annotation_level: level[f.severity],
+      title: `classops ${f.code}`,
+      message: [...(f.hint ? `${f.message}\nFix: ${f.hint}` : f.message)].slice(0, ANNOTATION_TEXT).join(''),
+    })),
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * POST /webhooks/github: a signed push to the watched branch that touches the roster
+ * folder asks the controller for a reconcile. The webhook only triggers; the git source
+ * still fetches the repository itself, so a forged payload can never change what deploys.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type { Metrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/log.js';
+
+/** GitHub caps payloads at 25 MB, but a push is far smaller; anything bigger is refused unread. */
+export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
+/** How long a delivery id is remembered, and how many at most (GitHub redelivers within hours, not days). */
+const REPLAY_WINDOW_MS = 60 * 60 * 1000;
+const MAX_REMEMBERED = 50_000;
+/** Events named in the metric; anything else is counted as `other`, so a sender cannot grow its label set. */
+const KNOWN_EVENTS = new Set(['ping', 'push', 'pull_request', 'workflow_run', 'check_run', 'status', 'create']);
+
+export interface WebhookOptions {
+  /** The secret, and the previous one while rotating. */
+  readonly secrets: readonly string[];
+  /** Branch the git source follows. */
+  readonly branch: string;
+  /** The roster folder inside the repository. */
+  readonly path: string;
+  /** Called after the answer is sent, once per accepted push. */
+  readonly onPush: () => void;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+type Result = 'accepted' | 'ignored' | 'duplicate' | 'unauthorized' | 'too-large' | 'invalid';
+
+class TooLarge extends Error {}
+
+async function readBody(req: Request): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_WEBHOOK_BYTES) throw new TooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_WEBHOOK_BYTES) throw new TooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+interface PushPayload {
+  readonly ref?: unknown;
+  readonly deleted?: unknown;
+  readonly commits?: unknown;
+}
+
+/** Whether the push can have changed the roster folder. Unknown file lists count as a change. */
+export function pushTouches(payload: PushPayload, branch: string, path: string): boolean {
+  if (payload.ref !== `refs/heads/${branch}` || payload.deleted === true) return false;
+  if (!Array.isArray(payload.commits) || payload.commits.length === 0 || payload.commits.length >= 2048) return true;
+  const folder = path.replace(/^\.?\/+|\/+$/g, '');
+  const inFolder = (file: unknown) =>
+    typeof file === 'string' && (folder === '' || folder === '.' || file === folder || file.startsWith(`${folder}/`));
+  return payload.commits.some((commit: unknown) => {
+    if (typeof commit !== 'object' || commit === null) return true;
+    const c = commit as Record<string, unknown>;
+    return ['added', 'modified', 'removed'].some((k) => {
+      const files = c[k];
+      return Array.isArray(files) && files.some(inFolder);
+    });
+  });
+}
+
+export async function webhookHandler(options: WebhookOptions): Promise<RequestHandler> {
+  const { Webhooks } = await import('@octokit/webhooks');
+  const verifiers = options.secrets.filter((s) => s !== '').map((secret) => new Webhooks({ secret }));
+  if (verifiers.length === 0) throw new Error('a webhook needs a secret');
+  const now = options.now ?? Date.now;
+  const seen = new Map<string, number>();
+
+  const remember = (id: string): boolean => {
+    const t = now();
+    for (const [key, expires] of seen) {
+      if (expires > t && seen.size < MAX_REMEMBERED) break;
+      seen.delete(key);
+    }
+    if ((seen.get(id) ?? 0) > t) return false;
+    seen.set(id, t + REPLAY_WINDOW_MS);
+    return true;
+  };
+
+  return (req: Request, res: Response) => {
+    const header = req.headers['x-github-event'];
+    const event = typeof header === 'string' && KNOWN_EVENTS.has(header) ? header : 'other';
+    const answer = (status: number, result: Result, message: string) => {
+      options.metrics.webhookDeliveries.inc({ event, result });
+      res.status(status).type('text/plain').send(`${message}\n`);
+    };
+    void (async () => {
+      let body: Buffer;
+      try {
+        body = await readBody(req);
+      } catch (error) {
+        if (error instanceof TooLarge) {
+          answer(413, 'too-large', `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
+          req.resume();
+          return;
+        }
+        answer(400, 'invalid', 'could not read the payload');
+        return;
+      }
+      const signature = req.headers['x-hub-signature-256'];
+      const text = body.toString('utf8');
+      let valid = false;
+      if (typeof signature === 'string' && signature.startsWith('sha256=')) {
+        for (const verifier of verifiers) {
+          if (await verifier.verify(text, signature).catch(() => false)) {
+            valid = true;
+            break;
+          }
+        }
+      }
+      if (!valid) return answer(401, 'unauthorized', 'missing or wrong X-Hub-Signature-256');
+      const delivery = req.headers['x-github-delivery'];
+      if (typeof delivery === 'string' && delivery !== '' && !remember(delivery.slice(0, 100)))
+        return answer(200, 'duplicate', 'delivery already received');
+      if (event === 'ping') return answer(200, 'accepted', 'pong');
+      if (event !== 'push') return answer(202, 'ignored', `event ${event} ignored`);
+      let payload: PushPayload;
+      try {
+        payload = JSON.parse(text) as PushPayload;
+      } catch {
+        return answer(400, 'invalid', 'the payload is not JSON');
+      }
+      if (typeof payload !== 'object' || payload === null)
+        return answer(400, 'invalid', 'the payload is not an object');
+      if (!pushTouches(payload, options.branch, options.path))
+        return answer(202, 'ignored', `push does not touch ${options.path} on ${options.branch}`);
+      answer(202, 'accepted', 'reconcile queued');
+      // After the answer: GitHub waits 10 s at most and only needs to know we have it.
+      res.once('finish', () => {
+        options.log.info('webhook push: reconcile queued', { delivery: typeof delivery === 'string' ? delivery : '' });
+        options.onPush();
+      });
+    })();
+  };
+}

@@ -1,0 +1,150 @@
+/** The pure parts of the GitHub feedback: which pushes matter, hostile reports, entry lines, status wording. */
+import { loadConfig } from '../../src/config.js';
+import { State } from '../../src/controller/state.js';
+import { formatComment } from '../../src/github/pr-comment.js';
+import { readReport, ReportError } from '../../src/github/report-file.js';
+import { entryLines, wantedStatuses } from '../../src/github/statuses.js';
+import { pushTouches } from '../../src/github/webhook.js';
+import { rosterText } from '../support/rosters.js';
+
+const config = loadConfig({ env: {}, overrides: { render: { routing: { host: 'course.example.edu' } } } });
+
+describe('which pushes start a reconcile', () => {
+  const push = (ref: string, files: string[], extra: Record<string, unknown> = {}) => ({
+    ref,
+    commits: [{ added: [], removed: [], modified: files }],
+    ...extra,
+  });
+  test.each([
+    ['the watched branch, a roster file', push('refs/heads/main', ['students/week-01.yaml']), true],
+    ['a removed roster file', { ref: 'refs/heads/main', commits: [{ removed: ['students/week-02.yaml'] }] }, true],
+    ['another branch', push('refs/heads/feature', ['students/week-01.yaml']), false],
+    ['a tag', push('refs/tags/main', ['students/week-01.yaml']), false],
+    ['files outside the folder', push('refs/heads/main', ['README.md', 'studentsX/a.yaml']), false],
+    ['a deleted branch', push('refs/heads/main', ['students/week-01.yaml'], { deleted: true }), false],
+    ['no file lists (a new branch)', { ref: 'refs/heads/main', commits: [] }, true],
+    ['a garbled commit list', { ref: 'refs/heads/main', commits: 'x' }, true],
+  ])('%s', (_name, payload, expected) => {
+    expect(pushTouches(payload, 'main', 'students/')).toBe(expected);
+  });
+});
+
+describe('a report read back from an artifact is hostile', () => {
+  test('not JSON, or not a report, is refused', () => {
+    expect(() => readReport('{')).toThrow(ReportError);
+    expect(() => readReport('{"files": 3}')).toThrow(ReportError);
+  });
+
+  test('malformed findings and entries are dropped, text is bounded', () => {
+    const files = readReport(
+      JSON.stringify({
+        files: [
+          {
+            file: 'students/week-01.yaml',
+            entries: [
+              { index: 0, line: 6, githubUsername: 'x'.repeat(5000), valid: 'yes', changed: true },
+              { index: -1 },
+            ],
+            findings: [
+              { code: 'Bad Code!', severity: 'error', message: 'm', line: 1 },
+              { code: 'ok', severity: 'fatal', message: 'm', line: 1 },
+              { code: 'image-private', severity: 'error', message: 'm'.repeat(5000), line: 7, entryIndex: 0 },
+            ],
+          },
+          'not a file',
+        ],
+      }),
+    );
+    expect(files).toHaveLength(1);
+    expect(files[0]!.entries).toEqual([
+      { index: 0, line: 6, githubUsername: 'x'.repeat(2000), valid: false, changed: true },
+    ]);
+    expect(files[0]!.findings.map((f) => [f.code, f.message.length, f.column])).toEqual([['image-private', 2000, 1]]);
+  });
+
+  test('the comment lists only changed entries and escapes what students wrote', () => {
+    const body = formatComment([
+      {
+        file: 'students/week-01.yaml',
+        entries: [
+          { index: 0, line: 6, githubUsername: 'ann', valid: true, changed: false },
+          { index: 1, line: 9, githubUsername: '<b>@team</b>|www.evil.example', valid: true, changed: true },
+        ],
+        findings: [],
+      },
+    ]);
+    expect(body).not.toContain('| ann |');
+    expect(body).toContain(
+      '| &lt;b&gt;@\u200bteam&lt;/b&gt;\\|www\u200b.evil.example | students/week-01.yaml line 9 | ✅ valid',
+    );
+    expect(body).toContain('### ✅ classops: every entry in this pull request is valid');
+  });
+});
+
+describe('commit statuses', () => {
+  test("an entry's lines run to the next entry", () => {
+    const entry = (login: string) =>
+      `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:v1"\n`;
+    const bytes = Buffer.from(rosterText(entry('ann') + '  # a comment\n' + entry('Bo')));
+    expect(entryLines('w.yaml', bytes, 'ann', config.policy)).toEqual({ from: 6, to: 9 });
+    expect(entryLines('w.yaml', bytes, 'bo', config.policy)).toEqual({ from: 10, to: 12 });
+    expect(entryLines('w.yaml', bytes, 'cy', config.policy)).toBeUndefined();
+  });
+
+  test('ready, failing and starting students; reasons are cut to 140 characters', () => {
+    const state = new State();
+    const student = (login: string, extra: Record<string, unknown>) => ({
+      namespace: 'ns',
+      week: 1,
+      file: 'students/week-01.yaml',
+      githubUsername: login,
+      name: login,
+      deployment: 'deployed' as const,
+      reason: undefined,
+      image: undefined,
+      verdict: undefined,
+      findings: [],
+      health: undefined,
+      service: undefined,
+      studentEndpoint: '/student',
+      ...extra,
+    });
+    const ann = {
+      week: { file: 'students/week-01.yaml', week: 1, namespace: 'ns' },
+      entry: {
+        name: 'Ann',
+        githubUsername: 'Ann',
+        containerImage: 'ghcr.io/ann/app:v1',
+        studentEndpoint: '/student',
+        healthEndpoint: '/health',
+        port: 5000,
+      },
+      digest: undefined,
+    };
+    state.commit({
+      revision: 'r',
+      result: 'success',
+      lastGood: new Map([['ns/ann', ann]]),
+      files: [],
+      students: [
+        student('Ann', { health: { phase: 'Ready', reason: undefined } }),
+        student('bo', { health: { phase: 'Failing', reason: 'CrashLoopBackOff' } }),
+        student('cy', { deployment: 'absent', reason: 'r'.repeat(300) }),
+        student('dee', { health: { phase: 'Pending', reason: 'waiting for a pod' } }),
+      ],
+      errors: [],
+      writes: 0,
+      refusedPrunes: [],
+      durationSeconds: 0,
+      finishedAt: new Date(),
+    });
+    const wanted = wantedStatuses(state, config.render);
+    expect(wanted.map((w) => [w.context, w.state, w.targetUrl])).toEqual([
+      ['classops/ann', 'success', 'http://course.example.edu/students/ann/student'],
+      ['classops/bo', 'failure', undefined],
+      ['classops/cy', 'failure', undefined],
+    ]);
+    expect(wanted[1]!.description).toBe('Not running: CrashLoopBackOff');
+    expect([...wanted[2]!.description]).toHaveLength(140);
+  });
+});
