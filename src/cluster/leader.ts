@@ -145,10 +145,15 @@ export class LeaderElector {
     }
   }
 
-  /** Stops renewing and gives the lease up, so another replica leads without waiting for expiry. */
-  async release(): Promise<void> {
+  /** Stops renewing and keeps the lease as it is: it runs out on its own (a pass may still be writing). */
+  stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  /** Stops renewing and gives the lease up, so another replica leads without waiting for expiry. */
+  async release(): Promise<void> {
+    this.stop();
     if (!this.leading) return;
     this.leading = false;
     try {

@@ -205,6 +205,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         images?.close();
         // The lease is released only once the pass has stopped writing; otherwise it runs out on its own.
         if (await controller.stop()) await elector?.release();
+        else elector?.stop();
         server.close(() => resolveStop());
         server.closeAllConnections();
       })();
