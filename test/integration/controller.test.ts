@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classopsAsync } from '../support/cli.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -7,6 +6,7 @@ import { GitRepo } from '../support/git.js';
 import { OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { TestRegistry } from '../support/registry.js';
 import { rosterText } from '../support/rosters.js';
+import { tempDir } from '../support/temp.js';
 
 const NS = 'container-course-week01';
 const entry = (login: string, image = `ghcr.io/${login.toLowerCase()}/app:v1`, extra = '') =>
@@ -32,7 +32,7 @@ function course(students: string, extraConfig = ''): Course {
   const repo = new GitRepo();
   repo.write('students/week-01.yaml', rosterText(students));
   repo.commit('week 1');
-  const dir = mkdtempSync(join(tmpdir(), 'classops-run-'));
+  const dir = tempDir('classops-run-');
   const config = join(dir, 'classops.yaml');
   writeFileSync(
     config,

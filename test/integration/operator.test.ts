@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../support/cli.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -8,6 +7,7 @@ import { GitRepo } from '../support/git.js';
 import { requireProgram, waitFor } from '../support/processes.js';
 import { rosterText } from '../support/rosters.js';
 import { RunningClassops } from '../support/running.js';
+import { tempDir } from '../support/temp.js';
 
 const NS = 'container-course-week01';
 const entry = (login: string) =>
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 function configFor(repo: GitRepo, leaderElection: boolean): string {
-  const dir = mkdtempSync(join(tmpdir(), 'classops-op-'));
+  const dir = tempDir('classops-op-');
   const file = join(dir, 'classops.yaml');
   writeFileSync(
     file,
@@ -102,7 +102,7 @@ describe('classops run as an operator', () => {
     expect(metrics).toMatch(/^classops_roster_entries\{week="1",validity="valid"\} 2$/m);
     expect(metrics).toMatch(/^classops_students\{week="01",deployment="deployed"\} 2$/m);
     const promtool = requireProgram('promtool', 'prometheus');
-    const scrape = join(mkdtempSync(join(tmpdir(), 'classops-scrape-')), 'metrics.txt');
+    const scrape = join(tempDir('classops-scrape-'), 'metrics.txt');
     writeFileSync(scrape, metrics);
     // promtool exits non-zero on any problem, and prints lint findings.
     expect(
@@ -214,7 +214,7 @@ describe('classops run as an operator', () => {
 
 describe('npm start: the embedded default, no cluster', () => {
   test('out/manifests and /api/status follow edits in students/', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-start-'));
+    const dir = tempDir('classops-start-');
     cpSync(join(ROOT, 'students'), join(dir, 'students'), { recursive: true });
     const manifests = join(dir, 'out/manifests');
     const op = await RunningClassops.start([], {

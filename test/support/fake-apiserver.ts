@@ -12,12 +12,12 @@
  * field-level conflicts between managers without force.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateKubeObject } from './kube-schemas.js';
+import { tempDir } from './temp.js';
 
 interface ResourceType {
   group: string;
@@ -150,7 +150,7 @@ export class FakeApiServer {
 
   /** A kubeconfig file for the real client (plain HTTP on loopback, a token it never checks). */
   kubeconfig(context = 'fake'): string {
-    const file = join(mkdtempSync(join(tmpdir(), 'classops-kube-')), 'config');
+    const file = join(tempDir('classops-kube-'), 'config');
     writeFileSync(
       file,
       `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${this.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: tester\n  user:\n    token: fake-token\ncontexts:\n- name: ${context}\n  context:\n    cluster: fake\n    user: tester\ncurrent-context: ${context}\n`,

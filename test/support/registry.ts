@@ -4,12 +4,12 @@
  * are pushed with skopeo into an open registry; other set-ups serve the same storage.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciLayout } from './oci-layout.js';
 import { freePort, requireProgram, startProcess, stopProcess, waitFor } from './processes.js';
 import { TOKEN_ISSUER, TOKEN_SERVICE, type TokenServer } from './token-server.js';
+import { tempDir } from './temp.js';
 
 export type RegistryAuth = { kind: 'open' } | { kind: 'htpasswd' } | { kind: 'token'; tokenServer: TokenServer };
 
@@ -37,10 +37,10 @@ export class TestRegistry {
 
   static async start(
     auth: RegistryAuth = { kind: 'open' },
-    storage = mkdtempSync(join(tmpdir(), 'classops-registry-data-')),
+    storage = tempDir('classops-registry-data-'),
   ): Promise<TestRegistry> {
     const binary = requireProgram('docker-registry', 'docker-registry');
-    const dir = mkdtempSync(join(tmpdir(), 'classops-registry-'));
+    const dir = tempDir('classops-registry-');
     const port = await freePort();
     const config = join(dir, 'config.yml');
     writeFileSync(

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { MANAGED_KINDS } from '../../src/cluster/target.js';
 import { loadConfig } from '../../src/config.js';
 import { validateKubeObject } from '../support/kube-schemas.js';
+import { tempDir } from '../support/temp.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string }; [k: string]: any };
 const docs = parseAllDocuments(readFileSync(new URL('../../manifests/classops.yaml', import.meta.url), 'utf8'));
@@ -94,7 +94,7 @@ describe('install manifests', () => {
   });
 
   test('the ConfigMap holds a valid classops config', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'classops-cm-')), 'classops.yaml');
+    const file = join(tempDir('classops-cm-'), 'classops.yaml');
     writeFileSync(file, find('ConfigMap')['data']['classops.yaml']);
     expect(loadConfig({ env: {}, file }).source).toMatchObject({ kind: 'git', branch: 'main', path: 'students' });
   });
