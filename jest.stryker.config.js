@@ -1,0 +1,27 @@
+/**
+ * The jest set-up for `npm run mutate`: only the tests that exercise the mutated code.
+ * STRYKER_TESTS=registry (or controller, cluster) narrows it to one area, so a run on
+ * src/registry/ does not start the controller's processes in its dry run.
+ */
+import base from './jest.config.js';
+
+const AREAS = {
+  registry: [
+    '<rootDir>/test/integration/registry.test.ts',
+    '<rootDir>/test/integration/registry-promises.test.ts',
+    '<rootDir>/test/unit/registry-auth.test.ts',
+    '<rootDir>/test/unit/reference.test.ts',
+  ],
+  controller: [
+    '<rootDir>/test/integration/controller.test.ts',
+    '<rootDir>/test/integration/controller-promises.test.ts',
+    '<rootDir>/test/integration/operator.test.ts',
+  ],
+  cluster: ['<rootDir>/test/integration/leader.test.ts', '<rootDir>/test/integration/controller.test.ts'],
+};
+const chosen = process.env['STRYKER_TESTS'];
+
+export default {
+  ...base,
+  testMatch: [...new Set(chosen === undefined ? Object.values(AREAS).flat() : AREAS[chosen])],
+};
