@@ -74,6 +74,8 @@ export interface Fault {
   status: number;
   times: number;
   retryAfter?: number;
+  /** Runs as the fault is served, e.g. to make another replica's write the one that won. */
+  onServed?: () => void;
 }
 
 interface WatchEvent {
@@ -143,6 +145,8 @@ export class FakeApiServer {
   port = 0;
   /** Every request, as "METHOD path?query". */
   readonly requests: string[] = [];
+  /** Every injected fault that was served, as "METHOD path STATUS": tests assert the fault happened. */
+  readonly servedFaults: string[] = [];
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -325,6 +329,8 @@ export class FakeApiServer {
     );
     if (fault) {
       fault.times -= 1;
+      this.servedFaults.push(`${method} ${url.pathname} ${fault.status}`);
+      fault.onServed?.();
       const reason =
         { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
         'Unknown';
