@@ -98,7 +98,7 @@ describe('credentials stay with the registry', () => {
 
 describe('at most concurrencyPerRegistry checks at once per registry', () => {
   test.each([1, 2])('limit %i holds at the server', async (limit) => {
-    const registry = await serve({ delayMs: 150 });
+    const registry = await serve({ delayMs: 100 });
     const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: limit }));
     const images = Array.from({ length: 6 }, (_, i) => `${registry.host}/good/app:v${i}`);
     const verdicts = await checker.checkAll(images);
