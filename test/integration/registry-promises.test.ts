@@ -96,6 +96,34 @@ describe('credentials stay with the registry', () => {
   });
 });
 
+describe('redirects', () => {
+  test('a redirect within the registry keeps the token (it is the same host)', async () => {
+    const registry = await serve({ tokenSeconds: 300 });
+    const verdict = await new ImageChecker(registryConfig()).check(`${registry.host}/redirect-here/app:v1`);
+    expect(verdict).toMatchObject({ kind: 'pullable', digest: GOOD_DIGEST });
+    expect(registry.servedFor('good').map((s) => [s.method, s.status, s.authorization])).toEqual([
+      ['HEAD', 200, 'Bearer token-1'],
+      ['GET', 200, 'Bearer token-1'],
+    ]);
+  });
+
+  test('at most 3 redirects are followed: the fourth is refused', async () => {
+    const registry = await serve();
+    const verdict = await new ImageChecker(registryConfig()).check(`${registry.host}/redirect-loop/app:v1`);
+    expect(verdict).toEqual({
+      kind: 'unreachable',
+      reason: `more than 3 redirects from ${registry.host}`,
+    });
+    // The first request and 3 redirects followed, all answered 302; nothing after.
+    expect(registry.servedFor('redirect-loop').map((s) => `${s.method} ${s.status}`)).toEqual([
+      'HEAD 302',
+      'HEAD 302',
+      'HEAD 302',
+      'HEAD 302',
+    ]);
+  });
+});
+
 describe('at most concurrencyPerRegistry checks at once per registry', () => {
   test.each([1, 2])('limit %i holds at the server', async (limit) => {
     const registry = await serve({ delayMs: 100 });
@@ -159,7 +187,7 @@ describe('verdict caching', () => {
     time.advance(4_999);
     expect(await checker.check(image)).toMatchObject({ kind: 'private' });
     expect(manifestRequests(registry)).toBe(1);
-    time.advance(2);
+    time.advance(1); // exactly the TTL: expired
     expect(await checker.check(image)).toMatchObject({ kind: 'private' });
     expect(manifestRequests(registry)).toBe(2);
   });

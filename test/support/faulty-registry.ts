@@ -2,7 +2,7 @@
  * A loopback HTTP server that misbehaves the ways registries do, one repository per
  * fault: never answering, 429 with Retry-After, 5xx, invalid JSON, an oversized
  * manifest, a redirect loop, a manifest refused after a token was granted, a body that
- * does not match its digest, a redirect to another host. The repository `good` serves a
+ * does not match its digest, a redirect to another host or within this one. The repository `good` serves a
  * valid image index. It records every answer it served, with the Authorization header it
  * was sent, so tests can assert the fault really happened (and see caching).
  */
@@ -20,6 +20,7 @@ export type Fault =
   | 'manifest-403'
   | 'digest-mismatch'
   | 'redirect-away'
+  | 'redirect-here'
   | 'good';
 
 export interface Served {
@@ -155,6 +156,9 @@ export class FaultyRegistry {
         return;
       case 'redirect-away':
         reply(307, { location: `${this.options.redirectTo}${path.replace('/redirect-away/', '/good/')}` }, '');
+        return;
+      case 'redirect-here':
+        reply(307, { location: path.replace('/redirect-here/', '/good/') }, '');
         return;
       case 'good':
         reply(200, { ...index, 'docker-content-digest': GOOD_DIGEST }, GOOD_INDEX);
