@@ -1,6 +1,6 @@
 /**
  * Temporary folders for tests, removed after each test file: every folder a test or a
- * support class makes goes through tempDir(), and test/support/cleanup.ts removes them
+ * support class makes goes through tempDir(), and test/cleanup.ts removes them
  * all in an afterAll that Jest registers for every test file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
