@@ -4,7 +4,19 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // scripts/*.d.mts declare the .mjs scripts for the tests; tsc checks them through test/tsconfig.json.
-  { ignores: ['node_modules/', 'dist/', 'dist-bench/', 'out/', 'coverage/', 'test/fixtures/', 'scripts/*.d.mts'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-bench/',
+      'out/',
+      'coverage/',
+      'test/fixtures/',
+      'scripts/*.d.mts',
+      '.stryker-tmp/',
+      'reports/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

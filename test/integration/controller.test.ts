@@ -1,16 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classopsAsync } from '../support/cli.js';
+import { course as makeCourse, entry, NS, runOnce } from '../support/course.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { GitRepo } from '../support/git.js';
 import { OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { TestRegistry } from '../support/registry.js';
 import { rosterText } from '../support/rosters.js';
 
-const NS = 'container-course-week01';
-const entry = (login: string, image = `ghcr.io/${login.toLowerCase()}/app:v1`, extra = '') =>
-  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "${image}"\n${extra}`;
+const course = (students: string, extraConfig = '') => makeCourse(api, students, extraConfig);
+const once = runOnce;
 
 let api: FakeApiServer;
 beforeEach(async () => {
@@ -20,40 +17,6 @@ afterEach(async () => {
   await api.stop();
 });
 
-interface Course {
-  repo: GitRepo;
-  config: string;
-  /** Commits a new week-01 roster. */
-  commit(students: string, message?: string): void;
-  commitText(text: string): void;
-}
-
-function course(students: string, extraConfig = ''): Course {
-  const repo = new GitRepo();
-  repo.write('students/week-01.yaml', rosterText(students));
-  repo.commit('week 1');
-  const dir = mkdtempSync(join(tmpdir(), 'classops-run-'));
-  const config = join(dir, 'classops.yaml');
-  writeFileSync(
-    config,
-    `source:\n  kind: git\n  url: ${repo.dir}\n  branch: main\n  path: students\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  leaderElection:\n    enabled: false\nserver:\n  port: 0\n${extraConfig}`,
-  );
-  return {
-    repo,
-    config,
-    commit(students, message = 'update') {
-      repo.write('students/week-01.yaml', rosterText(students));
-      repo.commit(message);
-    },
-    commitText(text) {
-      repo.write('students/week-01.yaml', text);
-      repo.commit('edit');
-    },
-  };
-}
-
-const once = (c: Course, ...args: string[]) =>
-  classopsAsync(['run', '--once', '--config', c.config, ...args], { cwd: join(c.config, '..') });
 const deployments = () =>
   api
     .list('Deployment')
@@ -199,6 +162,13 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(run.stdout).toContain('success');
     expect(deployments()).toEqual(['student-ann']);
     expect(api.list('Service').length).toBe(1);
+    // Every injected fault was really served, so the retries above were exercised (kinds go out in parallel).
+    expect([...api.servedFaults].sort()).toEqual([
+      'GET /apis/apps/v1/deployments 500',
+      `PATCH /api/v1/namespaces/${NS}/services/student-ann 429`,
+      `PATCH /api/v1/namespaces/${NS}/services/student-ann 429`,
+      `PATCH /apis/apps/v1/namespaces/${NS}/deployments/student-ann 409`,
+    ]);
   });
 
   test('an API server that keeps failing: exit 1, a clear error, and nothing half-done', async () => {
@@ -208,6 +178,8 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('reconcile failed, nothing was changed: list Namespace: HTTP 503: injected fault 503');
     expect(api.writes()).toEqual([]);
+    expect(api.servedFaults.length).toBeGreaterThan(1); // served, and retried
+    expect(new Set(api.servedFaults)).toEqual(new Set(['GET /api/v1/namespaces 503']));
   }, 60_000);
 });
 

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { classopsAsync as classops } from '../support/cli.js';
@@ -8,6 +7,7 @@ import { freePort } from '../support/processes.js';
 import { TestRegistry } from '../support/registry.js';
 import { rosterText } from '../support/rosters.js';
 import { TokenServer } from '../support/token-server.js';
+import { tempDir } from '../support/temp.js';
 
 let open: TestRegistry;
 let ghcrLike: TestRegistry;
@@ -36,7 +36,7 @@ const entry = (login: string, image: string) =>
   `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "${image}"\n`;
 
 function roster(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'classops-images-'));
+  const dir = tempDir('classops-images-');
   writeFileSync(
     join(dir, 'week-01.yaml'),
     rosterText(
@@ -81,7 +81,7 @@ describe('classops validate --check-images', () => {
   });
 
   test("a registry that is down is a warning, never the student's error", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-images-down-'));
+    const dir = tempDir('classops-images-down-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('ann', `${deadHost}/ann/app:v1`)));
     const run = await classops(['validate', '--check-images', dir], { env: env() });
     expect(run.code).toBe(0);
@@ -138,7 +138,7 @@ describe('classops render --check-images', () => {
   });
 
   test('a registry outage keeps the student, unpinned, with a warning', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-images-out-'));
+    const dir = tempDir('classops-images-out-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('ann', `${deadHost}/ann/app:v1`)));
     const run = await classops(['render', '--check-images', '--out', '-', dir], { env: env() });
     expect(run.code).toBe(0);

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { classops } from '../support/cli.js';
 import { fixturePath } from '../support/rosters.js';
+import { tempDir } from '../support/temp.js';
 
-const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+const tmp = (prefix: string) => tempDir(prefix);
 
 describe('classops render', () => {
   test('--out DIR writes the week, a file per student and kustomizations; exit 0', () => {

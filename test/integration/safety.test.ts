@@ -2,17 +2,17 @@
  * classops tried as a hostile student and an unlucky operator would (issue 8): each test
  * reproduces a report against real git, the real binary and the fake API server.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classopsAsync } from '../support/cli.js';
-import { Course, entry } from '../support/course.js';
+import { CourseRepo, entry } from '../support/course.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { FaultyRegistry } from '../support/faulty-registry.js';
 import { waitFor } from '../support/processes.js';
 import { RunningClassops } from '../support/running.js';
 import { rosterText } from '../support/rosters.js';
+import { tempDir } from '../support/temp.js';
 
 const WEEK1 = 'container-course-week01';
 const WEEK2 = 'container-course-week02';
@@ -30,11 +30,9 @@ afterEach(async () => {
 function course(
   weeks: Record<string, string>,
   extraConfig = '',
-  options: ConstructorParameters<typeof Course>[3] = {},
+  options: ConstructorParameters<typeof CourseRepo>[3] = {},
 ) {
-  const c = new Course(api, weeks, extraConfig, options);
-  cleanup.push(() => c.remove());
-  return c;
+  return new CourseRepo(api, weeks, extraConfig, options);
 }
 
 const names = (kind: string, namespace?: string) =>
@@ -227,8 +225,7 @@ describe('the operator’s process', () => {
   });
 
   test('run refuses a manifests folder it did not make', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-foreign-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('classops-foreign-');
     mkdirSync(join(dir, 'students'));
     writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann')));
     mkdirSync(join(dir, 'important'));

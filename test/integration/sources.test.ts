@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceError } from '../../src/source/dir.js';
 import { DirSource } from '../../src/source/dir.js';
@@ -7,8 +6,9 @@ import { GitSource } from '../../src/source/git.js';
 import { GitHttpServer } from '../support/git-http.js';
 import { GitRepo } from '../support/git.js';
 import { rosterText } from '../support/rosters.js';
+import { tempDir } from '../support/temp.js';
 
-const cache = () => join(mkdtempSync(join(tmpdir(), 'classops-mirror-')), 'mirror');
+const cache = () => join(tempDir('classops-mirror-'), 'mirror');
 const gitSource = (url: string, tokenFile = '') =>
   new GitSource({ url, branch: 'main', path: 'students', tokenFile, sshKeyFile: '', pollMs: 1000, cacheDir: cache() });
 
@@ -37,7 +37,7 @@ describe('git source (real git)', () => {
     repo.write('students/week-01.yaml', rosterText('')).commit('one');
     const server = await new GitHttpServer(repo.dir, 's3cret-token').start();
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'classops-token-'));
+      const dir = tempDir('classops-token-');
       writeFileSync(join(dir, 'token'), 's3cret-token\n');
       const snapshot = await gitSource(server.url, join(dir, 'token')).snapshot();
       expect([...snapshot.files.keys()]).toEqual(['students/week-01.yaml']);
@@ -60,7 +60,7 @@ describe('git source (real git)', () => {
 
 describe('dir source', () => {
   test('the revision is a hash of the files; it changes with them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-dir-'));
+    const dir = tempDir('classops-dir-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(''));
     const source = new DirSource(dir, 1000);
     const a = await source.snapshot();

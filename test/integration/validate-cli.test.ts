@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classops } from '../support/cli.js';
 import { GitRepo } from '../support/git.js';
 import { fixturePath, rosterText } from '../support/rosters.js';
+import { tempDir } from '../support/temp.js';
 
 const entry = (name: string, login: string, image = `ghcr.io/${login.toLowerCase()}/app:v1`) =>
   `  - name: "${name}"\n    github_username: "${login}"\n    container_image: "${image}"\n`;
@@ -42,7 +42,7 @@ describe('classops validate on the bundled roster', () => {
   });
 
   test('terminal control codes a student wrote are shown, not executed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-esc-'));
+    const dir = tempDir('classops-esc-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('Eve \u001b[2J', 'eve') + '    port: 0\n'));
     const run = classops(['validate', dir]);
     expect(run.stdout).not.toContain('\u001b[2J');
@@ -73,7 +73,7 @@ describe('output formats', () => {
   });
 
   test('github prints workflow annotations with escaped data and writes a step summary', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-gh-'));
+    const dir = tempDir('classops-gh-');
     const summary = join(dir, 'summary.md');
     writeFileSync(summary, '');
     const run = classops(['validate', '--format', 'github', fixturePath('injection')], {
@@ -92,7 +92,7 @@ describe('output formats', () => {
   });
 
   test('markdown escapes what students wrote, so it cannot become links, mentions or HTML', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-md-'));
+    const dir = tempDir('classops-md-');
     writeFileSync(
       join(dir, 'week-01.yaml'),
       rosterText(
@@ -109,7 +109,7 @@ describe('output formats', () => {
 
 describe('limits come from config and are enforced without hanging', () => {
   test('a 20 MiB file is refused before parsing', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-big-'));
+    const dir = tempDir('classops-big-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(`  - name: "${'x'.repeat(20 * 1024 * 1024)}"\n`));
     const run = classops(['validate', '--format', 'json', dir]);
     expect(run.code).toBe(1);
@@ -117,9 +117,9 @@ describe('limits come from config and are enforced without hanging', () => {
   });
 
   test('maxEntries from a config file, and from the environment', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-limit-'));
+    const dir = tempDir('classops-limit-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('A', 'aa') + entry('B', 'bb') + entry('C', 'cc')));
-    const config = join(mkdtempSync(join(tmpdir(), 'classops-cfg-')), 'classops.yaml');
+    const config = join(tempDir('classops-cfg-'), 'classops.yaml');
     writeFileSync(config, 'policy:\n  limits:\n    maxEntries: 2\n');
     const fromFile = classops(['validate', '--config', config, dir]);
     expect(fromFile.code).toBe(1);
@@ -130,7 +130,7 @@ describe('limits come from config and are enforced without hanging', () => {
   });
 
   test('an invalid config is a clear usage error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-badcfg-'));
+    const dir = tempDir('classops-badcfg-');
     writeFileSync(join(dir, 'classops.yaml'), 'policy:\n  allowedRegistries: ghcr.io\n');
     const run = classops(['validate', '--config', join(dir, 'classops.yaml'), fixturePath('missing-optional')]);
     expect(run.code).toBe(2);

@@ -6,6 +6,20 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = `${ROOT}dist/cli.js`;
 
+/**
+ * The environment the classops processes of a test get: only what they need, plus the
+ * mutant Stryker activated (`npm run mutate`), so the built CLI runs the mutated code.
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const mutant = process.env['__STRYKER_ACTIVE_MUTANT__'];
+  return {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    ...(mutant === undefined ? {} : { __STRYKER_ACTIVE_MUTANT__: mutant }),
+    ...extra,
+  };
+}
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
@@ -19,7 +33,7 @@ export function classops(
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does it first)`);
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
+    env: childEnv(options.env),
     input: options.input,
     encoding: 'utf8',
     timeout: 60_000,
@@ -39,7 +53,7 @@ export function classopsAsync(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
+      env: childEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -12,12 +12,12 @@
  * field-level conflicts between managers without force.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateKubeObject } from './kube-schemas.js';
+import { tempDir } from './temp.js';
 
 interface ResourceType {
   group: string;
@@ -74,6 +74,8 @@ export interface Fault {
   status: number;
   times: number;
   retryAfter?: number;
+  /** Runs as the fault is served, e.g. to make another replica's write the one that won. */
+  onServed?: () => void;
 }
 
 interface WatchEvent {
@@ -143,6 +145,8 @@ export class FakeApiServer {
   port = 0;
   /** Every request, as "METHOD path?query". */
   readonly requests: string[] = [];
+  /** Every injected fault that was served, as "METHOD path STATUS": tests assert the fault happened. */
+  readonly servedFaults: string[] = [];
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -150,7 +154,7 @@ export class FakeApiServer {
 
   /** A kubeconfig file for the real client (plain HTTP on loopback, a token it never checks). */
   kubeconfig(context = 'fake'): string {
-    const file = join(mkdtempSync(join(tmpdir(), 'classops-kube-')), 'config');
+    const file = join(tempDir('classops-kube-'), 'config');
     writeFileSync(
       file,
       `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${this.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: tester\n  user:\n    token: fake-token\ncontexts:\n- name: ${context}\n  context:\n    cluster: fake\n    user: tester\ncurrent-context: ${context}\n`,
@@ -325,6 +329,8 @@ export class FakeApiServer {
     );
     if (fault) {
       fault.times -= 1;
+      this.servedFaults.push(`${method} ${url.pathname} ${fault.status}`);
+      fault.onServed?.();
       const reason =
         { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
         'Unknown';

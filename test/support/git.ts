@@ -1,14 +1,14 @@
 /** Real git repositories made by tests. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tempDir } from './temp.js';
 
 export class GitRepo {
   readonly dir: string;
 
   constructor(prefix = 'classops-git-') {
-    this.dir = mkdtempSync(join(tmpdir(), prefix));
+    this.dir = tempDir(prefix);
     this.git('init', '-q', '-b', 'main');
     this.git('config', 'user.email', 'test@example.edu');
     this.git('config', 'user.name', 'Test');

@@ -3,10 +3,10 @@
  * tar layer, a config naming the platform, and a manifest or a multi-platform index.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { tempDir } from './temp.js';
 
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -38,7 +38,7 @@ export interface Descriptor {
 }
 
 export class OciLayout {
-  readonly dir = mkdtempSync(join(tmpdir(), 'classops-oci-'));
+  readonly dir = tempDir('classops-oci-');
   private readonly refs: Array<Descriptor & { annotations: Record<string, string> }> = [];
 
   constructor() {

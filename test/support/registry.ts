@@ -4,13 +4,13 @@
  * are pushed with skopeo into an open registry; other set-ups serve the same storage.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciLayout } from './oci-layout.js';
 import { freePort, requireProgram, startProcess, stopProcess, waitFor } from './processes.js';
 import { TOKEN_ISSUER, TOKEN_SERVICE, type TokenServer } from './token-server.js';
+import { tempDir } from './temp.js';
 
 /** A certificate and key for serving HTTPS, e.g. made by openssl in the test. */
 export interface RegistryTls {
@@ -56,11 +56,11 @@ export class TestRegistry {
 
   static async start(
     auth: RegistryAuth = { kind: 'open' },
-    storage = mkdtempSync(join(tmpdir(), 'classops-registry-data-')),
+    storage = tempDir('classops-registry-data-'),
     tls?: RegistryTls,
   ): Promise<TestRegistry> {
     const binary = requireProgram('docker-registry', 'docker-registry');
-    const dir = mkdtempSync(join(tmpdir(), 'classops-registry-'));
+    const dir = tempDir('classops-registry-');
     const port = await freePort();
     const config = join(dir, 'config.yml');
     writeFileSync(

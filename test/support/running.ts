@@ -1,6 +1,6 @@
 /** A long-running `classops run` process, as an operator runs it: JSON logs on stderr, HTTP on a port it picks. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI, ROOT } from './cli.js';
+import { childEnv, CLI, ROOT } from './cli.js';
 import { waitFor } from './processes.js';
 
 export class RunningClassops {
@@ -17,7 +17,7 @@ export class RunningClassops {
     const [command, ...prefix] = options.command ?? [process.execPath, CLI, 'run'];
     const child = spawn(command!, [...prefix, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CLASSOPS_LOG_FORMAT: 'json', ...options.env },
+      env: childEnv({ CLASSOPS_LOG_FORMAT: 'json', ...options.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: `npm start` runs classops as a grandchild, which must stop with it.
       detached: true,

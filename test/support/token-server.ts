@@ -5,11 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireProgram } from './processes.js';
+import { tempDir } from './temp.js';
 
 export const TOKEN_SERVICE = 'classops-test-registry';
 export const TOKEN_ISSUER = 'classops-test-issuer';
@@ -26,7 +26,7 @@ export class TokenServer {
 
   constructor(readonly privateRepositories: ReadonlySet<string>) {
     requireProgram('openssl', 'openssl');
-    const dir = mkdtempSync(join(tmpdir(), 'classops-token-'));
+    const dir = tempDir('classops-token-');
     this.certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
     execFileSync(

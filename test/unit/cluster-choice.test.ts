@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeConfigFor } from '../../src/cluster/connect.js';
 import { loadConfig } from '../../src/config.js';
 import { renderStudents } from '../../src/render/week.js';
+import { tempDir } from '../support/temp.js';
 
 const kubeconfig = () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'classops-kc-')), 'config');
+  const file = join(tempDir('classops-kc-'), 'config');
   writeFileSync(
     file,
     'apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://prod.example:6443\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: prod\n  context:\n    cluster: prod\n    user: u\ncurrent-context: prod\n',

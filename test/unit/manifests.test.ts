@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run as runCel } from '@bufbuild/cel';
@@ -9,6 +8,7 @@ import { MANAGED_KINDS } from '../../src/render/kinds.js';
 import { envName, loadConfig } from '../../src/config.js';
 import { renderChart } from '../../scripts/helm-template.mjs';
 import { validateKubeObject } from '../support/kube-schemas.js';
+import { tempDir } from '../support/temp.js';
 
 type Obj = {
   apiVersion: string;
@@ -191,7 +191,7 @@ describe.each(renderings)('%s', (_name, objects) => {
   });
 
   test('the ConfigMap holds a valid classops.yaml, and the pods find every secret file it names', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'classops-cm-'));
+    const dir = tempDir('classops-cm-');
     try {
       const file = join(dir, 'classops.yaml');
       writeFileSync(

@@ -317,14 +317,19 @@ describe('injection attempts stay data', () => {
     [
       '  - name: "Robert\\"); kubectl delete ns --all; {{ .Values.x }} $(whoami)"\n    github_username: "ann"\n    container_image: "ghcr.io/ann/app:v1"\n',
       '  - name: "key: value\\n---\\nkind: Secret"\n    github_username: "bo"\n    container_image: "ghcr.io/bo/app:v1"\n',
+      '  - name: "key: value --- kind: Secret"\n    github_username: "bo2"\n    container_image: "ghcr.io/bo2/app:v1"\n',
       '  - name: "- [a, b] # not a comment"\n    github_username: "cy"\n    container_image: "ghcr.io/cy/app:v1"\n',
       '  - name: "&anchor *alias !!binary \'\' \\""\n    github_username: "di"\n    container_image: "ghcr.io/di/app:v1"\n',
     ].join(''),
   );
   const report = validateRoster('week-01.yaml', Buffer.from(text), config().policy);
 
-  test('names with quotes, YAML and templates are valid data', () => {
-    expect(report.entries.filter((e) => e.entry).length).toBeGreaterThanOrEqual(3);
+  test('names with quotes, YAML and templates are valid data; a line break is not', () => {
+    // Exactly these: the "kind: Secret" attempts below must reach the renderer to prove anything.
+    expect(report.entries.filter((e) => e.entry).map((e) => e.githubUsername)).toEqual(['ann', 'bo2', 'cy', 'di']);
+    expect(report.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.entryIndex])).toEqual([
+      ['name-invalid', 1],
+    ]);
   });
 
   test('serialized and read back, each name is exactly one string in the right fields', () => {

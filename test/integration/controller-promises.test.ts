@@ -1,0 +1,165 @@
+/**
+ * The controller's promises (README "The controller"), through public behaviour only:
+ * real git, the fake API server, `classops run --once` and a running `classops run`.
+ * Each test fails when its promise is broken, and each promise is tested on its own
+ * (keeping a broken file's students and protecting its objects hide each other otherwise).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { course, entry, NS, runOnce } from '../support/course.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { GitRepo } from '../support/git.js';
+import { waitFor } from '../support/processes.js';
+import { rosterText } from '../support/rosters.js';
+import { RunningClassops } from '../support/running.js';
+import { tempDir } from '../support/temp.js';
+
+let api: FakeApiServer;
+const running: RunningClassops[] = [];
+beforeEach(async () => {
+  api = await new FakeApiServer().start();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop('SIGKILL')));
+  await api.stop();
+});
+
+const names = (kind: string) =>
+  api
+    .list(kind)
+    .map((o) => o.metadata.name as string)
+    .sort();
+const BROKEN = rosterText(entry('ann') + entry('bo')) + '  - name: broken\n    github_username "x"\n';
+
+describe('the prune guard', () => {
+  test.each([
+    ['the default maxPruneFraction (0.5)', ''],
+    ['a maxPruneFraction that allows less than one student (0.3 of 2)', 'cluster:\n  maxPruneFraction: 0.3\n'],
+  ])('removing one of two students is always allowed, with %s', async (_, extra) => {
+    const c = course(api, entry('ann') + entry('bo'));
+    // The course config has its own cluster section: merge the fraction into it.
+    if (extra !== '') writeFileSync(c.config, readFileSync(c.config, 'utf8').replace('cluster:\n', extra));
+    expect((await runOnce(c, '--no-image-checks')).code).toBe(0);
+    c.commit(entry('ann'));
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^success at revision [0-9a-f]{40}: 0 created, 0 updated, 3 pruned, \d+ unchanged\n$/);
+    expect(names('Deployment')).toEqual(['student-ann']);
+    expect(names('Service')).toEqual(['student-ann']);
+    expect(api.list('Event', NS).some((e) => e.reason === 'PruneRefused')).toBe(false);
+  });
+});
+
+describe('prune order', () => {
+  test('prune deletes in the reverse of apply order: the route first, the Service (what routes point to) last', async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    await runOnce(c, '--no-image-checks');
+    const kinds = (requests: string[]) => requests.map((r) => /\/(deployments|services|ingresses)\//.exec(r)?.[1]);
+    const applied = kinds(api.writes().filter((w) => w.includes('student-bo')));
+    expect(applied).toEqual(['services', 'deployments', 'ingresses']);
+    const before = api.requests.length;
+    c.commit(entry('ann'));
+    expect((await runOnce(c, '--no-image-checks')).code).toBe(0);
+    const deletes = api.requests.slice(before).filter((r) => r.startsWith('DELETE '));
+    expect(deletes).toEqual([
+      `DELETE /apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/student-bo`,
+      `DELETE /apis/apps/v1/namespaces/${NS}/deployments/student-bo`,
+      `DELETE /api/v1/namespaces/${NS}/services/student-bo`,
+    ]);
+    expect(kinds(deletes)).toEqual([...applied].reverse());
+  });
+});
+
+describe('a roster file that does not parse', () => {
+  test("keeps its students: a kept student's hand-edited Deployment is still put back", async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    await runOnce(c, '--no-image-checks');
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    api.put({ ...live, spec: { ...live.spec, replicas: 5 } });
+    c.commitText(BROKEN);
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/: 0 created, 1 updated, 0 pruned, \d+ unchanged\n$/);
+    expect(api.get('apps/v1', 'Deployment', NS, 'student-bo')!.spec.replicas).toBe(1);
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
+  });
+
+  test('protects its objects from pruning, even those whose last-known-good cannot be read back', async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    await runOnce(c, '--no-image-checks');
+    // bo's entry annotation was edited by hand: classops cannot keep bo as last-known-good,
+    // so only the protection of the broken file's objects keeps bo running.
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    api.put({
+      ...live,
+      metadata: {
+        ...live.metadata,
+        annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'edited by hand' },
+      },
+    });
+    c.commitText(BROKEN);
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ 0 pruned, /);
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
+    expect(names('Service')).toEqual(['student-ann', 'student-bo']);
+    expect(names('Ingress')).toEqual(['student-ann', 'student-bo']);
+    expect(api.writes().filter((w) => w.startsWith('DELETE '))).toEqual([]);
+  });
+});
+
+describe('self-heal through the watch, with git polling slower than the test', () => {
+  test('a hand edit is put back, again after the watch drops, and a deleted object comes back', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
+    const config = join(tempDir('classops-watch-'), 'classops.yaml');
+    writeFileSync(
+      config,
+      `source:\n  kind: git\n  url: ${repo.dir}\n  pollInterval: 1h\ncluster:\n  kubeconfig: ${api.kubeconfig()}\n  resyncInterval: 1h\n  leaderElection:\n    enabled: false\nserver:\n  port: 0\n  host: 127.0.0.1\n`,
+    );
+    const op = await RunningClassops.start(['--config', config, '--no-image-checks'], { cwd: join(config, '..') });
+    running.push(op);
+    const replicas = () => api.get('apps/v1', 'Deployment', NS, 'student-ann')?.spec.replicas as number | undefined;
+    const deploymentWatches = () =>
+      api.requests.filter((r) => r.startsWith('GET /apis/apps/v1/deployments?') && r.includes('watch=true')).length;
+    await waitFor(
+      async () => replicas() === 1 && deploymentWatches() === 1,
+      30_000,
+      'first reconcile',
+      () => op.output,
+    );
+
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
+    api.put({ ...live, spec: { ...live.spec, replicas: 4 } });
+    await waitFor(
+      async () => replicas() === 1,
+      30_000,
+      'self-heal through the watch',
+      () => op.output,
+    );
+
+    api.dropWatches();
+    await waitFor(
+      async () => deploymentWatches() === 2,
+      30_000,
+      'the watch to restart',
+      () => op.output,
+    );
+    const again = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
+    api.put({ ...again, spec: { ...again.spec, replicas: 7 } });
+    await waitFor(
+      async () => replicas() === 1,
+      30_000,
+      'self-heal after a dropped watch',
+      () => op.output,
+    );
+
+    api.remove('apps/v1', 'Deployment', NS, 'student-ann'); // deleted by hand: put back too
+    await waitFor(
+      async () => replicas() === 1,
+      30_000,
+      'the deleted Deployment to come back',
+      () => op.output,
+    );
+  }, 120_000);
+});
