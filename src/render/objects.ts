@@ -209,7 +209,12 @@ export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service 
   return sealed({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry)),
+    // The gallery discovers students from Services: who it is and where /student answers.
+    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry), {
+      [ANNOTATION.displayName]: entry.name,
+      [ANNOTATION.githubUsername]: entry.githubUsername,
+      [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
+    }),
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(entry),
@@ -219,7 +224,7 @@ export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service 
 }
 
 /** The public path of a student's app: `/students/<login>` (lowercase, like the object names). */
-export function studentPath(render: RenderConfig, entry: StudentEntry): string {
+export function studentPath(render: RenderConfig, entry: Pick<StudentEntry, 'githubUsername'>): string {
   return `${render.routing.pathPrefix}/${entry.githubUsername.toLowerCase()}`;
 }
 
