@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from './config.js';
 import { EXIT, UsageError, type CommandIO } from './commands/io.js';
 import { checkImageCommand, usage as checkImageUsage } from './commands/check-image.js';
+import { galleryCommand, usage as galleryUsage } from './commands/gallery.js';
 import { renderCommand, usage as renderUsage } from './commands/render.js';
 import { runCommand, usage as runUsage } from './commands/run.js';
 import { validateCommand, usage as validateUsage } from './commands/validate.js';
@@ -25,6 +26,11 @@ const COMMANDS: Record<string, { summary: string; usage: string; run: Command }>
     summary: 'check that an image can be pulled anonymously',
     usage: checkImageUsage,
     run: checkImageCommand,
+  },
+  gallery: {
+    summary: "serve /gallery: what every student's app says, checked safely",
+    usage: galleryUsage,
+    run: galleryCommand,
   },
 };
 

@@ -4,7 +4,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
 const SCHEMA_DIR = new URL('../schemas/', import.meta.url);
 
-export type SchemaName = 'roster' | 'config';
+export type SchemaName = 'roster' | 'config' | 'gallery-targets';
 
 const compiled = new Map<string, ValidateFunction>();
 

@@ -182,11 +182,14 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     startLeading();
   }
 
+  // The gallery from State, on this port too: `npm start` shows it with no cluster (express loads lazily there).
+  const gallery = (await import('../gallery/gallery.js')).galleryFromState(state, config, metrics);
   const server = await listen(
     createApp({
       state,
       metrics,
       ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
+      gallery: gallery.router,
     }),
     config.server.port,
     config.server.host,
@@ -204,6 +207,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         watcher?.stop();
         await controller.stop();
         await elector?.release();
+        await gallery.stop();
         server.close(() => resolveStop());
         server.closeAllConnections();
       })();

@@ -9,6 +9,8 @@ export interface ServerOptions {
   readonly metrics: Metrics;
   /** Ready to serve: a leader after its first reconcile, or a follower that is up. */
   readonly ready: () => boolean;
+  /** The gallery's routes (/gallery, /api/students), when this process serves them. */
+  readonly gallery?: express.Router;
 }
 
 export function createApp(options: ServerOptions): express.Express {
@@ -30,6 +32,7 @@ export function createApp(options: ServerOptions): express.Express {
   app.get('/api/status', (_req, res) => {
     res.json(options.state.toJSON());
   });
+  if (options.gallery) app.use(options.gallery);
   return app;
 }
 
