@@ -24,7 +24,7 @@ export function targetFromService(service: V1Service): GalleryTarget | undefined
   };
 }
 
-/** Lists and watches managed Services; resolves once the first list arrived (or failed, and retries). */
+/** Lists and watches managed Services; `loaded()` turns true once a first list arrived (failures are retried). */
 export async function watchClusterTargets(
   kubeConfig: KubeConfig,
   log: Logger,
@@ -33,12 +33,6 @@ export async function watchClusterTargets(
   const k8s = await import('@kubernetes/client-node');
   const api = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const labelSelector = `${LABEL.managedBy}=${MANAGED_BY}`;
-  const informer = k8s.makeInformer<V1Service>(
-    kubeConfig,
-    '/api/v1/services',
-    () => api.listServiceForAllNamespaces({ labelSelector }),
-    labelSelector,
-  );
   let targets: readonly GalleryTarget[] = [];
   let loaded = false;
   let stopped = false;
@@ -48,29 +42,35 @@ export async function watchClusterTargets(
     targets = informer.list().flatMap((s) => targetFromService(s) ?? []);
     onChange();
   };
+  const informer = k8s.makeInformer<V1Service>(
+    kubeConfig,
+    '/api/v1/services',
+    async () => {
+      const list = await api.listServiceForAllNamespaces({ labelSelector });
+      // The informer files the list into its cache right after this returns; read it then.
+      setImmediate(() => {
+        loaded = true;
+        failures = 0;
+        refresh();
+      });
+      return list;
+    },
+    labelSelector,
+  );
   for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, refresh);
-  let failed = false;
-  const begin = async () => {
-    failed = false;
-    await informer.start().catch((error: unknown) => onError(error));
-    if (failed || stopped) return;
-    loaded = true;
-    failures = 0;
-    refresh();
-  };
   // The informer stops on an error; start it again with backoff (it lists afresh, so nothing is missed).
   const onError = (error: unknown) => {
-    failed = true;
     if (stopped) return;
     log.warn('listing or watching Services failed; retrying', {
       error: error instanceof Error ? error.message : String(error),
     });
     clearTimeout(retry);
-    retry = setTimeout(() => void begin(), backoffMs(Math.min(failures++, 8), { baseMs: 500, maxMs: 30_000 }));
+    retry = setTimeout(start, backoffMs(Math.min(failures++, 8), { baseMs: 500, maxMs: 30_000 }));
     retry.unref();
   };
+  const start = () => void informer.start().catch(onError);
   informer.on('error', onError);
-  await begin();
+  start();
   return {
     description: 'managed Services in the cluster',
     current: () => targets,
