@@ -21,7 +21,7 @@ a{color:var(--link)}
 .filter{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:1rem 0}
 .filter[hidden]{display:none}
 .filter input{font:inherit;padding:.4rem .6rem;border:1px solid #6b7480;border-radius:.375rem;min-width:min(20rem,100%)}
-.cards{list-style:none;margin:0;padding:0;display:grid;gap:.75rem;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}
+.cards{list-style:none;margin:0;padding:0;display:grid;gap:.75rem;align-items:start;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}
 .card{background:var(--card);border:1px solid var(--line);border-left:.4rem solid var(--line);border-radius:.5rem;padding:.75rem 1rem;overflow-wrap:anywhere}
 .card[hidden]{display:none}
 .card p{margin:.25rem 0}

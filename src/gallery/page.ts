@@ -10,7 +10,7 @@ export const STATUS_TEXT: Record<GalleryStatus, { text: string; symbol: string }
   mismatch: { text: 'Wrong student', symbol: '⚠' },
   invalid: { text: 'Invalid answer', symbol: '✗' },
   error: { text: 'Server error', symbol: '✗' },
-  timeout: { text: 'Too slow', symbol: '⏱' },
+  timeout: { text: 'Too slow', symbol: '✗' },
   unreachable: { text: 'Unreachable', symbol: '✗' },
   pending: { text: 'Not checked yet', symbol: '…' },
   'not-deployed': { text: 'Not deployed', symbol: '–' },
