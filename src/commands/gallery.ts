@@ -38,11 +38,10 @@ export async function galleryCommand(args: string[], io: CommandIO): Promise<num
     io.env['CLASSOPS_LOG_FORMAT'] === 'json' ? 'json' : io.env['CLASSOPS_LOG_FORMAT'] === 'text' ? 'text' : undefined,
   );
   // Heavy modules load only here, so `classops --help` and `validate` stay fast.
-  const [{ Metrics }, { startGallery }, { createGalleryApp }, { listen }] = await Promise.all([
+  const [{ Metrics }, { startGallery }, { serveGallery }] = await Promise.all([
     import('../observability/metrics.js'),
     import('../gallery/gallery.js'),
     import('../gallery/app.js'),
-    import('../controller/server.js'),
   ]);
   const metrics = new Metrics();
   // Target sources report changes from the start; the collector exists only once a source does.
@@ -68,7 +67,7 @@ export async function galleryCommand(args: string[], io: CommandIO): Promise<num
   }
   const gallery = startGallery(source, config, metrics);
   targetsChanged = () => gallery.collector.sync();
-  const server = await listen(createGalleryApp(gallery, metrics), config.gallery.port, config.gallery.host);
+  const server = await serveGallery(gallery, metrics, config.gallery.port, config.gallery.host);
   const address = server.address();
   log.info('serving /healthz, /readyz, /metrics, /gallery, /api/students', {
     port: typeof address === 'object' && address !== null ? address.port : config.gallery.port,

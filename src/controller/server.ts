@@ -10,7 +10,7 @@ export interface ServerOptions {
   /** Ready to serve: a leader after its first reconcile, or a follower that is up. */
   readonly ready: () => boolean;
   /** The gallery's routes (/gallery, /api/students), when this process serves them. */
-  readonly gallery?: express.Router;
+  readonly gallery?: express.RequestHandler;
 }
 
 export function createApp(options: ServerOptions): express.Express {

@@ -1,4 +1,5 @@
-/** The HTTP app of `classops gallery`: the gallery's routes plus /healthz, /readyz and /metrics. */
+/** The HTTP server of `classops gallery`: the gallery's routes plus /healthz, /readyz and /metrics. */
+import { createServer, type Server } from 'node:http';
 import express from 'express';
 import type { Metrics } from '../observability/metrics.js';
 import type { Gallery } from './gallery.js';
@@ -24,4 +25,16 @@ export function createGalleryApp(gallery: Gallery, metrics: Metrics): express.Ex
   });
   app.use(gallery.router);
   return app;
+}
+
+/** Listens with the gallery's handler first: its pages never go through express's routing. */
+export async function serveGallery(gallery: Gallery, metrics: Metrics, port: number, host: string): Promise<Server> {
+  const app = createGalleryApp(gallery, metrics);
+  const server = createServer((req, res) => {
+    if (!gallery.handler(req, res)) app(req, res);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
 }

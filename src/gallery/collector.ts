@@ -40,6 +40,8 @@ export interface Snapshot {
   readonly students: readonly StudentRecord[];
 }
 
+const SNAPSHOT_MIN_AGE_MS = 1000;
+
 const sameTarget = (a: GalleryTarget, b: GalleryTarget) =>
   a.url === b.url &&
   a.name === b.name &&
@@ -56,6 +58,7 @@ export class Collector {
   private version = 0;
   private updatedAt = new Date().toISOString();
   private cached: Snapshot | undefined;
+  private cachedAt = 0;
   private roundTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -174,18 +177,27 @@ export class Collector {
   private changed(): void {
     this.version += 1;
     this.updatedAt = new Date().toISOString();
-    this.cached = undefined;
     this.publishLive();
   }
 
+  /**
+   * The students as last published. Every fetch changes a record (its checkedAt), so a
+   * new snapshot is built at most once per SNAPSHOT_MIN_AGE_MS: pages and their caches are
+   * rebuilt once a second at most, however many pods answer in between.
+   */
   snapshot(): Snapshot {
-    if (this.cached === undefined) {
+    const now = performance.now();
+    if (
+      this.cached === undefined ||
+      (this.cached.version !== this.version && now - this.cachedAt >= SNAPSHOT_MIN_AGE_MS)
+    ) {
       const students = [...this.records.values()].sort(
         (a, b) =>
           (a.target.week ?? Infinity) - (b.target.week ?? Infinity) ||
           a.target.githubUsername.toLowerCase().localeCompare(b.target.githubUsername.toLowerCase()),
       );
       this.cached = { version: this.version, updatedAt: this.updatedAt, students };
+      this.cachedAt = now;
     }
     return this.cached;
   }

@@ -7,12 +7,15 @@ import { durationMs, type ClassopsConfig } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { studentPath } from '../render/objects.js';
 import { Collector } from './collector.js';
-import { galleryRouter } from './routes.js';
+import { galleryHandler, galleryRouter, type GalleryHandler } from './routes.js';
 import type { TargetSource } from './targets.js';
 import { stateTargets, type StudentsView } from './targets-state.js';
 
 export interface Gallery {
-  readonly router: express.Router;
+  /** The routes as a plain Node handler (true when it answered)… */
+  readonly handler: GalleryHandler;
+  /** …and as express middleware. */
+  readonly router: express.RequestHandler;
   readonly collector: Collector;
   readonly source: TargetSource;
   stop(): Promise<void>;
@@ -32,13 +35,14 @@ export function startGallery(
     metrics,
   });
   collector.start();
-  const router = galleryRouter(() => collector.snapshot(), {
+  const handler = galleryHandler(() => collector.snapshot(), {
     title: config.gallery.title,
     refreshSeconds: Math.max(5, Math.round(refreshMs / 1000)),
     appLink: (login) => studentPath(config.render, { githubUsername: encodeURIComponent(login) }),
   });
   return {
-    router,
+    handler,
+    router: galleryRouter(handler),
     collector,
     source,
     stop: async () => {
