@@ -92,11 +92,12 @@ test('no student script runs, the filter works, and the page is saved as a scree
   expect(dialogs).toEqual([]);
   expect(errors).toEqual([]);
   expect(await page.title()).toBe(TITLE);
-  const dom = await page.evaluate(() => ({
-    images: document.querySelectorAll('img').length,
-    handlers: document.querySelectorAll('[onerror],[onload],[onmouseover]').length,
-    scripts: [...document.querySelectorAll('script')].map((s) => s.getAttribute('src')),
-  }));
+  const scripts = await Promise.all((await page.locator('script').all()).map((s) => s.getAttribute('src')));
+  const dom = {
+    images: await page.locator('img').count(),
+    handlers: await page.locator('[onerror],[onload],[onmouseover]').count(),
+    scripts,
+  };
   expect(dom).toEqual({ images: 0, handlers: 0, scripts: ['/gallery/gallery.js'] });
   // What the hostile apps said is shown, as text.
   await expect(page.locator('.card', { hasText: '@scripty' }).locator('dd').first().textContent()).resolves.toBe(
