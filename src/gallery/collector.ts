@@ -40,7 +40,8 @@ export interface Snapshot {
   readonly students: readonly StudentRecord[];
 }
 
-const SNAPSHOT_MIN_AGE_MS = 1000;
+/** A change of status is published within a second; a check that only moved timestamps, within five (the pages' max-age). */
+const SNAPSHOT_MIN_AGE_MS = { status: 1000, timestamps: 5000 } as const;
 
 const sameTarget = (a: GalleryTarget, b: GalleryTarget) =>
   a.url === b.url &&
@@ -59,6 +60,8 @@ export class Collector {
   private updatedAt = new Date().toISOString();
   private cached: Snapshot | undefined;
   private cachedAt = 0;
+  /** Whether anything but checkedAt / lastLiveAt changed since the cached snapshot. */
+  private statusChanged = false;
   private roundTimer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -159,38 +162,47 @@ export class Collector {
     // The target may have gone or moved while the fetch ran: its answer no longer applies.
     if (this.stopped || previous === undefined || previous.target.url !== target.url) return;
     const now = new Date().toISOString();
-    this.set({
-      target: previous.target,
-      status: outcome.status,
-      reason: outcome.reason,
-      answer: outcome.answer ?? previous.answer,
-      checkedAt: now,
-      lastLiveAt: outcome.status === 'live' ? now : previous.lastLiveAt,
-    });
+    const answer = outcome.answer ?? previous.answer;
+    const same =
+      previous.status === outcome.status &&
+      previous.reason === outcome.reason &&
+      JSON.stringify(previous.answer) === JSON.stringify(answer);
+    this.set(
+      {
+        target: previous.target,
+        status: outcome.status,
+        reason: outcome.reason,
+        answer,
+        checkedAt: now,
+        lastLiveAt: outcome.status === 'live' ? now : previous.lastLiveAt,
+      },
+      same ? 'timestamps' : 'status',
+    );
   }
 
-  private set(record: StudentRecord): void {
+  private set(record: StudentRecord, what: 'status' | 'timestamps' = 'status'): void {
     this.records.set(record.target.key, record);
-    this.changed();
+    this.changed(what);
   }
 
-  private changed(): void {
+  private changed(what: 'status' | 'timestamps' = 'status'): void {
+    if (what === 'status') this.statusChanged = true;
     this.version += 1;
     this.updatedAt = new Date().toISOString();
     this.publishLive();
   }
 
   /**
-   * The students as last published. Every fetch changes a record (its checkedAt), so a
-   * new snapshot is built at most once per SNAPSHOT_MIN_AGE_MS: pages and their caches are
-   * rebuilt once a second at most, however many pods answer in between.
+   * The students as last published. Every fetch changes a record (its checkedAt), so
+   * snapshots are rate-limited: pages and their caches are rebuilt once a second at most
+   * when a status changed, and every five seconds when only timestamps did, however many
+   * pods answer in between.
    */
   snapshot(): Snapshot {
     const now = performance.now();
-    if (
-      this.cached === undefined ||
-      (this.cached.version !== this.version && now - this.cachedAt >= SNAPSHOT_MIN_AGE_MS)
-    ) {
+    const minAge = SNAPSHOT_MIN_AGE_MS[this.statusChanged ? 'status' : 'timestamps'];
+    if (this.cached === undefined || (this.cached.version !== this.version && now - this.cachedAt >= minAge)) {
+      this.statusChanged = false;
       const students = [...this.records.values()].sort(
         (a, b) =>
           (a.target.week ?? Infinity) - (b.target.week ?? Infinity) ||
