@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite uses as real parts (see README, "Testing").
 # Idempotent: does nothing when every package is already there.
 set -euo pipefail
-packages=(git openssl docker-registry skopeo prometheus)
+packages=(git openssl docker-registry skopeo prometheus chromium nginx-light wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

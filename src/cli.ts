@@ -3,7 +3,14 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { EXIT, type CommandIO } from './commands/io.js';
-import { checkImageUsage, renderUsage, prReportUsage, runUsage, validateUsage } from './commands/usage.js';
+import {
+  checkImageUsage,
+  galleryUsage,
+  prReportUsage,
+  renderUsage,
+  runUsage,
+  validateUsage,
+} from './commands/usage.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
@@ -31,6 +38,11 @@ const COMMANDS: Record<string, { summary: string; usage: string; load: () => Pro
     summary: 'judge a pull request as validate does and post the verdict on GitHub',
     usage: prReportUsage,
     load: async () => (await import('./commands/pr-report.js')).prReportCommand,
+  },
+  gallery: {
+    summary: "serve /gallery: what every student's app says, checked safely",
+    usage: galleryUsage,
+    load: async () => (await import('./commands/gallery.js')).galleryCommand,
   },
   'check-image': {
     summary: 'check that an image can be pulled anonymously',

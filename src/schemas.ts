@@ -16,7 +16,7 @@ const COMPILED_DIR = new URL('./validators/', import.meta.url);
 // ajv and the standalone validators are CommonJS; require keeps loading them synchronous.
 const requireCjs = createRequire(import.meta.url);
 
-export type SchemaName = 'roster' | 'config';
+export type SchemaName = 'roster' | 'config' | 'gallery-targets';
 
 export interface ValidatorOptions {
   /** Fill in schema defaults, so the schema is the single place where defaults live. */
@@ -27,6 +27,7 @@ export interface ValidatorOptions {
 export const VALIDATORS: ReadonlyArray<{ readonly name: SchemaName; readonly options: ValidatorOptions }> = [
   { name: 'roster', options: { useDefaults: false } },
   { name: 'config', options: { useDefaults: true } },
+  { name: 'gallery-targets', options: { useDefaults: false } },
 ];
 
 const compiled = new Map<string, ValidateFunction>();

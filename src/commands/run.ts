@@ -144,6 +144,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     },
   });
 
+  // The gallery from State, on this port too: `npm start` shows it with no cluster.
+  const gallery = (await import('../gallery/gallery.js')).galleryFromState(state, config, metrics);
   // The port first: a busy port is an error at start, not a controller nobody can see.
   let elector: LeaderElector | undefined;
   let server: Server;
@@ -154,6 +156,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         metrics,
         ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
         webhook: await githubWebhook(config, { metrics, log, onPush: () => controller.trigger() }),
+        gallery: gallery.router,
       }),
       config.server.port,
       config.server.host,
@@ -206,6 +209,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         // The lease is released only once the pass has stopped writing; otherwise it runs out on its own.
         if (await controller.stop()) await elector?.release();
         else elector?.stop();
+        await gallery.stop();
         server.close(() => resolveStop());
         server.closeAllConnections();
       })();

@@ -75,3 +75,15 @@ Options:
 
 Exit codes: 0 the PR's entries are valid, 1 they have errors, 2 usage or I/O error.
 GitHub being unreachable, rate limited or read-only is a warning, never an error.`;
+
+export const galleryUsage = `Usage: classops gallery [options]
+
+Serves /gallery and /api/students: what every student's /student answers, checked in the
+background (time limit, size cap, no redirects), with /healthz, /readyz and /metrics.
+
+Options:
+  --targets FILE        a JSON array of {"github_username", "url", "name"?, "week"?}, re-read on change
+                        (without it: the Services classops manages in the cluster)
+  --port N              port to listen on (default gallery.port, 8081)
+  --config PATH         config file (default ./classops.yaml when present)
+`;

@@ -11,6 +11,8 @@ export interface ServerOptions {
   readonly ready: () => boolean;
   /** POST /webhooks/github, only when a webhook secret is configured (otherwise 404). */
   readonly webhook?: RequestHandler;
+  /** The gallery's routes (/gallery, /api/students), when this process serves them. */
+  readonly gallery?: express.RequestHandler;
 }
 
 export function createApp(options: ServerOptions): express.Express {
@@ -33,6 +35,7 @@ export function createApp(options: ServerOptions): express.Express {
     res.json(options.state.toJSON());
   });
   if (options.webhook) app.post('/webhooks/github', options.webhook);
+  if (options.gallery) app.use(options.gallery);
   return app;
 }
 

@@ -209,7 +209,12 @@ export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service 
   return sealed({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry)),
+    // The gallery discovers students from Services: who it is and where /student answers.
+    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry), {
+      [ANNOTATION.displayName]: entry.name,
+      [ANNOTATION.githubUsername]: entry.githubUsername,
+      [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
+    }),
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(entry),
@@ -222,7 +227,7 @@ export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service 
  * Where a student's app is public: `<prefix>/week02/<login>` for each week's entry, and
  * `<prefix>/<login>` for the student's newest week only, so one path never has two routes.
  */
-export function studentPath(render: RenderConfig, entry: StudentEntry, week?: number): string {
+export function studentPath(render: RenderConfig, entry: Pick<StudentEntry, 'githubUsername'>, week?: number): string {
   const login = entry.githubUsername.toLowerCase();
   return week === undefined
     ? `${render.routing.pathPrefix}/${login}`

@@ -20,7 +20,7 @@ interface Case {
   readonly after?: (work: string) => void;
 }
 
-// Every command the image runs; the gallery joins this list as it lands.
+// Every command the image runs.
 const COMMANDS: Record<string, Case> = {
   help: { args: ['--help'], code: 0, stdout: /Commands:[\s\S]*\brun\b[\s\S]*\bvalidate\b[\s\S]*\bcheck-image\b/ },
   'validate on the bundled roster': {
@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Case> = {
   },
   'check-image --help': { args: ['check-image', '--help'], code: 0, stdout: /Usage: classops check-image/ },
   'pr-report --help': { args: ['pr-report', '--help'], code: 0, stdout: /Usage: classops pr-report/ },
+  'gallery --help': { args: ['gallery', '--help'], code: 0, stdout: /Usage: classops gallery/ },
 };
 
 /**

@@ -44,7 +44,23 @@ function configDocuments(): unknown[] {
   ];
 }
 
-const documentsFor: Record<SchemaName, () => unknown[]> = { roster: rosterDocuments, config: configDocuments };
+function galleryTargetDocuments(): unknown[] {
+  return [
+    [],
+    [{ github_username: 'ann', url: 'http://127.0.0.1:5000/student' }],
+    [{ github_username: 'ann', url: 'http://127.0.0.1:5000/student', name: 'Ann', week: 2 }],
+    [{ github_username: 'ann' }],
+    [{ github_username: 'ann', url: 'http://x/student', surprise: true }],
+    { github_username: 'ann', url: 'http://x/student' },
+    [{ github_username: 7, url: 'http://x/student', week: 'two' }],
+  ];
+}
+
+const documentsFor: Record<SchemaName, () => unknown[]> = {
+  roster: rosterDocuments,
+  config: configDocuments,
+  'gallery-targets': galleryTargetDocuments,
+};
 
 describe.each(VALIDATORS)('the precompiled $name validator (useDefaults $options.useDefaults)', ({ name, options }) => {
   const file = `${COMPILED}${compiledValidatorFile(name, options)}`;

@@ -1,0 +1,106 @@
+/**
+ * One fetch of a student's `/student` with undici: a time limit over headers and body
+ * together, a byte cap (the rest is never read), and no redirects followed.
+ */
+import { request, type Dispatcher } from 'undici';
+import { answerStatus, checkAnswer, shortReason, type GalleryStatus, type StudentAnswer } from './student-answer.js';
+
+export interface FetchOptions {
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly dispatcher: Dispatcher;
+}
+
+export interface FetchOutcome {
+  readonly status: Exclude<GalleryStatus, 'pending' | 'not-deployed'>;
+  readonly reason: string | undefined;
+  /** The answer when it had the right shape (live or mismatch). */
+  readonly answer: StudentAnswer | undefined;
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+function failure(status: FetchOutcome['status'], reason: string): FetchOutcome {
+  return { status, reason: shortReason(reason), answer: undefined };
+}
+
+function describeError(error: unknown, timeoutMs: number): FetchOutcome {
+  const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || (code !== undefined && TIMEOUT_CODES.has(code)))
+    return failure('timeout', `no complete answer within ${timeoutMs} ms`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return failure('unreachable', 'the host name does not resolve');
+  if (code === 'ECONNREFUSED') return failure('unreachable', 'connection refused: nothing listens on the port');
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return failure('unreachable', `connection failed (${code})`);
+  return failure('unreachable', e.message ?? String(error));
+}
+
+/** Fetches `url` and checks the answer against `login`, the roster's GitHub login. */
+export async function fetchStudent(url: string, login: string, options: FetchOptions): Promise<FetchOutcome> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(url, {
+      method: 'GET',
+      signal,
+      dispatcher: options.dispatcher,
+      headers: { accept: 'application/json', 'user-agent': 'classops-gallery' },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  } catch (error) {
+    return describeError(error, options.timeoutMs);
+  }
+  const { statusCode, headers, body } = response;
+  // Dropping a body undici still reads raises an abort error on it: expected, so not an unhandled one.
+  body.on('error', () => undefined);
+  const discard = () => body.destroy();
+  if (statusCode >= 300 && statusCode < 400) {
+    discard();
+    const location = typeof headers['location'] === 'string' ? headers['location'] : 'nowhere';
+    return failure('invalid', `HTTP ${statusCode}: redirects to ${location}; redirects are not followed`);
+  }
+  if (statusCode >= 400) {
+    discard();
+    return failure('error', `HTTP ${statusCode}`);
+  }
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+    discard();
+    return failure('invalid', `the answer is larger than ${options.maxBodyBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > options.maxBodyBytes) {
+        discard();
+        return failure('invalid', `the answer is larger than ${options.maxBodyBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    return describeError(error, options.timeoutMs);
+  }
+  const checked = checkAnswer(Buffer.concat(chunks).toString('utf8'));
+  if ('problem' in checked) return failure('invalid', checked.problem);
+  const verdict = answerStatus(checked.answer, login);
+  return { status: verdict.status, reason: verdict.reason, answer: checked.answer };
+}

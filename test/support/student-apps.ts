@@ -1,0 +1,134 @@
+/**
+ * Students' apps as real HTTP servers on 127.0.0.1, each on its own port as each pod is
+ * its own Service: well-behaved ones and every way a student's app goes wrong.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export type Behaviour =
+  | 'healthy'
+  | 'slow'
+  | 'hang'
+  | 'status-500'
+  | 'half-json'
+  | 'huge'
+  | 'xss-script'
+  | 'xss-attribute'
+  | 'redirect'
+  | 'impostor'
+  | 'html';
+
+export const HOSTILE = {
+  scriptName: '<script>document.title="pwned";alert(1)</script>',
+  scriptTag: '</dd><script>alert(2)</script>',
+  attributeName: '"><img src=x onerror="document.title=\'pwned\';alert(3)">',
+  attributeTag: "' onmouseover='alert(4)' x='",
+} as const;
+
+const HUGE_BYTES = 10 * 1024 * 1024;
+
+export class StudentApp {
+  /** Requests received, and requests still open (a hanging app never answers). */
+  requests = 0;
+  open = 0;
+  /** For the huge body: bytes the socket accepted, and whether all 10 MiB went out. */
+  bytesSent = 0;
+  finished = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(
+    readonly login: string,
+    readonly behaviour: Behaviour,
+    private readonly server: Server,
+    readonly redirectTo: string,
+  ) {}
+
+  static async start(login: string, behaviour: Behaviour, redirectTo = 'http://127.0.0.1:9/'): Promise<StudentApp> {
+    const server = createServer();
+    const app = new StudentApp(login, behaviour, server, redirectTo);
+    server.on('request', (req, res) => app.answer(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return app;
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/student`;
+  }
+
+  private json(res: ServerResponse, body: unknown): void {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    this.requests += 1;
+    this.open += 1;
+    res.on('close', () => (this.open -= 1));
+    const self = { name: `Student ${this.login}`, github_username: this.login, container_tag: 'v1' };
+    switch (this.behaviour) {
+      case 'healthy':
+        return this.json(res, self);
+      case 'slow': {
+        const timer = setTimeout(() => this.json(res, self), 10_000);
+        this.timers.add(timer);
+        return;
+      }
+      case 'hang':
+        return; // never answers
+      case 'status-500':
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
+        return;
+      case 'half-json':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"name": "Half", "github_username": "');
+        return;
+      case 'huge':
+        return this.huge(res);
+      case 'xss-script':
+        return this.json(res, { ...self, name: HOSTILE.scriptName, container_tag: HOSTILE.scriptTag });
+      case 'xss-attribute':
+        return this.json(res, { ...self, name: HOSTILE.attributeName, container_tag: HOSTILE.attributeTag });
+      case 'redirect':
+        res.writeHead(302, { location: this.redirectTo }).end();
+        return;
+      case 'impostor':
+        return this.json(res, { ...self, name: 'Not Me', github_username: 'someone-else' });
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><h1>Hello from Flask</h1>');
+        return;
+    }
+  }
+
+  /** 10 MiB of JSON-looking bytes, written only as fast as the reader takes them. */
+  private huge(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const pump = () => {
+      while (this.bytesSent < HUGE_BYTES) {
+        this.bytesSent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      this.finished = true;
+      res.end();
+    };
+    res.socket?.on('close', () => res.removeAllListeners('drain'));
+    pump();
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** A port where nothing listens: a closed server's port (refused). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
