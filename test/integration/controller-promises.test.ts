@@ -43,7 +43,7 @@ describe('the prune guard', () => {
     c.commit(entry('ann'));
     const run = await runOnce(c, '--no-image-checks');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^success at revision [0-9a-f]{40}: 0 created, 0 updated, 3 pruned, \d+ unchanged\n$/);
+    expect(run.stdout).toMatch(/^success at revision [0-9a-f]{40}: 0 created, 0 updated, 4 pruned, \d+ unchanged\n$/);
     expect(names('Deployment')).toEqual(['student-ann']);
     expect(names('Service')).toEqual(['student-ann']);
     expect(api.list('Event', NS).some((e) => e.reason === 'PruneRefused')).toBe(false);
@@ -56,13 +56,19 @@ describe('prune order', () => {
     await runOnce(c, '--no-image-checks');
     const kinds = (requests: string[]) => requests.map((r) => /\/(deployments|services|ingresses)\//.exec(r)?.[1]);
     const applied = kinds(api.writes().filter((w) => w.includes('student-bo')));
-    expect(applied).toEqual(['services', 'deployments', 'ingresses']);
+    // The week's route and the plain path's (bo's newest week).
+    expect(applied).toEqual(['services', 'deployments', 'ingresses', 'ingresses']);
     const before = api.requests.length;
     c.commit(entry('ann'));
     expect((await runOnce(c, '--no-image-checks')).code).toBe(0);
     const deletes = api.requests.slice(before).filter((r) => r.startsWith('DELETE '));
     expect(deletes).toEqual([
-      `DELETE /apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/student-bo`,
+      expect.stringMatching(
+        new RegExp(`^DELETE /apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/student-bo(--latest)?$`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^DELETE /apis/networking.k8s.io/v1/namespaces/${NS}/ingresses/student-bo(--latest)?$`),
+      ),
       `DELETE /apis/apps/v1/namespaces/${NS}/deployments/student-bo`,
       `DELETE /api/v1/namespaces/${NS}/services/student-bo`,
     ]);
@@ -78,7 +84,8 @@ describe('a roster file that does not parse', () => {
     api.put({ ...live, spec: { ...live.spec, replicas: 5 } });
     c.commitText(BROKEN);
     const run = await runOnce(c, '--no-image-checks');
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1); // the file is held back at its last-known-good
+    expect(run.stderr).toContain('the last-known-good stays deployed');
     expect(run.stdout).toMatch(/: 0 created, 1 updated, 0 pruned, \d+ unchanged\n$/);
     expect(api.get('apps/v1', 'Deployment', NS, 'student-bo')!.spec.replicas).toBe(1);
     expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
@@ -99,11 +106,11 @@ describe('a roster file that does not parse', () => {
     });
     c.commitText(BROKEN);
     const run = await runOnce(c, '--no-image-checks');
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1); // the file is held back at its last-known-good
     expect(run.stdout).toMatch(/ 0 pruned, /);
     expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
     expect(names('Service')).toEqual(['student-ann', 'student-bo']);
-    expect(names('Ingress')).toEqual(['student-ann', 'student-bo']);
+    expect(names('Ingress')).toEqual(['student-ann', 'student-ann--latest', 'student-bo', 'student-bo--latest']);
     expect(api.writes().filter((w) => w.startsWith('DELETE '))).toEqual([]);
   });
 });

@@ -4,17 +4,14 @@
  * HTTP is tried only for loopback or `registry.plainHttp` hosts whose HTTPS attempt
  * finds no TLS, and never for any other host.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Agent } from 'undici';
 import { TokenCache } from '../../src/registry/auth.js';
 import { checkImageOnce } from '../../src/registry/client.js';
 import { parseImageReference } from '../../src/roster/image-reference.js';
 import { classopsAsync as classops } from '../support/cli.js';
 import { OciLayout, type Descriptor } from '../support/oci-layout.js';
-import { requireProgram } from '../support/processes.js';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { TestRegistry } from '../support/registry.js';
 
 let dir: string;
@@ -25,31 +22,11 @@ let certFile: string;
 let v1: Descriptor;
 
 beforeAll(async () => {
-  requireProgram('openssl', 'openssl');
-  dir = mkdtempSync(join(tmpdir(), 'classops-tls-'));
-  certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  let keyFile: string;
+  ({ dir, certFile, keyFile } = selfSignedCertificate('classops-tls-', '/CN=127.0.0.1', [
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]));
   layout = new OciLayout();
   v1 = layout.image('linux/amd64');
   layout.tag('v1', v1);

@@ -3,18 +3,15 @@
  * a signed pull token, private ones get 401. Tokens are real JWTs (RS256, x5c header)
  * that the real registry verifies against the certificate it is configured with.
  */
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { requireProgram } from './processes.js';
-import { tempDir } from './temp.js';
 
 export const TOKEN_SERVICE = 'classops-test-registry';
 export const TOKEN_ISSUER = 'classops-test-issuer';
 
 const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
+import { selfSignedCertificate } from './certificate.js';
 
 export class TokenServer {
   readonly certFile: string;
@@ -25,29 +22,8 @@ export class TokenServer {
   port = 0;
 
   constructor(readonly privateRepositories: ReadonlySet<string>) {
-    requireProgram('openssl', 'openssl');
-    const dir = tempDir('classops-token-');
-    this.certFile = join(dir, 'cert.pem');
-    const keyFile = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        this.certFile,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=classops-test-token',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certFile, keyFile } = selfSignedCertificate('classops-token-', '/CN=classops-test-token');
+    this.certFile = certFile;
     this.keyPem = readFileSync(keyFile, 'utf8');
     this.certDer = new X509Certificate(readFileSync(this.certFile)).raw.toString('base64');
   }
