@@ -1,6 +1,6 @@
 /**
  * The jest set-up for `npm run mutate`: only the tests that exercise the mutated code.
- * STRYKER_TESTS=registry (or registry-real, controller, cluster) narrows it to one area,
+ * STRYKER_TESTS=registry (or core, registry-real, controller, cluster) narrows it to one area,
  * so a run on src/registry/ does not start the controller's processes in its dry run.
  */
 import base from './jest.config.js';
@@ -11,6 +11,14 @@ const AREAS = {
     '<rootDir>/test/integration/registry-promises.test.ts',
     '<rootDir>/test/unit/registry-auth.test.ts',
     '<rootDir>/test/unit/image-reference.test.ts',
+  ],
+  // The pure core: the planner, the pipeline's rules, the Lease arithmetic, the folder target.
+  core: [
+    '<rootDir>/test/unit/plan.test.ts',
+    '<rootDir>/test/unit/pipeline.test.ts',
+    '<rootDir>/test/unit/leader.test.ts',
+    '<rootDir>/test/unit/directory-target.test.ts',
+    '<rootDir>/test/unit/render.test.ts',
   ],
   // Real docker-registry set-ups: several seconds of start-up and skopeo pushes per mutant.
   'registry-real': ['<rootDir>/test/integration/registry.test.ts'],

@@ -2,15 +2,16 @@
  * Reading roster files for the commands that take paths, and judging them as `validate`
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
-import { judgeChanges, judgeConfigChange } from '../roster/changes.js';
+import { judgeChanges, judgeConfigChange, judgeRemovedFile } from '../roster/changes.js';
 import type { RosterReport } from '../roster/model.js';
 import { validateRoster } from '../roster/validate.js';
 import { collectRosterFiles, SourceError, type RosterListing } from '../source/dir.js';
-import { readFileAtRevision } from '../source/git.js';
+import { readFileAtRevision, rosterFilesAtRevision } from '../source/git.js';
 
 /** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
 export function readRosterFiles(listing: RosterListing): {
@@ -69,6 +70,30 @@ async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig
   return { config, change };
 }
 
+/** Roster files the base had in the judged folders and the pull request deletes (or renames away). */
+async function removedFiles(
+  paths: readonly string[],
+  files: ReadonlyMap<string, Buffer>,
+  config: ClassopsConfig,
+  options: JudgeOptions,
+): Promise<RosterReport[]> {
+  const now = new Set([...files.keys()].map((f) => resolve(f)));
+  const removed: RosterReport[] = [];
+  for (const folder of paths.filter((p) => statSync(p).isDirectory())) {
+    for (const file of await rosterFilesAtRevision(folder, options.since!)) {
+      if (now.has(resolve(file))) continue;
+      const before = await readFileAtRevision(file, options.since!);
+      const entries = before === undefined ? 0 : validateRoster(file, before, config.policy).entries.length;
+      const report = judgeRemovedFile(file, entries, {
+        author: options.author,
+        instructors: config.policy.instructors,
+      });
+      if (report !== undefined) removed.push(report);
+    }
+  }
+  return removed;
+}
+
 /**
  * What `validate` and `pr-report` both decide: every roster through the pipeline, and
  * with `since`, judged as a pull request (only its own changes can fail it).
@@ -77,9 +102,8 @@ export async function judgeRosters(
   options: JudgeOptions,
 ): Promise<{ config: ClassopsConfig; reports: RosterReport[]; sources: Map<string, string> }> {
   const { config, change } = await configAt(options);
-  const { files, unreadable } = readRosterFiles(
-    collectRosterFiles(options.paths.length > 0 ? options.paths : [config.source.path]),
-  );
+  const paths = options.paths.length > 0 ? options.paths : [config.source.path];
+  const { files, unreadable } = readRosterFiles(collectRosterFiles(paths));
   const { reports: checked } = await interpretRosters({
     files,
     unreadable,
@@ -97,5 +121,6 @@ export async function judgeRosters(
     reports.push(judgeChanges(report, base, { author: options.author, instructors: config.policy.instructors }));
   }
   if (change !== undefined) reports.push(change);
+  if (options.since !== undefined) reports.push(...(await removedFiles(paths, files, config, options)));
   return { config, reports, sources: sourcesOf(files) };
 }

@@ -139,3 +139,27 @@ export function judgeConfigChange(
     ],
   };
 }
+
+/** A pull request that deletes a whole roster file: every entry in it goes; instructors only. */
+export function judgeRemovedFile(file: string, entries: number, options: ChangeOptions): RosterReport | undefined {
+  const author = options.author?.toLowerCase();
+  if (author === undefined || options.instructors.some((i) => i.toLowerCase() === author)) return undefined;
+  return {
+    file,
+    complete: true,
+    metadata: NO_METADATA,
+    studentsLine: 1,
+    entries: [],
+    findings: [
+      {
+        code: 'author-removed-file',
+        severity: 'error',
+        message: `This pull request by ${quote(options.author ?? '')} deletes ${quote(file)} and with it ${entries} ${entries === 1 ? 'entry' : 'entries'}; only instructors remove or rename a week's file.`,
+        hint: 'Restore the file, and change only your own entry in it.',
+        file,
+        line: 1,
+        column: 1,
+      },
+    ],
+  };
+}

@@ -43,6 +43,29 @@ export async function readFileAtRevision(file: string, revision: string): Promis
   return git(top, ['cat-file', 'blob', `${revision}:${path}`]);
 }
 
+/**
+ * The roster files (`*.yaml`, `*.yml`) directly inside `folder` at a revision, named as
+ * `folder` names them: what a pull request's base had, to see which files it removes.
+ */
+export async function rosterFilesAtRevision(folder: string, revision: string): Promise<string[]> {
+  const absolute = resolve(folder);
+  let top: string;
+  try {
+    top = (await git(absolute, ['rev-parse', '--show-toplevel'])).toString('utf8').trim();
+  } catch {
+    return [];
+  }
+  const inside = relative(top, absolute).split('\\').join('/');
+  const listed = await git(top, ['ls-tree', '--name-only', revision, '--', inside === '' ? '.' : `${inside}/`]).catch(
+    () => Buffer.alloc(0),
+  );
+  return listed
+    .toString('utf8')
+    .split('\n')
+    .filter((path) => /\.ya?ml$/.test(path))
+    .map((path) => join(folder, basename(path)));
+}
+
 export interface GitSourceOptions {
   /** The repository; credentials in it (https://user:TOKEN@host/…) go to git through its environment. */
   readonly url: string;

@@ -68,6 +68,31 @@ describe('a student cannot choose where classops writes', () => {
     );
   });
 
+  test('a PR that deletes or renames a week file fails validate --author; an instructor may', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') }, 'policy:\n  instructors: [teacher]\n');
+    c.repo.write('classops.yaml', 'policy:\n  instructors: [teacher]\n').commit('rules');
+    c.repo.git('checkout', '-q', '-b', 'pr');
+    c.repo.git('mv', 'students/week-01.yaml', 'students/week-02.yaml');
+    c.commit('rename');
+    const judge = (author: string) =>
+      classopsAsync(['validate', 'students', '--format', 'json', '--changed-since', 'main', '--author', author], {
+        cwd: c.repo.dir,
+      });
+    const mallory = await judge('mallory');
+    expect(mallory.code).toBe(1);
+    const codes = (
+      JSON.parse(mallory.stdout) as { files: Array<{ file: string; findings: Array<{ code: string }> }> }
+    ).files.flatMap((f) => f.findings.map((x) => `${f.file} ${x.code}`));
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'students/week-01.yaml author-removed-file',
+        'students/week-02.yaml author-header-change',
+      ]),
+    );
+    const teacher = await judge('teacher');
+    expect(teacher.stdout).not.toContain('author-removed-file');
+  });
+
   test('run writes nothing into kube-system, holds the file back and exits 1', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') });
     c.repo.write('students/week-05.yaml', mallory('kube-system')).commit('mallory');
