@@ -88,7 +88,7 @@ export class DirectoryTarget implements Target {
       } catch {
         continue; // not YAML any more: not something classops manages
       }
-      if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY) continue;
+      if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
       if (known?.hash === hash) seen.set(path, known);
     }
@@ -115,6 +115,15 @@ export class DirectoryTarget implements Target {
     const path = this.pathOf(ref);
     rmSync(path, { force: true });
     this.indexChanged = this.loadIndex().delete(path) || this.indexChanged;
+  }
+
+  /** Only the file an object's own name leads to is that object; a stray copy is not classops'. */
+  private isFileOf(path: string, object: KubeObject): boolean {
+    try {
+      return this.pathOf({ ...object, namespace: object.metadata.namespace, name: object.metadata.name }) === path;
+    } catch {
+      return false;
+    }
   }
 
   /** Saves the index once per pass, after the writes. */

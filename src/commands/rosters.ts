@@ -2,7 +2,7 @@
  * Reading roster files for the commands that take paths, and judging them as `validate`
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
@@ -70,6 +70,39 @@ async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig
   return { config, change };
 }
 
+/**
+ * The same files at the base revision, through the same pipeline, so that a problem the
+ * base already had (a namespace conflict, say) is not blamed on the pull request.
+ */
+async function baseReports(
+  current: readonly RosterReport[],
+  config: ClassopsConfig,
+  since: string,
+): Promise<Map<string, RosterReport>> {
+  const files = new Map<string, Buffer>();
+  for (const report of current) {
+    const before = await readFileAtRevision(report.file, since);
+    if (before !== undefined) files.set(report.file, before);
+  }
+  const { reports } = await interpretRosters({ files, config });
+  return new Map(reports.map((r) => [r.file, r]));
+}
+
+/** In a repository the git source reads only regular files: a link there is judged as it will be read. */
+function withoutSymlinks(listing: RosterListing): RosterListing {
+  const links = listing.files.filter((file) => lstatSync(file).isSymbolicLink());
+  if (links.length === 0) return listing;
+  return {
+    files: listing.files.filter((file) => !links.includes(file)),
+    problems: new Map([
+      ...listing.problems,
+      ...links.map(
+        (file) => [file, 'it is a symbolic link; in the repository classops reads only regular files'] as const,
+      ),
+    ]),
+  };
+}
+
 /** Roster files the base had in the judged folders and the pull request deletes (or renames away). */
 async function removedFiles(
   paths: readonly string[],
@@ -103,7 +136,8 @@ export async function judgeRosters(
 ): Promise<{ config: ClassopsConfig; reports: RosterReport[]; sources: Map<string, string> }> {
   const { config, change } = await configAt(options);
   const paths = options.paths.length > 0 ? options.paths : [config.source.path];
-  const { files, unreadable } = readRosterFiles(collectRosterFiles(paths));
+  const listing = collectRosterFiles(paths);
+  const { files, unreadable } = readRosterFiles(options.since === undefined ? listing : withoutSymlinks(listing));
   const { reports: checked } = await interpretRosters({
     files,
     unreadable,
@@ -111,14 +145,14 @@ export async function judgeRosters(
     images: imageCheckerFor(config, options.checkImages),
   });
   const reports: RosterReport[] = [];
+  const base = options.since === undefined ? undefined : await baseReports(checked, config, options.since);
   for (const report of checked) {
-    if (options.since === undefined) {
+    if (base === undefined) {
       reports.push(report);
       continue;
     }
-    const before = await readFileAtRevision(report.file, options.since);
-    const base = before === undefined ? undefined : validateRoster(report.file, before, config.policy);
-    reports.push(judgeChanges(report, base, { author: options.author, instructors: config.policy.instructors }));
+    const changes = { author: options.author, instructors: config.policy.instructors };
+    reports.push(judgeChanges(report, base.get(report.file), changes));
   }
   if (change !== undefined) reports.push(change);
   if (options.since !== undefined) reports.push(...(await removedFiles(paths, files, config, options)));

@@ -6,7 +6,7 @@
  * file is called now.
  */
 import type { ClassopsConfig } from '../config.js';
-import { courseNamespaces, isDnsLabel, namespaceFromTemplate } from '../render/names.js';
+import { courseNamespaces, isDnsLabel, listedNamespaces, namespaceFromTemplate } from '../render/names.js';
 import type { WeekIdentity } from '../render/week.js';
 import { addFindings, type Finding, type RosterReport } from '../roster/model.js';
 import { weekFromFileName } from '../roster/rules.js';
@@ -14,6 +14,8 @@ import { weekFromFileName } from '../roster/rules.js';
 export interface CourseNamespaces {
   /** Whether classops may read, write or prune anything in this namespace. */
   readonly isCourseNamespace: (namespace: string) => boolean;
+  /** Whether an instructor listed it, so any week's roster may name it. */
+  readonly isListed: (namespace: string) => boolean;
   readonly templateFor: (week: number) => string;
 }
 
@@ -24,6 +26,7 @@ export function courseNamespacesOf(config: ClassopsConfig): CourseNamespaces {
       config.course,
       config.render.allowedNamespaces,
     ),
+    isListed: listedNamespaces(config.render.allowedNamespaces),
     templateFor: (week) => namespaceFromTemplate(config.render.namespaceTemplate, config.course, week),
   };
 }
@@ -68,12 +71,14 @@ function namespaceOf(report: RosterReport, week: number, course: CourseNamespace
       `The namespace template gives ${JSON.stringify(chosen)}, which is not a valid namespace name.`,
       'Fix render.namespaceTemplate in classops.yaml.',
     );
-  if (!course.isCourseNamespace(chosen))
+  // A week's own templated namespace, or one an instructor listed: never another week's.
+  const own = chosen === course.templateFor(week) && course.isCourseNamespace(chosen);
+  if (!own && !course.isListed(chosen))
     return fileFinding(
       report,
       namespaceLine,
       'namespace-not-allowed',
-      `metadata.namespace ${JSON.stringify(chosen)} is not one of this course's namespaces; classops deploys only into ${JSON.stringify(course.templateFor(week))} for week ${week} or namespaces an instructor allowed.`,
+      `metadata.namespace ${JSON.stringify(chosen)} is not allowed for week ${week}: classops deploys week ${week} only into ${JSON.stringify(course.templateFor(week))} or a namespace an instructor listed.`,
       'Remove metadata.namespace (the course picks it), or ask an instructor to add it to render.allowedNamespaces.',
     );
   return chosen;

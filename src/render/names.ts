@@ -54,10 +54,18 @@ export function namespaceFromTemplate(template: string, course: string, week: nu
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The cluster's own namespaces are never a course's, whatever the config says. */
+const usable = (ns: string) => isDnsLabel(ns) && !ns.startsWith('kube-') && ns !== 'default';
+
+/** Namespaces an instructor listed in `render.allowedNamespaces`: exact names, or prefixes ending in `*`. */
+export function listedNamespaces(allowed: readonly string[]): (ns: string) => boolean {
+  return (ns) => usable(ns) && allowed.some((a) => (a.endsWith('*') ? ns.startsWith(a.slice(0, -1)) : ns === a));
+}
+
 /**
  * The course's namespaces: what the template gives for any week, and what
- * `render.allowedNamespaces` allows (exact names, or prefixes ending in `*`). classops
- * reads, writes and prunes nothing outside them, whatever a roster says.
+ * `render.allowedNamespaces` allows. classops reads, writes and prunes nothing outside
+ * them, whatever a roster says.
  */
 export function courseNamespaces(
   template: string,
@@ -71,10 +79,6 @@ export function courseNamespaces(
     )
     .join('');
   const fromTemplate = new RegExp(`^${pattern}$`);
-  // The cluster's own namespaces are never a course's, whatever the config says.
-  return (ns) =>
-    isDnsLabel(ns) &&
-    !ns.startsWith('kube-') &&
-    ns !== 'default' &&
-    (fromTemplate.test(ns) || allowed.some((a) => (a.endsWith('*') ? ns.startsWith(a.slice(0, -1)) : ns === a)));
+  const listed = listedNamespaces(allowed);
+  return (ns) => (usable(ns) && fromTemplate.test(ns)) || listed(ns);
 }

@@ -23,7 +23,11 @@ export function summarize(reports: readonly RosterReport[]): Summary {
   return {
     files: reports.length,
     entries: reports.reduce((n, r) => n + r.entries.length, 0),
-    validEntries: reports.reduce((n, r) => n + r.entries.filter((e) => e.entry !== undefined).length, 0),
+    // A file held back (not complete) deploys none of its entries, however valid each is.
+    validEntries: reports.reduce(
+      (n, r) => n + (r.complete ? r.entries.filter((e) => e.entry !== undefined).length : 0),
+      0,
+    ),
     errors: count('error'),
     warnings: count('warning'),
     notes: count('note'),

@@ -42,6 +42,10 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
       found.push(path);
       continue;
     }
+    if (entry.isDirectory()) {
+      problems.set(path, 'it is a folder, not a file');
+      continue;
+    }
     if (!entry.isSymbolicLink()) continue;
     let target: string;
     try {

@@ -222,7 +222,8 @@ export class GitSource implements Source {
     const problems = new Map<string, string>();
     for (const entry of listing.sort((a, b) => Buffer.compare(a.path, b.path))) {
       const name = entry.path.toString('utf8');
-      if (!ROSTER_FILE.test(name)) continue;
+      // `..`-names are skipped as the folder source skips them (a ConfigMap's own entries), so both read the same files.
+      if (!ROSTER_FILE.test(name) || basename(name).startsWith('..')) continue;
       const why = refusal(entry, maxFileBytes);
       if (why !== undefined) problems.set(name, why);
       else files.set(name, await this.git(['cat-file', 'blob', entry.object], mirror));

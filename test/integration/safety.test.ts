@@ -2,7 +2,7 @@
  * classops tried as a hostile student and an unlucky operator would (issue 8): each test
  * reproduces a report against real git, the real binary and the fake API server.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { classopsAsync } from '../support/cli.js';
@@ -98,7 +98,9 @@ describe('a student cannot choose where classops writes', () => {
     c.repo.write('students/week-05.yaml', mallory('kube-system')).commit('mallory');
     const run = await c.once();
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('students/week-05.yaml:5:1: metadata.namespace "kube-system" is not one of');
+    expect(run.stderr).toContain(
+      'students/week-05.yaml:5:1: metadata.namespace "kube-system" is not allowed for week 5',
+    );
     expect(api.list('Deployment', 'kube-system')).toEqual([]);
     expect(api.writes().filter((w) => w.includes('kube-system'))).toEqual([]);
     expect(names('Deployment', WEEK1)).toEqual(['student-ann']);
@@ -166,9 +168,9 @@ describe('protection follows the week, not the file name', () => {
   test('two files claiming one namespace: the later one is refused the same way by validate, render and run, and nothing is pruned', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') });
     await c.once();
-    const claim = `apiVersion: container-course.ziyotek.edu/v1\nkind: StudentSubmissions\nmetadata:\n  week: 2\n  namespace: ${WEEK1}\nstudents:\n${entry('cy')}`;
-    c.write('students/week-01.yaml', entry('ann')).repo.write('students/week-02.yaml', claim).commit('claim');
-    const expected = `students/week-02.yaml:5:1: error namespace-conflict Namespace ${WEEK1} already holds the week of students/week-01.yaml`;
+    // A second file for week 1 (a copy under another name): both want container-course-week01.
+    c.write('students/week-01.yaml', entry('ann')).write('students/week-01.yml', entry('cy'), 1).commit('copy');
+    const expected = `students/week-01.yml:3:1: error namespace-conflict Namespace ${WEEK1} already holds the week of students/week-01.yaml`;
     const validate = await classopsAsync(['validate', 'students'], { cwd: c.repo.dir });
     const render = await classopsAsync(['render', 'students', '--out', '-'], { cwd: c.repo.dir });
     const run = await c.once();
@@ -178,9 +180,55 @@ describe('protection follows the week, not the file name', () => {
     ] as const)
       expect([what, result.replace(/\s+/g, ' ')]).toEqual([what, expect.stringContaining(expected)]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`students/week-02.yaml:5:1: Namespace ${WEEK1} already holds the week of`);
+    expect(run.stderr).toContain(`students/week-01.yml:3:1: Namespace ${WEEK1} already holds the week of`);
     expect(run.stdout).toContain('0 pruned');
     expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo']);
+  });
+
+  test('a roster cannot name another week’s namespace', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    c.repo
+      .write(
+        'students/week-02.yaml',
+        rosterText(entry('bo'), 2).replace('  week: 2\n', `  week: 2\n  namespace: ${WEEK1}\n`),
+      )
+      .commit('week 2 into week 1');
+    const run = await c.once();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`students/week-02.yaml:5:1: metadata.namespace "${WEEK1}" is not allowed for week 2`);
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann']);
+  });
+});
+
+describe('what a PR could hide from validate (found by a hostile review)', () => {
+  test('a `..`-named file is read by neither validate nor the git source, so it cannot take over a week', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    await c.once();
+    c.write('students/..x.yaml', entry('ann', 'ghcr.io/ann/app:evil') + entry('mallory'), 1).commit('hidden');
+    const run = await c.once();
+    expect(run.code).toBe(0);
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann']);
+    expect(api.get('apps/v1', 'Deployment', WEEK1, 'student-ann')!.spec.template.spec.containers[0].image).toBe(
+      'ghcr.io/ann/app:v1',
+    );
+  });
+
+  test('a folder or a link named like a roster is an error in validate, as the git source will see it', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') + entry('mallory') });
+    c.repo.git('checkout', '-q', '-b', 'pr');
+    mkdirSync(join(c.repo.dir, 'students/week-02.yaml'));
+    writeFileSync(join(c.repo.dir, 'students/week-02.yaml/x'), 'x');
+    c.repo.git('mv', 'students/week-01.yaml', 'students/real.txt');
+    symlinkSync('real.txt', join(c.repo.dir, 'students/week-01.yaml'));
+    c.commit('hide week 1 behind a link');
+    const run = await classopsAsync(['validate', 'students', '--changed-since', 'main', '--author', 'mallory'], {
+      cwd: c.repo.dir,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('students/week-02.yaml:1:1: error file-unreadable');
+    expect(run.stdout).toContain('it is a folder, not a file');
+    expect(run.stdout).toContain('students/week-01.yaml:1:1: error file-unreadable');
+    expect(run.stdout).toContain('it is a symbolic link');
   });
 });
 

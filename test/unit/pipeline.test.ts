@@ -106,19 +106,33 @@ describe('namespaces', () => {
   });
 
   test('two files claiming one namespace: the later by name is refused, naming the other, and protects it', () => {
-    const i = decide([
-      report('students/week-02.yaml', entry('cy'), 2, '  namespace: container-course-week01\n'),
-      report('students/week-01.yaml', entry('ann')),
-    ]);
-    const refused = i.reports.find((r) => r.file === 'students/week-02.yaml')!;
+    const i = decide([report('students/week-01.yml', entry('cy')), report('students/week-01.yaml', entry('ann'))]);
+    const refused = i.reports.find((r) => r.file === 'students/week-01.yml')!;
     expect(refused.complete).toBe(false);
-    expect(refused.findings[0]).toMatchObject({
+    expect(refused.findings.find((f) => f.severity === 'error')).toMatchObject({
       code: 'namespace-conflict',
       message: expect.stringContaining('already holds the week of students/week-01.yaml'),
     });
     expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1']);
-    // Everything the refused file could own: the namespace it names, and its own week's.
-    expect([...i.protection.namespaces].sort()).toEqual(['container-course-week01', 'container-course-week02']);
+    expect([...i.protection.namespaces]).toEqual(['container-course-week01']);
+  });
+
+  test("another week's namespace is refused; a listed one may be named by any week", () => {
+    const other = decide([report('students/week-02.yaml', entry('bo'), 2, '  namespace: container-course-week01\n')]);
+    expect(other.reports[0]!.findings).toEqual([
+      expect.objectContaining({
+        code: 'namespace-not-allowed',
+        message: expect.stringContaining('not allowed for week 2'),
+      }),
+    ]);
+    const listed = interpretReports(
+      [report('students/week-02.yaml', entry('bo'), 2, '  namespace: lab-1\n')],
+      new Map(),
+      loadConfig({ env: {}, overrides: { render: { allowedNamespaces: ['lab-*'] } } }),
+      { revision: 'r', lastGood: new Map() },
+    );
+    expect(listed.reports[0]!.findings).toEqual([]);
+    expect(listed.desired!.weeks.map((w) => w.namespace)).toEqual(['lab-1']);
   });
 });
 

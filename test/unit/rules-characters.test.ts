@@ -12,13 +12,20 @@ describe('characters no student field may hold', () => {
     ['\u{1fffe}', 'U+1FFFE, a noncharacter'],
     ['\ud800', 'U+D800, half of a character (a lone surrogate)'],
     ['\udfff', 'U+DFFF, half of a character (a lone surrogate)'],
+    ['\u202e', 'U+202E, an invisible direction or zero-width mark'],
+    ['\u2066', 'U+2066, an invisible direction or zero-width mark'],
+    ['\u200b', 'U+200B, an invisible direction or zero-width mark'],
+    ['\u061c', 'U+061C, an invisible direction or zero-width mark'],
   ])('%j is named as %s', (c, words) => {
     expect(unsafeCharacter(`Ann${c}Lee`)).toBe(words);
   });
 
-  test.each(['Zoë O’Brien', '😀', 'José\u00a0María', '李雷', 'Ann "the" Lee'])('%j is fine', (name) => {
-    expect(unsafeCharacter(name)).toBeUndefined();
-  });
+  test.each(['Zoë O’Brien', '😀', 'José\u00a0María', '李雷', 'Ann "the" Lee', 'می\u200cخواهم', '👩\u200d💻'])(
+    '%j is fine',
+    (name) => {
+      expect(unsafeCharacter(name)).toBeUndefined();
+    },
+  );
 
   test('quote() shows each unsafe character as an escape, whole, so a message never carries one', () => {
     expect(quote('a\u0085b\u009b[2Jc\u{1fffe}d\ud800')).toBe('"a\\u0085b\\u009b[2Jc\\ud83f\\udffed\\ud800"');
