@@ -23,8 +23,8 @@ export interface Problem {
  * U+200F, U+202A–U+202E, U+2060–U+2064, U+2066–U+2069, U+061C). The joiners U+200C and
  * U+200D stay: Persian and other scripts, and emoji, need them.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_CHAR =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2028\u2029\ufeff\ud800-\udfff\p{Noncharacter_Code_Point}]/u;
 const UNSAFE_CHARS = new RegExp(UNSAFE_CHAR.source, 'gu');
 
