@@ -111,8 +111,16 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     return EXIT.ok;
   }
   if (values.once) {
+    // A signal cancels the pass as it does a running controller's: no write starts after it.
+    const cancel = new AbortController();
+    const stop = (signal: string) => {
+      images?.close();
+      cancel.abort(new Error(`stopped by ${signal}; writes under way finished, none started after`));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
     try {
-      const outcome = await reconcile(options);
+      const outcome = await reconcile(options, cancel.signal);
       const { plan } = outcome;
       const refused = plan.refused.length ? `; refused: ${plan.refused.map((r) => r.reason).join(' ')}` : '';
       io.stdout.write(
@@ -128,7 +136,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       }
       return outcome.result === 'success' && outcome.heldBack.length === 0 ? EXIT.ok : EXIT.findings;
     } catch (error) {
-      io.stderr.write(`classops run: reconcile failed, nothing was changed: ${(error as Error).message}\n`);
+      const what = cancel.signal.aborted ? 'reconcile cancelled' : 'reconcile failed, nothing was changed';
+      io.stderr.write(`classops run: ${what}: ${(error as Error).message}\n`);
       return EXIT.findings;
     }
   }

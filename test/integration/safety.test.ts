@@ -5,7 +5,8 @@
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { classopsAsync } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, classopsAsync } from '../support/cli.js';
 import { CourseRepo, entry } from '../support/course.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { FaultyRegistry } from '../support/faulty-registry.js';
@@ -280,6 +281,27 @@ describe('the operator’s process', () => {
     expect(writes.filter((w) => !w.includes('/leases'))).toEqual([]);
     expect(writes.at(-1)).toMatch(/^PUT .*\/leases\/classops/); // the release is the last write
   }, 60_000);
+
+  test('run --once: SIGTERM while an image check hangs cancels the pass, writes nothing, exit 1', async () => {
+    const registry = await new FaultyRegistry().start();
+    cleanup.push(() => registry.stop());
+    const c = course(
+      { 'students/week-01.yaml': entry('ann', `${registry.host}/hang/app:v1`) },
+      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
+    );
+    const once = spawn(process.execPath, [CLI, 'run', '--once', '--config', c.config], {
+      cwd: c.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    once.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+    await waitFor(async () => registry.requests.some((r) => r.includes('/hang/')), 20_000, 'the hanging check');
+    once.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
+    expect(api.writes()).toEqual([]);
+  });
 
   test('a busy port is an error at start (exit 2), not a silent controller', async () => {
     // Nothing to reconcile either way: the port is taken before any pass could start.
