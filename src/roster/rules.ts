@@ -121,7 +121,18 @@ export function checkName(name: string): Problem[] {
   return [];
 }
 
+/** `/students/week02/` holds week 2's apps: a login of that shape would route classmates' addresses to itself. */
+const WEEK_SEGMENT = /^week\d+$/i;
+
 export function checkGithubUsername(login: string): Problem[] {
+  if (GITHUB_LOGIN.test(login) && WEEK_SEGMENT.test(login))
+    return [
+      error(
+        'username-reserved',
+        `${quote(login)} cannot be a login in this course: /students/${login.toLowerCase()}/ is where a week's apps live, so its route would answer for classmates' addresses.`,
+        'Ask an instructor to add your app by hand, or use another GitHub account.',
+      ),
+    ];
   if (GITHUB_LOGIN.test(login)) return [];
   const unsafe = checkUnusualCharacters('username-invalid', 'github_username', login);
   if (unsafe.length > 0) return unsafe;

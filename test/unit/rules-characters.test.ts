@@ -1,4 +1,4 @@
-import { quote, unsafeCharacter } from '../../src/roster/rules.js';
+import { checkGithubUsername, quote, unsafeCharacter } from '../../src/roster/rules.js';
 
 describe('characters no student field may hold', () => {
   test.each([
@@ -30,4 +30,12 @@ describe('characters no student field may hold', () => {
   test('quote() shows each unsafe character as an escape, whole, so a message never carries one', () => {
     expect(quote('a\u0085b\u009b[2Jc\u{1fffe}d\ud800')).toBe('"a\\u0085b\\u009b[2Jc\\ud83f\\udffed\\ud800"');
   });
+});
+
+test('a login shaped like a week path segment is reserved; others of its kind are fine', () => {
+  expect(checkGithubUsername('Week01')).toEqual([
+    expect.objectContaining({ code: 'username-reserved', message: expect.stringContaining('/students/week01/') }),
+  ]);
+  expect(checkGithubUsername('week12')[0]?.code).toBe('username-reserved');
+  for (const login of ['weekend', 'week-01', 'week1x', 'aweek01']) expect(checkGithubUsername(login)).toEqual([]);
 });
