@@ -59,8 +59,7 @@ export function judgeChanges(
   );
 
   const author = options.author?.toLowerCase();
-  const exempt = author === undefined || options.instructors.some((i) => i.toLowerCase() === author);
-  if (!exempt) {
+  if (!exempt(options)) {
     const header = headerChange(current, base);
     if (header !== undefined)
       findings.push({
@@ -105,6 +104,24 @@ export function judgeChanges(
   return { ...current, findings, changedEntries: [...changed].sort((a, b) => a - b) };
 }
 
+/** Whether the author may change anything (instructors), or is unknown (no ownership rule). */
+function exempt(options: ChangeOptions): boolean {
+  const author = options.author?.toLowerCase();
+  return author === undefined || options.instructors.some((i) => i.toLowerCase() === author);
+}
+
+/** A change only instructors may make, as a report of its own with one error at line 1. */
+function instructorOnly(file: string, code: string, message: string, hint: string): RosterReport {
+  return {
+    file,
+    complete: true,
+    metadata: NO_METADATA,
+    studentsLine: 1,
+    entries: [],
+    findings: [{ code, severity: 'error', message, hint, file, line: 1, column: 1 }],
+  };
+}
+
 /**
  * The course's rules live in classops.yaml, so a pull request that changes it (say, adding
  * its author to policy.instructors) is an instructor's change. `before`/`after` are the
@@ -116,50 +133,25 @@ export function judgeConfigChange(
   after: Buffer | undefined,
   options: ChangeOptions,
 ): RosterReport | undefined {
-  const author = options.author?.toLowerCase();
-  if (author === undefined || options.instructors.some((i) => i.toLowerCase() === author)) return undefined;
+  if (exempt(options)) return undefined;
   if ((before === undefined && after === undefined) || (before !== undefined && after?.equals(before) === true))
     return undefined;
-  return {
+  const verb = after === undefined ? 'removes' : before === undefined ? 'adds' : 'changes';
+  return instructorOnly(
     file,
-    complete: true,
-    metadata: NO_METADATA,
-    studentsLine: 1,
-    entries: [],
-    findings: [
-      {
-        code: 'config-changed',
-        severity: 'error',
-        message: `This pull request by ${quote(options.author ?? '')} ${after === undefined ? 'removes' : before === undefined ? 'adds' : 'changes'} ${quote(file)}, the course's rules; only instructors may change them.`,
-        hint: `Remove your changes to ${file} from this pull request; it is judged by the rules of the base branch.`,
-        file,
-        line: 1,
-        column: 1,
-      },
-    ],
-  };
+    'config-changed',
+    `This pull request by ${quote(options.author ?? '')} ${verb} ${quote(file)}, the course's rules; only instructors may change them.`,
+    `Remove your changes to ${file} from this pull request; it is judged by the rules of the base branch.`,
+  );
 }
 
 /** A pull request that deletes a whole roster file: every entry in it goes; instructors only. */
 export function judgeRemovedFile(file: string, entries: number, options: ChangeOptions): RosterReport | undefined {
-  const author = options.author?.toLowerCase();
-  if (author === undefined || options.instructors.some((i) => i.toLowerCase() === author)) return undefined;
-  return {
+  if (exempt(options)) return undefined;
+  return instructorOnly(
     file,
-    complete: true,
-    metadata: NO_METADATA,
-    studentsLine: 1,
-    entries: [],
-    findings: [
-      {
-        code: 'author-removed-file',
-        severity: 'error',
-        message: `This pull request by ${quote(options.author ?? '')} deletes ${quote(file)} and with it ${entries} ${entries === 1 ? 'entry' : 'entries'}; only instructors remove or rename a week's file.`,
-        hint: 'Restore the file, and change only your own entry in it.',
-        file,
-        line: 1,
-        column: 1,
-      },
-    ],
-  };
+    'author-removed-file',
+    `This pull request by ${quote(options.author ?? '')} deletes ${quote(file)} and with it ${entries} ${entries === 1 ? 'entry' : 'entries'}; only instructors remove or rename a week's file.`,
+    'Restore the file, and change only your own entry in it.',
+  );
 }
