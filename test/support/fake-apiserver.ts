@@ -441,16 +441,7 @@ export class FakeApiServer {
   private validate(type: ResourceType, obj: Obj, res: ServerResponse): boolean {
     if (!type.validate) return true;
     try {
-      const { metadata, ...rest } = obj;
-      const {
-        uid: _u,
-        creationTimestamp: _c,
-        resourceVersion: _r,
-        generation: _g,
-        managedFields: _m,
-        ...meta
-      } = metadata;
-      validateKubeObject({ ...rest, metadata: meta } as Obj);
+      validateKubeObject(stripServer(obj));
       return true;
     } catch (error) {
       this.status(res, 422, 'Invalid', `${type.kind} "${obj.metadata?.name}" is invalid: ${(error as Error).message}`);
