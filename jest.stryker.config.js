@@ -1,45 +1,13 @@
 /**
- * The jest set-up for `npm run mutate`: only the tests that exercise the mutated code.
- * STRYKER_TESTS=registry (or core, registry-real, controller, cluster) narrows it to one area,
- * so a run on src/registry/ does not start the controller's processes in its dry run.
+ * The jest set-up for `npm run mutate`: only the tests that judge the mutated area
+ * (STRYKER_TESTS, see stryker.areas.mjs), so a run on src/registry/ starts no controller.
  */
 import base from './jest.config.js';
+import { AREAS, chosenArea } from './stryker.areas.mjs';
 
-const AREAS = {
-  // The loopback registries that record what they served: milliseconds per mutant.
-  registry: [
-    '<rootDir>/test/integration/registry-promises.test.ts',
-    '<rootDir>/test/unit/registry-auth.test.ts',
-    '<rootDir>/test/unit/image-reference.test.ts',
-  ],
-  // The pure core: the planner, the pipeline's rules, the Lease arithmetic, the folder target.
-  core: [
-    '<rootDir>/test/unit/plan.test.ts',
-    '<rootDir>/test/unit/pipeline.test.ts',
-    '<rootDir>/test/unit/leader.test.ts',
-    '<rootDir>/test/unit/directory-target.test.ts',
-    '<rootDir>/test/unit/render.test.ts',
-  ],
-  // Real docker-registry set-ups: several seconds of start-up and skopeo pushes per mutant.
-  'registry-real': ['<rootDir>/test/integration/registry.test.ts'],
-  controller: [
-    '<rootDir>/test/unit/plan.test.ts',
-    '<rootDir>/test/unit/pipeline.test.ts',
-    '<rootDir>/test/integration/safety.test.ts',
-    '<rootDir>/test/integration/controller.test.ts',
-    '<rootDir>/test/integration/controller-promises.test.ts',
-    '<rootDir>/test/integration/operator.test.ts',
-  ],
-  cluster: [
-    '<rootDir>/test/unit/leader.test.ts',
-    '<rootDir>/test/unit/directory-target.test.ts',
-    '<rootDir>/test/integration/leader.test.ts',
-    '<rootDir>/test/integration/controller.test.ts',
-  ],
-};
-const chosen = process.env['STRYKER_TESTS'];
+const area = chosenArea();
 
 export default {
   ...base,
-  testMatch: [...new Set(chosen === undefined ? Object.values(AREAS).flat() : AREAS[chosen])],
+  testMatch: [...new Set(area === undefined ? Object.values(AREAS).flatMap((a) => a.tests) : AREAS[area].tests)],
 };

@@ -1,5 +1,12 @@
 // Mutation testing of the code whose faults cost students or the cluster (issue 14).
 // Run by hand, never in CI: `npm run mutate` (see README "Mutation testing").
+import { AREAS, chosenArea } from './stryker.areas.mjs';
+
+// One area per run (STRYKER_TESTS), each with its own incremental file and reports, so
+// scripts/mutate.mjs can sum the areas' latest runs.
+const area = chosenArea();
+const run = area ?? 'all';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
@@ -13,23 +20,15 @@ export default {
   // The controller tests drive the built CLI (dist/), so the sandbox builds the mutated sources once;
   // test/support/cli.ts passes the active mutant on to the processes it starts.
   buildCommand: 'npm run build --silent',
-  mutate: [
-    'src/controller/**/*.ts',
-    'src/pipeline/**/*.ts',
-    'src/registry/**/*.ts',
-    'src/cluster/course-guard.ts',
-    'src/cluster/apply.ts',
-    'src/cluster/leader.ts',
-    'src/cluster/directory.ts',
-  ],
+  mutate: area === undefined ? Object.values(AREAS).flatMap((a) => a.mutate) : AREAS[area].mutate,
   coverageAnalysis: 'perTest',
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: `reports/stryker-${run}.json`,
   concurrency: 1,
   timeoutMS: 15000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports/mutation/${run}.html` },
+  jsonReporter: { fileName: `reports/mutation/${run}.json` },
   thresholds: { high: 90, low: 85, break: null },
   ignorePatterns: ['dist', 'dist-bench', 'out', 'reports', '.classops-cache', '.stryker-tmp'],
   tempDirName: '.stryker-tmp',
