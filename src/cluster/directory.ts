@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { toYaml } from '../render/serialize.js';
+import { outputFolderProblem } from '../output-folder.js';
 import { ClusterError } from './kube.js';
 import { describeRef, type ObjectRef, type StudentHealth, type Target } from './target.js';
 
@@ -48,6 +49,8 @@ export class DirectoryTarget implements Target {
   constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
     this.root = resolve(dir);
+    const problem = outputFolderProblem(dir);
+    if (problem !== undefined) throw new ClusterError(`cluster.manifestsDir ${dir}: ${problem}`, undefined);
     if (existsSync(this.root) && readdirSync(this.root).length > 0 && !existsSync(join(this.root, MANIFESTS_MARKER)))
       throw new ClusterError(
         `refusing to manage ${dir}: it is not empty and was not made by "classops run" (set cluster.manifestsDir to an empty or new folder)`,

@@ -7,11 +7,14 @@ import { interpretRosters } from '../pipeline/interpret.js';
 import { formatText } from '../roster/report.js';
 import { RENDER_MARKER, manifestStream, manifestTree } from '../render/tree.js';
 import { collectRosterFiles, contentRevision } from '../source/dir.js';
+import { outputFolderProblem } from '../output-folder.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
 
 /** Replaces DIR with the tree, refusing to touch a non-empty folder classops did not make. */
 function writeTree(dir: string, files: Map<string, string>): void {
+  const problem = outputFolderProblem(dir);
+  if (problem !== undefined) throw new UsageError(`--out ${dir}: ${problem}`);
   const target = resolve(dir);
   if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, RENDER_MARKER))) {
     throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);

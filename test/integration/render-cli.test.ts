@@ -65,6 +65,20 @@ describe('classops render', () => {
     expect(run.stderr).toContain('0 of 0 entries will deploy');
   });
 
+  test('--out naming a file, or a folder under a file, says so in words and writes nothing', () => {
+    const dir = tmp('classops-file-');
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'mine');
+    const onFile = classops(['render', '--out', file]);
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toBe(`classops render: --out ${file}: it is a file, not a folder\n`);
+    const under = classops(['render', '--out', join(file, 'm')]);
+    expect(under.code).toBe(2);
+    expect(under.stderr).toBe(`classops render: --out ${join(file, 'm')}: ${file} is a file, not a folder\n`);
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+
   test('refuses to replace a folder it did not make; replaces its own, dropping removed students', () => {
     const foreign = tmp('classops-foreign-');
     writeFileSync(join(foreign, 'keep.txt'), 'mine');

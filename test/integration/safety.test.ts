@@ -319,6 +319,20 @@ describe('the operator’s process', () => {
     expect(api.writes()).toEqual([]);
   });
 
+  test('run names the file in the way of its manifests folder, and writes nothing', async () => {
+    const dir = tempDir('classops-file-');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann')));
+    writeFileSync(join(dir, 'out'), 'a file');
+    const run = await classopsAsync(['run', '--once', '--no-image-checks'], {
+      cwd: dir,
+      env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out/manifests' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`cluster.manifestsDir out/manifests: ${join(dir, 'out')} is a file, not a folder`);
+    expect(readdirSync(dir).sort()).toEqual(['out', 'students']);
+  });
+
   test('run refuses a manifests folder it did not make', async () => {
     const dir = tempDir('classops-foreign-');
     mkdirSync(join(dir, 'students'));
