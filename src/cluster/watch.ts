@@ -67,10 +67,13 @@ export class ManagedObjectWatcher {
     const view = this.views.get(kind)!;
     view.objects = undefined;
     let restarted = false;
+    let current: AbortController | undefined;
+    // Called once or more per attempt (an ERROR event, then the end of the watch): only the first counts.
     const restart = (failed: boolean) => {
-      view.objects = undefined;
       if (restarted || this.stopped) return;
       restarted = true;
+      view.objects = undefined;
+      current?.abort(); // an ERROR event may leave the stream open
       setTimeout(
         () => void this.follow(kind, failed ? failures + 1 : 0),
         backoffMs(Math.min(failures, 8), { baseMs: 500, maxMs: 30_000 }),
@@ -123,10 +126,11 @@ export class ManagedObjectWatcher {
         (error: unknown) => restart(error !== null && error !== undefined),
       );
       // stop() may have run while this watch was being opened: it would otherwise stay open forever.
-      if (this.stopped) controller.abort();
+      if (this.stopped || restarted) controller.abort();
       else {
+        current = controller;
         this.controllers.push(controller);
-        if (!restarted) view.objects = objects;
+        view.objects = objects;
       }
     } catch {
       restart(true);
