@@ -1,5 +1,5 @@
 /** Canonical JSON and hashes of plain data: equal data gives equal text, whatever the key order. */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -22,5 +22,5 @@ export function canonicalJson(value: unknown): string {
 
 /** A 128-bit hex digest of the canonical form: short enough for an annotation, long enough to never collide by chance. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
+  return hash('sha256', canonicalJson(value), 'hex').slice(0, 32);
 }

@@ -33,6 +33,13 @@ export class KubeTarget implements Target {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
+  /** A watch that keeps the managed objects (ManagedObjectWatcher with a lister), when one runs. */
+  cache: { cached(): KubeObject[] | undefined } | undefined;
+
+  listCached(): KubeObject[] | undefined {
+    return this.cache?.cached();
+  }
+
   async listManaged(): Promise<KubeObject[]> {
     const all: KubeObject[] = [];
     for (const { apiVersion, kind } of MANAGED_KINDS) {

@@ -40,10 +40,16 @@ export function connectCluster(
 ): ClusterConnection | undefined {
   const kubeConfig = kubeConfigFor(options, env);
   if (kubeConfig === undefined) return undefined;
+  const target = new KubeTarget(kubeConfig);
   return {
-    target: new KubeTarget(kubeConfig),
+    target,
     defaultLeaseNamespace: runningInCluster(env) ? (env['POD_NAMESPACE'] ?? 'default') : 'default',
     elector: (leader) => new LeaderElector(kubeConfig.makeApiClient(JsonObjectApi), leader),
-    watcher: (onChange) => new ManagedObjectWatcher(kubeConfig, onChange),
+    watcher: (onChange) => {
+      // The watch keeps what it sees, and the target reads it: a no-op pass lists nothing.
+      const watcher = new ManagedObjectWatcher(kubeConfig, onChange, target.objects);
+      target.cache = watcher;
+      return watcher;
+    },
   };
 }

@@ -23,6 +23,7 @@ export function guardTarget(target: Target, isCourseNamespace: (namespace: strin
   return {
     description: target.description,
     listManaged: async () => (await target.listManaged()).filter((o: KubeObject) => allowed(refOf(o))),
+    listCached: () => target.listCached?.()?.filter((o: KubeObject) => allowed(refOf(o))),
     apply: async (object) => {
       check(refOf(object));
       await target.apply(object);

@@ -4,7 +4,7 @@
  * treats it exactly as a cluster, with the same guard and last-known-good rules.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { LABEL, MANAGED_BY } from '../render/names.js';
@@ -25,7 +25,7 @@ interface IndexEntry {
 }
 type Index = Map<string, IndexEntry>;
 
-const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
 
 function safeReaddir(dir: string): string[] {
   try {
@@ -83,17 +83,17 @@ export class DirectoryTarget implements Target {
     const objects: KubeObject[] = [];
     for (const path of this.yamlFiles()) {
       const bytes = readFileSync(path);
-      const hash = digest(bytes);
+      const bytesHash = digest(bytes);
       const known = index.get(path);
       let object: KubeObject | null;
       try {
-        object = known?.hash === hash ? known.object : (parse(bytes.toString('utf8')) as KubeObject | null);
+        object = known?.hash === bytesHash ? known.object : (parse(bytes.toString('utf8')) as KubeObject | null);
       } catch {
         continue; // not YAML any more: not something classops manages
       }
       if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
-      if (known?.hash === hash) seen.set(path, known);
+      if (known?.hash === bytesHash) seen.set(path, known);
     }
     this.index = seen;
     return objects;

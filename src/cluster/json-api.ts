@@ -45,14 +45,22 @@ export class JsonObjectApi extends KubernetesObjectApi {
     kind: string,
     labelSelector: string,
   ): Promise<Array<Record<string, unknown>> | undefined> {
+    return (await this.listVersioned(apiVersion, kind, labelSelector))?.items;
+  }
+
+  /** The same, with the list's resourceVersion: where a watch that misses nothing starts. */
+  async listVersioned(
+    apiVersion: string,
+    kind: string,
+    labelSelector: string,
+  ): Promise<{ items: Array<Record<string, unknown>>; resourceVersion: string | undefined } | undefined> {
     const resource = await this.resource(apiVersion, kind);
     if (resource === undefined) return undefined;
-    const list = await this.send<{ items?: Array<Record<string, unknown>> }>(
-      HttpMethod.GET,
-      `${this.apiVersionPath(apiVersion)}/${resource.name}`,
-      { labelSelector },
-    );
-    return list.items ?? [];
+    const list = await this.send<{
+      items?: Array<Record<string, unknown>>;
+      metadata?: { resourceVersion?: string };
+    }>(HttpMethod.GET, `${this.apiVersionPath(apiVersion)}/${resource.name}`, { labelSelector });
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion };
   }
 
   /** Server-side apply: the object as given becomes what `fieldManager` owns. */

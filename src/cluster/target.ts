@@ -20,6 +20,12 @@ export interface Target {
   readonly description: string;
   /** Every object classops manages (label app.kubernetes.io/managed-by=classops). */
   listManaged(): Promise<KubeObject[]>;
+  /**
+   * The same objects as a watch last saw them, without asking the API server, or
+   * undefined when no watch is following every kind. Possibly behind: the reconciler
+   * writes and prunes only from a fresh listing.
+   */
+  listCached?(): KubeObject[] | undefined;
   /** Server-side apply (or write) one object. */
   apply(object: KubeObject): Promise<void>;
   remove(object: ObjectRef): Promise<void>;

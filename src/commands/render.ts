@@ -1,11 +1,12 @@
 /** `classops render`: the objects classops would apply, as files for Argo CD, Flux or kubectl. */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { interpretRosters } from '../pipeline/interpret.js';
 import { formatText } from '../roster/report.js';
-import { RENDER_MARKER, manifestStream, manifestTree } from '../render/tree.js';
+import { RENDER_MARKER, manifestDocuments, manifestTree } from '../render/tree.js';
 import { collectRosterFiles, contentRevision } from '../source/dir.js';
 import { outputFolderProblem } from '../output-folder.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
@@ -32,6 +33,25 @@ function writeTree(dir: string, files: Map<string, string>): void {
   renameSync(staging, target);
 }
 
+/** Writes documents in batches of about a MiB, waiting while the reader is behind. */
+async function writeDocuments(out: NodeJS.WritableStream, documents: Iterable<string>): Promise<void> {
+  let batch: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const more = out.write(batch.join(''));
+    batch = [];
+    size = 0;
+    if (!more) await once(out, 'drain');
+  };
+  for (const document of documents) {
+    batch.push(document);
+    size += document.length;
+    if (size >= BATCH) await flush();
+  }
+  if (size > 0) await flush();
+}
+const BATCH = 1 << 20;
+
 export async function renderCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -57,7 +77,7 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   if (shown.length > 0) io.stderr.write(formatText(shown, { sources: sourcesOf(files), color: false }));
   const leftOut = reports.some((r) => r.findings.some((f) => f.severity === 'error'));
   if (values.out === '-') {
-    io.stdout.write(manifestStream(weeks));
+    await writeDocuments(io.stdout, manifestDocuments(weeks));
   } else {
     writeTree(values.out, manifestTree(weeks));
     const students = weeks.reduce((n, w) => n + w.students.length, 0);

@@ -15,7 +15,7 @@ import type { Target } from '../cluster/target.js';
 import { describeRef, refOf } from '../cluster/target.js';
 import type { ManagedObjectWatcher } from '../cluster/watch.js';
 import { Controller } from '../controller/controller.js';
-import { computePlan, reconcile, type ReconcilerOptions } from '../controller/reconciler.js';
+import { computePlan, reconcile, type ReconcileOutcome, type ReconcilerOptions } from '../controller/reconciler.js';
 import { createApp, listen } from '../controller/server.js';
 import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
@@ -42,6 +42,11 @@ function sourceFor(config: ClassopsConfig): Source {
     });
   }
   return new DirSource(config.source.path, pollMs);
+}
+
+/** What a finished pass logs: its result, its writes and how long the pass itself took. */
+function passFields(outcome: ReconcileOutcome, state: State): Record<string, unknown> {
+  return { result: outcome.result, writes: outcome.writes, seconds: state.reconcile.durationSeconds };
 }
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
@@ -121,6 +126,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     process.once('SIGINT', () => stop('SIGINT'));
     try {
       const outcome = await reconcile(options, cancel.signal);
+      log.info(`reconciled ${outcome.revision}`, passFields(outcome, state));
       const { plan } = outcome;
       const refused = plan.refused.length ? `; refused: ${plan.refused.map((r) => r.reason).join(' ')}` : '';
       io.stdout.write(
@@ -148,7 +154,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     resyncMs: durationMs(config.cluster.resyncInterval),
     onOutcome: (o) => {
       if (o instanceof Error) return;
-      log.info(`reconciled ${o.revision}`, { result: o.result, writes: o.writes });
+      log.info(`reconciled ${o.revision}`, passFields(o, state));
       statuses?.observe(state);
     },
   });

@@ -36,15 +36,21 @@ const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (isMap(v
 
 /** Every field classops sets has the same value live (the server may add defaults; empty collections may be dropped). */
 export function containedIn(desired: unknown, live: unknown): boolean {
+  // Plain loops: a no-op pass compares every field of thousands of objects.
   if (isMap(desired)) {
     if (!isMap(live)) return isEmpty(desired) && live === undefined;
-    return Object.entries(desired).every(
-      ([k, v]) => v === undefined || (v !== null && isEmpty(v) && live[k] === undefined) || containedIn(v, live[k]),
-    );
+    for (const k of Object.keys(desired)) {
+      const v = desired[k];
+      if (v === undefined || (v !== null && isEmpty(v) && live[k] === undefined)) continue;
+      if (!containedIn(v, live[k])) return false;
+    }
+    return true;
   }
   if (Array.isArray(desired)) {
     if (!Array.isArray(live)) return desired.length === 0 && live === undefined;
-    return desired.length === live.length && desired.every((v, i) => containedIn(v, live[i]));
+    if (desired.length !== live.length) return false;
+    for (let i = 0; i < desired.length; i++) if (!containedIn(desired[i], live[i])) return false;
+    return true;
   }
   return desired === live;
 }

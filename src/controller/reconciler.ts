@@ -66,12 +66,17 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined):
   });
 }
 
+const nothingToDo = (plan: Plan) =>
+  plan.create.length === 0 && plan.update.length === 0 && plan.prune.length === 0 && plan.refused.length === 0;
+
 /** Reads the source and the target and decides what to do; touches neither, nor State (what --dry-run shows). */
 export async function computePlan(options: ReconcilerOptions, signal?: AbortSignal): Promise<PlannedPass> {
   const { config, source, state } = options;
   const target = guardTarget(options.target, courseNamespacesOf(config).isCourseNamespace);
   const snapshot = await unlessAborted(source.snapshot(), signal);
-  const live = await unlessAborted(target.listManaged(), signal);
+  // The watch's copy serves only once a pass has run (last-known-good comes from State, not from it).
+  const cached = state.lastGood === undefined ? undefined : target.listCached?.();
+  let live = cached ?? (await unlessAborted(target.listManaged(), signal));
   const lastGood = state.lastGood ?? lastGoodFromLive(live);
   const interpretation = await unlessAborted(
     interpretRosters(
@@ -81,11 +86,18 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
     signal,
   );
   const desired = interpretation.desired!;
-  const plan = planChanges(desired.objects, live, {
-    protection: interpretation.protection,
-    maxPruneFraction: config.cluster.maxPruneFraction,
-    allowMassPrune: options.allowMassPrune,
-  });
+  const planFor = (objects: readonly KubeObject[]) =>
+    planChanges(desired.objects, objects, {
+      protection: interpretation.protection,
+      maxPruneFraction: config.cluster.maxPruneFraction,
+      allowMassPrune: options.allowMassPrune,
+    });
+  let plan = planFor(live);
+  if (cached !== undefined && !nothingToDo(plan)) {
+    // The watch may lag behind the cluster: what to write, prune or refuse is decided on a fresh listing.
+    live = await unlessAborted(target.listManaged(), signal);
+    plan = planFor(live);
+  }
   return { revision: snapshot.revision, interpretation, plan, live, lastGood, target };
 }
 

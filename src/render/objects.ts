@@ -12,7 +12,7 @@ import type {
   V1ResourceQuota,
   V1Service,
 } from '@kubernetes/client-node';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson, contentHash } from '../canonical.js';
 import type { ClassopsConfig, RenderConfig } from '../config.js';
 import type { StudentEntry } from '../roster/model.js';
@@ -95,13 +95,14 @@ function selectorLabels(entry: StudentEntry): Record<string, string> {
  */
 function sealed<T extends KubeObject>(object: T): T {
   const { [ANNOTATION.sourceRevision]: _revision, ...stable } = object.metadata.annotations ?? {};
-  const hash = createHash('sha256')
-    .update(JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } }))
-    .digest('hex')
-    .slice(0, 32);
+  const specHash = hash(
+    'sha256',
+    JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } }),
+    'hex',
+  ).slice(0, 32);
   return {
     ...object,
-    metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: hash } },
+    metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: specHash } },
   };
 }
 

@@ -20,8 +20,12 @@ const REFUSED = /[\u007f-\u009f\ufffe\uffff\ud800-\udfff]/gu;
 /** Readable only escaped: YAML 1.1 reads U+2028/U+2029 as line breaks, and U+FEFF is a byte-order mark. */
 const ESCAPED = /[\u2028\u2029\ufeff]/g;
 
+/** Printable ASCII: JSON's escapes alone make it a valid double-quoted scalar. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** A double-quoted YAML scalar: JSON's escapes (valid YAML) plus the ones YAML readers need. */
 function quoted(value: string): string {
+  if (PRINTABLE_ASCII.test(value)) return JSON.stringify(value);
   return JSON.stringify(value.replace(REFUSED, '\ufffd')).replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
@@ -47,23 +51,41 @@ function inline(value: unknown): string | undefined {
   return scalar(value);
 }
 
+/**
+ * Keys repeat on every object (the same few dozen field, label and annotation names), so
+ * each is checked and quoted once. Bounded, so odd input cannot grow it without end.
+ */
+const keyTexts = new Map<string, string>();
+const MAX_KEY_TEXTS = 4096;
+
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = `${scalar(key)}:`;
+    if (keyTexts.size < MAX_KEY_TEXTS) keyTexts.set(key, text);
+  }
+  return text;
+}
+
 /** Appends lines to `out`; one shared array keeps large streams from building nested strings. */
 function emitMap(map: Record<string, unknown>, indent: string, out: string[], firstPrefix = indent): void {
   let prefix = firstPrefix;
+  const keys = Object.keys(map);
   // The default sort compares UTF-16 code units: the same order on every machine.
-  for (const key of Object.keys(map).sort()) {
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
     const value = map[key];
     if (value === undefined) continue;
-    const head = `${prefix}${scalar(key)}:`;
-    prefix = indent;
+    const head = keyText(key);
     const short = inline(value);
     if (short !== undefined) {
-      out.push(`${head} ${short}\n`);
+      out.push(`${prefix}${head} ${short}\n`);
     } else {
-      out.push(`${head}\n`);
+      out.push(`${prefix}${head}\n`);
       if (Array.isArray(value)) emitList(value, `${indent}  `, out);
       else emitMap(value as Record<string, unknown>, `${indent}  `, out);
     }
+    prefix = indent;
   }
 }
 

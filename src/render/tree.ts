@@ -29,10 +29,22 @@ export function manifestTree(weeks: readonly RenderedWeek[]): Map<string, string
   return files;
 }
 
-/** Every object of every week as one multi-document stream (`--out -`). */
-export function manifestStream(weeks: readonly RenderedWeek[]): string {
+/**
+ * Every object of every week as YAML documents, each introduced by `---`, one at a time:
+ * a writer or a hash takes them as they come, and the whole stream never sits in memory.
+ */
+export function* manifestDocuments(weeks: readonly RenderedWeek[]): Generator<string> {
   const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
-  return sorted.map((w) => objectsToYaml(weekObjects(w))).join('');
+  for (const week of sorted) {
+    for (const object of week.shared) yield `---\n${toYaml(object)}`;
+    for (const student of week.students)
+      for (const object of studentObjectList(student.objects)) yield `---\n${toYaml(object)}`;
+  }
+}
+
+/** Every object of every week as one multi-document stream. */
+export function manifestStream(weeks: readonly RenderedWeek[]): string {
+  return [...manifestDocuments(weeks)].join('');
 }
 
 /** A week's objects in apply order: shared ones, then each student's. */

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { classops } from '../support/cli.js';
-import { fixturePath } from '../support/rosters.js';
+import { classops, classopsAsync } from '../support/cli.js';
+import { fixturePath, rosterText } from '../support/rosters.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = (prefix: string) => tempDir(prefix);
@@ -55,6 +55,25 @@ describe('classops render', () => {
       .filter((o) => o.kind === 'Deployment')
       .map((o) => o.metadata.name);
     expect(names).toEqual(['student-ann', 'student-cy']);
+  });
+
+  test('--out - of a large roster, written in batches, is byte for byte the files --out DIR writes, in order', async () => {
+    const students = tmp('classops-large-');
+    const entries = Array.from(
+      { length: 600 },
+      (_, i) =>
+        `  - name: "Student ${i}"\n    github_username: "student-${i}"\n    container_image: "ghcr.io/student-${i}/app:v1"\n`,
+    ).join('');
+    writeFileSync(join(students, 'week-01.yaml'), rosterText(entries));
+    const out = join(tmp('classops-large-out-'), 'm');
+    expect(classops(['render', '--revision', 'r1', '--out', out, students]).code).toBe(0);
+    const stream = await classopsAsync(['render', '--revision', 'r1', '--out', '-', students]);
+    expect(stream.code).toBe(0);
+    const week = join(out, 'container-course-week01');
+    const order = (parse(readFileSync(join(week, 'kustomization.yaml'), 'utf8')) as { resources: string[] }).resources;
+    const files = order.map((file) => readFileSync(join(week, file), 'utf8')).join('');
+    expect(files.length).toBeGreaterThan(3 << 20);
+    expect(stream.stdout).toBe(files);
   });
 
   test('a broken file renders nothing for its week and says so', () => {

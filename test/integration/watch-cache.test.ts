@@ -1,0 +1,134 @@
+/**
+ * The watch's copy of the managed objects (an informer): a pass reads it instead of
+ * listing every kind, yet what someone changes or deletes behind the controller's back is
+ * still healed, and a copy that lags behind the cluster never leads to a prune.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeTarget } from '../../src/cluster/apply.js';
+import { kubeConfigFor } from '../../src/cluster/connect.js';
+import { ManagedObjectWatcher } from '../../src/cluster/watch.js';
+import { loadConfig } from '../../src/config.js';
+import { reconcile, type ReconcilerOptions } from '../../src/controller/reconciler.js';
+import { State } from '../../src/controller/state.js';
+import { silentLogger } from '../../src/observability/log.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { LABEL } from '../../src/render/names.js';
+import { DirSource } from '../../src/source/dir.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { waitFor } from '../support/processes.js';
+import { rosterText } from '../support/rosters.js';
+import { tempDir } from '../support/temp.js';
+
+const NS = 'container-course-week01';
+const LOGINS = ['ann', 'bo', 'cy', 'di', 'ed'];
+const entry = (login: string, tag = 'v1') =>
+  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:${tag}"\n`;
+
+let api: FakeApiServer;
+let watcher: ManagedObjectWatcher;
+let students: string;
+let options: ReconcilerOptions;
+
+/** Requests that list a managed kind (not watches, not the health read of Deployments and Pods): what the copy saves. */
+const listings = () =>
+  api.requests.filter(
+    (r) =>
+      r.startsWith('GET ') && r.includes('labelSelector') && !/watch=/.test(r) && !/\/(deployments|pods)\?/.test(r),
+  );
+const writeRoster = (logins: string[]) =>
+  writeFileSync(join(students, 'week-01.yaml'), rosterText(logins.map((l) => entry(l)).join('')));
+const cachedObject = (kind: string, name: string) =>
+  watcher.cached()?.find((o) => o.kind === kind && o.metadata.namespace === NS && o.metadata.name === name);
+type Spec = { template: { spec: { containers: Array<{ image: string }> } } };
+const imageOf = (o: object | undefined) => (o as { spec?: Spec } | undefined)?.spec?.template.spec.containers[0]?.image;
+
+beforeEach(async () => {
+  api = await new FakeApiServer().start();
+  students = tempDir('classops-watch-cache-');
+  writeRoster(LOGINS);
+  const config = loadConfig({
+    env: {},
+    overrides: { cluster: { kubeconfig: api.kubeconfig() }, source: { path: students } },
+  });
+  const target = new KubeTarget(kubeConfigFor(config.cluster)!);
+  watcher = new ManagedObjectWatcher(target.kubeConfig, () => undefined, target.objects);
+  target.cache = watcher;
+  options = {
+    config,
+    source: new DirSource(students, 60_000),
+    target,
+    images: undefined,
+    state: new State(),
+    metrics: new Metrics({ processMetrics: false }),
+    log: silentLogger,
+    allowMassPrune: false,
+  };
+  expect((await reconcile(options)).plan.create.length).toBeGreaterThan(0);
+  watcher.start();
+  const objects = api.writes().length;
+  await waitFor(async () => watcher.cached()?.length === objects, 10_000, 'the watch to list every kind');
+});
+afterEach(async () => {
+  watcher.stop();
+  await api.stop();
+});
+
+describe("a pass from the watch's copy", () => {
+  test('writes nothing and lists no managed kind when nothing changed', async () => {
+    const listed = listings().length;
+    const writes = api.writes().length;
+    const outcome = await reconcile(options);
+    expect(outcome.plan.unchanged.length).toBe(writes);
+    expect(api.writes().length).toBe(writes);
+    expect(listings().length).toBe(listed);
+  });
+
+  test('heals an object someone changed behind its back', async () => {
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    const spec = live['spec'] as Spec;
+    api.put({
+      ...live,
+      spec: { ...spec, template: { ...spec.template, spec: { containers: [{ name: 'app', image: 'evil/miner' }] } } },
+    });
+    await waitFor(async () => imageOf(cachedObject('Deployment', 'student-bo')) === 'evil/miner', 10_000, 'the edit');
+    const outcome = await reconcile(options);
+    expect(outcome.plan.update.map((o) => o.metadata.name)).toEqual(['student-bo']);
+    expect(imageOf(api.get('apps/v1', 'Deployment', NS, 'student-bo'))).toBe('ghcr.io/bo/app:v1');
+  });
+
+  test('re-creates an object someone deleted behind its back', async () => {
+    api.remove('v1', 'Service', NS, 'student-cy');
+    await waitFor(async () => cachedObject('Service', 'student-cy') === undefined, 10_000, 'the deletion');
+    const outcome = await reconcile(options);
+    expect(outcome.plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/student-cy']);
+    expect(api.get('v1', 'Service', NS, 'student-cy')).toBeDefined();
+  });
+
+  test('never prunes from a copy that lags: an object no longer ours stays', async () => {
+    // Someone takes ed's Service over; a watch filtered on our label is not told (the copy is now stale)…
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { namespace: NS, name: 'student-ed', labels: { [LABEL.managedBy]: 'helm' } },
+    });
+    // …and ed leaves the roster: from the copy alone, the Service would be pruned with ed's other objects.
+    writeRoster(LOGINS.filter((l) => l !== 'ed'));
+    expect(cachedObject('Service', 'student-ed')?.metadata.labels?.[LABEL.managedBy]).toBe('classops');
+    const listed = listings().length;
+    const outcome = await reconcile(options);
+    expect(listings().length).toBeGreaterThan(listed);
+    expect(outcome.plan.prune.map((r) => `${r.kind}/${r.name}`)).not.toContain('Service/student-ed');
+    expect(outcome.plan.prune.map((r) => `${r.kind}/${r.name}`)).toContain('Deployment/student-ed');
+    expect(api.get('v1', 'Service', NS, 'student-ed')?.metadata.labels?.[LABEL.managedBy]).toBe('helm');
+    expect(api.get('apps/v1', 'Deployment', NS, 'student-ed')).toBeUndefined();
+  });
+
+  test('is not used while a watch is down: the pass lists again', async () => {
+    api.dropWatches();
+    await waitFor(async () => watcher.cached() === undefined, 10_000, 'the dropped watch to be noticed');
+    const listed = listings().length;
+    await reconcile(options);
+    expect(listings().length).toBeGreaterThan(listed);
+  });
+});
