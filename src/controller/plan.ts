@@ -32,17 +32,15 @@ export interface PlanOptions {
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (isMap(v) && Object.keys(v).length === 0);
 
 /** Every field classops sets has the same value live (the server may add defaults; empty collections may be dropped). */
 export function containedIn(desired: unknown, live: unknown): boolean {
   // Plain loops: a no-op pass compares every field of thousands of objects.
   if (isMap(desired)) {
-    if (!isMap(live)) return isEmpty(desired) && live === undefined;
+    if (!isMap(live)) return Object.keys(desired).length === 0 && live === undefined;
     for (const k of Object.keys(desired)) {
       const v = desired[k];
-      if (v === undefined || (v !== null && isEmpty(v) && live[k] === undefined)) continue;
-      if (!containedIn(v, live[k])) return false;
+      if (v !== undefined && !containedIn(v, live[k])) return false;
     }
     return true;
   }
@@ -55,15 +53,11 @@ export function containedIn(desired: unknown, live: unknown): boolean {
   return desired === live;
 }
 
-/** Drift check without the annotation that changes on every revision. */
+/** Drift check without the annotation that changes on every revision (the spec hash is one of those compared). */
 function upToDate(desired: KubeObject, live: KubeObject): boolean {
   const annotations = { ...desired.metadata.annotations };
   delete annotations[ANNOTATION.sourceRevision];
-  const comparable = { ...desired, metadata: { ...desired.metadata, annotations } };
-  return (
-    live.metadata.annotations?.[ANNOTATION.specHash] === desired.metadata.annotations?.[ANNOTATION.specHash] &&
-    containedIn(comparable, live)
-  );
+  return containedIn({ ...desired, metadata: { ...desired.metadata, annotations } }, live);
 }
 
 const student = (o: { metadata: { labels?: Record<string, string> } }) => o.metadata.labels?.[LABEL.student];
@@ -93,18 +87,16 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
   const refused: RefusedPrune[] = [];
   const prune: ObjectRef[] = [];
   const namespaces = candidates.filter((o) => o.kind === 'Namespace');
-  if (namespaces.length > 0) {
-    for (const ns of namespaces) {
-      refused.push({
-        namespace: ns.metadata.name,
-        objects: [refOf(ns)],
-        reason: `${describeRef(refOf(ns))} is no longer in any roster; classops never deletes a namespace (it would take everything in it). Delete it by hand when the week is over.`,
-      });
-    }
+  for (const ns of namespaces) {
+    refused.push({
+      namespace: ns.metadata.name,
+      objects: [refOf(ns)],
+      reason: `${describeRef(refOf(ns))} is no longer in any roster; classops never deletes a namespace (it would take everything in it). Delete it by hand when the week is over.`,
+    });
   }
   const byNamespace = new Map<string, KubeObject[]>();
   for (const o of candidates.filter((c) => c.kind !== 'Namespace')) {
-    const ns = o.metadata.namespace ?? '';
+    const ns = namespaceOf(o);
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
   }
   for (const [namespace, objects] of byNamespace) {

@@ -103,4 +103,114 @@ describe('planChanges', () => {
     const foreign = object('Service', 'student-zed', { annotations: {} });
     expect(planChanges([], [foreign], options()).prune).toEqual([]);
   });
+
+  test('drift inside lists and maps: server additions are not drift, a changed or removed value is', () => {
+    const plan = (desiredSpec: unknown, liveSpec: unknown) => {
+      const p = planChanges(
+        [object('Service', 'student-ann', {}, desiredSpec)],
+        [object('Service', 'student-ann', {}, liveSpec)],
+        options(),
+      );
+      return p.update.length > 0 ? 'update' : 'unchanged';
+    };
+    const ports = [{ port: 80 }, { port: 81 }];
+    // The server adds a default to each item: not drift.
+    expect(
+      plan(
+        { ports },
+        {
+          ports: [
+            { port: 80, protocol: 'TCP' },
+            { port: 81, protocol: 'TCP' },
+          ],
+        },
+      ),
+    ).toBe('unchanged');
+    // One item changed, one added, the list removed or replaced by something else: drift.
+    expect(plan({ ports }, { ports: [{ port: 80 }, { port: 82 }] })).toBe('update');
+    expect(plan({ ports }, { ports: [...ports, { port: 83 }] })).toBe('update');
+    expect(plan({ ports }, {})).toBe('update');
+    expect(plan({ ports }, { ports: 'none' })).toBe('update');
+    // Empty collections the server dropped are not drift; an empty one replaced by something else is.
+    expect(plan({ ports: [], selector: {} }, {})).toBe('unchanged');
+    expect(plan({ ports: [] }, { ports: 'none' })).toBe('update');
+    expect(plan({ selector: {} }, { selector: 'none' })).toBe('update');
+    // A map someone removed, or replaced by a value: drift.
+    expect(plan({ selector: { app: 'ann' } }, {})).toBe('update');
+    expect(plan({ selector: { app: 'ann' } }, { selector: null })).toBe('update');
+    // A field classops leaves undefined is never written, so the server may set it.
+    expect(plan({ ports, sessionAffinity: undefined }, { ports, sessionAffinity: 'None' })).toBe('unchanged');
+    // null is a value like any other.
+    expect(plan({ clusterIP: null, ports }, { clusterIP: null, ports })).toBe('unchanged');
+    expect(plan({ clusterIP: null }, { clusterIP: '10.0.0.1' })).toBe('update');
+  });
+
+  test('drift in metadata: a label someone changed is an update; only the source revision is ignored', () => {
+    const desired = [
+      object('Service', 'student-ann', {
+        annotations: {
+          'classops.dev/source-file': 'students/week-01.yaml',
+          'classops.dev/spec-hash': 'h1',
+          'classops.dev/source-revision': 'r2',
+        },
+      }),
+    ];
+    const relabelled = object('Service', 'student-ann', { labels: { 'app.kubernetes.io/managed-by': 'someone' } });
+    expect(refs(planChanges(desired, [relabelled], options()).update)).toEqual(['Service/student-ann']);
+    const older = object('Service', 'student-ann', {
+      annotations: {
+        'classops.dev/source-file': 'students/week-01.yaml',
+        'classops.dev/spec-hash': 'h1',
+        'classops.dev/source-revision': 'r1',
+      },
+    });
+    expect(refs(planChanges(desired, [older], options()).unchanged)).toEqual(['Service/student-ann']);
+  });
+
+  test('a namespace no roster has is refused by name; in a protected namespace it is not even a candidate', () => {
+    expect(planChanges([], [object('Namespace', NS)], options()).refused).toEqual([
+      {
+        namespace: NS,
+        objects: [{ apiVersion: 'v1', kind: 'Namespace', namespace: undefined, name: NS }],
+        reason: `Namespace ${NS} is no longer in any roster; classops never deletes a namespace (it would take everything in it). Delete it by hand when the week is over.`,
+      },
+    ]);
+    const protectedNs = options({ protection: { namespaces: new Set([NS]), unknown: false, owned: new Set() } });
+    expect(planChanges([], [object('Namespace', NS)], protectedNs)).toMatchObject({ prune: [], refused: [] });
+  });
+
+  test('the guard counts students by their Deployments: a week-level object leaving with one student is allowed', () => {
+    const week = object('NetworkPolicy', 'week', { labels: { 'app.kubernetes.io/managed-by': 'classops' } });
+    const plan = planChanges(student('ann'), [...student('ann'), ...student('bo'), week], options());
+    expect(plan.refused).toEqual([]);
+    expect(refs(plan.prune)).toEqual([
+      'Ingress/student-bo',
+      'Deployment/student-bo',
+      'Service/student-bo',
+      'NetworkPolicy/week',
+    ]);
+  });
+
+  test('the guard counts the students of the week they leave, not of other weeks or week-level objects', () => {
+    const NS2 = 'course-week02';
+    const week = object('NetworkPolicy', 'week', { labels: { 'app.kubernetes.io/managed-by': 'classops' } });
+    const other = ['dee', 'eve', 'fay'].flatMap((login) =>
+      student(login).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: NS2 } })),
+    );
+    const live = [...student('ann'), ...student('bo'), ...student('cy'), week, ...other];
+    const plan = planChanges([...student('ann'), week, ...other], live, options());
+    expect(plan.prune).toEqual([]);
+    expect(plan.refused).toEqual([
+      {
+        namespace: NS,
+        objects: [...student('bo'), ...student('cy')].map((o) => ({
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          namespace: NS,
+          name: o.metadata.name,
+        })),
+        reason: `Pruning would remove 2 of 3 students in ${NS}, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted; if this is intended, run once with --allow-mass-prune.`,
+      },
+    ]);
+  });
 });
