@@ -16,7 +16,14 @@ export const AREAS = {
       'src/cluster/directory.ts',
       'src/cluster/course-guard.ts',
     ],
-    tests: [t('unit/plan'), t('unit/pipeline'), t('unit/leader'), t('unit/directory-target'), t('unit/render')],
+    tests: [
+      t('unit/plan'),
+      t('unit/pipeline'),
+      t('unit/leader'),
+      t('unit/directory-target'),
+      t('unit/render'),
+      t('unit/course-guard'),
+    ],
   },
   // The controller's I/O against the fake API server in the same process.
   controller: {
