@@ -150,10 +150,7 @@ export function desiredState(
   );
   const withService = students.map((s) => {
     const r = rendered.get(studentKey(s.namespace, s.githubUsername));
-    if (r === undefined)
-      return s.deployment === 'absent'
-        ? s
-        : { ...s, deployment: 'absent' as const, reason: s.reason ?? 'not rendered' };
+    if (r === undefined) return { ...s, deployment: 'absent' as const, reason: s.reason ?? 'not rendered' };
     return {
       ...s,
       image: r.image,
@@ -186,7 +183,7 @@ function studentsOf(
     const key = studentKey(identity.namespace, login);
     if (seen.has(key)) continue; // duplicates are errors on both entries; last-known-good decides below
     seen.add(key);
-    const findings = report.findings.filter((f) => f.entryIndex === result.index && f.severity !== 'note');
+    const findings = report.findings.filter((f) => f.entryIndex === result.index);
     const previous = lastGood.get(key);
     const entry = result.entry;
     const verdict = entry === undefined ? undefined : verdicts.get(entry.containerImage);

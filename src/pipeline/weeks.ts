@@ -109,7 +109,7 @@ export function claimWeeks(
   const owners = new Map<string, string>();
   const identities = new Map<string, WeekIdentity>();
   const checked = [...reports]
-    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .sort((a, b) => (a.file < b.file ? -1 : 1)) // paths are unique
     .map((report) => {
       const week = report.metadata.week;
       if (!report.complete || week === undefined) return report;

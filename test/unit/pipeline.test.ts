@@ -147,3 +147,169 @@ test('the plain path goes to each student’s newest week', () => {
     'container-course-week02/student-ann--latest',
   ]);
 });
+
+describe('what each student gets, and why', () => {
+  const plans = (i: ReturnType<typeof decide>) =>
+    i.desired!.students.map((s) => ({
+      login: s.githubUsername,
+      name: s.name,
+      deployment: s.deployment,
+      reason: s.reason,
+      verdict: s.verdict,
+      findings: s.findings.map((f) => f.code),
+    }));
+
+  test('kept for a registry outage or an entry with errors; absent with the entry’s own findings', () => {
+    const verdicts = new Map<string, Verdict>([
+      ['ghcr.io/ann/app:v1', { kind: 'unreachable', reason: 'timeout' }],
+      ['ghcr.io/dee/app:v1', { kind: 'private', detail: 'token refused' }],
+    ]);
+    const roster =
+      entry('ann') + entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n') + entry('cy', 'nope') + entry('dee');
+    const i = decide([report('students/week-01.yaml', roster)], lastGood(good('ann'), good('bo')), verdicts);
+    expect(plans(i)).toEqual([
+      {
+        login: 'ann',
+        name: 'ann',
+        deployment: 'kept',
+        reason: 'the registry could not confirm the new image (unreachable); keeping the last-known-good version',
+        verdict: 'unreachable',
+        findings: ['image-unreachable'],
+      },
+      {
+        login: 'bo',
+        name: 'bo',
+        deployment: 'kept',
+        reason: 'the entry has errors; keeping the last-known-good version',
+        verdict: undefined,
+        findings: [expect.stringMatching(/^port-/)],
+      },
+      {
+        login: 'cy',
+        name: 'cy',
+        deployment: 'absent',
+        reason: 'the entry has errors',
+        verdict: undefined,
+        findings: ['image-owner-mismatch', 'image-registry-not-allowed', 'image-tag-missing'],
+      },
+      {
+        login: 'dee',
+        name: 'dee',
+        deployment: 'absent',
+        reason: 'the entry has errors',
+        verdict: undefined,
+        findings: ['image-private'],
+      },
+    ]);
+  });
+
+  test('a login listed twice is decided once', () => {
+    const i = decide([report('students/week-01.yaml', entry('ann') + entry('ann'))], lastGood(good('ann')));
+    expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0']);
+  });
+
+  test('students kept from a refused file join the week of the file that holds their namespace', () => {
+    const cy = good('cy');
+    const refusedCy = { ...cy, week: { ...cy.week, file: 'students/week-01.yml' } };
+    const i = decide(
+      [report('students/week-01.yml', entry('cy')), report('students/week-01.yaml', entry('ann'))],
+      lastGood(refusedCy),
+    );
+    expect(plans(i).map((p) => `${p.login}:${p.deployment}:${p.reason ?? '-'}`)).toEqual([
+      'ann:deployed:-',
+      'cy:kept:the roster file has errors; keeping the last-known-good version',
+    ]);
+    const files = new Set(i.desired!.objects.map((o) => o.metadata.annotations?.['classops.dev/source-file']));
+    expect([...files]).toEqual(['students/week-01.yaml']);
+    expect(i.desired!.objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([
+      'student-ann',
+      'student-cy',
+    ]);
+  });
+
+  test('a last-known-good whose name no longer renders is not deployed', () => {
+    const broken = validateRoster('students/week-01.yaml', Buffer.from('students: [\n'), config.policy);
+    const i = decide([broken], lastGood(good('ann'), good('bad_login')));
+    expect(plans(i).map((p) => `${p.login}:${p.deployment}`)).toEqual(['ann:kept', 'bad_login:absent']);
+    expect(i.desired!.objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([
+      'student-ann',
+    ]);
+  });
+});
+
+describe('the plain path and the order of weeks', () => {
+  const listed = loadConfig({ env: {}, overrides: { render: { allowedNamespaces: ['lab-*'] } } });
+  const latestRoutes = (i: ReturnType<typeof decide>) =>
+    i
+      .desired!.objects.filter((o) => o.kind === 'Ingress' && o.metadata.name.endsWith('--latest'))
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+
+  test('the newest week has it whatever the order of the files; weeks come out by namespace', () => {
+    const i = decide([
+      report('students/week-03.yaml', entry('bo'), 3),
+      report('students/week-01.yaml', entry('ann') + entry('bo')),
+      report('students/week-02.yaml', entry('ann'), 2),
+    ]);
+    expect(latestRoutes(i)).toEqual([
+      'container-course-week02/student-ann--latest',
+      'container-course-week03/student-bo--latest',
+    ]);
+    expect(i.desired!.weeks.map((w) => w.namespace)).toEqual([
+      'container-course-week01',
+      'container-course-week02',
+      'container-course-week03',
+    ]);
+  });
+
+  test('two files of one week: the later namespace has it, in either order', () => {
+    const week2 = report('students/week-02.yaml', entry('ann'), 2);
+    const lab = report('students/lab.yaml', entry('ann'), 2, '  namespace: lab-1\n');
+    const run = (reports: ReturnType<typeof report>[]) =>
+      interpretReports(reports, new Map(), listed, { revision: 'r', lastGood: new Map() });
+    expect(latestRoutes(run([week2, lab]))).toEqual(['lab-1/student-ann--latest']);
+    expect(latestRoutes(run([lab, week2]))).toEqual(['lab-1/student-ann--latest']);
+  });
+});
+
+describe('namespace findings and protection', () => {
+  test('a namespace outside the course: the finding says where it may go, and only the week’s own is protected', () => {
+    const i = decide([report('students/week-05.yaml', entry('mallory'), 5, '  namespace: kube-system\n')]);
+    expect(i.reports[0]!.findings[0]).toMatchObject({
+      message:
+        'metadata.namespace "kube-system" is not allowed for week 5: classops deploys week 5 only into "container-course-week05" or a namespace an instructor listed.',
+      hint: 'Remove metadata.namespace (the course picks it), or ask an instructor to add it to render.allowedNamespaces.',
+    });
+    expect([...i.protection.namespaces]).toEqual(['container-course-week05']);
+  });
+
+  test('a conflict refuses the later file in either order, says what to do, and protects its header’s namespace', () => {
+    const listed = loadConfig({ env: {}, overrides: { render: { allowedNamespaces: ['lab-*'] } } });
+    const first = report('students/week-02.yaml', entry('ann'), 2, '  namespace: lab-1\n');
+    const second = report('students/week-03.yaml', entry('bo'), 3, '  namespace: lab-1\n');
+    for (const order of [
+      [first, second],
+      [second, first],
+    ]) {
+      const i = interpretReports(order, new Map(), listed, { revision: 'r', lastGood: new Map() });
+      const refused = i.reports.find((r) => r.file === 'students/week-03.yaml')!;
+      expect(refused.findings).toEqual([
+        expect.objectContaining({
+          code: 'namespace-conflict',
+          message:
+            'Namespace lab-1 already holds the week of students/week-02.yaml; a namespace holds one roster file. Nothing in it is deployed or removed from this file until one of the two files gives it up.',
+          hint: 'Give each week its own file and namespace: remove the copy, or set another metadata.week.',
+        }),
+      ]);
+      expect(i.reports.find((r) => r.file === 'students/week-02.yaml')!.complete).toBe(true);
+      expect([...i.protection.namespaces].sort()).toEqual(['container-course-week03', 'lab-1']);
+    }
+  });
+
+  test('only files that are not complete protect namespaces', () => {
+    const broken = validateRoster('students/week-01.yaml', Buffer.from('students: [\n'), config.policy);
+    const i = decide([report('students/week-02.yaml', entry('cy'), 2), broken]);
+    expect([...i.protection.namespaces]).toEqual(['container-course-week01']);
+    expect([...i.protection.owned]).toEqual(['container-course-week02']);
+    expect(i.protection.unknown).toBe(false);
+  });
+});

@@ -298,7 +298,11 @@ describe('the week', () => {
     });
     expect(desired!.weeks).toEqual([]);
     expect(reports[0]!.findings).toEqual([
-      expect.objectContaining({ code: 'render-namespace-invalid', message: expect.stringContaining('"Course_7"') }),
+      expect.objectContaining({
+        code: 'render-namespace-invalid',
+        message: 'The namespace template gives "Course_7", which is not a valid namespace name.',
+        hint: 'Fix render.namespaceTemplate in classops.yaml.',
+      }),
     ]);
   });
 
