@@ -1,7 +1,7 @@
 /** The folder target (the embedded default's "cluster"): names it will not trust, its index, hand edits. */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { DirectoryTarget } from '../../src/cluster/directory.js';
 import type { KubeObject } from '../../src/render/objects.js';
 
@@ -46,4 +46,127 @@ test('a folder it did not make is refused; an empty or new one is taken', () => 
     /refusing to manage .*: it is not empty and was not made by "classops run"/,
   );
   expect(() => new DirectoryTarget(join(root, 'new'))).not.toThrow();
+});
+
+const deployment = (namespace: string, login: string): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: `student-${login}`, namespace, labels: { 'app.kubernetes.io/managed-by': 'classops' } },
+  spec: { replicas: 1 },
+});
+
+test('valid Kubernetes names are written; any other namespace, name or kind is refused', async () => {
+  const dir = join(root, 'out');
+  const target = new DirectoryTarget(dir);
+  const odd = (kind: string): KubeObject => ({ ...service('ns'), kind });
+  for (const good of [service('a', 'b'), service('week-1', 'student-ann.v2'), service('w1', 'x9')])
+    await target.apply(good);
+  expect(readdirSync(join(dir, 'week-1'))).toEqual(['service-student-ann.v2.yaml']);
+  const bad = [
+    service('ns', 'Student-Ann'),
+    service('ns', 'ann-'),
+    service('ns', '-ann'),
+    service('ns', '.ann'),
+    service('ns', 'a'.repeat(254)),
+    service('ns', 'x\nann'),
+    service('a.b'),
+    service('ns-'),
+    service('Ns'),
+    service('ns\nx'),
+    odd('Service1'),
+    odd('Ser/vice'),
+    odd('\nService'),
+  ];
+  for (const object of bad) await expect(target.apply(object)).rejects.toThrow(/not a valid Kubernetes name/);
+  await expect(target.remove({ apiVersion: 'v1', kind: 'Service', namespace: '..', name: 'x' })).rejects.toThrow(
+    /refusing to write Service \.\.\/x: not a valid Kubernetes name/,
+  );
+  expect(readdirSync(dir).sort()).toEqual(['.classops-manifests', 'a', 'w1', 'week-1']);
+  expect(readFileSync(join(dir, '.classops-manifests'), 'utf8')).toBe(
+    'Kept by classops run: files here are replaced and removed.\n',
+  );
+});
+
+test('a folder not made yet holds nothing and runs no one', async () => {
+  const target = new DirectoryTarget(join(root, 'new'));
+  expect(await target.listManaged()).toEqual([]);
+  expect(await target.health()).toEqual(new Map());
+  await target.finishPass();
+  expect(existsSync(join(root, 'new'))).toBe(false);
+});
+
+test('only the files classops wrote are its objects: not broken YAML, unlabelled objects or stray copies', async () => {
+  const dir = join(root, 'out');
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(service('w1'));
+  await writer.finishPass();
+  const written = readFileSync(join(dir, 'w1/service-student-ann.yaml'), 'utf8');
+  writeFileSync(join(dir, 'w1/service-copy.yaml'), written);
+  writeFileSync(join(dir, 'w1/service-broken.yaml'), 'metadata: [\n');
+  writeFileSync(
+    join(dir, 'w1/service-other.yaml'),
+    written.replaceAll('student-ann', 'other').replace('classops', 'someone'),
+  );
+  writeFileSync(join(dir, 'w1/notes.txt'), written);
+  writeFileSync(join(dir, 'w1/service-evil.yaml'), written.replaceAll('student-ann', '../evil'));
+  for (const reader of [writer, new DirectoryTarget(dir)]) expect(await reader.listManaged()).toEqual([service('w1')]);
+});
+
+test('remove deletes the file and its index entry; the index is saved only after a change, with relative paths', async () => {
+  const dir = join(root, 'out');
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(service('w1'));
+  await writer.apply(service('w1', 'student-bo'));
+  await writer.finishPass();
+  const index = () => Object.keys(JSON.parse(readFileSync(join(dir, '.classops-index.json'), 'utf8')) as object);
+  expect(index()).toEqual(['w1/service-student-ann.yaml', 'w1/service-student-bo.yaml']);
+
+  const remover = new DirectoryTarget(dir);
+  await remover.remove({ apiVersion: 'v1', kind: 'Service', namespace: 'w1', name: 'student-ann' });
+  await remover.remove({ apiVersion: 'v1', kind: 'Service', namespace: 'w1', name: 'student-cy' });
+  await remover.finishPass();
+  expect(readdirSync(join(dir, 'w1'))).toEqual(['service-student-bo.yaml']);
+  expect(index()).toEqual(['w1/service-student-bo.yaml']);
+
+  // What a pass found unchanged stays in the index.
+  const adder = new DirectoryTarget(dir);
+  expect(await adder.listManaged()).toEqual([service('w1', 'student-bo')]);
+  await adder.apply(service('w1', 'student-cy'));
+  await adder.finishPass();
+  expect(index()).toEqual(['w1/service-student-bo.yaml', 'w1/service-student-cy.yaml']);
+
+  // A pass that changed nothing writes no index.
+  rmSync(join(dir, '.classops-index.json'));
+  const reader = new DirectoryTarget(dir);
+  expect(await reader.listManaged()).toEqual([service('w1', 'student-bo'), service('w1', 'student-cy')]);
+  await reader.remove({ apiVersion: 'v1', kind: 'Service', namespace: 'w1', name: 'student-zed' });
+  await reader.finishPass();
+  expect(existsSync(join(dir, '.classops-index.json'))).toBe(false);
+});
+
+test('an unreadable index only means every file is parsed', async () => {
+  const dir = join(root, 'out');
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(service('w1'));
+  await writer.finishPass();
+  writeFileSync(join(dir, '.classops-index.json'), '{ not json');
+  expect(await new DirectoryTarget(dir).listManaged()).toEqual([service('w1')]);
+});
+
+test('each Deployment file is a Rendered student of its namespace', async () => {
+  const dir = join(root, 'out');
+  const target = new DirectoryTarget(dir);
+  for (const o of [deployment('w1', 'ann'), deployment('w2', 'bo'), service('w1')]) await target.apply(o);
+  expect(await target.health()).toEqual(
+    new Map([
+      ['w1/ann', { phase: 'Rendered', reason: undefined }],
+      ['w2/bo', { phase: 'Rendered', reason: undefined }],
+    ]),
+  );
+});
+
+test('a folder named relative to the working directory, or with a trailing slash, is the same folder', async () => {
+  const target = new DirectoryTarget(`./${relative(process.cwd(), join(root, 'out'))}/`);
+  await target.apply(service('w1'));
+  expect(readdirSync(join(root, 'out/w1'))).toEqual(['service-student-ann.yaml']);
 });
