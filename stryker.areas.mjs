@@ -23,6 +23,7 @@ export const AREAS = {
       t('unit/directory-target'),
       t('unit/render'),
       t('unit/course-guard'),
+      t('unit/interpret'),
     ],
   },
   // The controller's I/O against the fake API server in the same process.

@@ -227,13 +227,30 @@ describe('what each student gets, and why', () => {
     ]);
   });
 
-  test('a last-known-good whose name no longer renders is not deployed', () => {
+  test('a last-known-good whose name no longer renders is not deployed, and its file says why', () => {
     const broken = validateRoster('students/week-01.yaml', Buffer.from('students: [\n'), config.policy);
-    const i = decide([broken], lastGood(good('ann'), good('bad_login')));
-    expect(plans(i).map((p) => `${p.login}:${p.deployment}`)).toEqual(['ann:kept', 'bad_login:absent']);
+    const i = decide(
+      [broken, report('students/week-02.yaml', entry('cy'), 2)],
+      lastGood(good('ann'), good('bad_login')),
+    );
+    expect(plans(i).map((p) => `${p.login}:${p.deployment}`)).toEqual(['cy:deployed', 'ann:kept', 'bad_login:absent']);
     expect(i.desired!.objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([
       'student-ann',
+      'student-cy',
     ]);
+    expect(i.reports.map((r) => r.findings.filter((f) => f.code === 'render-name-collision').length)).toEqual([1, 0]);
+  });
+
+  test('a broken file keeps protecting every namespace its students last ran in, whatever it is called now', () => {
+    const roster = (g: LastGood) => ({ ...g, week: { ...g.week, file: 'students/roster.yaml' } });
+    const broken = validateRoster('students/roster.yaml', Buffer.from('students: [\n'), config.policy);
+    const i = decide(
+      [broken],
+      lastGood(roster(good('ann', 'container-course-week03')), roster(good('bo', 'container-course-week04'))),
+    );
+    expect([...i.protection.namespaces]).toEqual(['container-course-week03', 'container-course-week04']);
+    expect(i.protection.unknown).toBe(false);
+    expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0', 'bo:kept:ghcr.io/bo/app:v0']);
   });
 });
 
