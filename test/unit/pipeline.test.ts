@@ -203,6 +203,18 @@ describe('what each student gets, and why', () => {
     ]);
   });
 
+  test('logins match their last-known-good whatever their case; only what is deployed fresh is recorded', () => {
+    const roster = entry('Ann', 'ghcr.io/ann/app:v1', '    port: 0\n') + entry('Gus', 'ghcr.io/gus/app:v1');
+    const i = decide([report('students/week-01.yaml', roster)], lastGood(good('ann')));
+    expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0', 'Gus:deployed:ghcr.io/gus/app:v1']);
+    expect([...i.desired!.fresh.keys()]).toEqual(['container-course-week01/gus']);
+    expect(i.desired!.fresh.get('container-course-week01/gus')).toMatchObject({
+      week: { file: 'students/week-01.yaml', week: 1, namespace: 'container-course-week01' },
+      entry: { githubUsername: 'Gus', containerImage: 'ghcr.io/gus/app:v1' },
+      digest: undefined,
+    });
+  });
+
   test('a login listed twice is decided once', () => {
     const i = decide([report('students/week-01.yaml', entry('ann') + entry('ann'))], lastGood(good('ann')));
     expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0']);
