@@ -225,7 +225,7 @@ describe('what each student gets, and why', () => {
     const refusedCy = { ...cy, week: { ...cy.week, file: 'students/week-01.yml' } };
     const i = decide(
       [report('students/week-01.yml', entry('cy')), report('students/week-01.yaml', entry('ann'))],
-      lastGood(refusedCy),
+      lastGood(refusedCy, good('ann')),
     );
     expect(plans(i).map((p) => `${p.login}:${p.deployment}:${p.reason ?? '-'}`)).toEqual([
       'ann:deployed:-',
