@@ -288,6 +288,12 @@ describe('the plain path and the order of weeks', () => {
       'container-course-week02',
       'container-course-week03',
     ]);
+    // The reports stay in the order they were given.
+    expect(i.reports.map((r) => r.file)).toEqual([
+      'students/week-03.yaml',
+      'students/week-01.yaml',
+      'students/week-02.yaml',
+    ]);
   });
 
   test('two files of one week: the later namespace has it, in either order', () => {
@@ -332,6 +338,16 @@ describe('namespace findings and protection', () => {
       expect(i.reports.find((r) => r.file === 'students/week-02.yaml')!.complete).toBe(true);
       expect([...i.protection.namespaces].sort()).toEqual(['container-course-week03', 'lab-1']);
     }
+  });
+
+  test('a template that gives a namespace the course may never touch is refused', () => {
+    const kube = loadConfig({ env: {}, overrides: { render: { namespaceTemplate: 'kube-week{week:02}' } } });
+    const i = interpretReports([report('students/week-01.yaml', entry('ann'))], new Map(), kube, {
+      revision: 'r',
+      lastGood: new Map(),
+    });
+    expect(i.reports[0]!.findings.map((f) => f.code)).toEqual(['namespace-not-allowed']);
+    expect(i.desired!.objects).toEqual([]);
   });
 
   test('only files that are not complete protect namespaces', () => {
