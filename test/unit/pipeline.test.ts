@@ -215,6 +215,26 @@ describe('what each student gets, and why', () => {
     });
   });
 
+  test('a running student who changes their image gets the new one once the registry confirms it, or unchecked', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const verdicts = new Map<string, Verdict>([
+      [
+        'ghcr.io/ann/app:v1',
+        { kind: 'pullable', digest, mediaType: 'application/vnd.oci.image.index.v1+json', platforms: [] },
+      ],
+    ]);
+    const i = decide(
+      [report('students/week-01.yaml', entry('ann') + entry('bo'))],
+      lastGood(good('ann'), good('bo')),
+      verdicts,
+    );
+    expect(outcome(i)).toEqual([`ann:deployed:ghcr.io/ann/app@${digest}`, 'bo:deployed:ghcr.io/bo/app:v1']);
+    expect([...i.desired!.fresh.values()].map((g) => `${g.entry.containerImage} ${g.digest ?? '-'}`)).toEqual([
+      `ghcr.io/ann/app:v1 ${digest}`,
+      'ghcr.io/bo/app:v1 -',
+    ]);
+  });
+
   test('a login listed twice is decided once', () => {
     const i = decide([report('students/week-01.yaml', entry('ann') + entry('ann'))], lastGood(good('ann')));
     expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0']);
@@ -294,6 +314,18 @@ describe('the plain path and the order of weeks', () => {
       'students/week-01.yaml',
       'students/week-02.yaml',
     ]);
+  });
+
+  test('an older week never has it, even in a namespace that sorts later', () => {
+    const week3 = report('students/week-03.yaml', entry('ann'), 3);
+    const lab = report('students/lab.yaml', entry('ann'), 2, '  namespace: lab-1\n');
+    for (const order of [
+      [week3, lab],
+      [lab, week3],
+    ])
+      expect(latestRoutes(interpretReports(order, new Map(), listed, { revision: 'r', lastGood: new Map() }))).toEqual([
+        'container-course-week03/student-ann--latest',
+      ]);
   });
 
   test('two files of one week: the later namespace has it, in either order', () => {
