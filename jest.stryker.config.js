@@ -9,6 +9,7 @@ const AREAS = {
   // The loopback registries that record what they served: milliseconds per mutant.
   registry: [
     '<rootDir>/test/integration/registry-promises.test.ts',
+    '<rootDir>/test/integration/registry-verdicts.test.ts',
     '<rootDir>/test/unit/registry-auth.test.ts',
     '<rootDir>/test/unit/image-reference.test.ts',
   ],

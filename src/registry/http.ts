@@ -75,7 +75,8 @@ async function readCapped(
   declared: string | undefined,
 ): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > maxBytes) {
-    body.destroy();
+    // Nothing reads this body any more: undici's 'error' on destroying it would be an uncaught exception.
+    body.on('error', () => undefined).destroy();
     throw new RegistryHttpError(`the response is ${declared} bytes, over the limit of ${maxBytes}`);
   }
   const chunks: Buffer[] = [];
