@@ -9,6 +9,7 @@ import { createServer as createTcpServer, type Server as TcpServer } from 'node:
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { loadConfig, type RegistryConfig } from '../../src/config.js';
+import { imagesToCheck, withImageVerdicts } from '../../src/pipeline/image-findings.js';
 import { ImageChecker, type CheckerOptions } from '../../src/registry/checker.js';
 import { describeVerdict, isStudentFault, isTransient } from '../../src/registry/verdict.js';
 import { selfSignedCertificate } from '../support/certificate.js';
@@ -25,6 +26,8 @@ import {
   sha256,
 } from '../support/faulty-registry.js';
 import { waitFor } from '../support/processes.js';
+import { defaultPolicy, rosterText } from '../support/rosters.js';
+import { validateRoster } from '../../src/roster/validate.js';
 
 const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig =>
   loadConfig({ env: {}, overrides: { registry: { timeout: '5s', ...overrides } } }).registry;
@@ -670,5 +673,177 @@ describe('the checker', () => {
     await checker.check(`${registry.host}/good/app:latest`);
     await checker.check(`${registry.host}/good/app`);
     expect(registry.servedFor('good').length).toBe(1);
+  });
+});
+
+describe('verdicts as roster findings, on the line of each container_image', () => {
+  const entry = (login: string, image: string | undefined) =>
+    `  - name: "${login}"\n    github_username: "${login}"\n` +
+    (image === undefined ? '    port: 5000\n' : `    container_image: "${image}"\n`);
+
+  test('only valid images without an image error are checked, each once; the student reads what to fix', async () => {
+    const registry = await serve();
+    const host = registry.host;
+    const text = rosterText(
+      entry('good', `${host}/good/app:v1`) + // 0: pullable, no finding
+        entry('tag-missing', `${host}/tag-missing/app:v9`) + // 1
+        entry('arm-index', `${host}/arm-index/app:v1`) + // 2
+        entry('rate-limit', `${host}/rate-limit/app:v1`) + // 3
+        entry('teapot', `${host}/teapot/app:v1`) + // 4
+        entry('name-unknown', `${host}/other/app:v1`) + // 5: not the student's own: not checked
+        entry('no-tags', `${host}/no-tags/app:latest`) + // 6: a warning about :latest, still checked
+        entry('tag-missing', `${host}/tag-missing/app:v9`) + // 7: a duplicate login, the same image
+        entry('bad', 'Not An Image') + // 8: invalid, not checked
+        entry('none', undefined), // 9: no image
+    );
+    const report = validateRoster('week-01.yaml', Buffer.from(text), defaultPolicy({ allowedRegistries: [host] }));
+    const imageErrors = report.findings.filter((f) => f.code.startsWith('image-')).map((f) => [f.entryIndex, f.code]);
+    expect(imageErrors).toEqual([
+      [5, 'image-owner-mismatch'],
+      [6, 'image-tag-latest'],
+      [8, 'image-invalid'],
+    ]);
+    expect(report.findings.some((f) => f.entryIndex === 7 && f.code === 'username-duplicate')).toBe(true);
+
+    const images = imagesToCheck(report);
+    expect(images).toEqual(
+      [
+        `${host}/good/app:v1`,
+        `${host}/tag-missing/app:v9`,
+        `${host}/arm-index/app:v1`,
+        `${host}/rate-limit/app:v1`,
+        `${host}/teapot/app:v1`,
+        `${host}/no-tags/app:latest`,
+      ].sort(),
+    );
+    const verdicts = await new ImageChecker(registryConfig()).checkAll(images);
+    expect(registry.requests.filter((r) => r.includes('/manifests/')).length).toBe(6);
+    expect(registry.requests.some((r) => r.includes('/other/'))).toBe(false);
+
+    const withVerdicts = withImageVerdicts(report, verdicts);
+    const added = withVerdicts.findings.filter((f) => !report.findings.includes(f));
+    const line = (index: number) => 8 + 3 * index; // the header takes 5 lines, each entry 3
+    expect(added).toEqual([
+      {
+        code: 'image-tag-not-found',
+        severity: 'error',
+        ...describeVerdict(verdicts.get(`${host}/tag-missing/app:v9`)!, `${host}/tag-missing/app:v9`),
+        file: 'week-01.yaml',
+        line: line(1),
+        column: 22,
+        entryIndex: 1,
+      },
+      {
+        code: 'image-platform-missing',
+        severity: 'error',
+        message: `${host}/arm-index/app:v1 is built for linux/arm64/v8, linux/arm/v6, but the cluster runs linux/amd64.`,
+        hint: `Build for the cluster too: docker buildx build --platform linux/amd64 -t ${host}/arm-index/app:v1 --push . (Apple Silicon Macs build linux/arm64 by default).`,
+        file: 'week-01.yaml',
+        line: line(2),
+        column: 22,
+        entryIndex: 2,
+      },
+      {
+        code: 'image-rate-limited',
+        severity: 'warning',
+        message: 'The registry is rate-limiting requests (retry after 120 s); the image could not be checked.',
+        hint: 'Nothing for you to fix: classops checks again later and keeps what is running.',
+        file: 'week-01.yaml',
+        line: line(3),
+        column: 22,
+        entryIndex: 3,
+      },
+      {
+        code: 'image-unreachable',
+        severity: 'warning',
+        message: `The registry could not be reached to check ${host}/teapot/app:v1: the registry answered HTTP 418.`,
+        hint: 'Nothing for you to fix if the registry is up: classops checks again later and keeps what is running.',
+        file: 'week-01.yaml',
+        line: line(4),
+        column: 22,
+        entryIndex: 4,
+      },
+      {
+        code: 'image-tag-not-found',
+        severity: 'error',
+        message: `The tag "latest" of ${host}/no-tags/app:latest does not exist. The repository has no tags yet.`,
+        hint: `Push that tag (docker push ${host}/no-tags/app:latest), or write a tag that exists.`,
+        file: 'week-01.yaml',
+        line: line(6),
+        column: 22,
+        entryIndex: 6,
+      },
+      expect.objectContaining({ code: 'image-tag-not-found', severity: 'error', line: line(7), entryIndex: 7 }),
+    ]);
+    expect(added[0]!.message).toBe(
+      `The tag "v9" of ${host}/tag-missing/app:v9 does not exist. Tags that exist: a1, latest, v2.`,
+    );
+    // A student fault makes the entry invalid (it is not deployed); a warning does not.
+    expect(withVerdicts.entries.map((e) => e.entry !== undefined)).toEqual([
+      true,
+      false,
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  test('no verdicts, or only pullable ones: the report is unchanged', async () => {
+    const registry = await serve();
+    const report = validateRoster(
+      'week-01.yaml',
+      Buffer.from(rosterText(entry('good', `${registry.host}/good/app:v1`))),
+      defaultPolicy({ allowedRegistries: [registry.host] }),
+    );
+    const verdicts = await new ImageChecker(registryConfig()).checkAll(imagesToCheck(report));
+    expect(verdicts.get(`${registry.host}/good/app:v1`)).toMatchObject({ kind: 'pullable' });
+    expect(withImageVerdicts(report, verdicts)).toBe(report);
+    expect(withImageVerdicts(report, new Map())).toBe(report);
+  });
+});
+
+describe('the words for verdicts no registry here sends', () => {
+  test('ten tags are listed whole; eleven name the one more', () => {
+    const tags = Array.from({ length: 11 }, (_, i) => `t${i + 10}`);
+    const message = (existingTags: string[]) =>
+      describeVerdict({ kind: 'tag-not-found', tag: 'v1', existingTags }, 'img').message;
+    expect(message(tags.slice(0, 10))).toBe(
+      `The tag "v1" of img does not exist. Tags that exist: ${tags.slice(0, 10).join(', ')}.`,
+    );
+    expect(message(tags)).toBe(
+      `The tag "v1" of img does not exist. Tags that exist: ${tags.slice(0, 10).join(', ')}, and 1 more.`,
+    );
+  });
+
+  test('a platform-missing verdict without platforms says the platform is unknown', () => {
+    expect(describeVerdict({ kind: 'platform-missing', required: 'linux/amd64', platforms: [] }, 'img').message).toBe(
+      'img is built for an unknown platform, but the cluster runs linux/amd64.',
+    );
+  });
+
+  test('whose fault each verdict is', () => {
+    const verdicts = [
+      { kind: 'pullable', digest: GOOD_DIGEST, mediaType: MEDIA.ociIndex, platforms: [] },
+      { kind: 'private', detail: 'x' },
+      { kind: 'repository-not-found' },
+      { kind: 'tag-not-found', tag: 'v1', existingTags: undefined },
+      { kind: 'platform-missing', required: 'linux/amd64', platforms: ['linux/arm64'] },
+      { kind: 'rate-limited', retryAfterSeconds: 1 },
+      { kind: 'unreachable', reason: 'x' },
+    ] as const;
+    expect(verdicts.map((v) => [v.kind, isStudentFault(v), isTransient(v)])).toEqual([
+      ['pullable', false, false],
+      ['private', true, false],
+      ['repository-not-found', true, false],
+      ['tag-not-found', true, false],
+      ['platform-missing', true, false],
+      ['rate-limited', false, true],
+      ['unreachable', false, true],
+    ]);
   });
 });
