@@ -10,6 +10,7 @@ const AREAS = {
   registry: [
     '<rootDir>/test/integration/registry-promises.test.ts',
     '<rootDir>/test/integration/registry-verdicts.test.ts',
+    '<rootDir>/test/integration/registry-connections.test.ts',
     '<rootDir>/test/unit/registry-auth.test.ts',
     '<rootDir>/test/unit/image-reference.test.ts',
   ],

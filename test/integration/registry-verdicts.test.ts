@@ -8,6 +8,10 @@
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { Agent } from 'undici';
+import { TokenCache } from '../../src/registry/auth.js';
+import { checkImageOnce } from '../../src/registry/client.js';
+import { parseImageReference } from '../../src/roster/image-reference.js';
 import { loadConfig, type RegistryConfig } from '../../src/config.js';
 import { imagesToCheck, withImageVerdicts } from '../../src/pipeline/image-findings.js';
 import { ImageChecker, type CheckerOptions } from '../../src/registry/checker.js';
@@ -15,6 +19,7 @@ import { describeVerdict, isStudentFault, isTransient } from '../../src/registry
 import { selfSignedCertificate } from '../support/certificate.js';
 import {
   configBlob,
+  DOCKER_LIST,
   FaultyRegistry,
   GOOD_DIGEST,
   GOOD_INDEX,
@@ -160,11 +165,11 @@ describe('lists of manifests', () => {
     const verdict = await check(`${registry.host}/docker-list/app:v1`);
     expect(verdict).toEqual({
       kind: 'pullable',
-      digest: sha256(manifestList(['linux/amd64', 'linux/arm/v7', 'unknown/unknown', ''], MEDIA.dockerList)),
+      digest: sha256(DOCKER_LIST),
       mediaType: MEDIA.dockerList,
-      platforms: ['linux/amd64', 'linux/arm/v7'],
+      platforms: ['linux/amd64', 'linux/arm/v7', 'linux/ppc64le'],
     });
-    expect(describeVerdict(verdict, 'img').message).toContain('; linux/amd64, linux/arm/v7).');
+    expect(describeVerdict(verdict, 'img').message).toContain('; linux/amd64, linux/arm/v7, linux/ppc64le).');
     // The platforms come from the list itself: no manifest or blob of the images is fetched.
     expect(seen(registry)).toEqual(['GET /v2/ 200', 'GET /v2/docker-list/app/manifests/v1 200']);
   });
@@ -493,6 +498,14 @@ describe('rate limits and other answers that are no verdict', () => {
     expect(registry.servedFor('rate-limit-none').length).toBe(2);
   });
 
+  test('a digest in another algorithm than sha256 is not compared', async () => {
+    const registry = await serve();
+    expect(await check(`${registry.host}/sha512-digest/app:v1`)).toMatchObject({
+      kind: 'pullable',
+      digest: GOOD_DIGEST,
+    });
+  });
+
   test('an answer that means nothing (418) is unreachable', async () => {
     const registry = await serve();
     expect(await check(`${registry.host}/teapot/app:v1`)).toEqual({
@@ -548,7 +561,13 @@ describe('transport faults', () => {
   });
 
   test('an HTTPS registry with a certificate nobody trusts: says so, and never tries plain HTTP', async () => {
-    const { certFile, keyFile } = selfSignedCertificate('classops-verdicts-', '/CN=127.0.0.1');
+    const { certFile, keyFile } = selfSignedCertificate('classops-verdicts-', '/CN=127.0.0.1', [
+      // An EC key: made in milliseconds, where RSA takes most of a second per run.
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+    ]);
     const paths: Array<string | undefined> = [];
     const server: HttpsServer = createHttpsServer(
       { cert: readFileSync(certFile), key: readFileSync(keyFile) },
@@ -845,5 +864,103 @@ describe('the words for verdicts no registry here sends', () => {
       ['rate-limited', false, true],
       ['unreachable', false, true],
     ]);
+  });
+});
+
+describe('HTTPS first; plain HTTP only for loopback and registry.plainHttp', () => {
+  test('a loopback registry in plain HTTP: one HTTPS attempt, then its plain base is remembered', async () => {
+    const registry = await serve();
+    const checker = new ImageChecker(registryConfig());
+    await checker.check(`${registry.host}/good/app:v1`);
+    await checker.check(`${registry.host}/good/app:v2`);
+    expect(registry.notHttp).toBe(1);
+    expect(registry.requests.filter((r) => r === 'GET /v2/').length).toBe(2);
+  });
+
+  test('a ping that is not a registry answer forgets the base: the next check tries HTTPS again', async () => {
+    const registry = await serve({ ping: { status: 404 } });
+    const checker = new ImageChecker(registryConfig());
+    await checker.check(`${registry.host}/good/app:v1`);
+    await checker.check(`${registry.host}/good/app:v2`);
+    expect(registry.notHttp).toBe(2);
+  });
+
+  test('a ping asking for auth is a registry answer: the base is kept', async () => {
+    const registry = await serve({ tokenSeconds: 300 });
+    const checker = new ImageChecker(registryConfig());
+    await checker.check(`${registry.host}/good/app:v1`);
+    await checker.check(`${registry.host}/good/app:v2`);
+    expect(registry.notHttp).toBe(1);
+  });
+
+  test('a ping that fails forgets the base, also for the checks that waited on it', async () => {
+    const registry = await serve({ hangPing: true });
+    const checker = new ImageChecker(registryConfig({ timeout: '300ms' }));
+    const first = await Promise.all([
+      checker.check(`${registry.host}/good/app:v1`),
+      checker.check(`${registry.host}/good/app:v2`),
+    ]);
+    expect(first).toEqual([
+      { kind: 'unreachable', reason: `${registry.host} did not answer in time` },
+      { kind: 'unreachable', reason: `${registry.host} did not answer in time` },
+    ]);
+    expect(registry.notHttp).toBe(1); // the two checks shared one attempt
+    await checker.check(`${registry.host}/good/app:v3`);
+    expect(registry.notHttp).toBe(2);
+  });
+
+  describe('a registry under a name that is not loopback', () => {
+    let dispatcher: Agent;
+    beforeAll(() => {
+      type Lookup = (error: null, address: string | Array<{ address: string; family: number }>, f?: number) => void;
+      dispatcher = new Agent({
+        connect: {
+          lookup: (_host: string, options: { all?: boolean }, callback: Lookup) =>
+            options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+        } as object,
+      });
+    });
+    afterAll(() => dispatcher.close());
+
+    const checkAs = (host: string, plainHttp: string[]) => {
+      const parsed = parseImageReference(`${host}/good/app:v1`);
+      if (!parsed.ok) throw new Error(parsed.problem);
+      return checkImageOnce(parsed.reference, {
+        requiredPlatform: 'linux/amd64',
+        maxManifestBytes: 1 << 20,
+        plainHttp,
+        bases: new Map(),
+        http: { timeoutMs: 5000, dispatcher },
+        tokens: new TokenCache(),
+      });
+    };
+
+    test('in plain HTTP, it is never spoken to in clear', async () => {
+      const registry = await serve();
+      const host = `registry.classops.test:${registry.port}`;
+      expect(await checkAs(host, [])).toEqual({ kind: 'unreachable', reason: `${host} does not speak HTTPS` });
+      expect(registry.notHttp).toBe(1);
+      expect(registry.requests).toEqual([]);
+    });
+
+    test('unless registry.plainHttp lists it', async () => {
+      const registry = await serve();
+      const host = `registry.classops.test:${registry.port}`;
+      expect(await checkAs(host, ['other.test:1', host])).toMatchObject({ kind: 'pullable', digest: GOOD_DIGEST });
+      expect(registry.requests).toEqual(['GET /v2/', 'GET /v2/good/app/manifests/v1']);
+    });
+  });
+
+  test('a server that drops every connection before TLS: HTTPS found none, plain HTTP is tried', async () => {
+    let connections = 0;
+    const server: TcpServer = createTcpServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    expect(await check(`${host}/ann/app:v1`)).toEqual({ kind: 'unreachable', reason: `${host} closed the connection` });
+    expect(connections).toBe(2);
   });
 });

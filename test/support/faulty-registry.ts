@@ -56,6 +56,7 @@ export type Fault =
   | 'rate-limit-bad'
   | 'rate-limit-none'
   | 'teapot'
+  | 'sha512-digest'
   // Transport: a redirect with no Location or to ftp:, a socket closed mid-answer, an index over 1 KiB without a length (as every
   // other answer here: chunked) and with its Content-Length, a body over 4 MiB sent without a length.
   | 'redirect-nowhere'
@@ -167,6 +168,11 @@ export const PADDED_INDEX = manifestList(
   ],
   INDEX_TYPE,
 );
+/** What `docker-list` serves: two images, an attestation, an entry without a platform, an empty variant. */
+export const DOCKER_LIST = manifestList(
+  ['linux/amd64', 'linux/arm/v7', 'unknown/unknown', '', 'linux/ppc64le/'],
+  MEDIA.dockerList,
+);
 /** Tags of `many-tags`: twelve, served out of order. */
 export const MANY_TAGS = Array.from({ length: 12 }, (_, i) => `v${12 - i}`);
 
@@ -175,6 +181,8 @@ export class FaultyRegistry {
   readonly served: Served[] = [];
   /** Tokens granted, in order. */
   readonly tokens: string[] = [];
+  /** Connections that did not speak HTTP: each is an HTTPS attempt (a TLS ClientHello). */
+  notHttp = 0;
   /** The most requests this server was answering at one moment. */
   maxInFlight = 0;
   private inFlight = 0;
@@ -372,11 +380,7 @@ export class FaultyRegistry {
         );
         return true;
       case 'docker-list':
-        reply(
-          200,
-          { 'content-type': MEDIA.dockerList },
-          manifestList(['linux/amd64', 'linux/arm/v7', 'unknown/unknown', ''], MEDIA.dockerList),
-        );
+        reply(200, { 'content-type': MEDIA.dockerList }, DOCKER_LIST);
         return true;
       case 'arm-index':
         reply(200, { 'content-type': INDEX_TYPE }, manifestList(['linux/arm64/v8', 'linux/arm/v6'], INDEX_TYPE));
@@ -424,6 +428,10 @@ export class FaultyRegistry {
       case 'rate-limit-none':
         reply(429, {}, '');
         return true;
+      case 'sha512-digest':
+        // A digest in an algorithm classops does not compute: not checked, not a mismatch.
+        reply(200, { 'content-type': INDEX_TYPE, 'docker-content-digest': `sha512:${'0'.repeat(128)}` }, GOOD_INDEX);
+        return true;
       case 'teapot':
         reply(418, {}, "I'm a teapot");
         return true;
@@ -469,6 +477,10 @@ export class FaultyRegistry {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('clientError', (_error, socket) => {
+      this.notHttp += 1;
+      socket.destroy();
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, this.options.address ?? '127.0.0.1', resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address !== null ? address.port : 0;
