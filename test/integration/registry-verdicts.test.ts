@@ -143,7 +143,7 @@ describe('single images: the platform is read from the config blob', () => {
 
   test('a config blob that does not come in time leaves the platform unknown too', async () => {
     const registry = await serve();
-    const verdict = await check(`${registry.host}/config-hang/linux-arm64/app:v1`, { timeout: '300ms' });
+    const verdict = await check(`${registry.host}/config-hang/linux-arm64/app:v1`, { timeout: '1s' });
     expect(verdict).toMatchObject({ kind: 'pullable', platforms: [] });
     expect(registry.requests.filter((r) => r.includes('/blobs/')).length).toBe(1);
   });
@@ -537,7 +537,7 @@ describe('transport faults', () => {
 
   test('a request that gets no answer within registry.timeout did not answer in time', async () => {
     const registry = await serve();
-    expect(await check(`${registry.host}/hang/app:v1`, { timeout: '300ms' })).toEqual({
+    expect(await check(`${registry.host}/hang/app:v1`, { timeout: '1s' })).toEqual({
       kind: 'unreachable',
       reason: `${registry.host} did not answer in time`,
     });
@@ -895,7 +895,7 @@ describe('HTTPS first; plain HTTP only for loopback and registry.plainHttp', () 
 
   test('a ping that fails forgets the base, also for the checks that waited on it', async () => {
     const registry = await serve({ hangPing: true });
-    const checker = new ImageChecker(registryConfig({ timeout: '300ms' }));
+    const checker = new ImageChecker(registryConfig({ timeout: '1s' }));
     const first = await Promise.all([
       checker.check(`${registry.host}/good/app:v1`),
       checker.check(`${registry.host}/good/app:v2`),
