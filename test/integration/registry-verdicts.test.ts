@@ -372,6 +372,23 @@ describe('the token service', () => {
     ]);
   });
 
+  test('the token service is asked for JSON', async () => {
+    const registry = await serve({ tokenSeconds: 300 });
+    await check(`${registry.host}/good/app:v1`);
+    expect(registry.accepts.filter((a) => a.startsWith('GET /token'))).toEqual([
+      'GET /token?service=faulty&scope=repository%3Agood%2Fapp%3Apull: application/json',
+    ]);
+  });
+
+  test('a challenge without a service: the token is asked for the scope alone', async () => {
+    const tokens = await serve({ tokenSeconds: 300 });
+    const realm = `Bearer realm="http://${tokens.host}/token"`;
+    const registry = await serve({ ping: { status: 401, headers: { 'www-authenticate': realm } } });
+    expect(await check(`${registry.host}/good/app:v1`)).toMatchObject({ kind: 'pullable' });
+    expect(tokens.requests).toEqual(['GET /token?scope=repository%3Agood%2Fapp%3Apull']);
+    expect(registry.servedFor('good').map((s) => s.authorization)).toEqual(['Bearer token-1']);
+  });
+
   test.each([401, 403])('a token refused with HTTP %i: private', async (status) => {
     const registry = await serve({ tokenSeconds: 300 });
     const image = `${registry.host}/token-${status}/app:v1`;

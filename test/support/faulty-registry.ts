@@ -179,6 +179,8 @@ export const MANY_TAGS = Array.from({ length: 12 }, (_, i) => `v${12 - i}`);
 export class FaultyRegistry {
   readonly requests: string[] = [];
   readonly served: Served[] = [];
+  /** The Accept header of each request, as `METHOD path: accept`. */
+  readonly accepts: string[] = [];
   /** Tokens granted, in order. */
   readonly tokens: string[] = [];
   /** Connections that did not speak HTTP: each is an HTTPS attempt (a TLS ClientHello). */
@@ -205,6 +207,7 @@ export class FaultyRegistry {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${path}`);
+    this.accepts.push(`${method} ${path}: ${req.headers.accept ?? '(none)'}`);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const reply = (status: number, headers: Record<string, string>, body?: string | Buffer): void => {
