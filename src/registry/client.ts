@@ -244,9 +244,8 @@ async function platformsOf(
     );
     const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
     return platform === undefined ? [] : [platform];
-  } catch (error) {
-    if (error instanceof RegistryHttpError) return [];
-    throw error;
+  } catch {
+    return []; // registryRequest fails only with a RegistryHttpError
   }
 }
 

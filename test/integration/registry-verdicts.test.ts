@@ -148,15 +148,18 @@ describe('single images: the platform is read from the config blob', () => {
     expect(registry.requests.filter((r) => r.includes('/blobs/')).length).toBe(1);
   });
 
-  test('a manifest without a valid config digest is unreachable, and no blob is asked for', async () => {
-    const registry = await serve();
-    const verdict = await check(`${registry.host}/no-config/app:v1`);
-    expect(verdict).toEqual({
-      kind: 'unreachable',
-      reason: 'the registry answered with a manifest that has no valid config',
-    });
-    expect(seen(registry)).toEqual(['GET /v2/ 200', 'GET /v2/no-config/app/manifests/v1 200']);
-  });
+  test.each(['short', 'long', 'prefixed'])(
+    'a manifest whose config digest is not a sha256 digest (%s) is unreachable, and no blob is asked for',
+    async (form) => {
+      const registry = await serve();
+      const verdict = await check(`${registry.host}/no-config/${form}/app:v1`);
+      expect(verdict).toEqual({
+        kind: 'unreachable',
+        reason: 'the registry answered with a manifest that has no valid config',
+      });
+      expect(seen(registry)).toEqual(['GET /v2/ 200', `GET /v2/no-config/${form}/app/manifests/v1 200`]);
+    },
+  );
 });
 
 describe('lists of manifests', () => {
@@ -262,6 +265,24 @@ describe('a manifest that is not there: a missing tag or a missing repository', 
     expect(verdict).toEqual({ kind: 'tag-not-found', tag: 'v1', existingTags: undefined });
     expect(describeVerdict(verdict, 'img').message).toBe('The tag "v1" of img does not exist.');
     expect(registry.served.map((s) => s.status)).toEqual([200, 404, fault === 'tags-broken' ? 500 : 404]);
+  });
+
+  test('a registry without error codes: the tags list tells a missing tag from a missing repository', async () => {
+    const registry = await serve();
+    expect(await check(`${registry.host}/tag-missing-plain/app:v2`)).toEqual({
+      kind: 'tag-not-found',
+      tag: 'v2',
+      existingTags: ['v1'],
+    });
+  });
+
+  test('a tags list that is JSON null lists nothing', async () => {
+    const registry = await serve();
+    expect(await check(`${registry.host}/tags-null/app:v1`)).toEqual({
+      kind: 'tag-not-found',
+      tag: 'v1',
+      existingTags: undefined,
+    });
   });
 
   test('NAME_UNKNOWN on the manifest: repository-not-found, without asking for tags', async () => {

@@ -50,6 +50,8 @@ export type Fault =
   | 'repo-missing'
   | 'tags-name-unknown'
   | 'tags-404-plain'
+  | 'tag-missing-plain'
+  | 'tags-null'
   // Retry-After as an HTTP date (past and an hour ahead), unreadable, or absent; an answer that is no verdict.
   | 'rate-limit-past'
   | 'rate-limit-later'
@@ -375,13 +377,13 @@ export class FaultyRegistry {
         else reply(200, { 'content-type': `${MEDIA.ociManifest}; charset=utf-8` }, manifest);
         return true;
       }
-      case 'no-config':
-        reply(
-          200,
-          { 'content-type': MEDIA.ociManifest },
-          JSON.stringify({ schemaVersion: 2, config: { digest: 'sha256:abc' } }),
-        );
+      case 'no-config': {
+        // The config digest of `no-config/short`, `no-config/long` or `no-config/prefixed`: none is a sha256 digest.
+        const hex = 'ab'.repeat(32);
+        const digest = { short: 'sha256:abc', long: `sha256:${hex}0`, prefixed: `xsha256:${hex}` }[second];
+        reply(200, { 'content-type': MEDIA.ociManifest }, JSON.stringify({ schemaVersion: 2, config: { digest } }));
         return true;
+      }
       case 'docker-list':
         reply(200, { 'content-type': MEDIA.dockerList }, DOCKER_LIST);
         return true;
@@ -404,13 +406,22 @@ export class FaultyRegistry {
         tagsAnswer(200, JSON.stringify({ name: 'no-tags/app', tags: null }));
         return true;
       case 'tags-broken':
-        tagsAnswer(500, '{}');
+        // A proxy's 500 that passes an upstream error code on: not an answer about the repository.
+        tagsAnswer(500, notFound('NAME_UNKNOWN'));
         return true;
       case 'tags-name-unknown':
         tagsAnswer(404, notFound('NAME_UNKNOWN'));
         return true;
       case 'tags-404-plain':
         tagsAnswer(404, '404 page not found');
+        return true;
+      case 'tag-missing-plain':
+        // A registry that names no error codes, with tags.
+        if (what === 'tags') reply(200, json, JSON.stringify({ name: 'tag-missing-plain/app', tags: ['v1'] }));
+        else reply(404, {}, '404 page not found');
+        return true;
+      case 'tags-null':
+        tagsAnswer(200, 'null');
         return true;
       case 'name-unknown':
         reply(404, json, notFound('NAME_UNKNOWN'));
