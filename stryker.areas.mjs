@@ -6,7 +6,13 @@ export const AREAS = {
   // The image checks, judged by loopback registries that record what they served.
   registry: {
     mutate: ['src/registry/**/*.ts'],
-    tests: [t('integration/registry-promises'), t('unit/registry-auth'), t('unit/image-reference')],
+    tests: [
+      t('integration/registry-promises'),
+      t('integration/registry-verdicts'),
+      t('integration/registry-connections'),
+      t('unit/registry-auth'),
+      t('unit/image-reference'),
+    ],
   },
   // The pure core: the planner, the pipeline's rules (namespaces, last-known-good), the folder target, the guard.
   core: {

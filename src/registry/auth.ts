@@ -71,7 +71,7 @@ export async function fetchAnonymousToken(
   const cached = cache.get(key);
   if (cached !== undefined) return { ok: true, token: cached };
 
-  const response = await registryRequest('GET', url.href, { accept: 'application/json' }, MAX_TOKEN_RESPONSE, http);
+  const response = await registryRequest(url.href, { accept: 'application/json' }, MAX_TOKEN_RESPONSE, http);
   if (response.status === 401 || response.status === 403)
     return { ok: false, kind: 'refused', status: response.status };
   if (response.status === 429) return { ok: false, kind: 'rate-limited', retryAfter: response.headers['retry-after'] };
@@ -79,7 +79,7 @@ export async function fetchAnonymousToken(
     return { ok: false, kind: 'broken', reason: `the token service answered HTTP ${response.status}` };
   let data: unknown;
   try {
-    data = JSON.parse(response.body?.toString('utf8') ?? '');
+    data = JSON.parse(response.body.toString('utf8'));
   } catch {
     return { ok: false, kind: 'broken', reason: 'the token service answered with something that is not JSON' };
   }

@@ -51,9 +51,9 @@ export function plainHttpAllowed(host: string, plainHttp: readonly string[]): bo
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseJson(body: Buffer | undefined): unknown {
+function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(body?.toString('utf8') ?? '');
+    return JSON.parse(body.toString('utf8'));
   } catch {
     return undefined;
   }
@@ -66,7 +66,7 @@ function retryAfterSeconds(header: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-function errorCodes(body: Buffer | undefined): string[] {
+function errorCodes(body: Buffer): string[] {
   const data = parseJson(body);
   if (!isObject(data) || !Array.isArray(data['errors'])) return [];
   return data['errors'].flatMap((e) => (isObject(e) && typeof e['code'] === 'string' ? [e['code']] : []));
@@ -121,12 +121,12 @@ const answersAsRegistry = (response: HttpResponse) => response.status === 200 ||
 async function findBase(host: string, options: CheckOptions): Promise<{ base: string; response: HttpResponse }> {
   const https = `https://${host}`;
   try {
-    return { base: https, response: await registryRequest('GET', `${https}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+    return { base: https, response: await registryRequest(`${https}/v2/`, {}, MAX_SMALL_BODY, options.http) };
   } catch (error) {
     if (!(error instanceof RegistryHttpError && error.notTls && plainHttpAllowed(host, options.plainHttp))) throw error;
   }
   const http = `http://${host}`;
-  return { base: http, response: await registryRequest('GET', `${http}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+  return { base: http, response: await registryRequest(`${http}/v2/`, {}, MAX_SMALL_BODY, options.http) };
 }
 
 /**
@@ -150,7 +150,7 @@ async function pingRegistry(
       result = await finding;
     } else {
       const base = await known;
-      result = { base, response: await registryRequest('GET', `${base}/v2/`, {}, MAX_SMALL_BODY, options.http) };
+      result = { base, response: await registryRequest(`${base}/v2/`, {}, MAX_SMALL_BODY, options.http) };
     }
   } catch (error) {
     if (options.bases.get(host) === known) options.bases.delete(host);
@@ -187,14 +187,12 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
   // GET straight away, no HEAD first: the GET follows anyway, and undici closes the
   // connection after every HEAD, so a HEAD cost a new connection (and TLS handshake) per check.
   const manifestUrl = `${base}/v2/${ref.repository}/manifests/${reference}`;
-  const manifest = await registryRequest('GET', manifestUrl, headers, options.maxManifestBytes, options.http);
+  const manifest = await registryRequest(manifestUrl, headers, options.maxManifestBytes, options.http);
   if (manifest.status === 401 || manifest.status === 403)
     return { kind: 'private', detail: `the registry refused the anonymous pull (HTTP ${manifest.status})` };
   if (manifest.status === 404) return notFound(base, ref, reference, headers, options, manifest);
   if (manifest.status !== 200) return transientFor(manifest, 'the registry');
-  const digest = `sha256:${createHash('sha256')
-    .update(manifest.body ?? Buffer.alloc(0))
-    .digest('hex')}`;
+  const digest = `sha256:${createHash('sha256').update(manifest.body).digest('hex')}`;
   const expected = ref.digest ?? manifest.headers['docker-content-digest'];
   if (expected !== undefined && expected.startsWith('sha256:') && expected !== digest) {
     return { kind: 'unreachable', reason: 'the manifest the registry sent does not match its digest' };
@@ -239,7 +237,6 @@ async function platformsOf(
     const auth: Record<string, string> =
       headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
     const blob = await registryRequest(
-      'GET',
       `${base}/v2/${ref.repository}/blobs/${config['digest']}`,
       auth,
       MAX_SMALL_BODY,
@@ -247,9 +244,8 @@ async function platformsOf(
     );
     const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
     return platform === undefined ? [] : [platform];
-  } catch (error) {
-    if (error instanceof RegistryHttpError) return [];
-    throw error;
+  } catch {
+    return []; // registryRequest fails only with a RegistryHttpError
   }
 }
 
@@ -263,13 +259,7 @@ async function notFound(
 ): Promise<Verdict> {
   const codes = errorCodes(manifest.body);
   if (codes.includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
-  const tags = await registryRequest(
-    'GET',
-    `${base}/v2/${ref.repository}/tags/list`,
-    headers,
-    MAX_SMALL_BODY,
-    options.http,
-  );
+  const tags = await registryRequest(`${base}/v2/${ref.repository}/tags/list`, headers, MAX_SMALL_BODY, options.http);
   if (tags.status === 404 && !codes.includes('MANIFEST_UNKNOWN')) return { kind: 'repository-not-found' };
   if (tags.status === 404 && errorCodes(tags.body).includes('NAME_UNKNOWN')) return { kind: 'repository-not-found' };
   const list = parseJson(tags.body);

@@ -37,8 +37,7 @@ async function dispatcherFor(options: HttpOptions): Promise<Dispatcher | undefin
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** The body, when one was read (GET); undefined for HEAD. */
-  readonly body: Buffer | undefined;
+  readonly body: Buffer;
   /** The URL that answered, after redirects. */
   readonly url: string;
 }
@@ -75,7 +74,8 @@ async function readCapped(
   declared: string | undefined,
 ): Promise<Buffer> {
   if (declared !== undefined && Number(declared) > maxBytes) {
-    body.destroy();
+    // Nothing reads this body any more: undici's 'error' on destroying it would be an uncaught exception.
+    body.on('error', () => undefined).destroy();
     throw new RegistryHttpError(`the response is ${declared} bytes, over the limit of ${maxBytes}`);
   }
   const chunks: Buffer[] = [];
@@ -135,8 +135,8 @@ function describeNetworkError(error: unknown, url: URL): string {
   return `${url.host}: ${e.message ?? String(error)}`;
 }
 
+/** A GET (the only method a check needs: undici drops the connection after a HEAD). */
 export async function registryRequest(
-  method: 'GET' | 'HEAD',
   target: string,
   headers: Record<string, string>,
   maxBytes: number,
@@ -151,7 +151,6 @@ export async function registryRequest(
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
-        method,
         headers: currentHeaders,
         signal: options.signal
           ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
@@ -183,10 +182,7 @@ export async function registryRequest(
       continue;
     }
     try {
-      const body =
-        method === 'HEAD'
-          ? (await response.body.dump(), undefined)
-          : await readCapped(response.body, maxBytes, responseHeaders['content-length']);
+      const body = await readCapped(response.body, maxBytes, responseHeaders['content-length']);
       return { status: response.statusCode, headers: responseHeaders, body, url: url.href };
     } catch (error) {
       if (error instanceof RegistryHttpError) throw error;

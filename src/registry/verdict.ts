@@ -18,18 +18,6 @@ export type Verdict =
   | { readonly kind: 'rate-limited'; readonly retryAfterSeconds: number | undefined }
   | { readonly kind: 'unreachable'; readonly reason: string };
 
-export type VerdictKind = Verdict['kind'];
-
-export const VERDICT_KINDS: readonly VerdictKind[] = [
-  'pullable',
-  'private',
-  'repository-not-found',
-  'tag-not-found',
-  'platform-missing',
-  'rate-limited',
-  'unreachable',
-];
-
 /** Verdicts that only the student can fix. */
 export function isStudentFault(verdict: Verdict): boolean {
   return (

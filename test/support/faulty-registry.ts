@@ -3,8 +3,13 @@
  * fault: never answering, 429 with Retry-After, 5xx, invalid JSON, an oversized
  * manifest, a redirect loop, a manifest refused after a token was granted, a body that
  * does not match its digest, a redirect to another host or within this one. The repository `good` serves a
- * valid image index. It records every answer it served, with the Authorization header it
- * was sent, so tests can assert the fault really happened (and see caching).
+ * valid image index. Others serve what real registries serve for the other verdicts:
+ * single images (OCI and Docker) whose platform is in a config blob, Docker manifest
+ * lists, missing tags and repositories as docker-registry and GHCR tell them apart.
+ * With `tokenSeconds`, a repository named `token-*` gets that fault from the token
+ * service (refused, rate-limited, broken, no token, no or zero expiry). It records every answer
+ * it served, with the Authorization header it was sent, so tests can assert the fault
+ * really happened (and see caching).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,7 +26,57 @@ export type Fault =
   | 'digest-mismatch'
   | 'redirect-away'
   | 'redirect-here'
-  | 'good';
+  | 'good'
+  // A single image whose config blob names the platform of the repository's second part
+  // (`oci-image/linux-arm-v7/app`); the OCI one states its media type only in Content-Type.
+  | 'oci-image'
+  | 'docker-image'
+  | 'config-gone'
+  | 'config-garbage'
+  | 'config-hang'
+  | 'no-config'
+  // Lists of manifests: a Docker list (amd64, arm/v7, an attestation), an OCI index for arm only,
+  // a list sent as a single image's media type, and one whose media type is not stated anywhere.
+  | 'docker-list'
+  | 'arm-index'
+  | 'list-as-manifest'
+  | 'untyped-list'
+  // 404 on the manifest, told apart by its error code and the tags list.
+  | 'tag-missing'
+  | 'many-tags'
+  | 'no-tags'
+  | 'tags-broken'
+  | 'name-unknown'
+  | 'repo-missing'
+  | 'tags-name-unknown'
+  | 'tags-404-plain'
+  | 'tag-missing-plain'
+  | 'tags-null'
+  // Retry-After as an HTTP date (past and an hour ahead), unreadable, or absent; an answer that is no verdict.
+  | 'rate-limit-past'
+  | 'rate-limit-later'
+  | 'rate-limit-bad'
+  | 'rate-limit-none'
+  | 'teapot'
+  | 'sha512-digest'
+  // Transport: a redirect with no Location or to ftp:, a socket closed mid-answer, an index over 1 KiB without a length (as every
+  // other answer here: chunked) and with its Content-Length, a body over 4 MiB sent without a length.
+  | 'redirect-nowhere'
+  | 'redirect-ftp'
+  | 'hang-up'
+  | 'padded'
+  | 'sized'
+  | 'huge-chunked'
+  // Token service faults (with `tokenSeconds`); the last three are granted and then serve `good`.
+  | 'token-401'
+  | 'token-403'
+  | 'token-429'
+  | 'token-500'
+  | 'token-not-json'
+  | 'token-empty'
+  | 'token-access'
+  | 'token-forever'
+  | 'token-zero';
 
 export interface Served {
   readonly method: string;
@@ -41,6 +96,8 @@ export interface FaultyOptions {
   readonly redirectTo?: string;
   /** The loopback address to listen on (127.0.0.2 is loopback too, and another host). */
   readonly address?: string;
+  /** What `/v2/` answers instead of 200 (e.g. 401 with a Basic challenge, 500, 429). */
+  readonly ping?: { readonly status: number; readonly headers?: Record<string, string> };
 }
 
 const sha256 = (data: string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -60,11 +117,76 @@ export const GOOD_INDEX = JSON.stringify({
 });
 export const GOOD_DIGEST = sha256(GOOD_INDEX);
 
+export const MEDIA = {
+  ociIndex: INDEX_TYPE,
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+} as const;
+
+const platformObject = (platform: string) => {
+  const [os, architecture, variant] = platform.split('/');
+  return { os, architecture, ...(variant === undefined ? {} : { variant }) };
+};
+/** A list of manifests (OCI index or Docker list) for these platforms; `unknown/unknown` is an attestation. */
+export function manifestList(platforms: readonly string[], mediaType?: string): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    ...(mediaType === undefined ? {} : { mediaType }),
+    manifests: platforms.map((platform) => ({
+      mediaType: MEDIA.ociManifest,
+      digest: sha256(`image for ${platform}`),
+      size: 500,
+      ...(platform === '' ? {} : { platform: platformObject(platform) }),
+    })),
+  });
+}
+/** The config blob of a single image built for `platform` (os/architecture[/variant]). */
+export const configBlob = (platform: string) =>
+  JSON.stringify({ ...platformObject(platform), rootfs: { type: 'layers', diff_ids: [] } });
+/** A single image's manifest whose config blob is `config`. */
+export function imageManifest(config: string, mediaType: string | undefined, configType: string): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    ...(mediaType === undefined ? {} : { mediaType }),
+    config: { mediaType: configType, digest: sha256(config), size: config.length },
+    layers: [],
+  });
+}
+export { sha256 };
+/** An index of eight platforms, over the smallest manifest cap (1 KiB) that the config allows. */
+export const PADDED_INDEX = manifestList(
+  [
+    'linux/amd64',
+    'linux/arm64',
+    'linux/arm/v7',
+    'linux/arm/v6',
+    'linux/386',
+    'linux/ppc64le',
+    'linux/s390x',
+    'linux/riscv64',
+  ],
+  INDEX_TYPE,
+);
+/** What `docker-list` serves: two images, an attestation, an entry without a platform, an empty variant. */
+export const DOCKER_LIST = manifestList(
+  ['linux/amd64', 'linux/arm/v7', 'unknown/unknown', '', 'linux/ppc64le/'],
+  MEDIA.dockerList,
+);
+/** Tags of `many-tags`: twelve, served out of order. */
+export const MANY_TAGS = Array.from({ length: 12 }, (_, i) => `v${12 - i}`);
+
 export class FaultyRegistry {
   readonly requests: string[] = [];
   readonly served: Served[] = [];
+  /** The Accept header of each request, as `METHOD path: accept`. */
+  readonly accepts: string[] = [];
   /** Tokens granted, in order. */
   readonly tokens: string[] = [];
+  /** Connections that did not speak HTTP: each is an HTTPS attempt (a TLS ClientHello). */
+  notHttp = 0;
   /** The most requests this server was answering at one moment. */
   maxInFlight = 0;
   private inFlight = 0;
@@ -87,6 +209,7 @@ export class FaultyRegistry {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${path}`);
+    this.accepts.push(`${method} ${path}: ${req.headers.accept ?? '(none)'}`);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const reply = (status: number, headers: Record<string, string>, body?: string | Buffer): void => {
@@ -104,9 +227,7 @@ export class FaultyRegistry {
     }
     if (this.options.tokenSeconds !== undefined) {
       if (path.startsWith('/token?')) {
-        const token = `token-${this.tokens.length + 1}`;
-        this.tokens.push(token);
-        reply(200, json, JSON.stringify({ token, expires_in: this.options.tokenSeconds }));
+        this.token(path, reply);
         return;
       }
       const sent = req.headers.authorization;
@@ -117,12 +238,17 @@ export class FaultyRegistry {
       }
     }
     if (path === '/v2/') {
-      reply(200, json, '{}');
+      if (this.options.ping !== undefined) reply(this.options.ping.status, this.options.ping.headers ?? {}, '{}');
+      else reply(200, json, '{}');
       return;
     }
-    const fault = (/^\/v2\/([^/]+)\//.exec(path)?.[1] ?? 'hang') as Fault;
+    const [, fault = 'hang', second = '', what = '', reference = ''] =
+      (/^\/v2\/([^/]+)\/(?:([^/]+)\/)?.*?(manifests|blobs|tags)\/([^/]+)$/.exec(path) ?? []) as Array<
+        string | undefined
+      >;
+    if (this.more(fault as Fault, second, what, reference, path, req, res, reply)) return;
     const index = { 'content-type': INDEX_TYPE };
-    switch (fault) {
+    switch (fault as Fault) {
       case 'rate-limit':
         reply(429, { ...json, 'retry-after': '120' }, '{"errors":[{"code":"TOOMANYREQUESTS"}]}');
         return;
@@ -169,8 +295,206 @@ export class FaultyRegistry {
     }
   }
 
+  /** The token service: grants `token-N`, unless the repository in the scope names a token fault. */
+  private token(path: string, reply: (status: number, headers: Record<string, string>, body?: string) => void): void {
+    const json = { 'content-type': 'application/json' };
+    const scope = new URL(path, 'http://x').searchParams.get('scope') ?? '';
+    const fault = /^repository:([^/:]+)/.exec(scope)?.[1] ?? '';
+    const grant = (fields: Record<string, unknown>) => {
+      const token = `token-${this.tokens.length + 1}`;
+      this.tokens.push(token);
+      return { token, body: JSON.stringify(fields).replace('"TOKEN"', JSON.stringify(token)) };
+    };
+    switch (fault) {
+      case 'token-401':
+      case 'token-403':
+      case 'token-500':
+        reply(Number(fault.slice(6)), json, '{"errors":[{"code":"DENIED"}]}');
+        return;
+      case 'token-429':
+        reply(429, { ...json, 'retry-after': '30' }, '{"errors":[{"code":"TOOMANYREQUESTS"}]}');
+        return;
+      case 'token-not-json':
+        reply(200, json, '<html>sign in</html>');
+        return;
+      case 'token-empty':
+        reply(200, json, JSON.stringify({ token: '', access_token: '', expires_in: 300 }));
+        return;
+      case 'token-access':
+        // An empty `token` and the real one in `access_token`, as OAuth2 token services answer.
+        reply(200, json, grant({ token: '', access_token: 'TOKEN', expires_in: this.options.tokenSeconds }).body);
+        return;
+      case 'token-forever':
+        reply(200, json, grant({ token: 'TOKEN' }).body);
+        return;
+      case 'token-zero':
+        reply(200, json, grant({ token: 'TOKEN', expires_in: 0 }).body);
+        return;
+      default:
+        reply(200, json, grant({ token: 'TOKEN', expires_in: this.options.tokenSeconds }).body);
+    }
+  }
+
+  /** The faults added after the first ones; true when it answered. */
+  private more(
+    fault: Fault,
+    second: string,
+    what: string,
+    reference: string,
+    path: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    reply: (status: number, headers: Record<string, string>, body?: string | Buffer) => void,
+  ): boolean {
+    const json = { 'content-type': 'application/json' };
+    const notFound = (code: string) => JSON.stringify({ errors: [{ code, message: code.toLowerCase() }] });
+    const tagsAnswer = (status: number, body: string) => {
+      if (what === 'tags') reply(status, json, body);
+      else reply(404, json, notFound('MANIFEST_UNKNOWN'));
+    };
+    const platform = second.replaceAll('-', '/');
+    switch (fault) {
+      case 'oci-image':
+      case 'docker-image':
+      case 'config-gone':
+      case 'config-garbage':
+      case 'config-hang': {
+        const docker = fault === 'docker-image';
+        const config = configBlob(platform);
+        const manifest = imageManifest(
+          config,
+          docker ? MEDIA.dockerManifest : undefined,
+          docker ? MEDIA.dockerConfig : MEDIA.ociConfig,
+        );
+        if (what === 'blobs' && fault === 'config-hang') {
+          this.inFlight -= 1;
+          this.hanging.add(res);
+        } else if (what === 'blobs' && fault === 'config-gone') reply(404, json, notFound('BLOB_UNKNOWN'));
+        else if (what === 'blobs' && fault === 'config-garbage') reply(200, {}, 'not a config');
+        else if (what === 'blobs') reply(reference === sha256(config) ? 200 : 404, json, config);
+        // Docker's own type is in the body; the header says nothing useful.
+        else if (docker) reply(200, { 'content-type': 'application/octet-stream' }, manifest);
+        else reply(200, { 'content-type': `${MEDIA.ociManifest}; charset=utf-8` }, manifest);
+        return true;
+      }
+      case 'no-config': {
+        // The config digest of `no-config/short`, `no-config/long` or `no-config/prefixed`: none is a sha256 digest.
+        const hex = 'ab'.repeat(32);
+        const digest = { short: 'sha256:abc', long: `sha256:${hex}0`, prefixed: `xsha256:${hex}` }[second];
+        reply(200, { 'content-type': MEDIA.ociManifest }, JSON.stringify({ schemaVersion: 2, config: { digest } }));
+        return true;
+      }
+      case 'docker-list':
+        reply(200, { 'content-type': MEDIA.dockerList }, DOCKER_LIST);
+        return true;
+      case 'arm-index':
+        reply(200, { 'content-type': INDEX_TYPE }, manifestList(['linux/arm64/v8', 'linux/arm/v6'], INDEX_TYPE));
+        return true;
+      case 'list-as-manifest':
+        reply(200, { 'content-type': MEDIA.dockerManifest }, manifestList(['linux/amd64'], MEDIA.dockerManifest));
+        return true;
+      case 'untyped-list':
+        reply(200, {}, manifestList(['linux/amd64']));
+        return true;
+      case 'tag-missing':
+        tagsAnswer(200, JSON.stringify({ name: 'tag-missing/app', tags: ['v2', 'latest', 7, 'a1'] }));
+        return true;
+      case 'many-tags':
+        tagsAnswer(200, JSON.stringify({ name: 'many-tags/app', tags: MANY_TAGS }));
+        return true;
+      case 'no-tags':
+        tagsAnswer(200, JSON.stringify({ name: 'no-tags/app', tags: null }));
+        return true;
+      case 'tags-broken':
+        // A proxy's 500 that passes an upstream error code on: not an answer about the repository.
+        tagsAnswer(500, notFound('NAME_UNKNOWN'));
+        return true;
+      case 'tags-name-unknown':
+        tagsAnswer(404, notFound('NAME_UNKNOWN'));
+        return true;
+      case 'tags-404-plain':
+        tagsAnswer(404, '404 page not found');
+        return true;
+      case 'tag-missing-plain':
+        // A registry that names no error codes, with tags.
+        if (what === 'tags') reply(200, json, JSON.stringify({ name: 'tag-missing-plain/app', tags: ['v1'] }));
+        else reply(404, {}, '404 page not found');
+        return true;
+      case 'tags-null':
+        tagsAnswer(200, 'null');
+        return true;
+      case 'name-unknown':
+        reply(404, json, notFound('NAME_UNKNOWN'));
+        return true;
+      case 'repo-missing':
+        // No error code on either answer, as plain file servers and some mirrors answer.
+        reply(404, {}, '404 page not found');
+        return true;
+      case 'rate-limit-past':
+        reply(429, { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }, '');
+        return true;
+      case 'rate-limit-later':
+        reply(429, { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() }, '');
+        return true;
+      case 'rate-limit-bad':
+        reply(429, { 'retry-after': 'soon' }, '');
+        return true;
+      case 'rate-limit-none':
+        reply(429, {}, '');
+        return true;
+      case 'sha512-digest':
+        // A digest in an algorithm classops does not compute: not checked, not a mismatch.
+        reply(200, { 'content-type': INDEX_TYPE, 'docker-content-digest': `sha512:${'0'.repeat(128)}` }, GOOD_INDEX);
+        return true;
+      case 'teapot':
+        reply(418, {}, "I'm a teapot");
+        return true;
+      case 'redirect-nowhere':
+        reply(302, {}, '');
+        return true;
+      case 'redirect-ftp':
+        reply(302, { location: `ftp://${req.headers.host ?? ''}${path}` }, '');
+        return true;
+      case 'hang-up':
+        this.inFlight -= 1;
+        this.served.push({ method: req.method ?? 'GET', path, status: 0, authorization: req.headers.authorization });
+        req.socket.destroy();
+        return true;
+      case 'padded':
+        reply(200, { 'content-type': INDEX_TYPE }, PADDED_INDEX);
+        return true;
+      case 'sized':
+        reply(
+          200,
+          { 'content-type': INDEX_TYPE, 'content-length': String(Buffer.byteLength(PADDED_INDEX)) },
+          PADDED_INDEX,
+        );
+        return true;
+      case 'huge-chunked': {
+        this.inFlight -= 1;
+        this.served.push({ method: req.method ?? 'GET', path, status: 200, authorization: req.headers.authorization });
+        res.writeHead(200, { 'content-type': INDEX_TYPE });
+        const piece = Buffer.alloc(1024 * 1024, 0x20);
+        for (let i = 0; i < 5; i++) res.write(piece);
+        res.end();
+        return true;
+      }
+      case 'token-access':
+      case 'token-forever':
+      case 'token-zero':
+        reply(200, { 'content-type': INDEX_TYPE, 'docker-content-digest': GOOD_DIGEST }, GOOD_INDEX);
+        return true;
+      default:
+        return false;
+    }
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('clientError', (_error, socket) => {
+      this.notHttp += 1;
+      socket.destroy();
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, this.options.address ?? '127.0.0.1', resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -23,6 +23,22 @@ describe('WWW-Authenticate challenges', () => {
       x: 'q"uote',
     });
   });
+  test('spaces around names, values and commas; names in any case; hyphens and digits in names', () => {
+    expect(parseChallenge('  BEARER  Realm = "https://a.io/t" ,  Service=reg-1 , x-id2="" ,error=,scope=a')).toEqual({
+      scheme: 'bearer',
+      params: { realm: 'https://a.io/t', service: 'reg-1', 'x-id2': '', error: '', scope: 'a' },
+    });
+  });
+  test('reading stops at what is not a parameter; a scheme must come first', () => {
+    expect(parseChallenge('Bearer realm="https://a.io/t", junk, service="s"')?.params).toEqual({
+      realm: 'https://a.io/t',
+    });
+    expect(parseChallenge('Bearer realm="a"service="b"')?.params).toEqual({ realm: 'a', service: 'b' });
+    expect(parseChallenge('Bearer')).toEqual({ scheme: 'bearer', params: {} });
+    expect(parseChallenge('"Bearer" realm="a"')).toBeUndefined();
+    expect(parseChallenge('')).toBeUndefined();
+    expect(parseChallenge('1Bearer realm="a"')).toBeUndefined();
+  });
   test('Basic, and nothing', () => {
     expect(parseChallenge('Basic realm="Registry Realm"')).toEqual({
       scheme: 'basic',
