@@ -59,6 +59,8 @@ export class LeaderElector {
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The round under way, if any: release waits for it, so no renewal lands after the release. */
+  private round: Promise<void> | undefined;
 
   constructor(
     private readonly api: JsonObjectApi,
@@ -70,7 +72,7 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.round = this.tick();
   }
 
   private async tick(): Promise<void> {
@@ -81,6 +83,7 @@ export class LeaderElector {
     } catch {
       holding = false; // the API server is away: stop leading once the lease could have expired
     }
+    if (this.stopped) return; // stopped meanwhile: a round that was under way starts or stops nothing
     if (holding && !this.leading) {
       this.leading = true;
       this.options.onStartedLeading();
@@ -88,7 +91,9 @@ export class LeaderElector {
       this.leading = false;
       this.options.onStoppedLeading();
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), durationMs(this.options.renewInterval));
+    this.timer = setTimeout(() => {
+      this.round = this.tick();
+    }, durationMs(this.options.renewInterval));
   }
 
   private async read(): Promise<Lease | undefined> {
@@ -154,7 +159,7 @@ export class LeaderElector {
   /** Stops renewing and gives the lease up, so another replica leads without waiting for expiry. */
   async release(): Promise<void> {
     this.stop();
-    if (!this.leading) return;
+    await this.round; // a round under way may just have renewed or taken the lease: it is released too
     this.leading = false;
     try {
       const lease = await this.read();
