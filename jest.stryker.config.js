@@ -1,6 +1,6 @@
 /**
  * The jest set-up for `npm run mutate`: only the tests that exercise the mutated code.
- * STRYKER_TESTS=registry (or core, registry-real, controller, cluster) narrows it to one area,
+ * STRYKER_TESTS=registry (or core, registry-real, controller, controller-fast, cluster) narrows it to one area,
  * so a run on src/registry/ does not start the controller's processes in its dry run.
  */
 import base from './jest.config.js';
@@ -29,6 +29,16 @@ const AREAS = {
     '<rootDir>/test/integration/controller.test.ts',
     '<rootDir>/test/integration/controller-promises.test.ts',
     '<rootDir>/test/integration/operator.test.ts',
+  ],
+  // The controller's I/O in one process (reconciler, KubeTarget, Lease, the loop) against the
+  // fake API server: milliseconds per pass, no classops processes.
+  'controller-fast': [
+    '<rootDir>/test/unit/reconciler-io.test.ts',
+    '<rootDir>/test/unit/kube-target.test.ts',
+    '<rootDir>/test/unit/lease-io.test.ts',
+    '<rootDir>/test/unit/controller-loop.test.ts',
+    '<rootDir>/test/unit/state.test.ts',
+    '<rootDir>/test/unit/leader.test.ts',
   ],
   cluster: [
     '<rootDir>/test/unit/leader.test.ts',
