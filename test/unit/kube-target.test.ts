@@ -46,8 +46,15 @@ describe('listing what classops manages', () => {
 
   test('a kind the cluster does not serve (404, a CRD not installed) has nothing of ours; any other error fails the listing', async () => {
     api.put(service('mine'));
+    // The group's discovery answers 404 (Traefik not installed), then the kind's listing does.
+    api.inject({ method: 'GET', path: '/apis/traefik.io/v1alpha1', status: 404, times: 1 });
+    expect((await target.listManaged()).map((o) => o.metadata.name)).toEqual(['mine']);
     api.inject({ method: 'GET', path: '/middlewares', status: 404, times: 1 });
     expect((await target.listManaged()).map((o) => o.metadata.name)).toEqual(['mine']);
+    expect(api.servedFaults).toEqual([
+      'GET /apis/traefik.io/v1alpha1 404',
+      'GET /apis/traefik.io/v1alpha1/middlewares 404',
+    ]);
 
     api.inject({ method: 'GET', path: '/middlewares', status: 403, times: 1 });
     await expect(target.listManaged()).rejects.toThrow(/^list Middleware: HTTP 403: injected fault 403$/);
@@ -126,12 +133,17 @@ describe('writing', () => {
     });
     expect(second.metadata.name).toMatch(/^week02\./);
 
+    // Events on one object in the same millisecond do not collide.
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'student-bo' };
+    await Promise.all(Array.from({ length: 10 }, (_, i) => target.event(ref, 'Normal', 'Updated', `pass ${i}`)));
+    expect(api.list('Event', NS).filter((e) => e.involvedObject.name === 'student-bo')).toHaveLength(10);
+
     api.inject({ method: 'POST', path: '/events', status: 403, times: 1 });
     await expect(
       target.event({ apiVersion: 'v1', kind: 'Service', namespace: NS, name: 'web' }, 'Normal', 'Updated', 'm'),
     ).resolves.toBeUndefined();
     expect(api.servedFaults).toEqual([`POST /api/v1/namespaces/${NS}/events 403`]);
-    expect(target.writes).toBe(3);
+    expect(target.writes).toBe(13);
   });
 });
 
@@ -183,7 +195,13 @@ describe('health, per student, from the Deployment and its pods', () => {
     deployment('nowhere');
     pod('nowhere', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] });
     deployment('scheduled');
-    pod('scheduled', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] });
+    pod('scheduled', {
+      phase: 'Pending',
+      conditions: [
+        { type: 'PodScheduled', status: 'True' },
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady' },
+      ],
+    });
     deployment('creating');
     pod('creating', { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] });
     deployment('nopod');
@@ -218,6 +236,26 @@ describe('health, per student, from the Deployment and its pods', () => {
       `GET /api/v1/namespaces/${NS}/pods?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dclassops`,
       'GET /api/v1/namespaces/container-course-week02/pods?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dclassops',
     ]);
+  });
+
+  test('every container state that needs a change from the student is Failing, with the state as the reason', async () => {
+    const reasons = [
+      'ImagePullBackOff',
+      'ErrImagePull',
+      'InvalidImageName',
+      'CrashLoopBackOff',
+      'CreateContainerConfigError',
+      'CreateContainerError',
+      'RunContainerError',
+    ];
+    for (const reason of reasons) {
+      deployment(reason.toLowerCase());
+      pod(reason.toLowerCase(), { phase: 'Running', containerStatuses: [waiting(reason)] });
+    }
+    const health = await target.health();
+    expect(reasons.map((r) => health.get(`${NS}/${r.toLowerCase()}`))).toEqual(
+      reasons.map((reason) => ({ phase: 'Failing', reason })),
+    );
   });
 
   test('a Deployment without a student label is known by its name; unmanaged ones are not read', async () => {
