@@ -1,6 +1,6 @@
 /**
  * The jest set-up for `npm run mutate`: only the tests that exercise the mutated code.
- * STRYKER_TESTS=registry (or core, registry-real, controller, controller-fast, cluster) narrows it to one area,
+ * STRYKER_TESTS=registry (or core, registry-real, controller, controller-fast, cluster-fast, cluster) narrows it to one area,
  * so a run on src/registry/ does not start the controller's processes in its dry run.
  */
 import base from './jest.config.js';
@@ -38,6 +38,12 @@ const AREAS = {
     '<rootDir>/test/unit/lease-io.test.ts',
     '<rootDir>/test/unit/controller-loop.test.ts',
     '<rootDir>/test/unit/state.test.ts',
+    '<rootDir>/test/unit/leader.test.ts',
+  ],
+  // The cluster I/O alone (KubeTarget, the Lease), for runs on src/cluster/apply.ts and leader.ts.
+  'cluster-fast': [
+    '<rootDir>/test/unit/kube-target.test.ts',
+    '<rootDir>/test/unit/lease-io.test.ts',
     '<rootDir>/test/unit/leader.test.ts',
   ],
   cluster: [

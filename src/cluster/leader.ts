@@ -6,7 +6,7 @@
  */
 import type { JsonObjectApi } from './json-api.js';
 import { durationMs } from '../config.js';
-import { ClusterError, statusOf } from './kube.js';
+import { statusOf } from './kube.js';
 
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
@@ -141,13 +141,9 @@ export class LeaderElector {
         ...(taking ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 } : {}),
       },
     };
-    try {
-      await this.api.replaceJson(next);
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 409) return false; // someone else wrote first
-      throw new ClusterError(`lease update failed: ${(error as Error).message}`, statusOf(error));
-    }
+    // A 409 (someone else wrote first) fails the update like any other error: the round is not won.
+    await this.api.replaceJson(next);
+    return true;
   }
 
   /** Stops renewing and keeps the lease as it is: it runs out on its own (a pass may still be writing). */

@@ -29,9 +29,17 @@ function controllerFor(c: InProcessCourse, options: Partial<ControllerOptions> =
   const outcomes: Array<ReconcileOutcome | Error> = [];
   let started = 0;
   let overlap = 0;
+  let watching = 0;
   const source = {
     description: c.source.description,
-    watch: (onChange: () => void) => c.source.watch(onChange),
+    watch: (onChange: () => void) => {
+      const stop = c.source.watch(onChange);
+      watching += 1;
+      return () => {
+        watching -= 1;
+        stop();
+      };
+    },
     snapshot: (): Promise<Snapshot> => {
       started += 1;
       overlap = Math.max(overlap, started - outcomes.length);
@@ -48,7 +56,7 @@ function controllerFor(c: InProcessCourse, options: Partial<ControllerOptions> =
     ...options,
   });
   controllers.push(controller);
-  return { controller, outcomes, overlap: () => overlap };
+  return { controller, outcomes, overlap: () => overlap, watching: () => watching };
 }
 const results = (outcomes: Array<ReconcileOutcome | Error>) =>
   outcomes.map((o) => (o instanceof Error ? `error: ${o.message}` : o.result));
@@ -117,13 +125,16 @@ test('a trigger with nothing running waits the debounce, then runs one pass', as
 
 test('a change in the roster folder starts a pass; after stop it does not', async () => {
   const c = new InProcessCourse(api).week(entry('ann'));
-  const { controller, outcomes } = controllerFor(c, { debounceMs: 10 });
+  const { controller, outcomes, watching } = controllerFor(c, { debounceMs: 10 });
   controller.start();
+  controller.start();
+  expect(watching()).toBe(1);
   await waitFor(async () => outcomes.length === 1, 5_000, 'the first pass');
   c.week(entry('ann') + entry('bo'));
   await waitFor(async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined, 5_000, 'bo');
   await controller.idle();
   expect(await controller.stop()).toBe(true);
+  expect(watching()).toBe(0); // the source's watch is released
   const passes = outcomes.length;
   c.week(entry('ann'));
   await sleep(200);
@@ -232,6 +243,7 @@ test('stop during a pass cancels it: nothing more is written, it is no failure, 
   expect(outcomes).toEqual([]);
   expect(await c.samples('reconciles')).toEqual({});
   expect(c.logs.some((l) => l.level === 'error')).toBe(false);
+  expect(c.state.reconcile).toMatchObject({ result: 'failure', error: 'classops is stopping' });
   controller.trigger(0);
   await sleep(50);
   expect(outcomes).toEqual([]);

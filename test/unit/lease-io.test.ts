@@ -170,6 +170,8 @@ test.each([
   expect(events).toEqual(['started', 'stopped', 'started']);
   expect(api.servedFaults).toEqual([`${method} ${LEASE_PATH} 500`]);
   expect(e.isLeader).toBe(true);
+  // A Lease that cannot be read is not taken for missing: it is created once only.
+  expect(api.requests.filter((r) => r.startsWith('POST '))).toHaveLength(1);
 });
 
 test('stop: no more rounds, even when it comes while a round is under way, and the Lease is kept as it is', async () => {
