@@ -365,6 +365,7 @@ describe('State and metrics after a pass', () => {
       'reason=Progressing,student=cy,week=01': 0,
     });
     expect(await c.samples('studentsDeployed')).toEqual({ 'deployment=deployed,week=01': 2 });
+    expect(await c.samples('studentsReady')).toEqual({ 'week=01': 1 });
     expect(Object.keys(await c.samples('rosterFileComplete'))).toEqual([`file=${c.folder}/week-01.yaml`]);
     expect(await c.samples('rosterEntries')).toEqual({ 'validity=valid,week=1': 2, 'validity=invalid,week=1': 0 });
     expect(await c.samples('revision')).toEqual({ [`revision=${next.revision},source=folder ${c.folder}`]: 1 });
