@@ -41,7 +41,15 @@ export const AREAS = {
       'src/cluster/apply.ts',
       'src/cluster/leader.ts',
     ],
-    tests: [t('unit/leader'), t('integration/leader')],
+    tests: [
+      t('unit/reconciler-io'),
+      t('unit/kube-target'),
+      t('unit/lease-io'),
+      t('unit/controller-loop'),
+      t('unit/state'),
+      t('unit/leader'),
+      t('integration/watch-cache'),
+    ],
   },
 };
 

@@ -47,12 +47,9 @@ export class KubeTarget implements Target {
         const items = await withRetries(`list ${kind}`, () => this.objects.listAll(apiVersion, kind, MANAGED_SELECTOR));
         for (const item of items ?? []) all.push({ ...item, apiVersion, kind } as KubeObject);
       } catch (error) {
-        // A kind whose CRD is not installed (HTTPRoute, Traefik's Middleware) has nothing of ours.
-        if (
-          error instanceof ClusterError &&
-          (error.status === 404 || /Unrecognized API version and kind/.test(error.message))
-        )
-          continue;
+        // A kind whose CRD is not installed (HTTPRoute, Traefik's Middleware) has nothing of ours: its
+        // group's discovery answers 404, or (group served, kind not) listAll gives undefined.
+        if (error instanceof ClusterError && error.status === 404) continue;
         throw error;
       }
     }

@@ -6,7 +6,7 @@
  */
 import type { JsonObjectApi } from './json-api.js';
 import { durationMs } from '../config.js';
-import { ClusterError, statusOf } from './kube.js';
+import { statusOf } from './kube.js';
 
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
@@ -59,6 +59,8 @@ export class LeaderElector {
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The round under way, if any: release waits for it, so no renewal lands after the release. */
+  private round: Promise<void> | undefined;
 
   constructor(
     private readonly api: JsonObjectApi,
@@ -70,7 +72,7 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.round = this.tick();
   }
 
   private async tick(): Promise<void> {
@@ -81,6 +83,7 @@ export class LeaderElector {
     } catch {
       holding = false; // the API server is away: stop leading once the lease could have expired
     }
+    if (this.stopped) return; // stopped meanwhile: a round that was under way starts or stops nothing
     if (holding && !this.leading) {
       this.leading = true;
       this.options.onStartedLeading();
@@ -88,7 +91,9 @@ export class LeaderElector {
       this.leading = false;
       this.options.onStoppedLeading();
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), durationMs(this.options.renewInterval));
+    this.timer = setTimeout(() => {
+      this.round = this.tick();
+    }, durationMs(this.options.renewInterval));
   }
 
   private async read(): Promise<Lease | undefined> {
@@ -136,13 +141,9 @@ export class LeaderElector {
         ...(taking ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 } : {}),
       },
     };
-    try {
-      await this.api.replaceJson(next);
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 409) return false; // someone else wrote first
-      throw new ClusterError(`lease update failed: ${(error as Error).message}`, statusOf(error));
-    }
+    // A 409 (someone else wrote first) fails the update like any other error: the round is not won.
+    await this.api.replaceJson(next);
+    return true;
   }
 
   /** Stops renewing and keeps the lease as it is: it runs out on its own (a pass may still be writing). */
@@ -154,7 +155,7 @@ export class LeaderElector {
   /** Stops renewing and gives the lease up, so another replica leads without waiting for expiry. */
   async release(): Promise<void> {
     this.stop();
-    if (!this.leading) return;
+    await this.round; // a round under way may just have renewed or taken the lease: it is released too
     this.leading = false;
     try {
       const lease = await this.read();

@@ -1,0 +1,216 @@
+/**
+ * State (README "What is never lost"): last-known-good read back from what a pass applied
+ * (as a restarted controller does), and the record of passes that /api/status shows.
+ */
+import { reconcile } from '../../src/controller/reconciler.js';
+import { lastGoodFromLive, State, type PassRecord, type StudentStatus } from '../../src/controller/state.js';
+import type { KubeObject } from '../../src/render/objects.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { entry, InProcessCourse, NS } from '../support/in-process.js';
+
+describe('last-known-good read back from the cluster', () => {
+  let api: FakeApiServer;
+  let c: InProcessCourse;
+  let live: KubeObject[];
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+  beforeAll(async () => {
+    api = await new FakeApiServer().start();
+    c = new InProcessCourse(api).week(entry('Ann', `ghcr.io/ann/app@${DIGEST}`) + entry('bo'));
+    await reconcile(c.options);
+    live = await c.target.listManaged();
+  });
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  const ann = () => structuredClone(live.find((o) => o.kind === 'Deployment' && o.metadata.name === 'student-ann')!);
+  /** ann's Deployment with its entry annotation replaced. */
+  const withEntry = (value: string | undefined) => {
+    const d = ann();
+    const annotations = { ...d.metadata.annotations };
+    if (value === undefined) delete annotations['classops.dev/entry'];
+    else annotations['classops.dev/entry'] = value;
+    return { ...d, metadata: { ...d.metadata, annotations } } as KubeObject;
+  };
+  const annEntry = () => JSON.parse(ann().metadata.annotations!['classops.dev/entry']!) as Record<string, unknown>;
+
+  test('each applied student is read back from their Deployment: week, file, entry and pinned digest', () => {
+    const good = lastGoodFromLive(live);
+    expect([...good.keys()]).toEqual([`${NS}/ann`, `${NS}/bo`]);
+    expect(good.get(`${NS}/ann`)).toEqual({
+      week: { file: `${c.folder}/week-01.yaml`, week: 1, namespace: NS },
+      entry: {
+        name: 'Ann',
+        githubUsername: 'Ann',
+        containerImage: `ghcr.io/ann/app@${DIGEST}`,
+        studentEndpoint: '/student',
+        healthEndpoint: '/health',
+        port: 5000,
+      },
+      digest: DIGEST,
+    });
+    expect(good.get(`${NS}/bo`)!.digest).toBeUndefined();
+    expect(c.state.lastGood!.get(`${NS}/ann`)!.entry).toEqual(good.get(`${NS}/ann`)!.entry);
+  });
+
+  test('a Deployment that does not say where it came from, or which week, is not read back', () => {
+    const d = ann();
+    const noFile = { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations } } } as KubeObject;
+    delete (noFile.metadata.annotations as Record<string, string>)['classops.dev/source-file'];
+    const noNamespace = { ...d, metadata: { ...d.metadata, namespace: undefined } } as KubeObject;
+    const week = (value: string | undefined) =>
+      ({
+        ...d,
+        metadata: { ...d.metadata, labels: { ...d.metadata.labels, 'classops.dev/week': value } },
+      }) as KubeObject;
+    const noAnnotations = { ...d, metadata: { ...d.metadata, annotations: undefined } } as KubeObject;
+    const noLabels = { ...d, metadata: { ...d.metadata, labels: undefined } } as KubeObject;
+    for (const object of [noFile, noNamespace, week('1.5'), week('one'), noAnnotations, noLabels])
+      expect(lastGoodFromLive([object]).size).toBe(0);
+    expect(lastGoodFromLive([week('02')]).get(`${NS}/ann`)!.week.week).toBe(2);
+  });
+
+  test('an entry annotation that is missing, not JSON, or not a whole entry is not read back', () => {
+    const wrong = (field: string, value: unknown) => JSON.stringify({ ...annEntry(), [field]: value });
+    for (const value of [
+      undefined,
+      'edited by hand',
+      'null',
+      '"Ann"',
+      wrong('name', 1),
+      wrong('githubUsername', undefined),
+      wrong('containerImage', 7),
+      wrong('studentEndpoint', null),
+      wrong('healthEndpoint', false),
+      wrong('port', '5000'),
+    ])
+      expect(lastGoodFromLive([withEntry(value)]).size).toBe(0);
+    expect(lastGoodFromLive([withEntry(JSON.stringify(annEntry()))]).size).toBe(1);
+  });
+
+  test('only Deployments count, and one without containers has no digest', () => {
+    const asService = { ...ann(), kind: 'Service' } as KubeObject;
+    expect(lastGoodFromLive([asService]).size).toBe(0);
+    const noSpec = { ...ann(), spec: undefined } as KubeObject;
+    expect(lastGoodFromLive([noSpec]).get(`${NS}/ann`)!.digest).toBeUndefined();
+    const noContainers = { ...ann(), spec: { template: { spec: { containers: [] } } } } as KubeObject;
+    expect(lastGoodFromLive([noContainers]).get(`${NS}/ann`)!.digest).toBeUndefined();
+  });
+});
+
+describe('the record of passes', () => {
+  const student = (namespace: string, githubUsername: string): StudentStatus => ({
+    namespace,
+    week: 1,
+    file: 'students/week-01.yaml',
+    githubUsername,
+    name: githubUsername,
+    deployment: 'deployed',
+    reason: undefined,
+    image: 'ghcr.io/x/app:v1',
+    verdict: undefined,
+    findings: [],
+    service: `student-${githubUsername.toLowerCase()}`,
+    studentEndpoint: '/student',
+    health: undefined,
+  });
+  const pass = (overrides: Partial<PassRecord>): PassRecord => ({
+    revision: 'r1',
+    result: 'success',
+    lastGood: new Map(),
+    files: [],
+    students: [],
+    errors: [],
+    writes: 3,
+    refusedPrunes: [],
+    durationSeconds: 0.5,
+    finishedAt: new Date('2026-11-23T10:00:00Z'),
+    ...overrides,
+  });
+
+  test('before any pass: nothing known, and last-known-good is still to be read from the cluster', () => {
+    const state = new State();
+    expect(state.lastGood).toBeUndefined();
+    expect(state.toJSON()).toEqual({
+      reconcile: {
+        revision: undefined,
+        result: undefined,
+        finishedAt: undefined,
+        lastSuccessAt: undefined,
+        error: undefined,
+        writes: 0,
+        durationSeconds: undefined,
+        refusedPrunes: [],
+      },
+      files: [],
+      students: [],
+    });
+  });
+
+  test('a pass replaces everything; students are listed by namespace, then login', () => {
+    const state = new State();
+    state.commit(
+      pass({
+        students: [student('week02', 'ann'), student('week01', 'Cy'), student('week01', 'bo')],
+        files: [
+          { file: 'a.yaml', complete: true, week: 1, entries: 1, validEntries: 1, findings: [] },
+          { file: 'b.yaml', complete: false, week: 2, entries: 0, validEntries: 0, findings: [] },
+        ],
+        refusedPrunes: ['too many'],
+        errors: ['first', 'second'],
+      }),
+    );
+    const json = state.toJSON() as { students: StudentStatus[]; reconcile: object; files: object[] };
+    expect(json.students.map((s) => `${s.namespace}/${s.githubUsername}`)).toEqual([
+      'week01/bo',
+      'week01/Cy',
+      'week02/ann',
+    ]);
+    expect(state.students.get('week01/cy')!.githubUsername).toBe('Cy');
+    expect([...state.files.keys()]).toEqual(['a.yaml', 'b.yaml']);
+    expect(json.reconcile).toEqual({
+      revision: 'r1',
+      result: 'success',
+      finishedAt: '2026-11-23T10:00:00.000Z',
+      lastSuccessAt: '2026-11-23T10:00:00.000Z',
+      error: 'first',
+      writes: 3,
+      durationSeconds: 0.5,
+      refusedPrunes: ['too many'],
+    });
+
+    state.commit(pass({ revision: 'r2', students: [student('week03', 'dee')], files: [] }));
+    expect([...state.students.keys()]).toEqual(['week03/dee']);
+    expect(state.files.size).toBe(0);
+  });
+
+  test('a partial pass keeps the last success time; a refused one moves it; a failure keeps all but the result', () => {
+    const state = new State();
+    const good = new Map([
+      ['week01/ann', { week: { file: 'f', week: 1, namespace: 'week01' }, entry: {}, digest: undefined }],
+    ]);
+    state.commit(pass({ lastGood: good as never }));
+    state.commit(pass({ revision: 'r2', result: 'partial', finishedAt: new Date('2026-11-23T11:00:00Z') }));
+    expect(state.reconcile).toMatchObject({
+      revision: 'r2',
+      result: 'partial',
+      finishedAt: '2026-11-23T11:00:00.000Z',
+      lastSuccessAt: '2026-11-23T10:00:00.000Z',
+    });
+    state.commit(pass({ revision: 'r3', result: 'refused', finishedAt: new Date('2026-11-23T12:00:00Z') }));
+    expect(state.reconcile.lastSuccessAt).toBe('2026-11-23T12:00:00.000Z');
+
+    state.recordFailure(new Error('the API server is away'), new Date('2026-11-23T13:00:00Z'));
+    expect(state.reconcile).toEqual({
+      revision: 'r3',
+      result: 'failure',
+      finishedAt: '2026-11-23T13:00:00.000Z',
+      lastSuccessAt: '2026-11-23T12:00:00.000Z',
+      error: 'the API server is away',
+      writes: 0,
+      durationSeconds: 0.5,
+      refusedPrunes: [],
+    });
+    expect(state.lastGood!.size).toBe(0); // the refused pass committed an empty one; the failure kept it
+  });
+});
