@@ -1,7 +1,7 @@
 /**
  * The controller's I/O in the test's own process: the real reconciler, KubeTarget and
  * client-node against the fake API server, reading a real roster folder (DirSource).
- * Milliseconds per pass, so the mutation run can afford them (STRYKER_TESTS=controller-fast).
+ * Milliseconds per pass, so the mutation run can afford them (the `controller` area of stryker.areas.mjs).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
