@@ -1,7 +1,8 @@
 /**
  * Which namespace each roster file's week lives in. A namespace comes from
  * `render.namespaceTemplate` or the instructors' `render.allowedNamespaces`, never from
- * anywhere else; two files may not claim one namespace (the later file by name is refused).
+ * anywhere else; two files may not claim one namespace (the file deployed there before keeps
+ * it, else the first by name).
  * What a broken file could own is protected: its objects are never pruned, whatever the
  * file is called now.
  */
@@ -108,8 +109,14 @@ export function claimWeeks(
   const course = courseNamespacesOf(config);
   const owners = new Map<string, string>();
   const identities = new Map<string, WeekIdentity>();
+  // The file that was last deployed into a namespace keeps it; among newcomers, the first
+  // by name. So adding a file can never take a running week's namespace from it.
+  const incumbent = ({ file, metadata: { week, namespace } }: RosterReport) => {
+    const chosen = namespace ?? (week === undefined ? undefined : course.templateFor(week));
+    return chosen !== undefined && (previous.get(file)?.has(chosen) ?? false);
+  };
   const checked = [...reports]
-    .sort((a, b) => (a.file < b.file ? -1 : 1)) // paths are unique
+    .sort((a, b) => Number(incumbent(b)) - Number(incumbent(a)) || (a.file < b.file ? -1 : 1)) // paths are unique
     .map((report) => {
       const week = report.metadata.week;
       if (!report.complete || week === undefined) return report;

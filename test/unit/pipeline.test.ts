@@ -372,6 +372,25 @@ describe('namespace findings and protection', () => {
     }
   });
 
+  test('a new file never takes a namespace from the file deployed there, even when it sorts first', () => {
+    const listed = loadConfig({ env: {}, overrides: { render: { allowedNamespaces: ['lab-*'] } } });
+    const running = report('students/week-03.yaml', entry('bo'), 3, '  namespace: lab-1\n');
+    const newcomer = report('students/week-02.yaml', entry('mallory'), 2, '  namespace: lab-1\n');
+    const bo = { ...good('bo'), week: { file: 'students/week-03.yaml', week: 3, namespace: 'lab-1' } };
+    const i = interpretReports([newcomer, running], new Map(), listed, {
+      revision: 'r',
+      lastGood: lastGood(bo),
+    });
+    expect(i.reports.find((r) => r.file === 'students/week-03.yaml')!.complete).toBe(true);
+    expect(i.reports.find((r) => r.file === 'students/week-02.yaml')!.findings).toEqual([
+      expect.objectContaining({
+        code: 'namespace-conflict',
+        message: expect.stringContaining('Namespace lab-1 already holds the week of students/week-03.yaml'),
+      }),
+    ]);
+    expect(i.desired!.students.map((s) => `${s.githubUsername}:${s.deployment}`)).toEqual(['bo:deployed']);
+  });
+
   test('a template that gives a namespace the course may never touch is refused', () => {
     const kube = loadConfig({ env: {}, overrides: { render: { namespaceTemplate: 'kube-week{week:02}' } } });
     const i = interpretReports([report('students/week-01.yaml', entry('ann'))], new Map(), kube, {
