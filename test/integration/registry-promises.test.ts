@@ -5,7 +5,7 @@
  */
 import { loadConfig, type RegistryConfig } from '../../src/config.js';
 import { ImageChecker } from '../../src/registry/checker.js';
-import { FaultyRegistry, GOOD_DIGEST } from '../support/faulty-registry.js';
+import { FaultyRegistry, GOOD_DIGEST, faultyRegistries } from '../support/faulty-registry.js';
 import { waitFor } from '../support/processes.js';
 
 const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig =>
@@ -17,15 +17,7 @@ function clock(start = 1_000_000) {
   return c;
 }
 
-const servers: FaultyRegistry[] = [];
-async function serve(options: ConstructorParameters<typeof FaultyRegistry>[0] = {}): Promise<FaultyRegistry> {
-  const server = await new FaultyRegistry(options).start();
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
+const { serve } = faultyRegistries();
 
 describe('token auth: a manifest refused after a token was granted is private', () => {
   test.each([401, 403] as const)('HTTP %i on the manifest gives private, not a warning', async (status) => {

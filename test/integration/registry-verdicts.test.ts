@@ -29,6 +29,7 @@ import {
   MEDIA,
   PADDED_INDEX,
   sha256,
+  faultyRegistries,
 } from '../support/faulty-registry.js';
 import { waitFor } from '../support/processes.js';
 import { defaultPolicy, rosterText } from '../support/rosters.js';
@@ -37,15 +38,7 @@ import { validateRoster } from '../../src/roster/validate.js';
 const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig =>
   loadConfig({ env: {}, overrides: { registry: { timeout: '5s', ...overrides } } }).registry;
 
-const servers: Array<{ stop(): Promise<void> }> = [];
-async function serve(options: ConstructorParameters<typeof FaultyRegistry>[0] = {}): Promise<FaultyRegistry> {
-  const server = await new FaultyRegistry(options).start();
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
+const { serve, stopLater } = faultyRegistries();
 
 const check = (image: string, config: Record<string, unknown> = {}, hooks: CheckerOptions = {}) =>
   new ImageChecker(registryConfig(config), hooks).check(image);
@@ -93,7 +86,7 @@ describe('single images: the platform is read from the config blob', () => {
       res.writeHead(200, { 'content-type': MEDIA.ociIndex }).end(GOOD_INDEX);
     });
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    servers.push({ stop: () => new Promise<void>((resolve) => front.close(() => resolve())) });
+    stopLater({ stop: () => new Promise<void>((resolve) => front.close(() => resolve())) });
     const port = (front.address() as { port: number }).port;
     expect(await check(`127.0.0.1:${port}/ann/app:v1`)).toMatchObject({ kind: 'pullable', digest: GOOD_DIGEST });
     expect(accepts).toEqual([
@@ -615,7 +608,7 @@ describe('transport faults', () => {
       },
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    stopLater({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
     const verdict = await check(`${host}/ann/app:v1`);
     expect(verdict).toEqual({ kind: 'unreachable', reason: `TLS with ${host} failed (DEPTH_ZERO_SELF_SIGNED_CERT)` });
@@ -628,7 +621,7 @@ describe('transport faults', () => {
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    stopLater({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
     const verdict = await check(`${host}/ann/app:v1`);
     expect(verdict.kind).toBe('unreachable');
@@ -996,7 +989,7 @@ describe('HTTPS first; plain HTTP only for loopback and registry.plainHttp', () 
       socket.destroy();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    stopLater({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
     expect(await check(`${host}/ann/app:v1`)).toEqual({ kind: 'unreachable', reason: `${host} closed the connection` });
     expect(connections).toBe(2);

@@ -507,3 +507,22 @@ export class FaultyRegistry {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
+
+/**
+ * For a test file: `serve` starts a faulty registry, and everything it started or was handed
+ * to `stopLater` is stopped after each test.
+ */
+export function faultyRegistries() {
+  const running: Array<{ stop(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+  });
+  return {
+    serve: async (options: FaultyOptions = {}): Promise<FaultyRegistry> => {
+      const server = await new FaultyRegistry(options).start();
+      running.push(server);
+      return server;
+    },
+    stopLater: (server: { stop(): Promise<void> }) => running.push(server),
+  };
+}
