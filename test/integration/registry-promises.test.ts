@@ -17,7 +17,8 @@ function clock(start = 1_000_000) {
   return c;
 }
 
-const { serve } = faultyRegistries();
+const { serve, stopAll } = faultyRegistries();
+afterEach(stopAll);
 
 describe('token auth: a manifest refused after a token was granted is private', () => {
   test.each([401, 403] as const)('HTTP %i on the manifest gives private, not a warning', async (status) => {

@@ -38,7 +38,8 @@ import { validateRoster } from '../../src/roster/validate.js';
 const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig =>
   loadConfig({ env: {}, overrides: { registry: { timeout: '5s', ...overrides } } }).registry;
 
-const { serve, stopLater } = faultyRegistries();
+const { serve, stopLater, stopAll } = faultyRegistries();
+afterEach(stopAll);
 
 const check = (image: string, config: Record<string, unknown> = {}, hooks: CheckerOptions = {}) =>
   new ImageChecker(registryConfig(config), hooks).check(image);

@@ -509,14 +509,11 @@ export class FaultyRegistry {
 }
 
 /**
- * For a test file: `serve` starts a faulty registry, and everything it started or was handed
- * to `stopLater` is stopped after each test.
+ * For a test file: `serve` starts a faulty registry; `stopAll` (its afterEach) stops
+ * everything it started or was handed to `stopLater`.
  */
 export function faultyRegistries() {
   const running: Array<{ stop(): Promise<void> }> = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((s) => s.stop()));
-  });
   return {
     serve: async (options: FaultyOptions = {}): Promise<FaultyRegistry> => {
       const server = await new FaultyRegistry(options).start();
@@ -524,5 +521,8 @@ export function faultyRegistries() {
       return server;
     },
     stopLater: (server: { stop(): Promise<void> }) => running.push(server),
+    stopAll: async () => {
+      await Promise.all(running.splice(0).map((s) => s.stop()));
+    },
   };
 }
