@@ -3,7 +3,7 @@ import { CoreV1Api, KubeConfig, type KubernetesObject, type V1Pod } from '@kuber
 import { JsonObjectApi } from './json-api.js';
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
-import { ClusterError, withRetries } from './kube.js';
+import { isNotFound, withRetries } from './kube.js';
 import { MANAGED_KINDS } from '../render/kinds.js';
 import { describeRef, refOf, type ObjectRef, type StudentHealth, type Target } from './target.js';
 
@@ -49,7 +49,7 @@ export class KubeTarget implements Target {
       } catch (error) {
         // A kind whose CRD is not installed (HTTPRoute, Traefik's Middleware) has nothing of ours: its
         // group's discovery answers 404, or (group served, kind not) listAll gives undefined.
-        if (error instanceof ClusterError && error.status === 404) continue;
+        if (isNotFound(error)) continue;
         throw error;
       }
     }
@@ -74,7 +74,7 @@ export class KubeTarget implements Target {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ClusterError && error.status === 404)) throw error; // already gone is what we wanted
+      if (!isNotFound(error)) throw error; // already gone is what we wanted
     }
   }
 

@@ -42,6 +42,11 @@ export function statusOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** An HTTP 404, whether withRetries wrapped it (a ClusterError) or the client threw it as is. */
+export function isNotFound(error: unknown): boolean {
+  return (error instanceof ClusterError ? error.status : statusOf(error)) === 404;
+}
+
 /** The Status message the API server sent, or the error's own. */
 export function messageOf(error: unknown): string {
   const body = (error as ApiFailure).body;

@@ -15,7 +15,7 @@ import { collectionPath, MANAGED_KINDS, type ManagedKind } from '../render/kinds
 import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import type { JsonObjectApi } from './json-api.js';
-import { backoffMs, ClusterError, statusOf } from './kube.js';
+import { backoffMs, isNotFound } from './kube.js';
 import { keyOf, refOf } from './target.js';
 
 const SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
@@ -23,12 +23,6 @@ const SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
 /** What the watch of one kind knows: its objects by key once listed, nothing before. */
 interface KindView {
   objects: Map<string, KubeObject> | undefined;
-}
-
-/** A kind the API server does not serve (a CRD not installed) has nothing of ours: not a failure. */
-function notServed(error: unknown): boolean {
-  const status = error instanceof ClusterError ? error.status : statusOf(error);
-  return status === 404 || /Unrecognized API version and kind/.test((error as Error).message ?? '');
 }
 
 export class ManagedObjectWatcher {
@@ -98,7 +92,8 @@ export class ManagedObjectWatcher {
         }
       } catch (error) {
         restart(true);
-        if (notServed(error)) view.objects = new Map();
+        // A group the API server does not serve (a CRD not installed) has nothing of ours: not a failure.
+        if (isNotFound(error)) view.objects = new Map();
         return;
       }
     }
