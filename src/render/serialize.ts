@@ -110,7 +110,10 @@ export function toYaml(value: Record<string, unknown>): string {
   return out.join('');
 }
 
-/** A multi-document stream, each document introduced by `---`. */
+/** One document of a multi-document stream, introduced by `---`. */
+export const yamlDocument = (object: KubeObject): string => `---\n${toYaml(object)}`;
+
+/** A multi-document stream. */
 export function objectsToYaml(objects: readonly KubeObject[]): string {
-  return objects.map((object) => `---\n${toYaml(object)}`).join('');
+  return objects.map(yamlDocument).join('');
 }

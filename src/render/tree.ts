@@ -2,7 +2,7 @@
  * Rendered weeks as a tree of files for Argo CD, Flux or kubectl: one folder per
  * namespace with the week's shared objects, one file per student and a kustomization.
  */
-import { objectsToYaml, toYaml } from './serialize.js';
+import { objectsToYaml, toYaml, yamlDocument } from './serialize.js';
 import { studentObjectList, type KubeObject } from './objects.js';
 import type { RenderedWeek } from './week.js';
 
@@ -13,10 +13,13 @@ function kustomization(resources: string[]): string {
   return toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
 }
 
+/** Weeks in namespace order: the stable order of every output. */
+const byNamespace = (weeks: readonly RenderedWeek[]) => [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
+
 /** Relative path → file content, in a stable order. */
 export function manifestTree(weeks: readonly RenderedWeek[]): Map<string, string> {
   const files = new Map<string, string>();
-  const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
+  const sorted = byNamespace(weeks);
   for (const week of sorted) {
     const studentFiles = week.students.map((s) => `${s.objects.deployment.metadata.name}.yaml`);
     files.set(`${week.namespace}/kustomization.yaml`, kustomization(['week.yaml', ...studentFiles]));
@@ -34,17 +37,7 @@ export function manifestTree(weeks: readonly RenderedWeek[]): Map<string, string
  * a writer or a hash takes them as they come, and the whole stream never sits in memory.
  */
 export function* manifestDocuments(weeks: readonly RenderedWeek[]): Generator<string> {
-  const sorted = [...weeks].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
-  for (const week of sorted) {
-    for (const object of week.shared) yield `---\n${toYaml(object)}`;
-    for (const student of week.students)
-      for (const object of studentObjectList(student.objects)) yield `---\n${toYaml(object)}`;
-  }
-}
-
-/** Every object of every week as one multi-document stream. */
-export function manifestStream(weeks: readonly RenderedWeek[]): string {
-  return [...manifestDocuments(weeks)].join('');
+  for (const week of byNamespace(weeks)) for (const object of weekObjects(week)) yield yamlDocument(object);
 }
 
 /** A week's objects in apply order: shared ones, then each student's. */

@@ -5,7 +5,7 @@ import type { RosterReport } from '../../src/roster/model.js';
 import { validateRoster } from '../../src/roster/validate.js';
 import type { KubeObject } from '../../src/render/objects.js';
 import { objectsToYaml } from '../../src/render/serialize.js';
-import { manifestStream, manifestTree, weekObjects } from '../../src/render/tree.js';
+import { manifestDocuments, manifestTree, weekObjects } from '../../src/render/tree.js';
 import type { RenderedWeek } from '../../src/render/week.js';
 import { studentObjectList } from '../../src/render/objects.js';
 import { validateKubeObject } from '../support/kube-schemas.js';
@@ -23,6 +23,7 @@ function week(report: RosterReport, cfg = config(), digests?: Map<string, string
   return result;
 }
 const all = (w: RenderedWeek): KubeObject[] => weekObjects(w);
+const manifestStream = (weeks: RenderedWeek[]) => [...manifestDocuments(weeks)].join('');
 const find = (w: RenderedWeek, kind: string, name: string) =>
   all(w).find((o) => o.kind === kind && o.metadata.name === name)!;
 type Pod = { spec: { template: { spec: Record<string, any> } } };
