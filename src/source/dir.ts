@@ -1,11 +1,15 @@
 /** Roster files on the local file system: a folder's week files, or files named directly. */
 import { isUtf8 } from 'node:buffer';
 import { readdirSync, readFileSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { contentHash } from '../canonical.js';
 import type { Snapshot, Source } from './index.js';
 
-export const ROSTER_FILE = /\.ya?ml$/;
+/**
+ * Whether a file (a name, or a path whose last part counts) is read as a roster: `*.yaml` or
+ * `*.yml`, but not a ConfigMap volume's own `..` entries. Every source lists files by this.
+ */
+export const isRosterFileName = (name: string): boolean => /\.ya?ml$/.test(name) && !basename(name).startsWith('..');
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';
@@ -32,7 +36,7 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
   const found: string[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true, encoding: 'buffer' })) {
     const name = entry.name.toString('utf8');
-    if (name.startsWith('..') || !ROSTER_FILE.test(name)) continue;
+    if (!isRosterFileName(name)) continue;
     const path = join(folder, name);
     if (!isUtf8(entry.name)) {
       problems.set(path, 'its name is not valid UTF-8 text; rename it to week-NN.yaml');

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { redactUrl, redactUrls, splitCredentials } from './credentials.js';
-import { ROSTER_FILE, SourceError } from './dir.js';
+import { isRosterFileName, SourceError } from './dir.js';
 import type { Snapshot, Source } from './index.js';
 
 const run = promisify(execFile);
@@ -62,7 +62,7 @@ export async function rosterFilesAtRevision(folder: string, revision: string): P
   return listed
     .toString('utf8')
     .split('\n')
-    .filter((path) => /\.ya?ml$/.test(path))
+    .filter(isRosterFileName)
     .map((path) => join(folder, basename(path)));
 }
 
@@ -222,8 +222,7 @@ export class GitSource implements Source {
     const problems = new Map<string, string>();
     for (const entry of listing.sort((a, b) => Buffer.compare(a.path, b.path))) {
       const name = entry.path.toString('utf8');
-      // `..`-names are skipped as the folder source skips them (a ConfigMap's own entries), so both read the same files.
-      if (!ROSTER_FILE.test(name) || basename(name).startsWith('..')) continue;
+      if (!isRosterFileName(name)) continue; // as the folder source lists them, so both read the same files
       const why = refusal(entry, maxFileBytes);
       if (why !== undefined) problems.set(name, why);
       else files.set(name, await this.git(['cat-file', 'blob', entry.object], mirror));
