@@ -5,14 +5,12 @@
  * finds no TLS, and never for any other host.
  */
 import { rmSync } from 'node:fs';
-import { Agent } from 'undici';
-import { TokenCache } from '../../src/registry/auth.js';
-import { checkImageOnce } from '../../src/registry/client.js';
-import { parseImageReference } from '../../src/roster/image-reference.js';
+import type { Agent } from 'undici';
 import { classopsAsync as classops } from '../support/cli.js';
 import { OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { selfSignedCertificate } from '../support/certificate.js';
 import { TestRegistry } from '../support/registry.js';
+import { checkThrough, loopbackForEveryName } from '../support/renamed-registry.js';
 
 let dir: string;
 let layout: OciLayout;
@@ -75,29 +73,10 @@ describe('any other host never goes down to plain HTTP', () => {
   const name = () => `registry.classops.test:${plain.host.split(':')[1]}`;
   let dispatcher: Agent;
   beforeAll(() => {
-    type Lookup = (error: null, address: string | Array<{ address: string; family: number }>, family?: number) => void;
-    dispatcher = new Agent({
-      connect: {
-        // Node asks for every address (`all`) when it may try several families.
-        lookup: (_host: string, options: { all?: boolean }, callback: Lookup) =>
-          options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
-      } as object,
-    });
+    dispatcher = loopbackForEveryName();
   });
   afterAll(() => dispatcher.close());
-
-  const checkAs = (plainHttp: string[]) => {
-    const parsed = parseImageReference(`${name()}/ann/app:v1`);
-    if (!parsed.ok) throw new Error(parsed.problem);
-    return checkImageOnce(parsed.reference, {
-      requiredPlatform: 'linux/amd64',
-      maxManifestBytes: 1 << 20,
-      plainHttp,
-      bases: new Map(),
-      http: { timeoutMs: 10_000, dispatcher },
-      tokens: new TokenCache(),
-    });
-  };
+  const checkAs = (plainHttp: string[]) => checkThrough(dispatcher, `${name()}/ann/app:v1`, plainHttp);
 
   test('a plain-HTTP registry under another name is unreachable, not spoken to in clear', async () => {
     expect(await checkAs([])).toEqual({ kind: 'unreachable', reason: `${name()} does not speak HTTPS` });

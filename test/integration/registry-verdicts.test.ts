@@ -8,10 +8,7 @@
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { Agent } from 'undici';
-import { TokenCache } from '../../src/registry/auth.js';
-import { checkImageOnce } from '../../src/registry/client.js';
-import { parseImageReference } from '../../src/roster/image-reference.js';
+import type { Agent } from 'undici';
 import { loadConfig, type RegistryConfig } from '../../src/config.js';
 import { imagesToCheck, withImageVerdicts } from '../../src/pipeline/image-findings.js';
 import { ImageChecker, type CheckerOptions } from '../../src/registry/checker.js';
@@ -32,6 +29,7 @@ import {
   faultyRegistries,
 } from '../support/faulty-registry.js';
 import { waitFor } from '../support/processes.js';
+import { checkThrough, loopbackForEveryName } from '../support/renamed-registry.js';
 import { defaultPolicy, rosterText } from '../support/rosters.js';
 import { validateRoster } from '../../src/roster/validate.js';
 
@@ -944,28 +942,10 @@ describe('HTTPS first; plain HTTP only for loopback and registry.plainHttp', () 
   describe('a registry under a name that is not loopback', () => {
     let dispatcher: Agent;
     beforeAll(() => {
-      type Lookup = (error: null, address: string | Array<{ address: string; family: number }>, f?: number) => void;
-      dispatcher = new Agent({
-        connect: {
-          lookup: (_host: string, options: { all?: boolean }, callback: Lookup) =>
-            options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
-        } as object,
-      });
+      dispatcher = loopbackForEveryName();
     });
     afterAll(() => dispatcher.close());
-
-    const checkAs = (host: string, plainHttp: string[]) => {
-      const parsed = parseImageReference(`${host}/good/app:v1`);
-      if (!parsed.ok) throw new Error(parsed.problem);
-      return checkImageOnce(parsed.reference, {
-        requiredPlatform: 'linux/amd64',
-        maxManifestBytes: 1 << 20,
-        plainHttp,
-        bases: new Map(),
-        http: { timeoutMs: 5000, dispatcher },
-        tokens: new TokenCache(),
-      });
-    };
+    const checkAs = (host: string, plainHttp: string[]) => checkThrough(dispatcher, `${host}/good/app:v1`, plainHttp);
 
     test('in plain HTTP, it is never spoken to in clear', async () => {
       const registry = await serve();
