@@ -9,7 +9,6 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { KubeTarget } from '../src/cluster/apply.js';
 import { kubeConfigFor } from '../src/cluster/connect.js';
-import { ManagedObjectWatcher } from '../src/cluster/watch.js';
 import { Controller } from '../src/controller/controller.js';
 import { reconcile, type ReconcilerOptions } from '../src/controller/reconciler.js';
 import { State } from '../src/controller/state.js';
@@ -93,8 +92,7 @@ console.log(
 await timed('first apply');
 await timed('no-op, listing everything');
 // As the running controller does: a watch that keeps what it sees, read instead of listing.
-const watcher = new ManagedObjectWatcher(target.kubeConfig, () => undefined, target.objects);
-target.cache = watcher;
+const watcher = target.watch(() => undefined);
 watcher.start();
 while (watcher.cached()?.length !== STUDENTS * 4 + 5) await new Promise((r) => setTimeout(r, 20));
 await timed('no-op reconcile');

@@ -6,6 +6,7 @@ import type { KubeObject } from '../render/objects.js';
 import { isNotFound, withRetries } from './kube.js';
 import { MANAGED_KINDS } from '../render/kinds.js';
 import { describeRef, refOf, type ObjectRef, type StudentHealth, type Target } from './target.js';
+import { ManagedObjectWatcher } from './watch.js';
 
 export const FIELD_MANAGER = 'classops';
 const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
@@ -33,11 +34,17 @@ export class KubeTarget implements Target {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  /** A watch that keeps the managed objects (ManagedObjectWatcher with a lister), when one runs. */
-  cache: { cached(): KubeObject[] | undefined } | undefined;
+  /** The watch that keeps the managed objects, once `watch` made one. */
+  private watcher: ManagedObjectWatcher | undefined;
+
+  /** A watch of every managed kind that calls `onChange` on an edit or deletion, and keeps what it sees for `listCached`. */
+  watch(onChange: () => void): ManagedObjectWatcher {
+    this.watcher = new ManagedObjectWatcher(this.kubeConfig, onChange, this.objects);
+    return this.watcher;
+  }
 
   listCached(): KubeObject[] | undefined {
-    return this.cache?.cached();
+    return this.watcher?.cached();
   }
 
   async listManaged(): Promise<KubeObject[]> {

@@ -7,7 +7,7 @@ import { KubeTarget } from './apply.js';
 import { JsonObjectApi } from './json-api.js';
 import { clusterNamed, runningInCluster } from './kube.js';
 import { LeaderElector, type LeaderOptions } from './leader.js';
-import { ManagedObjectWatcher } from './watch.js';
+import type { ManagedObjectWatcher } from './watch.js';
 
 export interface ClusterConnection {
   readonly target: KubeTarget;
@@ -45,11 +45,7 @@ export function connectCluster(
     target,
     defaultLeaseNamespace: runningInCluster(env) ? (env['POD_NAMESPACE'] ?? 'default') : 'default',
     elector: (leader) => new LeaderElector(kubeConfig.makeApiClient(JsonObjectApi), leader),
-    watcher: (onChange) => {
-      // The watch keeps what it sees, and the target reads it: a no-op pass lists nothing.
-      const watcher = new ManagedObjectWatcher(kubeConfig, onChange, target.objects);
-      target.cache = watcher;
-      return watcher;
-    },
+    // The watch keeps what it sees, and the target reads it: a no-op pass lists nothing.
+    watcher: (onChange) => target.watch(onChange),
   };
 }

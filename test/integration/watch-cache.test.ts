@@ -3,31 +3,18 @@
  * listing every kind, yet what someone changes or deletes behind the controller's back is
  * still healed, and a copy that lags behind the cluster never leads to a prune.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeTarget } from '../../src/cluster/apply.js';
-import { kubeConfigFor } from '../../src/cluster/connect.js';
-import { ManagedObjectWatcher } from '../../src/cluster/watch.js';
-import { loadConfig } from '../../src/config.js';
+import type { ManagedObjectWatcher } from '../../src/cluster/watch.js';
 import { reconcile, type ReconcilerOptions } from '../../src/controller/reconciler.js';
-import { State } from '../../src/controller/state.js';
-import { silentLogger } from '../../src/observability/log.js';
-import { Metrics } from '../../src/observability/metrics.js';
 import { LABEL } from '../../src/render/names.js';
-import { DirSource } from '../../src/source/dir.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { entry, InProcessCourse, NS } from '../support/in-process.js';
 import { waitFor } from '../support/processes.js';
-import { rosterText } from '../support/rosters.js';
-import { tempDir } from '../support/temp.js';
 
-const NS = 'container-course-week01';
 const LOGINS = ['ann', 'bo', 'cy', 'di', 'ed'];
-const entry = (login: string, tag = 'v1') =>
-  `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:${tag}"\n`;
 
 let api: FakeApiServer;
 let watcher: ManagedObjectWatcher;
-let students: string;
+let course: InProcessCourse;
 let options: ReconcilerOptions;
 
 /** Requests that list a managed kind (not watches, not the health read of Deployments and Pods): what the copy saves. */
@@ -36,8 +23,7 @@ const listings = () =>
     (r) =>
       r.startsWith('GET ') && r.includes('labelSelector') && !/watch=/.test(r) && !/\/(deployments|pods)\?/.test(r),
   );
-const writeRoster = (logins: string[]) =>
-  writeFileSync(join(students, 'week-01.yaml'), rosterText(logins.map((l) => entry(l)).join('')));
+const writeRoster = (logins: string[]) => course.week(logins.map((l) => entry(l)).join(''));
 const cachedObject = (kind: string, name: string) =>
   watcher.cached()?.find((o) => o.kind === kind && o.metadata.namespace === NS && o.metadata.name === name);
 type Spec = { template: { spec: { containers: Array<{ image: string }> } } };
@@ -45,25 +31,10 @@ const imageOf = (o: object | undefined) => (o as { spec?: Spec } | undefined)?.s
 
 beforeEach(async () => {
   api = await new FakeApiServer().start();
-  students = tempDir('classops-watch-cache-');
+  course = new InProcessCourse(api);
   writeRoster(LOGINS);
-  const config = loadConfig({
-    env: {},
-    overrides: { cluster: { kubeconfig: api.kubeconfig() }, source: { path: students } },
-  });
-  const target = new KubeTarget(kubeConfigFor(config.cluster)!);
-  watcher = new ManagedObjectWatcher(target.kubeConfig, () => undefined, target.objects);
-  target.cache = watcher;
-  options = {
-    config,
-    source: new DirSource(students, 60_000),
-    target,
-    images: undefined,
-    state: new State(),
-    metrics: new Metrics({ processMetrics: false }),
-    log: silentLogger,
-    allowMassPrune: false,
-  };
+  watcher = course.target.watch(() => undefined);
+  options = course.options;
   expect((await reconcile(options)).plan.create.length).toBeGreaterThan(0);
   watcher.start();
   const objects = api.writes().length;
