@@ -66,6 +66,17 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined):
   });
 }
 
+/**
+ * Whether the pass was cancelled, asked before each write. A signal (SIGTERM) arrives as a
+ * task of the event loop, which a target that writes without waiting (the folder) would
+ * never let run: the loop gets a turn first.
+ */
+async function aborted(signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal === undefined) return false;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return signal.aborted;
+}
+
 const nothingToDo = (plan: Plan) =>
   plan.create.length === 0 && plan.update.length === 0 && plan.prune.length === 0 && plan.refused.length === 0;
 
@@ -142,7 +153,7 @@ async function reconcilePass(
   // exists before what lives in it, and pruning removes routes before what they point to.
   // Nothing is started once the pass is cancelled (SIGTERM, lost lease).
   const applyOne = async (object: KubeObject, action: 'created' | 'updated') => {
-    if (signal?.aborted) return;
+    if (await aborted(signal)) return;
     try {
       await target.apply(object);
       writes += 1;
@@ -164,7 +175,7 @@ async function reconcilePass(
     }
   };
   const pruneOne = async (ref: ObjectRef) => {
-    if (signal?.aborted) return;
+    if (await aborted(signal)) return;
     try {
       await target.remove(ref);
       writes += 1;

@@ -303,6 +303,38 @@ describe('the operator’s process', () => {
     expect(api.writes()).toEqual([]);
   });
 
+  test('run --once on the folder target: SIGTERM once the writes have begun stops them, exit 1', async () => {
+    // Folder writes never wait on the network: the pass must still hear the signal between them.
+    const dir = tempDir('classops-once-folder-');
+    mkdirSync(join(dir, 'students'));
+    const logins = Array.from({ length: 1000 }, (_, i) => `user${String(i).padStart(4, '0')}`);
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(logins.map((l) => entry(l)).join('')));
+    const once = spawn(process.execPath, [CLI, 'run', '--once', '--no-image-checks'], {
+      cwd: dir,
+      env: { ...process.env, CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out/manifests' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanup.push(() => once.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    once.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    once.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+    const written = () => {
+      try {
+        return readdirSync(join(dir, 'out/manifests', WEEK1), { recursive: true }).length;
+      } catch {
+        return 0;
+      }
+    };
+    await waitFor(async () => written() > 0, 20_000, 'the first write', () => stdout + stderr);
+    once.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
+    expect(stdout).not.toContain('success at revision');
+    expect(written()).toBeLessThan(logins.length); // a Deployment, a Service and routes per student: far from all
+  }, 60_000);
+
   test('a busy port is an error at start (exit 2), not a silent controller', async () => {
     // Nothing to reconcile either way: the port is taken before any pass could start.
     const busy: Server = createServer();
