@@ -86,7 +86,9 @@ export class KubeTarget implements Target {
   }
 
   async health(): Promise<Map<string, StudentHealth>> {
+    // The watch's copy holds each Deployment's status as the cluster last reported it: no listing needed.
     const deployments =
+      this.listCached()?.filter((o) => o.kind === 'Deployment') ??
       (await withRetries('list Deployment', () => this.objects.listAll('apps/v1', 'Deployment', MANAGED_SELECTOR))) ??
       [];
     const result = new Map<string, StudentHealth>();

@@ -5,6 +5,7 @@
  */
 import type { ManagedObjectWatcher } from '../../src/cluster/watch.js';
 import { reconcile, type ReconcilerOptions } from '../../src/controller/reconciler.js';
+import { studentKey } from '../../src/pipeline/desired.js';
 import { LABEL } from '../../src/render/names.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { entry, InProcessCourse, NS } from '../support/in-process.js';
@@ -17,11 +18,10 @@ let watcher: ManagedObjectWatcher;
 let course: InProcessCourse;
 let options: ReconcilerOptions;
 
-/** Requests that list a managed kind (not watches, not the health read of Deployments and Pods): what the copy saves. */
+/** Requests that list a managed kind, for the plan or for health (not watches, not Pods): what the copy saves. */
 const listings = () =>
   api.requests.filter(
-    (r) =>
-      r.startsWith('GET ') && r.includes('labelSelector') && !/watch=/.test(r) && !/\/(deployments|pods)\?/.test(r),
+    (r) => r.startsWith('GET ') && r.includes('labelSelector') && !/watch=/.test(r) && !/\/pods\?/.test(r),
   );
 const writeRoster = (logins: string[]) => course.week(logins.map((l) => entry(l)).join(''));
 const cachedObject = (kind: string, name: string) =>
@@ -53,6 +53,17 @@ describe("a pass from the watch's copy", () => {
     expect(outcome.plan.unchanged.length).toBe(writes);
     expect(api.writes().length).toBe(writes);
     expect(listings().length).toBe(listed);
+  });
+
+  test("reads each student's health from it: a Deployment that became ready is Ready, with no listing", async () => {
+    api.put({ ...api.get('apps/v1', 'Deployment', NS, 'student-ann')!, status: { readyReplicas: 1 } });
+    const ready = (o: object | undefined) => (o as { status?: { readyReplicas?: number } })?.status?.readyReplicas;
+    await waitFor(async () => ready(cachedObject('Deployment', 'student-ann')) === 1, 10_000, 'the status');
+    const listed = listings().length;
+    await reconcile(options);
+    expect(listings().length).toBe(listed);
+    expect(options.state.students.get(studentKey(NS, 'ann'))?.health).toEqual({ phase: 'Ready', reason: undefined });
+    expect(options.state.students.get(studentKey(NS, 'bo'))?.health?.phase).toBe('Pending');
   });
 
   test('heals an object someone changed behind its back', async () => {
