@@ -128,6 +128,8 @@ export class GitSource implements Source {
   /** The URL handed to git: without the credentials, which go through authEnv. */
   private readonly url: string;
   private readonly urlBasic: string | undefined;
+  /** A commit's files never change: a poll that finds the same commit reads nothing more. */
+  private last: Snapshot | undefined;
 
   constructor(private readonly options: GitSourceOptions) {
     // git would read a URL starting with "-" as an option, whatever "--" comes before it in one command or another.
@@ -204,6 +206,7 @@ export class GitSource implements Source {
       mirror,
     );
     const revision = (await this.git(['rev-parse', 'refs/classops/source^{commit}'], mirror)).toString('utf8').trim();
+    if (this.last?.revision === revision) return this.last;
     const folder = this.options.path.replace(/^\.?\/+|\/+$/g, '');
     if (folder !== '') {
       // A renamed or deleted roster folder is not an empty roster: nothing may be pruned for it.
@@ -227,7 +230,8 @@ export class GitSource implements Source {
       if (why !== undefined) problems.set(name, why);
       else files.set(name, await this.git(['cat-file', 'blob', entry.object], mirror));
     }
-    return { revision, files, problems };
+    this.last = { revision, files, problems };
+    return this.last;
   }
 
   /** A roster file's bytes at a fetched revision. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceError } from '../../src/source/dir.js';
 import { DirSource } from '../../src/source/dir.js';
@@ -30,6 +30,31 @@ describe('git source (real git)', () => {
     const next = await source.snapshot();
     expect(next.revision).toBe(two);
     expect([...next.files.keys()]).toEqual(['students/week-01.yaml', 'students/week-02.yaml']);
+  });
+
+  test('a poll that finds the same commit reads no roster file again; the next commit is read afresh', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText('')).commit('one');
+    const source = gitSource(repo.dir);
+    // git's own trace of every command it runs, as the source's processes inherit the environment.
+    const trace = join(tempDir('classops-git-trace-'), 'trace');
+    const reads = () =>
+      existsSync(trace) ? (readFileSync(trace, 'utf8').match(/git cat-file blob/g)?.length ?? 0) : 0;
+    process.env['GIT_TRACE'] = trace;
+    try {
+      const first = await source.snapshot();
+      expect(reads()).toBe(1);
+      expect(await source.snapshot()).toEqual(first);
+      expect(reads()).toBe(1);
+      repo.write('students/week-01.yaml', rosterText('  # changed\n')).commit('two');
+      const next = await source.snapshot();
+      expect(reads()).toBe(2);
+      expect(next.files.get('students/week-01.yaml')?.toString()).not.toBe(
+        first.files.get('students/week-01.yaml')?.toString(),
+      );
+    } finally {
+      delete process.env['GIT_TRACE'];
+    }
   });
 
   test('over HTTPS-style auth: the token from tokenFile is sent as GitHub expects, and a refusal never shows it', async () => {
