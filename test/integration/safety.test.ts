@@ -327,7 +327,12 @@ describe('the operator’s process', () => {
         return 0;
       }
     };
-    await waitFor(async () => written() > 0, 20_000, 'the first write', () => stdout + stderr);
+    await waitFor(
+      async () => written() > 0,
+      20_000,
+      'the first write',
+      () => stdout + stderr,
+    );
     once.kill('SIGTERM');
     expect(await exited).toBe(1);
     expect(stderr).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
