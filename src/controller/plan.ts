@@ -53,11 +53,22 @@ export function containedIn(desired: unknown, live: unknown): boolean {
   return desired === live;
 }
 
+/**
+ * Live objects found up to date, with the spec hash of the object they matched. The watch's
+ * copy hands out the same object until the cluster changes it, and the spec hash covers all
+ * that is compared, so a no-op pass compares each field once, not on every pass.
+ */
+const matched = new WeakMap<KubeObject, string>();
+
 /** Drift check without the annotation that changes on every revision (the spec hash is one of those compared). */
 function upToDate(desired: KubeObject, live: KubeObject): boolean {
+  const specHash = desired.metadata.annotations?.[ANNOTATION.specHash];
+  if (specHash !== undefined && matched.get(live) === specHash) return true;
   const annotations = { ...desired.metadata.annotations };
   delete annotations[ANNOTATION.sourceRevision];
-  return containedIn({ ...desired, metadata: { ...desired.metadata, annotations } }, live);
+  const same = containedIn({ ...desired, metadata: { ...desired.metadata, annotations } }, live);
+  if (same && specHash !== undefined) matched.set(live, specHash);
+  return same;
 }
 
 const student = (o: { metadata: { labels?: Record<string, string> } }) => o.metadata.labels?.[LABEL.student];

@@ -53,6 +53,21 @@ describe('planChanges', () => {
     expect(refs(planChanges(desired, defaulted, options()).unchanged)).toEqual(['Deployment/student-ann']);
   });
 
+  test('a live object found up to date is compared again once the desired spec hash changes', () => {
+    // The watch's copy hands out the same live object pass after pass.
+    const live = [object('Deployment', 'student-ann', {}, { replicas: 1 })];
+    const desired = [object('Deployment', 'student-ann', {}, { replicas: 1 })];
+    expect(refs(planChanges(desired, live, options()).unchanged)).toEqual(['Deployment/student-ann']);
+    expect(refs(planChanges(desired, live, options()).unchanged)).toEqual(['Deployment/student-ann']);
+    const changed = object(
+      'Deployment',
+      'student-ann',
+      { annotations: { 'classops.dev/source-file': 'students/week-01.yaml', 'classops.dev/spec-hash': 'h2' } },
+      { replicas: 2 },
+    );
+    expect(refs(planChanges([changed], live, options()).update)).toEqual(['Deployment/student-ann']);
+  });
+
   test('prune goes in the reverse of apply order: routes, then Deployments, then the Services they used', () => {
     const live = [...student('ann'), ...student('bo'), ...student('cy'), ...student('dee')];
     const plan = planChanges([...student('ann'), ...student('dee')], live, options());
