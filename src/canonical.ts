@@ -20,7 +20,12 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-/** A 128-bit hex digest of the canonical form: short enough for an annotation, long enough to never collide by chance. */
+/** A 128-bit hex digest of a text: short enough for an annotation, long enough to never collide by chance. */
+export function textHash(text: string): string {
+  return hash('sha256', text, 'hex').slice(0, 32);
+}
+
+/** The text hash of the canonical form. */
 export function contentHash(value: unknown): string {
-  return hash('sha256', canonicalJson(value), 'hex').slice(0, 32);
+  return textHash(canonicalJson(value));
 }

@@ -12,8 +12,7 @@ import type {
   V1ResourceQuota,
   V1Service,
 } from '@kubernetes/client-node';
-import { hash } from 'node:crypto';
-import { canonicalJson, contentHash } from '../canonical.js';
+import { canonicalJson, textHash } from '../canonical.js';
 import type { ClassopsConfig, RenderConfig } from '../config.js';
 import type { StudentEntry } from '../roster/model.js';
 import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
@@ -95,11 +94,7 @@ function selectorLabels(entry: StudentEntry): Record<string, string> {
  */
 function sealed<T extends KubeObject>(object: T): T {
   const { [ANNOTATION.sourceRevision]: _revision, ...stable } = object.metadata.annotations ?? {};
-  const specHash = hash(
-    'sha256',
-    JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } }),
-    'hex',
-  ).slice(0, 32);
+  const specHash = textHash(JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } }));
   return {
     ...object,
     metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: specHash } },
@@ -172,6 +167,7 @@ export function renderDeployment(
   const name = studentObjectName(entry.githubUsername);
   const labels = studentLabels(ctx, entry);
   const image = deployedImage(entry, digest, ctx.render);
+  const entryJson = canonicalJson(entry);
   return sealed({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -182,8 +178,8 @@ export function renderDeployment(
       [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
       [ANNOTATION.healthEndpoint]: entry.healthEndpoint,
       [ANNOTATION.port]: String(entry.port),
-      [ANNOTATION.entry]: canonicalJson(entry),
-      [ANNOTATION.entryHash]: contentHash(entry),
+      [ANNOTATION.entry]: entryJson,
+      [ANNOTATION.entryHash]: textHash(entryJson),
     }),
     spec: {
       replicas: 1,

@@ -95,6 +95,13 @@ export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }
 
+/** The indexes of the entries with an error, in one walk of the findings. */
+export function entriesWithErrors(findings: readonly Finding[]): Set<number> {
+  const broken = new Set<number>();
+  for (const f of findings) if (f.severity === 'error' && f.entryIndex !== undefined) broken.add(f.entryIndex);
+  return broken;
+}
+
 /**
  * The report with more findings (image verdicts, render problems): entries that now have
  * errors are no longer valid; nothing else changes.
@@ -102,9 +109,7 @@ export function hasErrors(findings: readonly Finding[]): boolean {
 export function addFindings(report: RosterReport, extra: readonly Finding[]): RosterReport {
   if (extra.length === 0) return report;
   const findings = [...report.findings, ...extra].sort(compareFindings);
-  const broken = new Set(
-    extra.filter((f) => f.severity === 'error' && f.entryIndex !== undefined).map((f) => f.entryIndex),
-  );
+  const broken = entriesWithErrors(extra);
   const fileError = extra.some((f) => f.severity === 'error' && f.entryIndex === undefined);
   return {
     ...report,

@@ -8,6 +8,7 @@ import { loadSchema, schemaValidator } from '../schemas.js';
 import {
   compareFindings,
   ENTRY_DEFAULTS,
+  entriesWithErrors,
   hasErrors,
   type EntryResult,
   type Finding,
@@ -357,11 +358,12 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
   const metadata = checkMetadata(ctx, data);
   checkEntries(ctx, students, policy);
 
+  const broken = entriesWithErrors(ctx.findings);
   const entries = students.map((raw, index): EntryResult => {
     const at = parsed.locate(['students', index]);
     const image = parsed.locate(['students', index, 'container_image']);
     const text = (field: string) => (isObject(raw) && typeof raw[field] === 'string' ? raw[field] : undefined);
-    const valid = isObject(raw) && !hasErrors(ctx.findings.filter((f) => f.entryIndex === index));
+    const valid = isObject(raw) && !broken.has(index);
     return {
       index,
       line: at.line,
