@@ -4,7 +4,7 @@
  * desired objects with who gets what out. `validate` stops after the reports, `render`
  * renders with no last-known-good, the controller passes what ran last.
  */
-import type { ClassopsConfig } from '../config.js';
+import type { ClassopsConfig, PolicyConfig } from '../config.js';
 import type { Verdict } from '../registry/verdict.js';
 import { addFindings, type RosterReport } from '../roster/model.js';
 import { unreadableReport } from '../roster/unreadable.js';
@@ -49,10 +49,25 @@ function namespacesByFile(lastGood: ReadonlyMap<string, LastGood>): Map<string, 
   return byFile;
 }
 
+/**
+ * Reports by the bytes they were made from. A source hands out the same snapshot while
+ * nothing changed (the same commit, the same folder contents), and validating is pure, so a
+ * pass that finds nothing new validates nothing again.
+ */
+const validated = new WeakMap<Uint8Array, { file: string; policy: PolicyConfig; report: RosterReport }>();
+
+function validate(file: string, bytes: Uint8Array, policy: PolicyConfig): RosterReport {
+  const known = validated.get(bytes);
+  if (known?.file === file && known.policy === policy) return known.report;
+  const report = validateRoster(file, bytes, policy);
+  validated.set(bytes, { file, policy, report });
+  return report;
+}
+
 export async function interpretRosters(input: RosterInput, render?: RenderInput): Promise<Interpretation> {
   const { config } = input;
   const reports = [
-    ...[...input.files].map(([file, bytes]) => validateRoster(file, bytes, config.policy)),
+    ...[...input.files].map(([file, bytes]) => validate(file, bytes, config.policy)),
     ...[...(input.unreadable ?? [])].map(([file, reason]) => unreadableReport(file, reason)),
   ];
   const verdicts =

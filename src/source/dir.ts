@@ -92,6 +92,8 @@ export function contentRevision(files: Iterable<readonly [string, Buffer]>): str
 /** A local folder: file-system events, plus a periodic rescan for file systems that miss them. */
 export class DirSource implements Source {
   readonly description: string;
+  /** Handed out again while the contents are the same, so what was validated from it need not be again. */
+  private last: Snapshot | undefined;
 
   constructor(
     private readonly path: string,
@@ -106,7 +108,9 @@ export class DirSource implements Source {
     for (const file of listing.files) files.set(file, readFileSync(file));
     // A problem changes the revision too, so a pass notices when a file becomes unreadable.
     const hashed = [...files, ...[...listing.problems].map(([f, why]) => [f, Buffer.from(why)] as const)];
-    return { revision: contentRevision(hashed), files, problems: listing.problems };
+    const revision = contentRevision(hashed);
+    if (this.last?.revision !== revision) this.last = { revision, files, problems: listing.problems };
+    return this.last;
   }
 
   watch(onChange: () => void): () => void {

@@ -98,3 +98,18 @@ test('without a checker nothing is asked and no verdict is a finding', async () 
   expect(reports[0]!.findings).toEqual([]);
   expect(registry.requests.length).toBe(before);
 });
+
+test('the same bytes under the same name and policy are validated once; other names or policies are validated afresh', async () => {
+  const config = course();
+  const bytes = Buffer.from(rosterText(entry('Bo', `${registry.host}/other/a:v1`)));
+  const reportOf = async (file: string, policy = config.policy) =>
+    (await interpretRosters({ files: new Map([[file, bytes]]), config: { ...config, policy } })).reports[0]!;
+  const first = await reportOf('students/week-01.yaml');
+  expect(first.entries.map((e) => e.entry?.githubUsername)).toEqual(['Bo']);
+  // A source hands out the same snapshot while nothing changed: the very report comes back.
+  expect(await reportOf('students/week-01.yaml')).toBe(first);
+  const renamed = await reportOf('students/week-02.yaml');
+  expect(renamed.findings.map((f) => f.code)).toEqual(['week-mismatch']);
+  const strict = await reportOf('students/week-02.yaml', { ...config.policy, imageOwnerMustMatchUsername: true });
+  expect(strict.findings.map((f) => f.code)).toEqual(['week-mismatch', 'image-owner-mismatch']);
+});
