@@ -88,17 +88,17 @@ function selectorLabels(entry: StudentEntry): Record<string, string> {
 }
 
 /**
- * Adds the spec hash, computed over everything but the annotation that changes with each
- * revision. Objects are built here in a fixed key order, so plain JSON is stable and
- * much cheaper than canonical JSON for ten thousand students.
+ * Adds the source revision and the spec hash, which covers everything else: the revision
+ * changes with every commit, the rest only with the spec. Objects are built here in a fixed
+ * key order, so plain JSON is stable and much cheaper than canonical JSON for ten thousand
+ * students; the annotations are the object's own (from `meta`), so they are completed in place.
  */
-function sealed<T extends KubeObject>(object: T): T {
-  const { [ANNOTATION.sourceRevision]: _revision, ...stable } = object.metadata.annotations ?? {};
-  const specHash = textHash(JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: stable } }));
-  return {
-    ...object,
-    metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [ANNOTATION.specHash]: specHash } },
-  };
+function sealed<T extends KubeObject>(object: T, ctx: WeekContext): T {
+  const specHash = textHash(JSON.stringify(object));
+  const annotations = object.metadata.annotations!;
+  annotations[ANNOTATION.sourceRevision] = ctx.revision;
+  annotations[ANNOTATION.specHash] = specHash;
+  return object;
 }
 
 function meta(
@@ -111,7 +111,7 @@ function meta(
     name,
     namespace: ctx.namespace,
     labels,
-    annotations: { ...annotations, [ANNOTATION.sourceFile]: ctx.file, [ANNOTATION.sourceRevision]: ctx.revision },
+    annotations: { ...annotations, [ANNOTATION.sourceFile]: ctx.file },
   };
 }
 
@@ -168,56 +168,62 @@ export function renderDeployment(
   const labels = studentLabels(ctx, entry);
   const image = deployedImage(entry, digest, ctx.render);
   const entryJson = canonicalJson(entry);
-  return sealed({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: meta(ctx, name, labels, {
-      [ANNOTATION.displayName]: entry.name,
-      [ANNOTATION.githubUsername]: entry.githubUsername,
-      [ANNOTATION.image]: entry.containerImage,
-      [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
-      [ANNOTATION.healthEndpoint]: entry.healthEndpoint,
-      [ANNOTATION.port]: String(entry.port),
-      [ANNOTATION.entry]: entryJson,
-      [ANNOTATION.entryHash]: textHash(entryJson),
-    }),
-    spec: {
-      replicas: 1,
-      revisionHistoryLimit: ctx.render.revisionHistoryLimit,
-      selector: { matchLabels: selectorLabels(entry) },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-      template: {
-        metadata: { labels },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: {
-            seccompProfile: { type: 'RuntimeDefault' },
-            ...(ctx.render.runAsNonRoot ? { runAsNonRoot: true } : {}),
+  return sealed(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(ctx, name, labels, {
+        [ANNOTATION.displayName]: entry.name,
+        [ANNOTATION.githubUsername]: entry.githubUsername,
+        [ANNOTATION.image]: entry.containerImage,
+        [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
+        [ANNOTATION.healthEndpoint]: entry.healthEndpoint,
+        [ANNOTATION.port]: String(entry.port),
+        [ANNOTATION.entry]: entryJson,
+        [ANNOTATION.entryHash]: textHash(entryJson),
+      }),
+      spec: {
+        replicas: 1,
+        revisionHistoryLimit: ctx.render.revisionHistoryLimit,
+        selector: { matchLabels: selectorLabels(entry) },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: {
+              seccompProfile: { type: 'RuntimeDefault' },
+              ...(ctx.render.runAsNonRoot ? { runAsNonRoot: true } : {}),
+            },
+            containers: [container(ctx, entry, image)],
           },
-          containers: [container(ctx, entry, image)],
         },
       },
     },
-  });
+    ctx,
+  );
 }
 
 export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service & KubeObject {
-  return sealed({
-    apiVersion: 'v1',
-    kind: 'Service',
-    // The gallery discovers students from Services: who it is and where /student answers.
-    metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry), {
-      [ANNOTATION.displayName]: entry.name,
-      [ANNOTATION.githubUsername]: entry.githubUsername,
-      [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
-    }),
-    spec: {
-      type: 'ClusterIP',
-      selector: selectorLabels(entry),
-      ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: 'TCP' }],
+  return sealed(
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      // The gallery discovers students from Services: who it is and where /student answers.
+      metadata: meta(ctx, studentObjectName(entry.githubUsername), studentLabels(ctx, entry), {
+        [ANNOTATION.displayName]: entry.name,
+        [ANNOTATION.githubUsername]: entry.githubUsername,
+        [ANNOTATION.studentEndpoint]: entry.studentEndpoint,
+      }),
+      spec: {
+        type: 'ClusterIP',
+        selector: selectorLabels(entry),
+        ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: 'TCP' }],
+      },
     },
-  });
+    ctx,
+  );
 }
 
 /**
@@ -258,43 +264,49 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry, at: RouteFo
     annotations['traefik.ingress.kubernetes.io/router.middlewares'] =
       `${ctx.namespace}-${TRAEFIK_MIDDLEWARE}@kubernetescrd`;
   }
-  return sealed({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: meta(ctx, at.name, studentLabels(ctx, entry), annotations),
-    spec: {
-      ingressClassName: routing.ingressClassName,
-      ...(routing.tlsSecretName ? { tls: [{ hosts: [routing.host], secretName: routing.tlsSecretName }] } : {}),
-      rules: [
-        {
-          host: routing.host,
-          http: { paths: [{ path, pathType, backend: { service: { name, port: { name: PORT_NAME } } } }] },
-        },
-      ],
+  return sealed(
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: meta(ctx, at.name, studentLabels(ctx, entry), annotations),
+      spec: {
+        ingressClassName: routing.ingressClassName,
+        ...(routing.tlsSecretName ? { tls: [{ hosts: [routing.host], secretName: routing.tlsSecretName }] } : {}),
+        rules: [
+          {
+            host: routing.host,
+            http: { paths: [{ path, pathType, backend: { service: { name, port: { name: PORT_NAME } } } }] },
+          },
+        ],
+      },
     },
-  });
+    ctx,
+  );
 }
 
 export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry, at: RouteFor): HTTPRoute & KubeObject {
   const name = studentObjectName(entry.githubUsername);
-  return sealed({
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: meta(ctx, at.name, studentLabels(ctx, entry)),
-    spec: {
-      parentRefs: ctx.render.routing.parentRefs.map((ref) => ({ ...ref })),
-      hostnames: [ctx.render.routing.host],
-      rules: [
-        {
-          matches: [{ path: { type: 'PathPrefix', value: at.path } }],
-          filters: [
-            { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } },
-          ],
-          backendRefs: [{ name, port: SERVICE_PORT }],
-        },
-      ],
+  return sealed(
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: meta(ctx, at.name, studentLabels(ctx, entry)),
+      spec: {
+        parentRefs: ctx.render.routing.parentRefs.map((ref) => ({ ...ref })),
+        hostnames: [ctx.render.routing.host],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: at.path } }],
+            filters: [
+              { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } },
+            ],
+            backendRefs: [{ name, port: SERVICE_PORT }],
+          },
+        ],
+      },
     },
-  });
+    ctx,
+  );
 }
 
 /** Everything one student gets, by role. */
@@ -346,7 +358,7 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
         'pod-security.kubernetes.io/warn': render.podSecurity.warn,
         'pod-security.kubernetes.io/audit': render.podSecurity.audit,
       },
-      annotations: { [ANNOTATION.sourceFile]: ctx.file, [ANNOTATION.sourceRevision]: ctx.revision },
+      annotations: { [ANNOTATION.sourceFile]: ctx.file },
     },
   };
   const quota: V1ResourceQuota & KubeObject = {
@@ -372,7 +384,7 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
       ],
     },
   };
-  const objects: KubeObject[] = [sealed(namespace), sealed(quota), sealed(limitRange)];
+  const objects: KubeObject[] = [sealed(namespace, ctx), sealed(quota, ctx), sealed(limitRange, ctx)];
   if (render.networkPolicy.enabled) {
     const denyAll: KubeObject = {
       apiVersion: 'networking.k8s.io/v1',
@@ -397,8 +409,8 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
         ],
       },
     };
-    objects.push(sealed(denyAll), sealed(allow));
-    if (render.networkPolicy.egress.enabled) objects.push(sealed(egressPolicy(ctx, labels)));
+    objects.push(sealed(denyAll, ctx), sealed(allow, ctx));
+    if (render.networkPolicy.egress.enabled) objects.push(sealed(egressPolicy(ctx, labels), ctx));
   }
   if (render.routing.mode === 'ingress' && render.routing.rewrite === 'traefik') {
     const middleware: TraefikMiddleware & KubeObject = {
@@ -407,7 +419,7 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
       metadata: meta(ctx, TRAEFIK_MIDDLEWARE, labels),
       spec: { stripPrefixRegex: { regex: [`^${render.routing.pathPrefix}/(week[0-9]+/)?[a-z0-9-]+`] } },
     };
-    objects.push(sealed(middleware));
+    objects.push(sealed(middleware, ctx));
   }
   return objects;
 }
