@@ -24,6 +24,7 @@ export function guardTarget(target: Target, isCourseNamespace: (namespace: strin
     description: target.description,
     listManaged: async () => (await target.listManaged()).filter((o: KubeObject) => allowed(refOf(o))),
     listCached: () => target.listCached?.()?.filter((o: KubeObject) => allowed(refOf(o))),
+    writtenAsIs: (object) => target.writtenAsIs?.(object) ?? false,
     apply: async (object) => {
       check(refOf(object));
       await target.apply(object);

@@ -45,6 +45,8 @@ export class DirectoryTarget implements Target {
   private marked = false;
   private index: Index | undefined;
   private indexChanged = false;
+  /** Objects listed from the index because their file's bytes are what was written. */
+  private readonly unchanged = new WeakSet<KubeObject>();
 
   constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
@@ -93,10 +95,17 @@ export class DirectoryTarget implements Target {
       }
       if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
-      if (known?.hash === bytesHash) seen.set(path, known);
+      if (known?.hash === bytesHash) {
+        seen.set(path, known);
+        this.unchanged.add(object);
+      }
     }
     this.index = seen;
     return objects;
+  }
+
+  writtenAsIs(object: KubeObject): boolean {
+    return this.unchanged.has(object);
   }
 
   async apply(object: KubeObject): Promise<void> {

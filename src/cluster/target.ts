@@ -26,6 +26,12 @@ export interface Target {
    * writes and prunes only from a fresh listing.
    */
   listCached?(): KubeObject[] | undefined;
+  /**
+   * Whether a listed object is exactly what classops last wrote, untouched since (a file
+   * whose bytes are unchanged): it then matches any desired object with its spec hash, and
+   * no field needs comparing. A cluster cannot say this: its server adds fields.
+   */
+  writtenAsIs?(object: KubeObject): boolean;
   /** Server-side apply (or write) one object. */
   apply(object: KubeObject): Promise<void>;
   remove(object: ObjectRef): Promise<void>;

@@ -29,6 +29,8 @@ export interface PlanOptions {
   readonly protection: Protection;
   readonly maxPruneFraction: number;
   readonly allowMassPrune: boolean;
+  /** The target's word that a live object is exactly what classops wrote (see Target.writtenAsIs). */
+  readonly writtenAsIs?: ((live: KubeObject) => boolean) | undefined;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -61,9 +63,12 @@ export function containedIn(desired: unknown, live: unknown): boolean {
 const matched = new WeakMap<KubeObject, string>();
 
 /** Drift check without the annotation that changes on every revision (the spec hash is one of those compared). */
-function upToDate(desired: KubeObject, live: KubeObject): boolean {
+function upToDate(desired: KubeObject, live: KubeObject, writtenAsIs: PlanOptions['writtenAsIs']): boolean {
   const specHash = desired.metadata.annotations?.[ANNOTATION.specHash];
   if (specHash !== undefined && matched.get(live) === specHash) return true;
+  // What classops wrote from a desired object with this hash is that object, field for field.
+  if (specHash !== undefined && writtenAsIs?.(live) === true)
+    return live.metadata.annotations?.[ANNOTATION.specHash] === specHash;
   const annotations = { ...desired.metadata.annotations };
   delete annotations[ANNOTATION.sourceRevision];
   const same = containedIn({ ...desired, metadata: { ...desired.metadata, annotations } }, live);
@@ -84,7 +89,7 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     desiredKeys.add(key);
     const current = liveByKey.get(key);
     if (current === undefined) create.push(object);
-    else if (upToDate(object, current)) unchanged.push(object);
+    else if (upToDate(object, current, options.writtenAsIs)) unchanged.push(object);
     else update.push(object);
   }
 

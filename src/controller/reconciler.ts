@@ -102,6 +102,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
       protection: interpretation.protection,
       maxPruneFraction: config.cluster.maxPruneFraction,
       allowMassPrune: options.allowMassPrune,
+      writtenAsIs: (live) => target.writtenAsIs?.(live) === true,
     });
   let plan = planFor(live);
   if (cached !== undefined && !nothingToDo(plan)) {

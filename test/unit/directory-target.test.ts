@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DirectoryTarget } from '../../src/cluster/directory.js';
+import { planChanges } from '../../src/controller/plan.js';
 import type { KubeObject } from '../../src/render/objects.js';
 
 let root: string;
@@ -38,6 +39,39 @@ test('what classops wrote is read back from its index; a hand edit is read from 
   writeFileSync(file, readFileSync(file, 'utf8').replace('port: 80', 'port: 8080'));
   const edited = await new DirectoryTarget(dir).listManaged();
   expect(edited[0]!['spec']).toEqual({ ports: [{ port: 8080 }] });
+});
+
+test('a pass heals a hand-edited file that kept its spec hash; a file as written is up to date by its hash alone', async () => {
+  const dir = join(root, 'out');
+  const hashed = (port: number, hash: string): KubeObject => {
+    const s = service('w1');
+    return {
+      ...s,
+      metadata: { ...s.metadata, annotations: { 'classops.dev/spec-hash': hash } },
+      spec: { ports: [{ port }] },
+    };
+  };
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(hashed(80, 'h1'));
+  await writer.finishPass();
+  const options = (target: DirectoryTarget) => ({
+    protection: { namespaces: new Set<string>(), unknown: false, owned: new Set(['w1']) },
+    maxPruneFraction: 0.5,
+    allowMassPrune: false,
+    writtenAsIs: (o: KubeObject) => target.writtenAsIs(o),
+  });
+  const planned = async (desired: KubeObject) => {
+    const target = new DirectoryTarget(dir);
+    const plan = planChanges([desired], await target.listManaged(), options(target));
+    return plan.unchanged.length === 1 ? 'unchanged' : plan.update.length === 1 ? 'update' : 'other';
+  };
+  // The file is what was written from an object with hash h1: the hash speaks for every field…
+  expect(await planned(hashed(80, 'h1'))).toBe('unchanged');
+  expect(await planned(hashed(80, 'h2'))).toBe('update');
+  // …until someone edits it, even leaving the annotation alone: then its fields are compared.
+  const file = join(dir, 'w1/service-student-ann.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('port: 80', 'port: 8080'));
+  expect(await planned(hashed(80, 'h1'))).toBe('update');
 });
 
 test('a folder it did not make is refused; an empty or new one is taken', () => {

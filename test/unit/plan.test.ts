@@ -68,6 +68,23 @@ describe('planChanges', () => {
     expect(refs(planChanges([changed], live, options()).update)).toEqual(['Deployment/student-ann']);
   });
 
+  test('an object the target vouches for as written matches by its spec hash alone; others are compared field by field', () => {
+    const written = object('Deployment', 'student-ann', {}, { replicas: 1 });
+    // Equal hashes mean equal objects: the fields are not looked at again.
+    const sameHash = [object('Deployment', 'student-ann', {}, { replicas: 9 })];
+    const vouched = options({ writtenAsIs: (o) => o === written });
+    expect(refs(planChanges(sameHash, [written], vouched).unchanged)).toEqual(['Deployment/student-ann']);
+    const rehashed = object(
+      'Deployment',
+      'student-ann',
+      { annotations: { 'classops.dev/source-file': 'students/week-01.yaml', 'classops.dev/spec-hash': 'h2' } },
+      { replicas: 1 },
+    );
+    expect(refs(planChanges([rehashed], [written], vouched).update)).toEqual(['Deployment/student-ann']);
+    const notVouched = options({ writtenAsIs: () => false });
+    expect(refs(planChanges(sameHash, [written], notVouched).update)).toEqual(['Deployment/student-ann']);
+  });
+
   test('prune goes in the reverse of apply order: routes, then Deployments, then the Services they used', () => {
     const live = [...student('ann'), ...student('bo'), ...student('cy'), ...student('dee')];
     const plan = planChanges([...student('ann'), ...student('dee')], live, options());
