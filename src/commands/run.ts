@@ -46,7 +46,9 @@ function sourceFor(config: ClassopsConfig): Source {
 
 /** What a finished pass logs: its result, its writes and how long the pass itself took. */
 function passFields(outcome: ReconcileOutcome, state: State): Record<string, unknown> {
-  return { result: outcome.result, writes: outcome.writes, seconds: state.reconcile.durationSeconds };
+  // Milliseconds are all a reader needs; the float's last digits are noise.
+  const seconds = state.reconcile.durationSeconds;
+  return { result: outcome.result, writes: outcome.writes, seconds: seconds && Math.round(seconds * 1000) / 1000 };
 }
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
@@ -217,7 +219,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
 
   await new Promise<void>((resolveStop) => {
     const shutdown = (signal: string) => {
-      log.info(`${signal}: finishing the current reconcile and releasing the lease`);
+      log.info(`${signal}: finishing the current reconcile${elector === undefined ? '' : ' and releasing the lease'}`);
       void (async () => {
         watcher?.stop();
         images?.close();

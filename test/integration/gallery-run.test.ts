@@ -51,4 +51,11 @@ test('the embedded default shows every student as not deployed, with the reason,
   // The controller's own routes are still there.
   expect((await run.get('/api/status')).status).toBe(200);
   expect((await run.get('/healthz')).text).toBe('ok\n');
+
+  // With no cluster there is no lease: the shutdown says only what it does.
+  expect(await run.stop('SIGTERM')).toBe(0);
+  expect(run.output).toContain('SIGTERM: finishing the current reconcile');
+  expect(run.output).not.toContain('lease');
+  // The pass's seconds to the millisecond, not a float's last digits.
+  expect(run.output).toMatch(/"msg":"reconciled content-\w+".*"seconds":\d+(\.\d{1,3})?[,}]/);
 }, 60_000);
