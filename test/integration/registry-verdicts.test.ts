@@ -626,6 +626,8 @@ describe('transport faults', () => {
     expect(verdict.kind).toBe('unreachable');
     // Neither a time-out nor a refusal: the parser's own words, after the host.
     expect(verdict.kind === 'unreachable' && verdict.reason).toMatch(new RegExp(`^${host}: \\S`));
+    // The words alone, not the name of the error that carried them.
+    expect(verdict.kind === 'unreachable' && verdict.reason).not.toMatch(/Error/);
   });
 
   test('a redirect to another scheme is refused', async () => {

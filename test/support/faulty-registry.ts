@@ -60,13 +60,17 @@ export type Fault =
   | 'teapot'
   | 'sha512-digest'
   // Transport: a redirect with no Location or to ftp:, a socket closed mid-answer, an index over 1 KiB without a length (as every
-  // other answer here: chunked) and with its Content-Length, a body over 4 MiB sent without a length.
+  // other answer here: chunked) and with its Content-Length, a body over 4 MiB sent without a length,
+  // a body that stops halfway.
   | 'redirect-nowhere'
   | 'redirect-ftp'
   | 'hang-up'
   | 'padded'
   | 'sized'
   | 'huge-chunked'
+  // The good index's headers and the first half of its body, then nothing more, or the socket closed.
+  | 'body-stall'
+  | 'body-cut'
   // Token service faults (with `tokenSeconds`); the last three are granted and then serve `good`.
   | 'token-401'
   | 'token-403'
@@ -477,6 +481,18 @@ export class FaultyRegistry {
         const piece = Buffer.alloc(1024 * 1024, 0x20);
         for (let i = 0; i < 5; i++) res.write(piece);
         res.end();
+        return true;
+      }
+      case 'body-stall':
+      case 'body-cut': {
+        this.inFlight -= 1;
+        this.served.push({ method: req.method ?? 'GET', path, status: 200, authorization: req.headers.authorization });
+        const body = Buffer.from(GOOD_INDEX);
+        res.writeHead(200, { 'content-type': INDEX_TYPE, 'content-length': String(body.length) });
+        res.write(body.subarray(0, body.length / 2), () => {
+          if (fault === 'body-cut') req.socket.destroy();
+        });
+        if (fault === 'body-stall') this.hanging.add(res);
         return true;
       }
       case 'token-access':
