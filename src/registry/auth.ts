@@ -39,18 +39,15 @@ export class TokenCache {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** The token for `key` while it is valid (an expired one is replaced by the next `set`). */
   get(key: string): string | undefined {
     const hit = this.tokens.get(key);
-    if (hit === undefined || hit.expiresAt <= this.now()) {
-      this.tokens.delete(key);
-      return undefined;
-    }
-    return hit.token;
+    return hit !== undefined && hit.expiresAt > this.now() ? hit.token : undefined;
   }
 
   set(key: string, token: string, seconds: number): void {
-    // Renew ten seconds early, so a token never expires between check and use.
-    this.tokens.set(key, { token, expiresAt: this.now() + Math.max(0, seconds - 10) * 1000 });
+    // Renew ten seconds early, so a token never expires between check and use (one of 10 s or less is expired at once).
+    this.tokens.set(key, { token, expiresAt: this.now() + (seconds - 10) * 1000 });
   }
 }
 

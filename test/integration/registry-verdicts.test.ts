@@ -431,6 +431,7 @@ describe('the token service', () => {
     ['token-500', 'the token service answered HTTP 500'],
     ['token-not-json', 'the token service answered with something that is not JSON'],
     ['token-empty', 'the token service answered without a token'],
+    ['token-null', 'the token service answered without a token'],
   ])('%s: unreachable, and the manifest is never asked for', async (fault, reason) => {
     const registry = await serve({ tokenSeconds: 300 });
     const image = `${registry.host}/${fault}/app:v1`;
@@ -444,13 +445,16 @@ describe('the token service', () => {
     expect(registry.tokens).toEqual([]);
   });
 
-  test('a token in access_token (OAuth2 style) is used', async () => {
-    const registry = await serve({ tokenSeconds: 300 });
-    expect(await check(`${registry.host}/token-access/app:v1`)).toMatchObject({ kind: 'pullable' });
-    expect(registry.servedFor('token-access').map((s) => s.authorization)).toEqual(['Bearer token-1']);
-  });
+  test.each(['token-access', 'token-access-only'] as const)(
+    '%s: a token in access_token (OAuth2 style) is used',
+    async (fault) => {
+      const registry = await serve({ tokenSeconds: 300 });
+      expect(await check(`${registry.host}/${fault}/app:v1`)).toMatchObject({ kind: 'pullable' });
+      expect(registry.servedFor(fault).map((s) => s.authorization)).toEqual(['Bearer token-1']);
+    },
+  );
 
-  test.each(['token-forever', 'token-zero'])(
+  test.each(['token-forever', 'token-zero', 'token-text-expiry'])(
     '%s: a token without a usable expires_in lives the default 60 s (renewed at 50 s)',
     async (fault) => {
       const registry = await serve({ tokenSeconds: 300 });

@@ -71,16 +71,19 @@ export type Fault =
   // The good index's headers and the first half of its body, then nothing more, or the socket closed.
   | 'body-stall'
   | 'body-cut'
-  // Token service faults (with `tokenSeconds`); the last three are granted and then serve `good`.
+  // Token service faults (with `tokenSeconds`); the last five are granted and then serve `good`.
   | 'token-401'
   | 'token-403'
   | 'token-429'
   | 'token-500'
   | 'token-not-json'
   | 'token-empty'
+  | 'token-null'
   | 'token-access'
+  | 'token-access-only'
   | 'token-forever'
-  | 'token-zero';
+  | 'token-zero'
+  | 'token-text-expiry';
 
 export interface Served {
   readonly method: string;
@@ -324,12 +327,21 @@ export class FaultyRegistry {
       case 'token-empty':
         reply(200, json, JSON.stringify({ token: '', access_token: '', expires_in: 300 }));
         return;
+      case 'token-null':
+        reply(200, json, 'null');
+        return;
       case 'token-access':
         // An empty `token` and the real one in `access_token`, as OAuth2 token services answer.
         reply(200, json, grant({ token: '', access_token: 'TOKEN', expires_in: this.options.tokenSeconds }).body);
         return;
+      case 'token-access-only':
+        reply(200, json, grant({ access_token: 'TOKEN', expires_in: this.options.tokenSeconds }).body);
+        return;
       case 'token-forever':
         reply(200, json, grant({ token: 'TOKEN' }).body);
+        return;
+      case 'token-text-expiry':
+        reply(200, json, grant({ token: 'TOKEN', expires_in: String(this.options.tokenSeconds) }).body);
         return;
       case 'token-zero':
         reply(200, json, grant({ token: 'TOKEN', expires_in: 0 }).body);
@@ -496,8 +508,10 @@ export class FaultyRegistry {
         return true;
       }
       case 'token-access':
+      case 'token-access-only':
       case 'token-forever':
       case 'token-zero':
+      case 'token-text-expiry':
         reply(200, { 'content-type': INDEX_TYPE, 'docker-content-digest': GOOD_DIGEST }, GOOD_INDEX);
         return true;
       default:
