@@ -495,6 +495,15 @@ describe('rate limits and other answers that are no verdict', () => {
     expect(await check(`${registry.host}/rate-limit/app:v1`)).toEqual({ kind: 'rate-limited', retryAfterSeconds: 120 });
   });
 
+  test('Retry-After in seconds with spaces after them', async () => {
+    const registry = await serve();
+    expect(await check(`${registry.host}/rate-limit-spaced/app:v1`)).toEqual({
+      kind: 'rate-limited',
+      retryAfterSeconds: 120,
+    });
+    expect(registry.servedFor('rate-limit-spaced').map((s) => s.status)).toEqual([429]);
+  });
+
   test('Retry-After as a date that has passed: retry now', async () => {
     const registry = await serve();
     expect(await check(`${registry.host}/rate-limit-past/app:v1`)).toEqual({

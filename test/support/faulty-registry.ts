@@ -52,11 +52,12 @@ export type Fault =
   | 'tags-404-plain'
   | 'tag-missing-plain'
   | 'tags-null'
-  // Retry-After as an HTTP date (past and an hour ahead), unreadable, or absent; an answer that is no verdict.
+  // Retry-After as an HTTP date (past and an hour ahead), unreadable, absent, or with spaces after it; an answer that is no verdict.
   | 'rate-limit-past'
   | 'rate-limit-later'
   | 'rate-limit-bad'
   | 'rate-limit-none'
+  | 'rate-limit-spaced'
   | 'teapot'
   | 'sha512-digest'
   // Transport: a redirect with no Location or to ftp:, a socket closed mid-answer, an index over 1 KiB without a length (as every
@@ -390,7 +391,7 @@ export class FaultyRegistry {
         else if (what === 'blobs') reply(reference === sha256(config) ? 200 : 404, json, config);
         // Docker's own type is in the body; the header says nothing useful.
         else if (docker) reply(200, { 'content-type': 'application/octet-stream' }, manifest);
-        else reply(200, { 'content-type': `${MEDIA.ociManifest}; charset=utf-8` }, manifest);
+        else reply(200, { 'content-type': `${MEDIA.ociManifest} ; charset=utf-8` }, manifest);
         return true;
       }
       case 'no-config': {
@@ -457,6 +458,9 @@ export class FaultyRegistry {
         return true;
       case 'rate-limit-none':
         reply(429, {}, '');
+        return true;
+      case 'rate-limit-spaced':
+        reply(429, { 'retry-after': '120  ' }, '');
         return true;
       case 'sha512-digest':
         // A digest in an algorithm classops does not compute: not checked, not a mismatch.
