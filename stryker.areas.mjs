@@ -10,6 +10,7 @@ export const AREAS = {
       t('integration/registry-promises'),
       t('integration/registry-verdicts'),
       t('integration/registry-connections'),
+      t('integration/registry-transport'),
       t('unit/registry-auth'),
       t('unit/image-reference'),
     ],

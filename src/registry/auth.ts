@@ -13,14 +13,16 @@ export interface Challenge {
 /** `Bearer realm="…",service="…",scope="…"` → { scheme: 'bearer', params }. Quoted values may hold commas. */
 export function parseChallenge(header: string | undefined): Challenge | undefined {
   if (header === undefined) return undefined;
-  const match = /^\s*([A-Za-z][\w-]*)\s*(.*)$/s.exec(header);
+  const match = /^\s*([A-Za-z][\w-]*)\s*(.*)/s.exec(header);
   if (match === null) return undefined;
   const params: Record<string, string> = {};
   const pattern = /([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))\s*,?\s*/gy;
-  const rest = match[2] ?? '';
+  // Group 2 always takes part (it may be empty); a parameter is never empty (its name has a letter),
+  // and its value is group 2 when quoted, else group 3.
+  const rest = match[2]!;
   let found: RegExpExecArray | null;
-  while ((found = pattern.exec(rest)) !== null && found[0] !== '') {
-    params[found[1]!.toLowerCase()] = found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : (found[3] ?? '');
+  while ((found = pattern.exec(rest)) !== null) {
+    params[found[1]!.toLowerCase()] = found[2] !== undefined ? found[2].replace(/\\(.)/g, '$1') : found[3]!;
   }
   return { scheme: match[1]!.toLowerCase(), params };
 }
@@ -39,18 +41,15 @@ export class TokenCache {
 
   constructor(private readonly now: () => number = Date.now) {}
 
+  /** The token for `key` while it is valid (an expired one is replaced by the next `set`). */
   get(key: string): string | undefined {
     const hit = this.tokens.get(key);
-    if (hit === undefined || hit.expiresAt <= this.now()) {
-      this.tokens.delete(key);
-      return undefined;
-    }
-    return hit.token;
+    return hit !== undefined && hit.expiresAt > this.now() ? hit.token : undefined;
   }
 
   set(key: string, token: string, seconds: number): void {
-    // Renew ten seconds early, so a token never expires between check and use.
-    this.tokens.set(key, { token, expiresAt: this.now() + Math.max(0, seconds - 10) * 1000 });
+    // Renew ten seconds early, so a token never expires between check and use (one of 10 s or less is expired at once).
+    this.tokens.set(key, { token, expiresAt: this.now() + (seconds - 10) * 1000 });
   }
 }
 
@@ -83,7 +82,8 @@ export async function fetchAnonymousToken(
   } catch {
     return { ok: false, kind: 'broken', reason: 'the token service answered with something that is not JSON' };
   }
-  const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  // JSON that is not an object has no fields: reading one from a string, number or array gives undefined.
+  const fields = (data ?? {}) as Record<string, unknown>;
   const token =
     typeof fields['token'] === 'string' && fields['token'] !== '' ? fields['token'] : fields['access_token'];
   if (typeof token !== 'string' || token === '')

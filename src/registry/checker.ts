@@ -98,7 +98,7 @@ export class ImageChecker {
           : verdict.kind === 'rate-limited'
             ? (verdict.retryAfterSeconds ?? 0) * 1000
             : 0;
-    if (ttl > 0) this.cache.set(key, { verdict, expiresAt: this.now() + ttl });
-    else this.cache.delete(key);
+    // A TTL of 0 (unreachable, a rate limit without Retry-After) expires as it is stored: never served.
+    this.cache.set(key, { verdict, expiresAt: this.now() + ttl });
   }
 }

@@ -61,7 +61,9 @@ function parseJson(body: Buffer): unknown {
 
 function retryAfterSeconds(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  // undici keeps the spaces after a header's value.
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value);
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }

@@ -44,7 +44,6 @@ export interface HttpResponse {
 
 /** A request that got no usable HTTP answer: DNS, TLS, connection, time-out, oversized or redirect trouble. */
 export class RegistryHttpError extends Error {
-  override readonly name = 'RegistryHttpError';
   constructor(
     message: string,
     /** An HTTPS request reached a server that does not speak TLS (it answered in plain HTTP, or hung up in the handshake). */
@@ -73,7 +72,7 @@ async function readCapped(
   maxBytes: number,
   declared: string | undefined,
 ): Promise<Buffer> {
-  if (declared !== undefined && Number(declared) > maxBytes) {
+  if (Number(declared) > maxBytes) {
     // Nothing reads this body any more: undici's 'error' on destroying it would be an uncaught exception.
     body.on('error', () => undefined).destroy();
     throw new RegistryHttpError(`the response is ${declared} bytes, over the limit of ${maxBytes}`);
@@ -96,42 +95,36 @@ type NetworkError = { code?: string; name?: string; message?: string; cause?: { 
 /**
  * Whether an HTTPS request failed because the server does not speak TLS: OpenSSL reads its
  * plain HTTP answer as a bad record, or the server closes the socket on our ClientHello.
- * A certificate the client does not trust is not this: that server does speak TLS.
+ * A certificate the client does not trust is not this: that server does speak TLS. (Only a
+ * TLS socket fails these ways, so a plain HTTP request never does.)
  */
-function serverSpeaksNoTls(error: unknown, url: URL): boolean {
-  if (url.protocol !== 'https:') return false;
+function serverSpeaksNoTls(error: unknown): boolean {
   const e = error as NetworkError;
-  const code = e.code ?? e.cause?.code ?? '';
-  const message = e.message ?? e.cause?.message ?? '';
+  const code = e.code ?? e.cause?.code;
   return (
     code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
     code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
-    code === 'ERR_SSL_HTTP_REQUEST' ||
-    (code === 'ECONNRESET' && message.includes('before secure TLS connection was established'))
+    (code === 'ECONNRESET' &&
+      String(e.message ?? e.cause?.message).includes('before secure TLS connection was established'))
   );
 }
 
 function networkError(error: unknown, url: URL): RegistryHttpError {
-  return new RegistryHttpError(describeNetworkError(error, url), serverSpeaksNoTls(error, url));
+  return new RegistryHttpError(describeNetworkError(error, url), serverSpeaksNoTls(error));
 }
 
 function describeNetworkError(error: unknown, url: URL): string {
   const e = error as NetworkError;
   const code = e.code ?? e.cause?.code;
-  if (
-    e.name === 'TimeoutError' ||
-    e.name === 'AbortError' ||
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  ) {
+  // The signal times out the whole request, headers and body; undici's own connect timeout (10 s) can come first.
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return `${url.host} did not answer in time`;
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the name ${url.hostname} could not be resolved`;
   if (code === 'ECONNREFUSED') return `${url.host} refused the connection`;
-  if (serverSpeaksNoTls(error, url)) return `${url.host} does not speak HTTPS`;
+  if (serverSpeaksNoTls(error)) return `${url.host} does not speak HTTPS`;
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${url.host} closed the connection`;
-  if (code !== undefined && /CERT|SSL|TLS|^UNABLE_TO_/.test(code)) return `TLS with ${url.host} failed (${code})`;
+  if (code !== undefined && /CERT|SSL|TLS|UNABLE_TO_/.test(code)) return `TLS with ${url.host} failed (${code})`;
   return `${url.host}: ${e.message ?? String(error)}`;
 }
 
@@ -155,8 +148,6 @@ export async function registryRequest(
         signal: options.signal
           ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
           : AbortSignal.timeout(options.timeoutMs),
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
         ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (error) {

@@ -122,6 +122,15 @@ describe('at most concurrencyPerRegistry checks at once per registry', () => {
     expect(registry.maxInFlight).toBe(limit);
   });
 
+  test('with a limit of 1, each check ends before the next one starts', async () => {
+    const registry = await serve();
+    const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 1 }));
+    const images = Array.from({ length: 4 }, (_, i) => `${registry.host}/good/app:v${i}`);
+    await checker.checkAll(images);
+    // A limit on requests alone (the connection pool has one too) would let the pings of all four go first.
+    expect(registry.requests).toEqual([0, 1, 2, 3].flatMap((i) => ['GET /v2/', `GET /v2/good/app/manifests/v${i}`]));
+  });
+
   test('the limit is per registry: a registry that hangs does not hold back another', async () => {
     const stuck = await serve();
     const other = await serve();

@@ -431,6 +431,7 @@ describe('the token service', () => {
     ['token-500', 'the token service answered HTTP 500'],
     ['token-not-json', 'the token service answered with something that is not JSON'],
     ['token-empty', 'the token service answered without a token'],
+    ['token-null', 'the token service answered without a token'],
   ])('%s: unreachable, and the manifest is never asked for', async (fault, reason) => {
     const registry = await serve({ tokenSeconds: 300 });
     const image = `${registry.host}/${fault}/app:v1`;
@@ -444,13 +445,16 @@ describe('the token service', () => {
     expect(registry.tokens).toEqual([]);
   });
 
-  test('a token in access_token (OAuth2 style) is used', async () => {
-    const registry = await serve({ tokenSeconds: 300 });
-    expect(await check(`${registry.host}/token-access/app:v1`)).toMatchObject({ kind: 'pullable' });
-    expect(registry.servedFor('token-access').map((s) => s.authorization)).toEqual(['Bearer token-1']);
-  });
+  test.each(['token-access', 'token-access-only'] as const)(
+    '%s: a token in access_token (OAuth2 style) is used',
+    async (fault) => {
+      const registry = await serve({ tokenSeconds: 300 });
+      expect(await check(`${registry.host}/${fault}/app:v1`)).toMatchObject({ kind: 'pullable' });
+      expect(registry.servedFor(fault).map((s) => s.authorization)).toEqual(['Bearer token-1']);
+    },
+  );
 
-  test.each(['token-forever', 'token-zero'])(
+  test.each(['token-forever', 'token-zero', 'token-text-expiry'])(
     '%s: a token without a usable expires_in lives the default 60 s (renewed at 50 s)',
     async (fault) => {
       const registry = await serve({ tokenSeconds: 300 });
@@ -489,6 +493,15 @@ describe('rate limits and other answers that are no verdict', () => {
   test('Retry-After in seconds', async () => {
     const registry = await serve();
     expect(await check(`${registry.host}/rate-limit/app:v1`)).toEqual({ kind: 'rate-limited', retryAfterSeconds: 120 });
+  });
+
+  test('Retry-After in seconds with spaces after them', async () => {
+    const registry = await serve();
+    expect(await check(`${registry.host}/rate-limit-spaced/app:v1`)).toEqual({
+      kind: 'rate-limited',
+      retryAfterSeconds: 120,
+    });
+    expect(registry.servedFor('rate-limit-spaced').map((s) => s.status)).toEqual([429]);
   });
 
   test('Retry-After as a date that has passed: retry now', async () => {
@@ -626,6 +639,8 @@ describe('transport faults', () => {
     expect(verdict.kind).toBe('unreachable');
     // Neither a time-out nor a refusal: the parser's own words, after the host.
     expect(verdict.kind === 'unreachable' && verdict.reason).toMatch(new RegExp(`^${host}: \\S`));
+    // The words alone, not the name of the error that carried them.
+    expect(verdict.kind === 'unreachable' && verdict.reason).not.toMatch(/Error/);
   });
 
   test('a redirect to another scheme is refused', async () => {

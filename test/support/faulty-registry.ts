@@ -52,31 +52,39 @@ export type Fault =
   | 'tags-404-plain'
   | 'tag-missing-plain'
   | 'tags-null'
-  // Retry-After as an HTTP date (past and an hour ahead), unreadable, or absent; an answer that is no verdict.
+  // Retry-After as an HTTP date (past and an hour ahead), unreadable, absent, or with spaces after it; an answer that is no verdict.
   | 'rate-limit-past'
   | 'rate-limit-later'
   | 'rate-limit-bad'
   | 'rate-limit-none'
+  | 'rate-limit-spaced'
   | 'teapot'
   | 'sha512-digest'
   // Transport: a redirect with no Location or to ftp:, a socket closed mid-answer, an index over 1 KiB without a length (as every
-  // other answer here: chunked) and with its Content-Length, a body over 4 MiB sent without a length.
+  // other answer here: chunked) and with its Content-Length, a body over 4 MiB sent without a length,
+  // a body that stops halfway.
   | 'redirect-nowhere'
   | 'redirect-ftp'
   | 'hang-up'
   | 'padded'
   | 'sized'
   | 'huge-chunked'
-  // Token service faults (with `tokenSeconds`); the last three are granted and then serve `good`.
+  // The good index's headers and the first half of its body, then nothing more, or the socket closed.
+  | 'body-stall'
+  | 'body-cut'
+  // Token service faults (with `tokenSeconds`); the last five are granted and then serve `good`.
   | 'token-401'
   | 'token-403'
   | 'token-429'
   | 'token-500'
   | 'token-not-json'
   | 'token-empty'
+  | 'token-null'
   | 'token-access'
+  | 'token-access-only'
   | 'token-forever'
-  | 'token-zero';
+  | 'token-zero'
+  | 'token-text-expiry';
 
 export interface Served {
   readonly method: string;
@@ -320,12 +328,21 @@ export class FaultyRegistry {
       case 'token-empty':
         reply(200, json, JSON.stringify({ token: '', access_token: '', expires_in: 300 }));
         return;
+      case 'token-null':
+        reply(200, json, 'null');
+        return;
       case 'token-access':
         // An empty `token` and the real one in `access_token`, as OAuth2 token services answer.
         reply(200, json, grant({ token: '', access_token: 'TOKEN', expires_in: this.options.tokenSeconds }).body);
         return;
+      case 'token-access-only':
+        reply(200, json, grant({ access_token: 'TOKEN', expires_in: this.options.tokenSeconds }).body);
+        return;
       case 'token-forever':
         reply(200, json, grant({ token: 'TOKEN' }).body);
+        return;
+      case 'token-text-expiry':
+        reply(200, json, grant({ token: 'TOKEN', expires_in: String(this.options.tokenSeconds) }).body);
         return;
       case 'token-zero':
         reply(200, json, grant({ token: 'TOKEN', expires_in: 0 }).body);
@@ -374,7 +391,7 @@ export class FaultyRegistry {
         else if (what === 'blobs') reply(reference === sha256(config) ? 200 : 404, json, config);
         // Docker's own type is in the body; the header says nothing useful.
         else if (docker) reply(200, { 'content-type': 'application/octet-stream' }, manifest);
-        else reply(200, { 'content-type': `${MEDIA.ociManifest}; charset=utf-8` }, manifest);
+        else reply(200, { 'content-type': `${MEDIA.ociManifest} ; charset=utf-8` }, manifest);
         return true;
       }
       case 'no-config': {
@@ -442,6 +459,9 @@ export class FaultyRegistry {
       case 'rate-limit-none':
         reply(429, {}, '');
         return true;
+      case 'rate-limit-spaced':
+        reply(429, { 'retry-after': '120  ' }, '');
+        return true;
       case 'sha512-digest':
         // A digest in an algorithm classops does not compute: not checked, not a mismatch.
         reply(200, { 'content-type': INDEX_TYPE, 'docker-content-digest': `sha512:${'0'.repeat(128)}` }, GOOD_INDEX);
@@ -479,9 +499,23 @@ export class FaultyRegistry {
         res.end();
         return true;
       }
+      case 'body-stall':
+      case 'body-cut': {
+        this.inFlight -= 1;
+        this.served.push({ method: req.method ?? 'GET', path, status: 200, authorization: req.headers.authorization });
+        const body = Buffer.from(GOOD_INDEX);
+        res.writeHead(200, { 'content-type': INDEX_TYPE, 'content-length': String(body.length) });
+        res.write(body.subarray(0, body.length / 2), () => {
+          if (fault === 'body-cut') req.socket.destroy();
+        });
+        if (fault === 'body-stall') this.hanging.add(res);
+        return true;
+      }
       case 'token-access':
+      case 'token-access-only':
       case 'token-forever':
       case 'token-zero':
+      case 'token-text-expiry':
         reply(200, { 'content-type': INDEX_TYPE, 'docker-content-digest': GOOD_DIGEST }, GOOD_INDEX);
         return true;
       default:

@@ -30,7 +30,8 @@ export function checkThrough(dispatcher: Agent, image: string, plainHttp: readon
     maxManifestBytes: 1 << 20,
     plainHttp,
     bases: new Map(),
-    http: { timeoutMs: 10_000, dispatcher },
+    // The checker always asks for a pool per registry: a dispatcher given must still be the one used.
+    http: { timeoutMs: 10_000, dispatcher, connectionsPerOrigin: 4 },
     tokens: new TokenCache(),
   });
 }

@@ -67,5 +67,9 @@ describe('where requests go', () => {
     expect(plainHttpAllowed('registry.lab:5000', [])).toBe(false);
     expect(plainHttpAllowed('ghcr.io', [])).toBe(false);
     expect(plainHttpAllowed('127.0.0.1.evil.example', [])).toBe(false);
+    expect(plainHttpAllowed('127.10.100.254:5000', [])).toBe(true);
+    expect(plainHttpAllowed('evil.localhost:5000', [])).toBe(false);
+    expect(plainHttpAllowed('127.0.0.0.1:5000', [])).toBe(false);
+    expect(plainHttpAllowed('127.1000.0.1:5000', [])).toBe(false);
   });
 });
