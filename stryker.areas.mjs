@@ -33,12 +33,13 @@ export const AREAS = {
       t('unit/interpret'),
     ],
   },
-  // The controller's I/O against the fake API server in the same process.
+  // The controller's I/O against the fake API server in the same process, and its HTTP port.
   controller: {
     mutate: [
       'src/controller/reconciler.ts',
       'src/controller/state.ts',
       'src/controller/controller.ts',
+      'src/controller/server.ts',
       'src/cluster/apply.ts',
       'src/cluster/leader.ts',
     ],
@@ -48,6 +49,7 @@ export const AREAS = {
       t('unit/lease-io'),
       t('unit/controller-loop'),
       t('unit/state'),
+      t('unit/status-server'),
       t('unit/leader'),
       t('integration/watch-cache'),
     ],

@@ -140,8 +140,8 @@ export class DirectoryTarget implements Target {
 
   /** Saves the index once per pass, after the writes. */
   async finishPass(): Promise<void> {
-    if (!this.indexChanged || this.index === undefined) return;
-    const entries = Object.fromEntries([...this.index].map(([path, e]) => [relative(this.root, path), e]));
+    if (!this.indexChanged) return;
+    const entries = Object.fromEntries([...this.loadIndex()].map(([path, e]) => [relative(this.root, path), e]));
     const temporary = `${this.indexFile}.tmp-${process.pid}`;
     writeFileSync(temporary, JSON.stringify(entries));
     renameSync(temporary, this.indexFile);

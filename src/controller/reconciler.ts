@@ -7,7 +7,7 @@
 import type { ClassopsConfig } from '../config.js';
 import { Limiter } from '../concurrency.js';
 import { guardTarget } from '../cluster/course-guard.js';
-import { describeRef, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
+import { describeRef, keyOf, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { studentKey, type LastGood } from '../pipeline/desired.js';
@@ -61,7 +61,7 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined):
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('reconcile cancelled'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort);
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
@@ -113,14 +113,14 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
   return { revision: snapshot.revision, interpretation, plan, live, lastGood, target };
 }
 
-/** Items grouped by kind, groups in apply order (or its reverse, for pruning). */
-function byKind<T>(items: readonly T[], kindOf: (item: T) => string, reverse: boolean): T[][] {
+/** Items grouped by kind, groups in apply order. */
+function byKind<T>(items: readonly T[], kindOf: (item: T) => string): T[][] {
   const groups = new Map<number, T[]>();
   for (const item of items) {
     const order = kindOrder(kindOf(item));
     groups.set(order, [...(groups.get(order) ?? []), item]);
   }
-  return [...groups].sort(([a], [b]) => (reverse ? b - a : a - b)).map(([, group]) => group);
+  return [...groups].sort(([a], [b]) => a - b).map(([, group]) => group);
 }
 
 async function inParallel<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
@@ -191,9 +191,9 @@ async function reconcilePass(
     ...plan.create.map((o) => ({ o, action: 'created' as const })),
     ...plan.update.map((o) => ({ o, action: 'updated' as const })),
   ];
-  for (const group of byKind(changes, (c) => c.o.kind, false)) await inParallel(group, (c) => applyOne(c.o, c.action));
+  for (const group of byKind(changes, (c) => c.o.kind)) await inParallel(group, (c) => applyOne(c.o, c.action));
   for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
-  for (const group of byKind(plan.prune, (r) => r.kind, true)) await inParallel(group, pruneOne);
+  for (const group of byKind(plan.prune, (r) => r.kind).reverse()) await inParallel(group, pruneOne);
   for (const refusal of plan.refused) {
     for (const ref of refusal.objects) metrics.applyOperations.inc({ kind: ref.kind, action: 'refused' });
     log.warn('prune refused', { namespace: refusal.namespace, reason: refusal.reason });
@@ -206,12 +206,11 @@ async function reconcilePass(
   // Last-known-good: what was just applied (or already matched) becomes the fallback; pruned students leave it.
   const nextGood = new Map(lastGood);
   for (const [key, good] of desired.fresh) if (!failed.has(key)) nextGood.set(key, good);
-  for (const ref of plan.prune.filter((r) => r.kind === 'Deployment')) {
-    const gone = live.find(
-      (o) => o.kind === 'Deployment' && o.metadata.namespace === ref.namespace && o.metadata.name === ref.name,
-    );
-    const student = gone?.metadata.labels?.[LABEL.student];
-    if (student !== undefined) nextGood.delete(studentKey(ref.namespace ?? '', student));
+  const pruned = new Set(plan.prune.map(keyOf));
+  for (const gone of live) {
+    const student = gone.metadata.labels?.[LABEL.student];
+    if (gone.kind === 'Deployment' && student !== undefined && pruned.has(keyOf(refOf(gone))))
+      nextGood.delete(studentKey(gone.metadata.namespace!, student));
   }
 
   const health = await target.health().catch(() => new Map<string, StudentHealth>());

@@ -56,7 +56,6 @@ export interface PassRecord {
 const isEntry = (v: unknown): v is StudentEntry => {
   const e = v as Record<string, unknown>;
   return (
-    typeof v === 'object' &&
     v !== null &&
     typeof e['name'] === 'string' &&
     typeof e['githubUsername'] === 'string' &&

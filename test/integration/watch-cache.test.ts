@@ -5,6 +5,7 @@
  */
 import type { ManagedObjectWatcher } from '../../src/cluster/watch.js';
 import { reconcile, type ReconcilerOptions } from '../../src/controller/reconciler.js';
+import { State } from '../../src/controller/state.js';
 import { studentKey } from '../../src/pipeline/desired.js';
 import { LABEL } from '../../src/render/names.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -74,7 +75,9 @@ describe("a pass from the watch's copy", () => {
       spec: { ...spec, template: { ...spec.template, spec: { containers: [{ name: 'app', image: 'evil/miner' }] } } },
     });
     await waitFor(async () => imageOf(cachedObject('Deployment', 'student-bo')) === 'evil/miner', 10_000, 'the edit');
+    const listed = listings().length;
     const outcome = await reconcile(options);
+    expect(listings().length).toBeGreaterThan(listed); // the write is decided on a fresh listing
     expect(outcome.plan.update.map((o) => o.metadata.name)).toEqual(['student-bo']);
     expect(imageOf(api.get('apps/v1', 'Deployment', NS, 'student-bo'))).toBe('ghcr.io/bo/app:v1');
   });
@@ -82,7 +85,9 @@ describe("a pass from the watch's copy", () => {
   test('re-creates an object someone deleted behind its back', async () => {
     api.remove('v1', 'Service', NS, 'student-cy');
     await waitFor(async () => cachedObject('Service', 'student-cy') === undefined, 10_000, 'the deletion');
+    const listed = listings().length;
     const outcome = await reconcile(options);
+    expect(listings().length).toBeGreaterThan(listed);
     expect(outcome.plan.create.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/student-cy']);
     expect(api.get('v1', 'Service', NS, 'student-cy')).toBeDefined();
   });
@@ -104,6 +109,24 @@ describe("a pass from the watch's copy", () => {
     expect(outcome.plan.prune.map((r) => `${r.kind}/${r.name}`)).toContain('Deployment/student-ed');
     expect(api.get('v1', 'Service', NS, 'student-ed')?.metadata.labels?.[LABEL.managedBy]).toBe('helm');
     expect(api.get('apps/v1', 'Deployment', NS, 'student-ed')).toBeUndefined();
+  });
+
+  test('decides a refusal on a fresh listing too', async () => {
+    writeRoster([]);
+    const listed = listings().length;
+    const outcome = await reconcile(options);
+    expect(outcome.result).toBe('refused');
+    expect(outcome.plan.prune).toEqual([]);
+    expect(listings().length).toBeGreaterThan(listed);
+  });
+
+  test('is not used by a restarted controller: its first pass lists the cluster, whose objects last-known-good comes from', async () => {
+    course.state = new State();
+    const listed = listings().length;
+    const outcome = await reconcile(course.options);
+    expect(outcome.writes).toBe(0);
+    expect(listings().length).toBeGreaterThan(listed);
+    expect([...course.state.lastGood!.keys()].sort()).toEqual(LOGINS.map((l) => `${NS}/${l}`));
   });
 
   test('is not used while a watch is down: the pass lists again', async () => {

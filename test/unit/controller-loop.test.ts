@@ -278,3 +278,62 @@ test('stop with no pass running resolves at once', async () => {
   expect(outcomes).toEqual([]);
   expect(api.requests).toEqual([]);
 });
+
+test('a controller nobody listens to (no onOutcome) runs and counts its pass like any other', async () => {
+  const c = new InProcessCourse(api).week(entry('ann'));
+  const { controller } = controllerFor(c, { onOutcome: undefined });
+  controller.start();
+  await waitFor(async () => (await c.samples('reconciles'))['result=success'] === 1, 5_000, 'the first pass');
+  await controller.idle();
+  expect(await c.samples('reconciles')).toEqual({ 'result=success': 1 });
+  expect(c.logs.some((l) => l.level === 'error')).toBe(false);
+  expect(api.get('apps/v1', 'Deployment', NS, 'student-ann')).toBeDefined();
+});
+
+test('idle waits for the pass under way and the one more it was asked for', async () => {
+  const c = new InProcessCourse(api).week(entry('ann'));
+  const { controller, outcomes } = controllerFor(c);
+  let idle: Promise<void> | undefined;
+  // While the first pass lists Deployments, a change arrives and someone waits for the controller to settle.
+  api.inject({
+    method: 'GET',
+    path: '/apis/apps/v1/deployments',
+    status: 503,
+    times: 1,
+    onServed: () => {
+      controller.trigger(0);
+      idle = controller.idle();
+    },
+  });
+  controller.start();
+  await waitFor(async () => idle !== undefined, 5_000, 'the first pass to list');
+  await idle;
+  expect(results(outcomes)).toEqual(['success', 'success']);
+});
+
+describe('the defaults `classops run` uses (no debounce or retry base given)', () => {
+  test('triggers 50 ms apart gather into one pass (a 200 ms debounce)', async () => {
+    const c = new InProcessCourse(api).week(entry('ann'));
+    const { controller, outcomes } = controllerFor(c, { debounceMs: undefined });
+    controller.start();
+    await waitFor(async () => outcomes.length === 1, 5_000, 'the first pass');
+    await controller.idle();
+    controller.trigger();
+    await sleep(50);
+    controller.trigger();
+    await waitFor(async () => outcomes.length === 2, 5_000, 'the triggered pass');
+    await controller.idle();
+    await sleep(300);
+    expect(outcomes).toHaveLength(2);
+  });
+
+  test('a failed pass is retried no sooner than after one second', async () => {
+    const c = new InProcessCourse(api).week(entry('ann'));
+    api.inject({ method: 'GET', path: '/api/v1/namespaces', status: 403, times: 5 });
+    const { controller, outcomes } = controllerFor(c, { retryBaseMs: undefined });
+    controller.start();
+    await waitFor(async () => outcomes.length === 1, 5_000, 'the failed pass');
+    await sleep(500);
+    expect(results(outcomes)).toEqual([expect.stringMatching(/^error: list Namespace: HTTP 403/)]);
+  });
+});

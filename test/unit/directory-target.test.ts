@@ -1,5 +1,5 @@
 /** The folder target (the embedded default's "cluster"): names it will not trust, its index, hand edits. */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DirectoryTarget } from '../../src/cluster/directory.js';
@@ -80,6 +80,11 @@ test('a folder it did not make is refused; an empty or new one is taken', () => 
     /refusing to manage .*: it is not empty and was not made by "classops run"/,
   );
   expect(() => new DirectoryTarget(join(root, 'new'))).not.toThrow();
+  mkdirSync(join(root, 'empty'));
+  expect(new DirectoryTarget(join(root, 'empty')).description).toBe(`folder ${join(root, 'empty')}`);
+  expect(() => new DirectoryTarget(join(root, 'notes.txt'))).toThrow(
+    `cluster.manifestsDir ${join(root, 'notes.txt')}: it is a file, not a folder`,
+  );
 });
 
 const deployment = (namespace: string, login: string): KubeObject => ({
@@ -119,6 +124,18 @@ test('valid Kubernetes names are written; any other namespace, name or kind is r
   expect(readFileSync(join(dir, '.classops-manifests'), 'utf8')).toBe(
     'Kept by classops run: files here are replaced and removed.\n',
   );
+});
+
+test('a cluster-wide object (a Namespace) has its file in _cluster/ and is read back', async () => {
+  const dir = join(root, 'out');
+  const namespace: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'w1', labels: { 'app.kubernetes.io/managed-by': 'classops' } },
+  };
+  await new DirectoryTarget(dir).apply(namespace);
+  expect(readdirSync(join(dir, '_cluster'))).toEqual(['namespace-w1.yaml']);
+  expect(await new DirectoryTarget(dir).listManaged()).toEqual([namespace]);
 });
 
 test('a folder not made yet holds nothing and runs no one', async () => {
@@ -169,8 +186,10 @@ test('remove deletes the file and its index entry; the index is saved only after
   await adder.finishPass();
   expect(index()).toEqual(['w1/service-student-bo.yaml', 'w1/service-student-cy.yaml']);
 
-  // A pass that changed nothing writes no index.
+  // A pass that changed nothing writes no index, also when the pass before it did.
   rmSync(join(dir, '.classops-index.json'));
+  await adder.finishPass();
+  expect(existsSync(join(dir, '.classops-index.json'))).toBe(false);
   const reader = new DirectoryTarget(dir);
   expect(await reader.listManaged()).toEqual([service('w1', 'student-bo'), service('w1', 'student-cy')]);
   await reader.remove({ apiVersion: 'v1', kind: 'Service', namespace: 'w1', name: 'student-zed' });

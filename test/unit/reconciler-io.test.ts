@@ -4,6 +4,7 @@
  * (server-side applies, deletes and their order, events), what State and the metrics
  * say after the pass, and what a cancelled pass still writes (nothing).
  */
+import { getEventListeners } from 'node:events';
 import { reconcile } from '../../src/controller/reconciler.js';
 import { State } from '../../src/controller/state.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -59,6 +60,13 @@ describe('applying', () => {
       'ingresses',
     ]);
     expect(writes[0]).toBe(`PATCH /api/v1/namespaces/${NS}?fieldManager=classops&force=true`);
+    // Before writing, each managed kind was listed once: with no watch, the listing the plan came from is fresh.
+    const firstWrite = api.requests.findIndex((r) => r.startsWith('PATCH '));
+    const listings = api.requests
+      .slice(0, firstWrite)
+      .filter((r) => r.startsWith('GET ') && r.includes('labelSelector'));
+    expect(listings.length).toBeGreaterThan(0);
+    expect(new Set(listings).size).toBe(listings.length);
     const deployment = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
     expect(deployment.metadata.managedFields).toEqual([expect.objectContaining({ manager: 'classops' })]);
     expect(deployment.metadata.annotations['classops.dev/spec-hash']).toMatch(/\S/);
@@ -183,6 +191,31 @@ describe('applying', () => {
     expect(first.revision).not.toBe(outcome.revision);
   });
 
+  test('a repair and a new student in one pass go out in kind order: the hand-edited Namespace first', async () => {
+    const c = new InProcessCourse(api).week(entry('ann'));
+    await reconcile(c.options);
+    // Someone relaxes the week's pod security by hand; bo joins in the same commit.
+    const enforce = 'pod-security.kubernetes.io/enforce';
+    const namespace = api.get('v1', 'Namespace', undefined, NS)!;
+    const restricted = namespace.metadata.labels[enforce] as string;
+    api.put({
+      ...namespace,
+      metadata: { ...namespace.metadata, labels: { ...namespace.metadata.labels, [enforce]: 'privileged' } },
+    });
+    const before = api.writes().length;
+    c.week(entry('ann') + entry('bo'));
+    const outcome = await reconcile(c.options);
+    expect(outcome.plan.update.map((o) => o.kind)).toEqual(['Namespace']);
+    expect(api.writes().slice(before).map(pluralOf)).toEqual([
+      'namespaces',
+      'services',
+      'deployments',
+      'ingresses',
+      'ingresses',
+    ]);
+    expect(api.get('v1', 'Namespace', undefined, NS)!.metadata.labels[enforce]).toBe(restricted);
+  });
+
   test('a failure in an object of no student (the Namespace) makes the pass partial and leaves every student fresh', async () => {
     const c = new InProcessCourse(api).week(entry('ann'));
     api.inject({ method: 'PATCH', path: `/api/v1/namespaces/${NS}`, status: 403, times: 1 });
@@ -218,6 +251,26 @@ describe('pruning', () => {
     const ops = await c.samples('applyOperations');
     expect([ops['action=pruned,kind=Ingress'], ops['action=pruned,kind=Deployment']]).toEqual([2, 1]);
     expect([...c.state.lastGood!.keys()].sort()).toEqual([`${NS}/ann`, `${NS}/cy`]);
+  });
+
+  test('a stray object of a student who stays is pruned, and the student keeps their last-known-good', async () => {
+    const c = new InProcessCourse(api).week(entry('ann') + entry('bo'));
+    await reconcile(c.options);
+    // A copy of ann's Ingress under another name, as an older classops or a hand copy could leave it.
+    const ingress = api.get('networking.k8s.io/v1', 'Ingress', NS, 'student-ann')!;
+    api.put({ ...ingress, metadata: { ...ingress.metadata, name: 'student-ann--old' } });
+    const outcome = await reconcile(c.options);
+    expect(outcome.plan.prune.map((r) => `${r.kind}/${r.name}`)).toEqual(['Ingress/student-ann--old']);
+    expect(api.get('networking.k8s.io/v1', 'Ingress', NS, 'student-ann--old')).toBeUndefined();
+    expect([...c.state.lastGood!.keys()].sort()).toEqual([`${NS}/ann`, `${NS}/bo`]);
+
+    // So when ann's file breaks, she keeps running as she was.
+    c.file('week-01.yaml', rosterText(entry('ann') + entry('bo')) + '  - name: broken\n    github_username "x"\n');
+    await reconcile(c.options);
+    expect([...c.state.students.values()].map((s) => [s.githubUsername, s.deployment])).toEqual([
+      ['ann', 'kept'],
+      ['bo', 'kept'],
+    ]);
   });
 
   test('a delete the API server refuses is reported and makes the pass partial; one already gone is fine', async () => {
@@ -371,6 +424,16 @@ describe('State and metrics after a pass', () => {
     expect(await c.samples('revision')).toEqual({ [`revision=${next.revision},source=folder ${c.folder}`]: 1 });
   });
 
+  test('the duration a pass records is in seconds and no longer than the caller waited for it', async () => {
+    const c = new InProcessCourse(api).week(entry('ann') + entry('bo'));
+    const started = performance.now();
+    await reconcile(c.options);
+    const waited = (performance.now() - started) / 1000;
+    const { durationSeconds } = c.state.reconcile;
+    expect(durationSeconds).toBeGreaterThan(0);
+    expect(durationSeconds).toBeLessThanOrEqual(waited);
+  });
+
   test('health that cannot be read leaves it unknown and the pass a success', async () => {
     const c = new InProcessCourse(api).week(entry('ann'));
     api.inject({ method: 'GET', path: '/pods', status: 403, times: 1 });
@@ -401,6 +464,15 @@ describe('State and metrics after a pass', () => {
 });
 
 describe('cancellation', () => {
+  test("a pass leaves no listener on the caller's signal, so one signal can serve many passes", async () => {
+    const c = new InProcessCourse(api).week(entry('ann'));
+    const signal = new AbortController().signal;
+    await reconcile(c.options, signal);
+    c.week(entry('ann') + entry('bo'));
+    await reconcile(c.options, signal);
+    expect(getEventListeners(signal, 'abort')).toEqual([]);
+  });
+
   test('a pass cancelled before it starts reads and writes nothing', async () => {
     const c = new InProcessCourse(api).week(entry('ann'));
     const cancel = new AbortController();
