@@ -38,6 +38,8 @@ function safeReaddir(dir: string): string[] {
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const KIND = /^[A-Za-z]+$/;
+/** The longest file name (in bytes) that Linux file systems take. */
+const MAX_FILE_NAME = 255;
 
 export class DirectoryTarget implements Target {
   readonly description: string;
@@ -69,7 +71,13 @@ export class DirectoryTarget implements Target {
       !(ref.namespace === undefined || NAMESPACE.test(ref.namespace))
     )
       throw new ClusterError(`refusing to write ${describeRef(ref)}: not a valid Kubernetes name`, undefined);
-    const path = join(this.root, namespace, `${ref.kind.toLowerCase()}-${ref.name}.yaml`);
+    const file = `${ref.kind.toLowerCase()}-${ref.name}.yaml`;
+    if (Buffer.byteLength(file) > MAX_FILE_NAME)
+      throw new ClusterError(
+        `refusing to write ${describeRef(ref)}: its file name would be longer than the ${MAX_FILE_NAME} bytes a file system allows`,
+        undefined,
+      );
+    const path = join(this.root, namespace, file);
     if (!path.startsWith(this.root + sep)) throw new ClusterError(`refusing to write outside ${this.dir}`, undefined);
     return path;
   }
@@ -116,7 +124,8 @@ export class DirectoryTarget implements Target {
       this.marked = true;
     }
     const text = toYaml(object);
-    const temporary = `${path}.tmp-${process.pid}`;
+    // A short name of its own: the object's file name may already be as long as a name can be.
+    const temporary = join(dirname(path), `.tmp-${process.pid}`);
     writeFileSync(temporary, text);
     renameSync(temporary, path); // readers never see half a file
     this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });

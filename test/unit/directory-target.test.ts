@@ -126,6 +126,21 @@ test('valid Kubernetes names are written; any other namespace, name or kind is r
   );
 });
 
+test('a name as long as a file name can be is written and read back; one longer is refused, and nothing is left', async () => {
+  const dir = join(root, 'out');
+  const target = new DirectoryTarget(dir);
+  const longest = 'a'.repeat(255 - 'service-.yaml'.length);
+  await target.apply(service('ns', longest));
+  await target.finishPass();
+  expect(readdirSync(join(dir, 'ns'))).toEqual([`service-${longest}.yaml`]);
+  expect(await new DirectoryTarget(dir).listManaged()).toEqual([service('ns', longest)]);
+
+  await expect(target.apply(service('ns', `${longest}b`))).rejects.toThrow(
+    `refusing to write Service ns/${longest}b: its file name would be longer than the 255 bytes a file system allows`,
+  );
+  expect(readdirSync(join(dir, 'ns'))).toEqual([`service-${longest}.yaml`]);
+});
+
 test('a cluster-wide object (a Namespace) has its file in _cluster/ and is read back', async () => {
   const dir = join(root, 'out');
   const namespace: KubeObject = {
