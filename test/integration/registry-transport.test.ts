@@ -87,10 +87,6 @@ test('a resolver that fails for now (EAI_AGAIN): the name could not be resolved'
 
 test('an HTTPS registry that redirects to plain HTTP is refused, and never asked in plain HTTP', async () => {
   const { certFile, keyFile } = selfSignedCertificate('classops-transport-', '/CN=127.0.0.1', [
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
     '-addext',
     'subjectAltName=IP:127.0.0.1',
   ]);

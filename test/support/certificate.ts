@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { requireProgram } from './processes.js';
 import { tempDir } from './temp.js';
 
-export function selfSignedCertificate(prefix: string, subject: string, extra: string[] = []) {
+/** An EC key is made in milliseconds, where RSA takes most of a second; RS256 signing needs RSA. */
+const KEYS = { ec: ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'], rsa: ['rsa:2048'] };
+
+export function selfSignedCertificate(
+  prefix: string,
+  subject: string,
+  extra: string[] = [],
+  key: keyof typeof KEYS = 'ec',
+) {
   requireProgram('openssl', 'openssl');
   const dir = tempDir(prefix);
   const certFile = join(dir, 'cert.pem');
@@ -15,7 +23,7 @@ export function selfSignedCertificate(prefix: string, subject: string, extra: st
       'req',
       '-x509',
       '-newkey',
-      'rsa:2048',
+      ...KEYS[key],
       '-nodes',
       '-keyout',
       keyFile,

@@ -22,7 +22,7 @@ export class TokenServer {
   port = 0;
 
   constructor(readonly privateRepositories: ReadonlySet<string>) {
-    const { certFile, keyFile } = selfSignedCertificate('classops-token-', '/CN=classops-test-token');
+    const { certFile, keyFile } = selfSignedCertificate('classops-token-', '/CN=classops-test-token', [], 'rsa');
     this.certFile = certFile;
     this.keyPem = readFileSync(keyFile, 'utf8');
     this.certDer = new X509Certificate(readFileSync(this.certFile)).raw.toString('base64');

@@ -23,6 +23,9 @@ afterEach(async () => {
 
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The first `method path` answers 503, and `action` runs as it is served: something that happens mid-pass. */
+const midPass = (method: string, path: string, action: () => void) =>
+  api.inject({ method, path, status: 503, times: 1, onServed: action });
 
 /** A controller for the course; what each pass ended with, and how many passes ran at once at most. */
 function controllerFor(c: InProcessCourse, options: Partial<ControllerOptions> = {}) {
@@ -90,16 +93,10 @@ test('changes during a pass cause exactly one more pass, never two at once', asy
   const c = new InProcessCourse(api).week(entry('ann'));
   const { controller, outcomes, overlap } = controllerFor(c);
   // While the first pass lists Deployments, three changes are announced.
-  api.inject({
-    method: 'GET',
-    path: '/apis/apps/v1/deployments',
-    status: 503,
-    times: 1,
-    onServed: () => {
-      controller.trigger();
-      controller.trigger();
-      controller.trigger(0);
-    },
+  midPass('GET', '/apis/apps/v1/deployments', () => {
+    controller.trigger();
+    controller.trigger();
+    controller.trigger(0);
   });
   controller.start();
   await waitFor(async () => outcomes.length >= 1, 5_000, 'the first pass');
@@ -224,14 +221,8 @@ test('stop during a pass cancels it: nothing more is written, it is no failure, 
   const c = new InProcessCourse(api).week(entry('ann'));
   let stopping: Promise<boolean> | undefined;
   const { controller, outcomes } = controllerFor(c, { resyncMs: 10 });
-  api.inject({
-    method: 'PATCH',
-    path: `${DEPLOYMENTS}/student-ann`,
-    status: 503,
-    times: 1,
-    onServed: () => {
-      stopping = controller.stop();
-    },
+  midPass('PATCH', `${DEPLOYMENTS}/student-ann`, () => {
+    stopping = controller.stop();
   });
   controller.start();
   await waitFor(async () => stopping !== undefined, 5_000, 'the stop');
@@ -254,14 +245,8 @@ test('stop gives up waiting after its grace time when the pass is still writing'
   let stopping: Promise<boolean> | undefined;
   const { controller } = controllerFor(c);
   // The cancel arrives while ann's Deployment is being applied; its retry waits 100 ms or more.
-  api.inject({
-    method: 'PATCH',
-    path: `${DEPLOYMENTS}/student-ann`,
-    status: 503,
-    times: 1,
-    onServed: () => {
-      stopping = controller.stop(1);
-    },
+  midPass('PATCH', `${DEPLOYMENTS}/student-ann`, () => {
+    stopping = controller.stop(1);
   });
   controller.start();
   await waitFor(async () => stopping !== undefined, 5_000, 'the stop');
@@ -295,15 +280,9 @@ test('idle waits for the pass under way and the one more it was asked for', asyn
   const { controller, outcomes } = controllerFor(c);
   let idle: Promise<void> | undefined;
   // While the first pass lists Deployments, a change arrives and someone waits for the controller to settle.
-  api.inject({
-    method: 'GET',
-    path: '/apis/apps/v1/deployments',
-    status: 503,
-    times: 1,
-    onServed: () => {
-      controller.trigger(0);
-      idle = controller.idle();
-    },
+  midPass('GET', '/apis/apps/v1/deployments', () => {
+    controller.trigger(0);
+    idle = controller.idle();
   });
   controller.start();
   await waitFor(async () => idle !== undefined, 5_000, 'the first pass to list');
