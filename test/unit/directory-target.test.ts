@@ -169,6 +169,7 @@ test('only the files classops wrote are its objects: not broken YAML, unlabelled
   const written = readFileSync(join(dir, 'w1/service-student-ann.yaml'), 'utf8');
   writeFileSync(join(dir, 'w1/service-copy.yaml'), written);
   writeFileSync(join(dir, 'w1/service-broken.yaml'), 'metadata: [\n');
+  writeFileSync(join(dir, 'w1/service-bare.yaml'), 'kind: Service\n');
   writeFileSync(
     join(dir, 'w1/service-other.yaml'),
     written.replaceAll('student-ann', 'other').replace('classops', 'someone'),
@@ -225,6 +226,7 @@ test('each Deployment file is a Rendered student of its namespace', async () => 
   const dir = join(root, 'out');
   const target = new DirectoryTarget(dir);
   for (const o of [deployment('w1', 'ann'), deployment('w2', 'bo'), service('w1')]) await target.apply(o);
+  writeFileSync(join(dir, 'w1/old-deployment-student-cy.yaml'), 'kept by hand\n');
   expect(await target.health()).toEqual(
     new Map([
       ['w1/ann', { phase: 'Rendered', reason: undefined }],
