@@ -85,6 +85,15 @@ describe('planChanges', () => {
     expect(refs(planChanges(sameHash, [written], notVouched).update)).toEqual(['Deployment/student-ann']);
   });
 
+  test('without a spec hash to vouch for it, an object is compared field by field on every pass', () => {
+    const unhashed = (replicas: number) => object('Deployment', 'student-ann', { annotations: {} }, { replicas });
+    const live = unhashed(1);
+    const vouched = options({ writtenAsIs: () => true });
+    expect(refs(planChanges([unhashed(1)], [live], vouched).unchanged)).toEqual(['Deployment/student-ann']);
+    // Found up to date once, the same live object is still compared with what is desired now.
+    expect(refs(planChanges([unhashed(2)], [live], vouched).update)).toEqual(['Deployment/student-ann']);
+  });
+
   test('prune goes in the reverse of apply order: routes, then Deployments, then the Services they used', () => {
     const live = [...student('ann'), ...student('bo'), ...student('cy'), ...student('dee')];
     const plan = planChanges([...student('ann'), ...student('dee')], live, options());
