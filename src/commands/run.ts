@@ -16,7 +16,6 @@ import { describeRef, refOf } from '../cluster/target.js';
 import type { ManagedObjectWatcher } from '../cluster/watch.js';
 import { Controller } from '../controller/controller.js';
 import { computePlan, reconcile, type ReconcileOutcome, type ReconcilerOptions } from '../controller/reconciler.js';
-import { createApp, listen } from '../controller/server.js';
 import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
@@ -161,6 +160,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     },
   });
 
+  // Loaded here: `run --once` serves nothing, and express is a tenth of its start-up.
+  const { createApp, listen } = await import('../controller/server.js');
   // The gallery from State, on this port too: `npm start` shows it with no cluster.
   const gallery = (await import('../gallery/gallery.js')).galleryFromState(state, config, metrics);
   // The port first: a busy port is an error at start, not a controller nobody can see.
