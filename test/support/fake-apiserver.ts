@@ -71,7 +71,8 @@ export interface Fault {
   method?: string;
   /** Matches when the request path contains this. */
   path?: string;
-  status: number;
+  /** An HTTP status to answer with, or 'drop': the connection is closed mid-request, with no answer. */
+  status: number | 'drop';
   times: number;
   retryAfter?: number;
   /** Runs as the fault is served, e.g. to make another replica's write the one that won. */
@@ -331,6 +332,7 @@ export class FakeApiServer {
       fault.times -= 1;
       this.servedFaults.push(`${method} ${url.pathname} ${fault.status}`);
       fault.onServed?.();
+      if (fault.status === 'drop') return void req.socket.destroy();
       const reason =
         { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
         'Unknown';

@@ -224,6 +224,31 @@ describe('applying', () => {
     expect(outcome.errors).toEqual([expect.stringContaining(`apply Namespace ${NS}: HTTP 403`)]);
     expect(c.state.lastGood!.has(`${NS}/ann`)).toBe(true);
   });
+
+  test('a connection the API server drops mid-request is retried: the listing and the apply each go through', async () => {
+    const c = new InProcessCourse(api).week(entry('ann'));
+    api.inject({ method: 'GET', path: '/deployments', status: 'drop', times: 1 });
+    api.inject({ method: 'PATCH', path: `${DEPLOYMENTS}/student-ann`, status: 'drop', times: 2 });
+    const outcome = await reconcile(c.options);
+    expect(outcome.result).toBe('success');
+    expect(outcome.errors).toEqual([]);
+    expect(api.servedFaults).toEqual([
+      'GET /apis/apps/v1/deployments drop',
+      `PATCH ${DEPLOYMENTS}/student-ann drop`,
+      `PATCH ${DEPLOYMENTS}/student-ann drop`,
+    ]);
+    expect(names('Deployment')).toEqual(['student-ann']);
+    expect(c.state.lastGood!.has(`${NS}/ann`)).toBe(true);
+  });
+
+  test('an API server that drops every listing: the pass fails with a clear error and changes nothing', async () => {
+    const c = new InProcessCourse(api).week(entry('ann'));
+    api.inject({ method: 'GET', path: '/namespaces', status: 'drop', times: 100 });
+    await expect(reconcile(c.options)).rejects.toThrow(/^list Namespace: \S/);
+    expect(api.servedFaults.length).toBe(5); // every attempt withRetries makes
+    expect(api.writes({ includeEvents: true })).toEqual([]);
+    expect(c.state.reconcile).toMatchObject({ result: 'failure', error: expect.stringMatching(/^list Namespace: /) });
+  }, 30_000);
 });
 
 describe('pruning', () => {
