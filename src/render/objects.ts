@@ -88,6 +88,48 @@ function selectorLabels(entry: StudentEntry): Record<string, string> {
 }
 
 /**
+ * Freezes every map in a value, so a part shared by every student cannot change under one
+ * of them. Lists stay as they are: V8 stringifies a frozen array on its slow path, and the
+ * spec hash stringifies every object.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const field of Object.values(value)) deepFreeze(field);
+    if (!Array.isArray(value)) Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parts of a student's objects that depend only on the config, or on a field most students
+ * share (the port, the health endpoint): built once per config and frozen. Ten thousand
+ * students then hold one copy, and the serializer writes each one's text once.
+ */
+class SharedParts {
+  private readonly byKey = new Map<string, unknown>();
+
+  /** The part for `key`, built by `make` the first time; past MAX_SHARED_PARTS keys (odd rosters), built each time. */
+  get<T>(key: string, make: () => T): T {
+    let part = this.byKey.get(key) as T | undefined;
+    if (part === undefined) {
+      part = deepFreeze(make());
+      if (this.byKey.size < MAX_SHARED_PARTS) this.byKey.set(key, part);
+    }
+    return part;
+  }
+}
+
+/** Keys are the config's parts and the ports and health endpoints students share: few, unless a roster is odd. */
+const MAX_SHARED_PARTS = 4096;
+const sharedByConfig = new WeakMap<RenderConfig, SharedParts>();
+
+function sharedParts(render: RenderConfig): SharedParts {
+  let parts = sharedByConfig.get(render);
+  if (parts === undefined) sharedByConfig.set(render, (parts = new SharedParts()));
+  return parts;
+}
+
+/**
  * Adds the source revision and the spec hash, which covers everything else: the revision
  * changes with every commit, the rest only with the spec. Objects are built here in a fixed
  * key order, so plain JSON is stable and much cheaper than canonical JSON for ten thousand
@@ -122,40 +164,58 @@ export function deployedImage(entry: StudentEntry, digest: string | undefined, r
   return parsed.ok ? pinImageReference(parsed.reference, digest) : entry.containerImage;
 }
 
-function probe(
-  entry: StudentEntry,
-  timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number },
-): V1Probe {
-  return { httpGet: { path: entry.healthEndpoint, port: PORT_NAME, scheme: 'HTTP' }, ...timing };
+// Startup allows two minutes for slow first boots; then readiness gates traffic and liveness restarts a hung app.
+const PROBE_TIMINGS = {
+  startupProbe: { periodSeconds: 5, failureThreshold: 24, timeoutSeconds: 2 },
+  readinessProbe: { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+  livenessProbe: { periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2 },
+} as const;
+
+type Probes = Record<keyof typeof PROBE_TIMINGS, V1Probe>;
+
+function probes(healthEndpoint: string): Probes {
+  const probe = (timing: (typeof PROBE_TIMINGS)[keyof typeof PROBE_TIMINGS]): V1Probe => ({
+    httpGet: { path: healthEndpoint, port: PORT_NAME, scheme: 'HTTP' },
+    ...timing,
+  });
+  return {
+    startupProbe: probe(PROBE_TIMINGS.startupProbe),
+    readinessProbe: probe(PROBE_TIMINGS.readinessProbe),
+    livenessProbe: probe(PROBE_TIMINGS.livenessProbe),
+  };
+}
+
+function containerSecurityContext(render: RenderConfig, port: number): V1Container['securityContext'] {
+  const { runAsNonRoot } = render;
+  return {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    // Ports below 1024 need this one capability when the image runs as root.
+    capabilities: { drop: ['ALL'], ...(port < 1024 && !runAsNonRoot ? { add: ['NET_BIND_SERVICE'] } : {}) },
+    ...(runAsNonRoot ? { runAsNonRoot: true } : {}),
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
 }
 
 function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Container {
-  const { resources, runAsNonRoot } = ctx.render;
+  const shared = sharedParts(ctx.render);
+  const { resources } = ctx.render;
+  const { port, healthEndpoint } = entry;
   return {
     name: CONTAINER_NAME,
     image,
     imagePullPolicy: image.includes('@') ? 'IfNotPresent' : 'Always',
-    ports: [{ name: PORT_NAME, containerPort: entry.port, protocol: 'TCP' }],
+    ports: shared.get(`ports:${port}`, () => [{ name: PORT_NAME, containerPort: port, protocol: 'TCP' }]),
     env: [
       { name: 'STUDENT_NAME', value: entry.name },
       { name: 'GITHUB_USERNAME', value: entry.githubUsername },
     ],
-    resources: {
+    resources: shared.get('resources', () => ({
       requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
       limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
-    },
-    // Startup allows two minutes for slow first boots; then readiness gates traffic and liveness restarts a hung app.
-    startupProbe: probe(entry, { periodSeconds: 5, failureThreshold: 24, timeoutSeconds: 2 }),
-    readinessProbe: probe(entry, { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 }),
-    livenessProbe: probe(entry, { periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 2 }),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      // Ports below 1024 need this one capability when the image runs as root.
-      capabilities: { drop: ['ALL'], ...(entry.port < 1024 && !runAsNonRoot ? { add: ['NET_BIND_SERVICE'] } : {}) },
-      ...(runAsNonRoot ? { runAsNonRoot: true } : {}),
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    })),
+    ...shared.get(`probes:${healthEndpoint}`, () => probes(healthEndpoint)),
+    securityContext: shared.get(`securityContext:${port < 1024}`, () => containerSecurityContext(ctx.render, port)),
   };
 }
 
@@ -168,6 +228,7 @@ export function renderDeployment(
   const labels = studentLabels(ctx, entry);
   const image = deployedImage(entry, digest, ctx.render);
   const entryJson = canonicalJson(entry);
+  const shared = sharedParts(ctx.render);
   return sealed(
     {
       apiVersion: 'apps/v1',
@@ -186,16 +247,19 @@ export function renderDeployment(
         replicas: 1,
         revisionHistoryLimit: ctx.render.revisionHistoryLimit,
         selector: { matchLabels: selectorLabels(entry) },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        strategy: shared.get('strategy', () => ({
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        })),
         template: {
           metadata: { labels },
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            securityContext: {
+            securityContext: shared.get('podSecurityContext', () => ({
               seccompProfile: { type: 'RuntimeDefault' },
               ...(ctx.render.runAsNonRoot ? { runAsNonRoot: true } : {}),
-            },
+            })),
             containers: [container(ctx, entry, image)],
           },
         },
@@ -219,7 +283,9 @@ export function renderService(ctx: WeekContext, entry: StudentEntry): V1Service 
       spec: {
         type: 'ClusterIP',
         selector: selectorLabels(entry),
-        ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: 'TCP' }],
+        ports: sharedParts(ctx.render).get('servicePorts', () => [
+          { name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: 'TCP' },
+        ]),
       },
     },
     ctx,
@@ -271,7 +337,13 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry, at: RouteFo
       metadata: meta(ctx, at.name, studentLabels(ctx, entry), annotations),
       spec: {
         ingressClassName: routing.ingressClassName,
-        ...(routing.tlsSecretName ? { tls: [{ hosts: [routing.host], secretName: routing.tlsSecretName }] } : {}),
+        ...(routing.tlsSecretName
+          ? {
+              tls: sharedParts(ctx.render).get('tls', () => [
+                { hosts: [routing.host], secretName: routing.tlsSecretName },
+              ]),
+            }
+          : {}),
         rules: [
           {
             host: routing.host,
@@ -286,20 +358,21 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry, at: RouteFo
 
 export function renderHttpRoute(ctx: WeekContext, entry: StudentEntry, at: RouteFor): HTTPRoute & KubeObject {
   const name = studentObjectName(entry.githubUsername);
+  const shared = sharedParts(ctx.render);
   return sealed(
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: meta(ctx, at.name, studentLabels(ctx, entry)),
       spec: {
-        parentRefs: ctx.render.routing.parentRefs.map((ref) => ({ ...ref })),
-        hostnames: [ctx.render.routing.host],
+        parentRefs: shared.get('parentRefs', () => ctx.render.routing.parentRefs.map((ref) => ({ ...ref }))),
+        hostnames: shared.get('hostnames', () => [ctx.render.routing.host]),
         rules: [
           {
             matches: [{ path: { type: 'PathPrefix', value: at.path } }],
-            filters: [
+            filters: shared.get('rewriteFilters', () => [
               { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } },
-            ],
+            ]),
             backendRefs: [{ name, port: SERVICE_PORT }],
           },
         ],

@@ -67,8 +67,25 @@ function keyText(key: string): string {
   return text;
 }
 
-/** Appends lines to `out`; one shared array keeps large streams from building nested strings. */
-function emitMap(map: Record<string, unknown>, indent: string, out: string[], firstPrefix = indent): void {
+/**
+ * Maps every student shares (probes, resources, security contexts) are one frozen object
+ * in a render (see SharedParts in objects.ts), so their text is written once per indent.
+ */
+const frozenTexts = new WeakMap<object, Map<string, string>>();
+
+function mapBlock(map: Record<string, unknown>, indent: string): string {
+  if (!Object.isFrozen(map)) return emitMap(map, indent);
+  let byIndent = frozenTexts.get(map);
+  if (byIndent === undefined) frozenTexts.set(map, (byIndent = new Map<string, string>()));
+  let text = byIndent.get(indent);
+  if (text === undefined) byIndent.set(indent, (text = emitMap(map, indent)));
+  return text;
+}
+
+/** A map's lines; `firstPrefix` replaces the indent of its first line (`- ` in a list). */
+function emitMap(map: Record<string, unknown>, indent: string, firstPrefix = indent): string {
+  // Strings are concatenated, not joined: V8 keeps them as ropes until the text is read.
+  let out = '';
   let prefix = firstPrefix;
   const keys = Object.keys(map);
   // The default sort compares UTF-16 code units: the same order on every machine.
@@ -79,35 +96,34 @@ function emitMap(map: Record<string, unknown>, indent: string, out: string[], fi
     const head = keyText(key);
     const short = inline(value);
     if (short !== undefined) {
-      out.push(`${prefix}${head} ${short}\n`);
+      out += `${prefix}${head} ${short}\n`;
     } else {
-      out.push(`${prefix}${head}\n`);
-      if (Array.isArray(value)) emitList(value, `${indent}  `, out);
-      else emitMap(value as Record<string, unknown>, `${indent}  `, out);
+      out += `${prefix}${head}\n${nested(value as object, `${indent}  `)}`;
     }
     prefix = indent;
   }
+  return out;
 }
 
-function emitList(list: readonly unknown[], indent: string, out: string[]): void {
+/** A map or list that takes lines of its own, at `indent`. */
+function nested(value: object, indent: string): string {
+  return Array.isArray(value) ? emitList(value, indent) : mapBlock(value as Record<string, unknown>, indent);
+}
+
+function emitList(list: readonly unknown[], indent: string): string {
+  let out = '';
   for (const item of list) {
     const short = inline(item);
-    if (short !== undefined) {
-      out.push(`${indent}- ${short}\n`);
-    } else if (Array.isArray(item)) {
-      out.push(`${indent}-\n`);
-      emitList(item, `${indent}  `, out);
-    } else {
-      emitMap(item as Record<string, unknown>, `${indent}  `, out, `${indent}- `);
-    }
+    if (short !== undefined) out += `${indent}- ${short}\n`;
+    else if (Array.isArray(item)) out += `${indent}-\n${nested(item, `${indent}  `)}`;
+    else out += emitMap(item as Record<string, unknown>, `${indent}  `, `${indent}- `);
   }
+  return out;
 }
 
 /** One YAML document for a map (without the `---` line). */
 export function toYaml(value: Record<string, unknown>): string {
-  const out: string[] = [];
-  emitMap(value, '', out);
-  return out.join('');
+  return emitMap(value, '');
 }
 
 /** One document of a multi-document stream, introduced by `---`. */

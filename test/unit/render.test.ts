@@ -357,6 +357,43 @@ describe('injection attempts stay data', () => {
   });
 });
 
+describe('parts every student shares', () => {
+  const containerOf = (w: RenderedWeek, name: string) => podOf(w, name)['containers'][0];
+  test('are one frozen copy per config, which no student can change for the others', () => {
+    const cfg = config();
+    const w = week(sampleReport(), cfg);
+    const [a, b] = w.students.map((s) => containerOf(w, s.objects.deployment.metadata.name));
+    expect(a.resources).toBe(b.resources);
+    expect(a.livenessProbe).toBe(b.livenessProbe);
+    expect(Object.isFrozen(a.securityContext.capabilities)).toBe(true);
+    expect(() => {
+      a.resources.limits.memory = '64Gi';
+    }).toThrow(TypeError);
+    expect(containerOf(week(sampleReport(), cfg), 'student-jlgore').resources).toBe(a.resources);
+    // Another config gets its own.
+    const other = week(sampleReport(), config({ resources: { limits: { memory: '512Mi' } } }));
+    expect(containerOf(other, 'student-jlgore').resources.limits.memory).toBe('512Mi');
+    expect(a.resources.limits.memory).toBe('256Mi');
+  });
+
+  test('follow what differs between students: a port, a health endpoint', () => {
+    const entries = [
+      '  - name: "A"\n    github_username: "aa"\n    container_image: "ghcr.io/aa/app:v1"\n    port: 80\n',
+      '  - name: "B"\n    github_username: "bb"\n    container_image: "ghcr.io/bb/app:v1"\n    health_endpoint: "/up"\n',
+      '  - name: "C"\n    github_username: "cc"\n    container_image: "ghcr.io/cc/app:v1"\n',
+    ].join('');
+    const w = week(validateRoster('week-01.yaml', Buffer.from(rosterText(entries)), config().policy));
+    const [a, b, c] = ['student-aa', 'student-bb', 'student-cc'].map((n) => containerOf(w, n));
+    expect(a.ports).toEqual([{ name: 'http', containerPort: 80, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 5000, protocol: 'TCP' }]);
+    expect(a.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'] });
+    expect(b.readinessProbe.httpGet.path).toBe('/up');
+    expect(c.readinessProbe.httpGet.path).toBe('/health');
+    expect(b.ports).toBe(c.ports);
+  });
+});
+
 describe('output is deterministic', () => {
   test('two renders are byte-identical, and entry order in the file does not matter', () => {
     const a = manifestStream([week(sampleReport())]);

@@ -74,4 +74,14 @@ describe('the YAML emitter', () => {
       'a:\n  c: {}\n  d: []\nb: 1\nl:\n  - x: 1\n    "y": 2\n  - z\n  -\n    - true\n',
     );
   });
+
+  test('a frozen map shared at several depths is written as its own copy would be, at each indent', () => {
+    const part = () => ({ drop: ['ALL'], seccomp: { type: 'RuntimeDefault' }, yes: 'no' });
+    const shared = Object.freeze({ ...part(), seccomp: Object.freeze(part().seccomp) });
+    const tree = (p: object) => ({ a: p, b: { c: p, d: [p, { e: p }] }, f: p });
+    const expected = toYaml(tree(part()));
+    expect(toYaml(tree(shared))).toBe(expected);
+    expect(toYaml(tree(shared))).toBe(expected); // the second time from what the first wrote
+    expect(parse(expected)).toEqual(tree(part()));
+  });
 });
