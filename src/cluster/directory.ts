@@ -3,7 +3,7 @@
  * (`<namespace>/<kind>-<name>.yaml`, cluster-wide objects in `_cluster/`). The reconciler
  * treats it exactly as a cluster, with the same guard and last-known-good rules.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
@@ -22,10 +22,28 @@ const INDEX_FILE = '.classops-index.json';
 interface IndexEntry {
   readonly hash: string;
   readonly object: KubeObject;
+  /** The file's size, mtime, ctime and inode when its bytes were last known to be `hash`: see fileStamp. */
+  readonly stamp?: string;
 }
 type Index = Map<string, IndexEntry>;
 
 const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
+
+/**
+ * What changes whenever a file's bytes do: a write changes its ctime (which no one can set
+ * back, unlike the mtime), and an editor that saves by renaming gives it a new inode. A file
+ * whose stamp is the one recorded with its hash is read back from the index without being
+ * read, as git trusts its index. An edit within the same clock tick as classops' own write
+ * of that file would keep the stamp; the size, if it changes, still gives it away.
+ */
+function fileStamp(path: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 
 function safeReaddir(dir: string): string[] {
   try {
@@ -84,27 +102,44 @@ export class DirectoryTarget implements Target {
 
   /**
    * Every object in the folder. A file whose bytes are what classops last wrote is taken
-   * from the index (no YAML parsing: a no-op pass over a thousand students stays fast);
-   * any other file is parsed, so a hand edit is drift like any other.
+   * from the index (no YAML parsing, and no reading when its stamp is unchanged: a no-op
+   * pass over a thousand students stays fast); any other file is parsed, so a hand edit
+   * is drift like any other.
    */
   async listManaged(): Promise<KubeObject[]> {
     const index = this.loadIndex();
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
     for (const path of this.yamlFiles()) {
-      const bytes = readFileSync(path);
-      const bytesHash = digest(bytes);
       const known = index.get(path);
+      const stamp = fileStamp(path);
+      let entry = known !== undefined && stamp !== undefined && known.stamp === stamp ? known : undefined;
       let object: KubeObject | null;
-      try {
-        object = known?.hash === bytesHash ? known.object : (parse(bytes.toString('utf8')) as KubeObject | null);
-      } catch {
-        continue; // not YAML any more: not something classops manages
+      if (entry !== undefined) {
+        object = entry.object;
+      } else {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(path);
+        } catch {
+          continue; // gone since the folder was listed
+        }
+        if (known?.hash === digest(bytes)) {
+          entry = { ...known, stamp };
+          this.indexChanged ||= known.stamp !== stamp;
+          object = known.object;
+        } else {
+          try {
+            object = parse(bytes.toString('utf8')) as KubeObject | null;
+          } catch {
+            continue; // not YAML any more: not something classops manages
+          }
+        }
       }
       if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
-      if (known?.hash === bytesHash) {
-        seen.set(path, known);
+      if (entry !== undefined) {
+        seen.set(path, entry);
         this.unchanged.add(object);
       }
     }
@@ -128,7 +163,7 @@ export class DirectoryTarget implements Target {
     const temporary = join(dirname(path), `.tmp-${process.pid}`);
     writeFileSync(temporary, text);
     renameSync(temporary, path); // readers never see half a file
-    this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });
+    this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object, stamp: fileStamp(path) });
     this.indexChanged = true;
   }
 
