@@ -29,15 +29,16 @@ function quoted(value: string): string {
   return JSON.stringify(value.replace(REFUSED, '\ufffd')).replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
+/** Reserved words are short: longer strings need only the PLAIN test. */
+const plain = (value: string) => PLAIN.test(value) && !(value.length <= 5 && RESERVED.test(value));
+
 function scalar(value: unknown): string {
-  if (typeof value === 'string') return PLAIN.test(value) && !RESERVED.test(value) ? value : quoted(value);
+  if (typeof value === 'string') return plain(value) ? value : quoted(value);
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'boolean') return String(value);
   if (value === null) return 'null';
   throw new TypeError(`cannot serialize ${typeof value} as YAML`);
 }
-
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function isEmptyMap(map: Record<string, unknown>): boolean {
   for (const key in map) if (map[key] !== undefined) return false;
@@ -46,9 +47,9 @@ function isEmptyMap(map: Record<string, unknown>): boolean {
 
 /** A value that fits after `key: ` or `- ` on the same line, or undefined when it needs a block. */
 function inline(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return scalar(value);
   if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined;
-  if (isMap(value)) return isEmptyMap(value) ? '{}' : undefined;
-  return scalar(value);
+  return isEmptyMap(value as Record<string, unknown>) ? '{}' : undefined;
 }
 
 /**
@@ -73,19 +74,25 @@ function keyText(key: string): string {
  */
 const frozenTexts = new WeakMap<object, Map<string, string>>();
 
-function mapBlock(map: Record<string, unknown>, indent: string): string {
-  if (!Object.isFrozen(map)) return emitMap(map, indent);
+function emitNestedMap(map: Record<string, unknown>, indent: string, out: string[]): void {
+  if (!Object.isFrozen(map)) return emitMap(map, indent, out);
   let byIndent = frozenTexts.get(map);
   if (byIndent === undefined) frozenTexts.set(map, (byIndent = new Map<string, string>()));
   let text = byIndent.get(indent);
-  if (text === undefined) byIndent.set(indent, (text = emitMap(map, indent)));
-  return text;
+  if (text === undefined) {
+    const lines: string[] = [];
+    emitMap(map, indent, lines);
+    byIndent.set(indent, (text = lines.join('')));
+  }
+  out.push(text);
 }
 
-/** A map's lines; `firstPrefix` replaces the indent of its first line (`- ` in a list). */
-function emitMap(map: Record<string, unknown>, indent: string, firstPrefix = indent): string {
-  // Strings are concatenated, not joined: V8 keeps them as ropes until the text is read.
-  let out = '';
+/**
+ * Appends lines to `out`; `firstPrefix` replaces the indent of the first line (`- ` in a
+ * list). One array joined at the end gives flat text: writers and hashes read it at once,
+ * where text concatenated piece by piece would be walked piece by piece.
+ */
+function emitMap(map: Record<string, unknown>, indent: string, out: string[], firstPrefix = indent): void {
   let prefix = firstPrefix;
   const keys = Object.keys(map);
   // The default sort compares UTF-16 code units: the same order on every machine.
@@ -96,34 +103,35 @@ function emitMap(map: Record<string, unknown>, indent: string, firstPrefix = ind
     const head = keyText(key);
     const short = inline(value);
     if (short !== undefined) {
-      out += `${prefix}${head} ${short}\n`;
+      out.push(`${prefix}${head} ${short}\n`);
     } else {
-      out += `${prefix}${head}\n${nested(value as object, `${indent}  `)}`;
+      out.push(`${prefix}${head}\n`);
+      if (Array.isArray(value)) emitList(value, `${indent}  `, out);
+      else emitNestedMap(value as Record<string, unknown>, `${indent}  `, out);
     }
     prefix = indent;
   }
-  return out;
 }
 
-/** A map or list that takes lines of its own, at `indent`. */
-function nested(value: object, indent: string): string {
-  return Array.isArray(value) ? emitList(value, indent) : mapBlock(value as Record<string, unknown>, indent);
-}
-
-function emitList(list: readonly unknown[], indent: string): string {
-  let out = '';
+function emitList(list: readonly unknown[], indent: string, out: string[]): void {
   for (const item of list) {
     const short = inline(item);
-    if (short !== undefined) out += `${indent}- ${short}\n`;
-    else if (Array.isArray(item)) out += `${indent}-\n${nested(item, `${indent}  `)}`;
-    else out += emitMap(item as Record<string, unknown>, `${indent}  `, `${indent}- `);
+    if (short !== undefined) {
+      out.push(`${indent}- ${short}\n`);
+    } else if (Array.isArray(item)) {
+      out.push(`${indent}-\n`);
+      emitList(item, `${indent}  `, out);
+    } else {
+      emitMap(item as Record<string, unknown>, `${indent}  `, out, `${indent}- `);
+    }
   }
-  return out;
 }
 
 /** One YAML document for a map (without the `---` line). */
 export function toYaml(value: Record<string, unknown>): string {
-  return emitMap(value, '');
+  const out: string[] = [];
+  emitMap(value, '', out);
+  return out.join('');
 }
 
 /** One document of a multi-document stream, introduced by `---`. */
