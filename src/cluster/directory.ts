@@ -22,7 +22,7 @@ const INDEX_FILE = '.classops-index.json';
 interface IndexEntry {
   readonly hash: string;
   readonly object: KubeObject;
-  /** The file's size, mtime, ctime and inode when its bytes were last known to be `hash`: see fileStamp. */
+  /** The file's size, mtime, ctime and inode, once its bytes were read as `hash` and had settled: see SETTLED_MS. */
   readonly stamp?: string;
 }
 type Index = Map<string, IndexEntry>;
@@ -30,20 +30,27 @@ type Index = Map<string, IndexEntry>;
 const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
 
 /**
- * What changes whenever a file's bytes do: a write changes its ctime (which no one can set
- * back, unlike the mtime), and an editor that saves by renaming gives it a new inode. A file
- * whose stamp is the one recorded with its hash is read back from the index without being
- * read, as git trusts its index. An edit within the same clock tick as classops' own write
- * of that file would keep the stamp; the size, if it changes, still gives it away.
+ * What changes whenever a file's bytes do: a write changes its ctime (which tools that
+ * restore the mtime leave alone), and an editor that saves by renaming gives it a new
+ * inode. `changedMs` is the ctime, for the settling rule below.
  */
-function fileStamp(path: string): string | undefined {
+function fileStamp(path: string): { stamp: string; changedMs: number } | undefined {
   try {
     const s = statSync(path, { bigint: true });
-    return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;
+    return { stamp: `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`, changedMs: Number(s.ctimeNs / 1_000_000n) };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * A stamp is recorded only when classops has just read the file, found its bytes as written,
+ * and the file last changed this long before: any later write then gets a later ctime, even
+ * where file times advance in coarse ticks (a kernel's clock tick, or the 1 s of some file
+ * systems). Git's racy-clean rule, in effect. A file classops itself just wrote is hashed on
+ * the next pass, and trusted by its stamp from the pass after.
+ */
+const SETTLED_MS = 2000;
 
 function safeReaddir(dir: string): string[] {
   try {
@@ -68,7 +75,11 @@ export class DirectoryTarget implements Target {
   /** Objects listed from the index because their file's bytes are what was written. */
   private readonly unchanged = new WeakSet<KubeObject>();
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    /** The wall clock the settling rule reads (tests move it forward). */
+    private readonly now: () => number = Date.now,
+  ) {
     this.description = `folder ${dir}`;
     this.root = resolve(dir);
     const problem = outputFolderProblem(dir);
@@ -112,8 +123,8 @@ export class DirectoryTarget implements Target {
     const objects: KubeObject[] = [];
     for (const path of this.yamlFiles()) {
       const known = index.get(path);
-      const stamp = fileStamp(path);
-      let entry = known !== undefined && stamp !== undefined && known.stamp === stamp ? known : undefined;
+      const stamped = fileStamp(path);
+      let entry = known !== undefined && stamped !== undefined && known.stamp === stamped.stamp ? known : undefined;
       let object: KubeObject | null;
       if (entry !== undefined) {
         object = entry.object;
@@ -125,8 +136,10 @@ export class DirectoryTarget implements Target {
           continue; // gone since the folder was listed
         }
         if (known?.hash === digest(bytes)) {
-          entry = { ...known, stamp };
-          this.indexChanged ||= known.stamp !== stamp;
+          // Stamped before it was read, so the stamp is no newer than the bytes just hashed.
+          const settled = stamped !== undefined && stamped.changedMs < this.now() - SETTLED_MS;
+          entry = { hash: known.hash, object: known.object, stamp: settled ? stamped.stamp : undefined };
+          this.indexChanged ||= entry.stamp !== known.stamp;
           object = known.object;
         } else {
           try {
@@ -163,7 +176,8 @@ export class DirectoryTarget implements Target {
     const temporary = join(dirname(path), `.tmp-${process.pid}`);
     writeFileSync(temporary, text);
     renameSync(temporary, path); // readers never see half a file
-    this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object, stamp: fileStamp(path) });
+    // No stamp yet: one taken now could belong to a write that came just after this one.
+    this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });
     this.indexChanged = true;
   }
 
