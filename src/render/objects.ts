@@ -17,6 +17,7 @@ import type { ClassopsConfig, RenderConfig } from '../config.js';
 import type { StudentEntry } from '../roster/model.js';
 import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
 import { ANNOTATION, LABEL, MANAGED_BY, studentObjectName, weekLabel } from './names.js';
+import { sharedParts } from './shared.js';
 
 /** Any rendered object: what the serializer and the cluster module handle. */
 export interface KubeObject {
@@ -88,48 +89,6 @@ function selectorLabels(entry: StudentEntry): Record<string, string> {
 }
 
 /**
- * Freezes every map in a value, so a part shared by every student cannot change under one
- * of them. Lists stay as they are: V8 stringifies a frozen array on its slow path, and the
- * spec hash stringifies every object.
- */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const field of Object.values(value)) deepFreeze(field);
-    if (!Array.isArray(value)) Object.freeze(value);
-  }
-  return value;
-}
-
-/**
- * Parts of a student's objects that depend only on the config, or on a field most students
- * share (the port, the health endpoint): built once per config and frozen. Ten thousand
- * students then hold one copy, and the serializer writes each one's text once.
- */
-class SharedParts {
-  private readonly byKey = new Map<string, unknown>();
-
-  /** The part for `key`, built by `make` the first time; past MAX_SHARED_PARTS keys (odd rosters), built each time. */
-  get<T>(key: string, make: () => T): T {
-    let part = this.byKey.get(key) as T | undefined;
-    if (part === undefined) {
-      part = deepFreeze(make());
-      if (this.byKey.size < MAX_SHARED_PARTS) this.byKey.set(key, part);
-    }
-    return part;
-  }
-}
-
-/** Keys are the config's parts and the ports and health endpoints students share: few, unless a roster is odd. */
-const MAX_SHARED_PARTS = 4096;
-const sharedByConfig = new WeakMap<RenderConfig, SharedParts>();
-
-function sharedParts(render: RenderConfig): SharedParts {
-  let parts = sharedByConfig.get(render);
-  if (parts === undefined) sharedByConfig.set(render, (parts = new SharedParts()));
-  return parts;
-}
-
-/**
  * Adds the source revision and the spec hash, which covers everything else: the revision
  * changes with every commit, the rest only with the spec. Objects are built here in a fixed
  * key order, so plain JSON is stable and much cheaper than canonical JSON for ten thousand
@@ -185,13 +144,13 @@ function probes(healthEndpoint: string): Probes {
   };
 }
 
-function containerSecurityContext(render: RenderConfig, port: number): V1Container['securityContext'] {
+function containerSecurityContext(render: RenderConfig, lowPort: boolean): V1Container['securityContext'] {
   const { runAsNonRoot } = render;
   return {
     allowPrivilegeEscalation: false,
     privileged: false,
     // Ports below 1024 need this one capability when the image runs as root.
-    capabilities: { drop: ['ALL'], ...(port < 1024 && !runAsNonRoot ? { add: ['NET_BIND_SERVICE'] } : {}) },
+    capabilities: { drop: ['ALL'], ...(lowPort && !runAsNonRoot ? { add: ['NET_BIND_SERVICE'] } : {}) },
     ...(runAsNonRoot ? { runAsNonRoot: true } : {}),
     seccompProfile: { type: 'RuntimeDefault' },
   };
@@ -201,6 +160,7 @@ function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Cont
   const shared = sharedParts(ctx.render);
   const { resources } = ctx.render;
   const { port, healthEndpoint } = entry;
+  const lowPort = port < 1024;
   return {
     name: CONTAINER_NAME,
     image,
@@ -215,7 +175,7 @@ function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Cont
       limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
     })),
     ...shared.get(`probes:${healthEndpoint}`, () => probes(healthEndpoint)),
-    securityContext: shared.get(`securityContext:${port < 1024}`, () => containerSecurityContext(ctx.render, port)),
+    securityContext: shared.get(`securityContext:${lowPort}`, () => containerSecurityContext(ctx.render, lowPort)),
   };
 }
 

@@ -8,6 +8,7 @@
  * double-quoted text. Whatever a student wrote therefore stays one string.
  */
 import type { KubeObject } from './objects.js';
+import { isSharedPart } from './shared.js';
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@-]*(?::[A-Za-z0-9_./@-]+)*$/;
 const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null)$/i;
@@ -29,8 +30,9 @@ function quoted(value: string): string {
   return JSON.stringify(value.replace(REFUSED, '\ufffd')).replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
-/** Reserved words are short: longer strings need only the PLAIN test. */
-const plain = (value: string) => PLAIN.test(value) && !(value.length <= 5 && RESERVED.test(value));
+/** The longest word RESERVED matches: longer strings need only the PLAIN test. */
+const RESERVED_MAX = 'false'.length;
+const plain = (value: string) => PLAIN.test(value) && !(value.length <= RESERVED_MAX && RESERVED.test(value));
 
 function scalar(value: unknown): string {
   if (typeof value === 'string') return plain(value) ? value : quoted(value);
@@ -68,20 +70,20 @@ function keyText(key: string): string {
   return text;
 }
 
-/**
- * Maps every student shares (probes, resources, security contexts) are one frozen object
- * in a render (see SharedParts in objects.ts), so their text is written once per indent.
- */
-const frozenTexts = new WeakMap<object, Map<string, string>>();
+/** The text of each shared part (see render/shared.ts) by indent: written once, as it never changes. */
+const sharedTexts = new WeakMap<object, Map<string, string>>();
 
-function emitNestedMap(map: Record<string, unknown>, indent: string, out: string[]): void {
-  if (!Object.isFrozen(map)) return emitMap(map, indent, out);
-  let byIndent = frozenTexts.get(map);
-  if (byIndent === undefined) frozenTexts.set(map, (byIndent = new Map<string, string>()));
+/** A map or list on lines of its own at `indent`; a shared part's text comes from what was written before. */
+function emitBlock(value: object, indent: string, out: string[]): void {
+  const emit = (lines: string[]) =>
+    Array.isArray(value) ? emitList(value, indent, lines) : emitMap(value as Record<string, unknown>, indent, lines);
+  if (!isSharedPart(value)) return emit(out);
+  let byIndent = sharedTexts.get(value);
+  if (byIndent === undefined) sharedTexts.set(value, (byIndent = new Map<string, string>()));
   let text = byIndent.get(indent);
   if (text === undefined) {
     const lines: string[] = [];
-    emitMap(map, indent, lines);
+    emit(lines);
     byIndent.set(indent, (text = lines.join('')));
   }
   out.push(text);
@@ -106,8 +108,7 @@ function emitMap(map: Record<string, unknown>, indent: string, out: string[], fi
       out.push(`${prefix}${head} ${short}\n`);
     } else {
       out.push(`${prefix}${head}\n`);
-      if (Array.isArray(value)) emitList(value, `${indent}  `, out);
-      else emitNestedMap(value as Record<string, unknown>, `${indent}  `, out);
+      emitBlock(value as object, `${indent}  `, out);
     }
     prefix = indent;
   }
@@ -120,7 +121,7 @@ function emitList(list: readonly unknown[], indent: string, out: string[]): void
       out.push(`${indent}- ${short}\n`);
     } else if (Array.isArray(item)) {
       out.push(`${indent}-\n`);
-      emitList(item, `${indent}  `, out);
+      emitBlock(item, `${indent}  `, out);
     } else {
       emitMap(item as Record<string, unknown>, `${indent}  `, out, `${indent}- `);
     }

@@ -369,6 +369,8 @@ describe('parts every student shares', () => {
     expect(() => {
       a.resources.limits.memory = '64Gi';
     }).toThrow(TypeError);
+    expect(() => a.securityContext.capabilities.drop.push('NET_RAW')).toThrow(TypeError);
+    expect(() => a.ports.push({ containerPort: 22 })).toThrow(TypeError);
     expect(containerOf(week(sampleReport(), cfg), 'student-jlgore').resources).toBe(a.resources);
     // Another config gets its own.
     const other = week(sampleReport(), config({ resources: { limits: { memory: '512Mi' } } }));

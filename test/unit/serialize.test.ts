@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { toYaml } from '../../src/render/serialize.js';
+import { SharedParts } from '../../src/render/shared.js';
 
 const TRICKY = [
   'yes',
@@ -75,13 +76,21 @@ describe('the YAML emitter', () => {
     );
   });
 
-  test('a frozen map shared at several depths is written as its own copy would be, at each indent', () => {
-    const part = () => ({ drop: ['ALL'], seccomp: { type: 'RuntimeDefault' }, yes: 'no' });
-    const shared = Object.freeze({ ...part(), seccomp: Object.freeze(part().seccomp) });
-    const tree = (p: object) => ({ a: p, b: { c: p, d: [p, { e: p }] }, f: p });
+  test('a shared part used at several depths is written as its own copy would be, at each indent', () => {
+    const part = () => ({ drop: ['ALL'], seccomp: { type: 'RuntimeDefault' }, yes: 'no', list: [['a'], { b: 1 }] });
+    const shared = new SharedParts().get('part', part);
+    const tree = (p: object) => ({ a: p, b: { c: p, d: [p, { e: p }, [p]] }, f: p, g: [shared.list] });
     const expected = toYaml(tree(part()));
     expect(toYaml(tree(shared))).toBe(expected);
     expect(toYaml(tree(shared))).toBe(expected); // the second time from what the first wrote
     expect(parse(expected)).toEqual(tree(part()));
+  });
+
+  test('only shared parts have their text reused: a frozen map with changing contents is written as it is now', () => {
+    const inner = { v: 1 };
+    const outer = { x: Object.freeze({ inner }) };
+    expect(toYaml(outer)).toBe('x:\n  inner:\n    v: 1\n');
+    inner.v = 2;
+    expect(toYaml(outer)).toBe('x:\n  inner:\n    v: 2\n');
   });
 });
