@@ -71,8 +71,12 @@ export interface Fault {
   method?: string;
   /** Matches when the request path contains this. */
   path?: string;
-  /** An HTTP status to answer with, or 'drop': the connection is closed mid-request, with no answer. */
-  status: number | 'drop';
+  /**
+   * An HTTP status to answer with; 'drop': the connection is closed before the request is
+   * handled; 'drop-after': the request is carried out, then the connection is closed
+   * instead of answering (the client cannot know it happened).
+   */
+  status: number | 'drop' | 'drop-after';
   times: number;
   retryAfter?: number;
   /** Runs as the fault is served, e.g. to make another replica's write the one that won. */
@@ -333,16 +337,21 @@ export class FakeApiServer {
       this.servedFaults.push(`${method} ${url.pathname} ${fault.status}`);
       fault.onServed?.();
       if (fault.status === 'drop') return void req.socket.destroy();
-      const reason =
-        { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
-        'Unknown';
-      return this.status(
-        res,
-        fault.status,
-        reason,
-        `injected fault ${fault.status}`,
-        fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {},
-      );
+      if (fault.status === 'drop-after') {
+        res.writeHead = () => res;
+        res.end = (() => (req.socket.destroy(), res)) as typeof res.end;
+      } else {
+        const reason =
+          { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
+          'Unknown';
+        return this.status(
+          res,
+          fault.status,
+          reason,
+          `injected fault ${fault.status}`,
+          fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {},
+        );
+      }
     }
     if (method === 'GET' && this.discovery(url.pathname, res)) return;
 

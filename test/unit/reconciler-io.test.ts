@@ -5,6 +5,7 @@
  * say after the pass, and what a cancelled pass still writes (nothing).
  */
 import { getEventListeners } from 'node:events';
+import { DEFAULT_RETRY } from '../../src/cluster/kube.js';
 import { reconcile } from '../../src/controller/reconciler.js';
 import { State } from '../../src/controller/state.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -241,11 +242,30 @@ describe('applying', () => {
     expect(c.state.lastGood!.has(`${NS}/ann`)).toBe(true);
   });
 
+  test('an apply or delete carried out whose answer is lost is sent again: the object lands, the pruned one is gone', async () => {
+    const c = new InProcessCourse(api).week(entry('ann') + entry('bo') + entry('cy'));
+    api.inject({ method: 'PATCH', path: `${DEPLOYMENTS}/student-ann`, status: 'drop-after', times: 1 });
+    expect((await reconcile(c.options)).result).toBe('success');
+    expect(api.get('apps/v1', 'Deployment', NS, 'student-ann')).toBeDefined();
+
+    c.week(entry('ann') + entry('cy'));
+    api.inject({ method: 'DELETE', path: `${DEPLOYMENTS}/student-bo`, status: 'drop-after', times: 1 });
+    const outcome = await reconcile(c.options);
+    // The second DELETE finds bo's Deployment already gone (404), which is what the prune wanted.
+    expect(outcome).toMatchObject({ result: 'success', errors: [] });
+    expect(names('Deployment')).toEqual(['student-ann', 'student-cy']);
+    expect(api.servedFaults).toEqual([
+      `PATCH ${DEPLOYMENTS}/student-ann drop-after`,
+      `DELETE ${DEPLOYMENTS}/student-bo drop-after`,
+    ]);
+    expect(api.requests.filter((r) => r.startsWith(`DELETE ${DEPLOYMENTS}/student-bo`)).length).toBe(2);
+  });
+
   test('an API server that drops every listing: the pass fails with a clear error and changes nothing', async () => {
     const c = new InProcessCourse(api).week(entry('ann'));
     api.inject({ method: 'GET', path: '/namespaces', status: 'drop', times: 100 });
     await expect(reconcile(c.options)).rejects.toThrow(/^list Namespace: \S/);
-    expect(api.servedFaults.length).toBe(5); // every attempt withRetries makes
+    expect(api.servedFaults.length).toBe(DEFAULT_RETRY.attempts);
     expect(api.writes({ includeEvents: true })).toEqual([]);
     expect(c.state.reconcile).toMatchObject({ result: 'failure', error: expect.stringMatching(/^list Namespace: /) });
   }, 30_000);
