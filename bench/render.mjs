@@ -4,7 +4,6 @@
 // Run by hand: npm run bench:render   (goal: render + YAML < 0.5 s, peak RSS < 300 MiB)
 import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { loadConfig } from '../dist/config.js';
 import { validateRoster } from '../dist/roster/validate.js';
 import { interpretReports } from '../dist/pipeline/interpret.js';
 import { manifestDocuments, weekObjects } from '../dist/render/tree.js';
+import { CLI, timedNode } from './timed-node.mjs';
 
 const STUDENTS = Number(process.env.STUDENTS ?? 10000);
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -96,35 +96,20 @@ console.log(
 // The whole command, as a user runs it once (validation and writing the 62 MB stream included).
 const dir = mkdtempSync(join(tmpdir(), 'classops-bench-render-'));
 writeFileSync(join(dir, 'week-01.yaml'), lines.join('\n'));
-const cli = spawnSync(
-  '/usr/bin/time',
-  [
-    '-f',
-    '%e %U %S %M',
-    process.execPath,
-    new URL('../dist/cli.js', import.meta.url).pathname,
-    'render',
-    'week-01.yaml',
-    '--out',
-    '-',
-  ],
-  {
-    cwd: dir,
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    env: {
-      ...process.env,
-      CLASSOPS_POLICY_LIMITS_MAX_FILE_BYTES: String(64 << 20),
-      CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: String(STUDENTS),
-    },
+const cli = timedNode([CLI, 'render', 'week-01.yaml', '--out', '-'], {
+  cwd: dir,
+  maxBuffer: 256 << 20,
+  env: {
+    ...process.env,
+    CLASSOPS_POLICY_LIMITS_MAX_FILE_BYTES: String(64 << 20),
+    CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: String(STUDENTS),
   },
-);
+});
 rmSync(dir, { recursive: true, force: true });
-if (cli.error === undefined && cli.status === 0) {
-  const [wall, user, sys, kib] = cli.stderr.trim().split('\n').pop().split(' ').map(Number);
+if (cli.status === 0) {
   console.log(
-    `classops render --out - as a command: ${wall.toFixed(2)} s wall, ${(user + sys).toFixed(2)} s CPU, ${(kib / 1024).toFixed(0)} MiB peak RSS, ${(cli.stdout.length / 1e6).toFixed(0)} MB of YAML`,
+    `classops render --out - as a command: ${cli.wall.toFixed(2)} s wall, ${cli.cpu.toFixed(2)} s CPU, ${cli.mib.toFixed(0)} MiB peak RSS, ${(cli.stdout.length / 1e6).toFixed(0)} MB of YAML`,
   );
 } else {
-  console.log(`classops render --out - as a command: not measured (${cli.error?.message ?? `exit ${cli.status}`})`);
+  console.log(`classops render --out - as a command: not measured (exit ${cli.status}: ${cli.stderr.slice(0, 200)})`);
 }

@@ -2,12 +2,11 @@
 // bundled roster and `classops --help`, beside plain `node -e 0`. Median of RUNS runs each
 // (wall time, CPU time and peak RSS from /usr/bin/time), printed beside the goals.
 // Run by hand: npm run bench:startup
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CLI, timedNode } from './timed-node.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 9);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 const CASES = [
   { label: 'node -e 0 (floor)', args: ['-e', '0'] },
@@ -22,15 +21,9 @@ const CASES = [
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function timeOnce(args) {
-  const run = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-  });
-  if (run.error !== undefined) throw new Error(`/usr/bin/time is needed (Debian package "time"): ${run.error.message}`);
+  const run = timedNode(args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME } });
   if (run.status !== 0) throw new Error(`${args.join(' ')} exited ${run.status}: ${run.stderr}`);
-  const [wall, user, sys, kib] = run.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { wall, cpu: user + sys, mib: kib / 1024 };
+  return run;
 }
 
 console.log(`start-up as whole processes, median of ${RUNS} runs (${process.execPath}, Node ${process.version})`);
