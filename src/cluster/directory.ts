@@ -122,42 +122,50 @@ export class DirectoryTarget implements Target {
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
     for (const path of this.yamlFiles()) {
-      const known = index.get(path);
-      const stamped = fileStamp(path);
-      let entry = known !== undefined && stamped !== undefined && known.stamp === stamped.stamp ? known : undefined;
-      let object: KubeObject | null;
-      if (entry !== undefined) {
-        object = entry.object;
-      } else {
-        let bytes: Buffer;
-        try {
-          bytes = readFileSync(path);
-        } catch {
-          continue; // gone since the folder was listed
-        }
-        if (known?.hash === digest(bytes)) {
-          // Stamped before it was read, so the stamp is no newer than the bytes just hashed.
-          const settled = stamped !== undefined && stamped.changedMs < this.now() - SETTLED_MS;
-          entry = { hash: known.hash, object: known.object, stamp: settled ? stamped.stamp : undefined };
-          this.indexChanged ||= entry.stamp !== known.stamp;
-          object = known.object;
-        } else {
-          try {
-            object = parse(bytes.toString('utf8')) as KubeObject | null;
-          } catch {
-            continue; // not YAML any more: not something classops manages
-          }
-        }
-      }
+      const found = this.readBack(path, index.get(path));
+      if (found === undefined) continue;
+      const { object, asWritten } = found;
       if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
-      if (entry !== undefined) {
-        seen.set(path, entry);
+      if (asWritten !== undefined) {
+        seen.set(path, asWritten);
         this.unchanged.add(object);
       }
     }
     this.index = seen;
     return objects;
+  }
+
+  /**
+   * A file's object: from the index while its stamp holds, or while its bytes are as written
+   * (then `asWritten` is its index entry, its stamp brought up to date); else parsed from the
+   * file. Undefined for a file gone since the listing, or no longer YAML.
+   */
+  private readBack(
+    path: string,
+    known: IndexEntry | undefined,
+  ): { object: KubeObject | null; asWritten: IndexEntry | undefined } | undefined {
+    const stamped = fileStamp(path);
+    if (known !== undefined && stamped !== undefined && known.stamp === stamped.stamp)
+      return { object: known.object, asWritten: known };
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      return undefined;
+    }
+    if (known?.hash === digest(bytes)) {
+      // Stamped before it was read, so the stamp is no newer than the bytes just hashed.
+      const settled = stamped !== undefined && stamped.changedMs < this.now() - SETTLED_MS;
+      const asWritten = { hash: known.hash, object: known.object, stamp: settled ? stamped.stamp : undefined };
+      this.indexChanged ||= asWritten.stamp !== known.stamp;
+      return { object: known.object, asWritten };
+    }
+    try {
+      return { object: parse(bytes.toString('utf8')) as KubeObject | null, asWritten: undefined };
+    } catch {
+      return undefined; // not YAML any more: not something classops manages
+    }
   }
 
   writtenAsIs(object: KubeObject): boolean {
