@@ -114,10 +114,12 @@ test('a settled file read as written gets its stamp; then it is taken from the i
   const saved = () => JSON.parse(readFileSync(indexFile, 'utf8')) as SavedIndex;
 
   // Read on the clock: the file changed too recently to be trusted by its stamp (no index write either).
+  const { ino } = statSync(indexFile);
   const soon = new DirectoryTarget(dir);
   await soon.listManaged();
   await soon.finishPass();
   expect(saved()['w1/service-student-ann.yaml']!.stamp).toBeUndefined();
+  expect(statSync(indexFile).ino).toBe(ino); // not saved again: it is written to a new file and renamed
   // Read once it has settled: the stamp is recorded.
   const settled = new DirectoryTarget(dir, LATER);
   expect(await settled.listManaged()).toEqual([service('w1')]);
