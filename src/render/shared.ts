@@ -9,7 +9,8 @@ import type { RenderConfig } from '../config.js';
 /** Every object inside a shared part: the serializer may reuse their text, as none of them can change. */
 const frozenParts = new WeakSet<object>();
 
-export const isSharedPart = (value: object): boolean => frozenParts.has(value);
+/** Asked of every nested map and list written: most are not frozen, which is a cheaper question than the set's. */
+export const isSharedPart = (value: object): boolean => Object.isFrozen(value) && frozenParts.has(value);
 
 /** Freezes a value and everything in it, so a part shared by every student cannot change under one of them. */
 function deepFreeze<T>(value: T): T {
