@@ -75,18 +75,21 @@ const sharedTexts = new WeakMap<object, Map<string, string>>();
 
 /** A map or list on lines of its own at `indent`; a shared part's text comes from what was written before. */
 function emitBlock(value: object, indent: string, out: string[]): void {
-  const emit = (lines: string[]) =>
-    Array.isArray(value) ? emitList(value, indent, lines) : emitMap(value as Record<string, unknown>, indent, lines);
-  if (!isSharedPart(value)) return emit(out);
+  if (!isSharedPart(value)) return emitMapOrList(value, indent, out);
   let byIndent = sharedTexts.get(value);
   if (byIndent === undefined) sharedTexts.set(value, (byIndent = new Map<string, string>()));
   let text = byIndent.get(indent);
   if (text === undefined) {
     const lines: string[] = [];
-    emit(lines);
+    emitMapOrList(value, indent, lines);
     byIndent.set(indent, (text = lines.join('')));
   }
   out.push(text);
+}
+
+function emitMapOrList(value: object, indent: string, out: string[]): void {
+  if (Array.isArray(value)) emitList(value, indent, out);
+  else emitMap(value as Record<string, unknown>, indent, out);
 }
 
 /**
