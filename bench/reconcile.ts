@@ -2,8 +2,8 @@
 // a first apply, of a no-op reconcile (writes must be 0), of a one-student change, and the
 // time from a git commit to the object applied with the controller running. Then
 // `classops run --once --no-image-checks` on the embedded default (a students/ folder into
-// out/manifests) four times as whole processes (two right after another, two once the files
-// have settled): the command's wall time and peak RSS, and the pass's own time as its log reports it.
+// out/manifests) twice as whole processes: the command's wall time and peak RSS, and the
+// pass's own time as its log reports it.
 // Run by hand: npm run bench:reconcile
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
@@ -152,12 +152,7 @@ function runOnce(label: string, goal: string): void {
   );
 }
 runOnce('first pass:', 'pass < 1.5 s, < 200 MiB');
-// Right after the first, every file is read and hashed: none has settled for its stamp to be trusted.
 runOnce('second pass:', 'pass < 0.3 s, 0 writes');
-// Later: one pass reads the settled files and records their stamps, the next reads none of them.
-Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2100);
-runOnce('third pass:', 'records the stamps');
-runOnce('fourth pass:', 'pass < 0.3 s, 0 writes, no file read');
 rmSync(course, { recursive: true, force: true });
 console.log(
   `load average: ${loadavg()

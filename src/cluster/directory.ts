@@ -3,7 +3,7 @@
  * (`<namespace>/<kind>-<name>.yaml`, cluster-wide objects in `_cluster/`). The reconciler
  * treats it exactly as a cluster, with the same guard and last-known-good rules.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
@@ -22,35 +22,10 @@ const INDEX_FILE = '.classops-index.json';
 interface IndexEntry {
   readonly hash: string;
   readonly object: KubeObject;
-  /** The file's size, mtime, ctime and inode, once its bytes were read as `hash` and had settled: see SETTLED_MS. */
-  readonly stamp?: string;
 }
 type Index = Map<string, IndexEntry>;
 
 const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
-
-/**
- * What changes whenever a file's bytes do: a write changes its ctime (which tools that
- * restore the mtime leave alone), and an editor that saves by renaming gives it a new
- * inode. `changedMs` is the ctime, for the settling rule below.
- */
-function fileStamp(path: string): { stamp: string; changedMs: number } | undefined {
-  try {
-    const s = statSync(path, { bigint: true });
-    return { stamp: `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`, changedMs: Number(s.ctimeNs / 1_000_000n) };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A stamp is recorded only when classops has just read the file, found its bytes as written,
- * and the file last changed this long before: any later write then gets a later ctime, even
- * where file times advance in coarse ticks (a kernel's clock tick, or the 1 s of some file
- * systems). Git's racy-clean rule, in effect. A file classops itself just wrote is hashed on
- * the next pass, and trusted by its stamp from the pass after.
- */
-const SETTLED_MS = 2000;
 
 function safeReaddir(dir: string): string[] {
   try {
@@ -75,11 +50,7 @@ export class DirectoryTarget implements Target {
   /** Objects listed from the index because their file's bytes are what was written. */
   private readonly unchanged = new WeakSet<KubeObject>();
 
-  constructor(
-    private readonly dir: string,
-    /** The wall clock the settling rule reads (tests move it forward). */
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
     this.root = resolve(dir);
     const problem = outputFolderProblem(dir);
@@ -113,59 +84,32 @@ export class DirectoryTarget implements Target {
 
   /**
    * Every object in the folder. A file whose bytes are what classops last wrote is taken
-   * from the index (no YAML parsing, and no reading when its stamp is unchanged: a no-op
-   * pass over a thousand students stays fast); any other file is parsed, so a hand edit
-   * is drift like any other.
+   * from the index (no YAML parsing: a no-op pass over a thousand students stays fast);
+   * any other file is parsed, so a hand edit is drift like any other.
    */
   async listManaged(): Promise<KubeObject[]> {
     const index = this.loadIndex();
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
     for (const path of this.yamlFiles()) {
-      const found = this.readBack(path, index.get(path));
-      if (found === undefined) continue;
-      const { object, asWritten } = found;
+      const bytes = readFileSync(path);
+      const bytesHash = digest(bytes);
+      const known = index.get(path);
+      let object: KubeObject | null;
+      try {
+        object = known?.hash === bytesHash ? known.object : (parse(bytes.toString('utf8')) as KubeObject | null);
+      } catch {
+        continue; // not YAML any more: not something classops manages
+      }
       if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
-      if (asWritten !== undefined) {
-        seen.set(path, asWritten);
+      if (known?.hash === bytesHash) {
+        seen.set(path, known);
         this.unchanged.add(object);
       }
     }
     this.index = seen;
     return objects;
-  }
-
-  /**
-   * A file's object: from the index while its stamp holds, or while its bytes are as written
-   * (then `asWritten` is its index entry, its stamp brought up to date); else parsed from the
-   * file. Undefined for a file gone since the listing, or no longer YAML.
-   */
-  private readBack(
-    path: string,
-    known: IndexEntry | undefined,
-  ): { object: KubeObject | null; asWritten: IndexEntry | undefined } | undefined {
-    const stamped = fileStamp(path);
-    if (known !== undefined && stamped !== undefined && known.stamp === stamped.stamp)
-      return { object: known.object, asWritten: known };
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      return undefined;
-    }
-    if (known?.hash === digest(bytes)) {
-      // Stamped before it was read, so the stamp is no newer than the bytes just hashed.
-      const settled = stamped !== undefined && stamped.changedMs < this.now() - SETTLED_MS;
-      const asWritten = { hash: known.hash, object: known.object, stamp: settled ? stamped.stamp : undefined };
-      this.indexChanged ||= asWritten.stamp !== known.stamp;
-      return { object: known.object, asWritten };
-    }
-    try {
-      return { object: parse(bytes.toString('utf8')) as KubeObject | null, asWritten: undefined };
-    } catch {
-      return undefined; // not YAML any more: not something classops manages
-    }
   }
 
   writtenAsIs(object: KubeObject): boolean {
@@ -184,7 +128,6 @@ export class DirectoryTarget implements Target {
     const temporary = join(dirname(path), `.tmp-${process.pid}`);
     writeFileSync(temporary, text);
     renameSync(temporary, path); // readers never see half a file
-    // No stamp yet: one taken now could belong to a write that came just after this one.
     this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });
     this.indexChanged = true;
   }
