@@ -4,6 +4,7 @@
  * treats it exactly as a cluster, with the same guard and last-known-good rules.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { hash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
@@ -27,9 +28,10 @@ type Index = Map<string, IndexEntry>;
 
 const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
 
-function safeReaddir(dir: string): string[] {
+/** A folder's entries by name, none for a folder that is not there. */
+function safeReaddir(dir: string): Dirent[] {
   try {
-    return readdirSync(dir);
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
   } catch {
     return [];
   }
@@ -186,9 +188,11 @@ export class DirectoryTarget implements Target {
 
   private yamlFiles(): string[] {
     const files: string[] = [];
-    for (const folder of safeReaddir(this.root).sort()) {
-      const dir = join(this.root, folder);
-      for (const file of safeReaddir(dir).sort()) if (file.endsWith('.yaml')) files.push(join(dir, file));
+    for (const folder of safeReaddir(this.root)) {
+      const dir = join(this.root, folder.name);
+      // Regular files only: reading a FIFO would wait for ever (and SIGTERM with it); classops writes no links.
+      for (const file of safeReaddir(dir))
+        if (file.isFile() && file.name.endsWith('.yaml')) files.push(join(dir, file.name));
     }
     return files;
   }

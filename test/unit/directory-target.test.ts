@@ -10,6 +10,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DirectoryTarget } from '../../src/cluster/directory.js';
@@ -119,6 +120,17 @@ test('an index entry that is not an entry (null, a number) only means that file 
   const listed = await reader.listManaged();
   expect(listed).toEqual([service('w1'), service('w1', 'student-bo')]);
   expect(listed.some((o) => reader.writtenAsIs(o))).toBe(false);
+});
+
+test('only regular files are read: a FIFO named like an object file never blocks a pass', async () => {
+  const dir = join(root, 'out');
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(service('w1'));
+  await writer.finishPass();
+  // Reading a FIFO waits for a writer that never comes, and blocks SIGTERM with it.
+  execFileSync('mkfifo', [join(dir, 'w1/service-student-bo.yaml')]);
+  const listed = await new DirectoryTarget(dir).listManaged();
+  expect(listed).toEqual([service('w1')]);
 });
 
 test('a folder it did not make is refused; an empty or new one is taken', () => {
