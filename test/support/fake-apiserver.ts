@@ -338,8 +338,11 @@ export class FakeApiServer {
       fault.onServed?.();
       if (fault.status === 'drop') return void req.socket.destroy();
       if (fault.status === 'drop-after') {
-        res.writeHead = () => res;
-        res.end = (() => (req.socket.destroy(), res)) as typeof res.end;
+        // The connection closes where the answer would start, a watch's stream included.
+        res.writeHead = () => (req.socket.destroy(), res);
+        res.flushHeaders = () => undefined;
+        res.write = () => true;
+        res.end = () => res;
       } else {
         const reason =
           { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable' }[fault.status] ??
