@@ -45,6 +45,7 @@ const MAX_FILE_NAME = 255;
 
 export class DirectoryTarget implements Target {
   readonly description: string;
+  readonly exact = true;
   private readonly root: string;
   private marked = false;
   private index: Index | undefined;

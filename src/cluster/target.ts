@@ -32,6 +32,12 @@ export interface Target {
    * no field needs comparing. A cluster cannot say this: its server adds fields.
    */
   writtenAsIs?(object: KubeObject): boolean;
+  /**
+   * Whether listed objects are exactly what was written, with nothing added: true for a
+   * folder. An API server adds defaults and status, so there only the fields classops sets
+   * are compared; in a folder a field someone added is drift too.
+   */
+  readonly exact?: boolean;
   /** Server-side apply (or write) one object. */
   apply(object: KubeObject): Promise<void>;
   remove(object: ObjectRef): Promise<void>;

@@ -31,6 +31,8 @@ export interface PlanOptions {
   readonly allowMassPrune: boolean;
   /** The target's word that a live object is exactly what classops wrote (see Target.writtenAsIs). */
   readonly writtenAsIs?: ((live: KubeObject) => boolean) | undefined;
+  /** The target adds nothing to what it is given (Target.exact): a field only the live object has is drift. */
+  readonly exact?: boolean | undefined;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -62,16 +64,22 @@ export function containedIn(desired: unknown, live: unknown): boolean {
  */
 const matched = new WeakMap<KubeObject, string>();
 
-/** Drift check without the annotation that changes on every revision (the spec hash is one of those compared). */
-function upToDate(desired: KubeObject, live: KubeObject, writtenAsIs: PlanOptions['writtenAsIs']): boolean {
+/** An object without the annotation that changes on every revision (the spec hash is one of those compared). */
+function withoutRevision(object: KubeObject): KubeObject {
+  const annotations = { ...object.metadata.annotations };
+  delete annotations[ANNOTATION.sourceRevision];
+  return { ...object, metadata: { ...object.metadata, annotations } };
+}
+
+/** Drift check: every field classops sets is as desired, and on an exact target nothing was added. */
+function upToDate(desired: KubeObject, live: KubeObject, options: PlanOptions): boolean {
   const specHash = desired.metadata.annotations?.[ANNOTATION.specHash];
   if (specHash !== undefined && matched.get(live) === specHash) return true;
   // What classops wrote from a desired object with this hash is that object, field for field.
-  if (specHash !== undefined && writtenAsIs?.(live) === true)
+  if (specHash !== undefined && options.writtenAsIs?.(live) === true)
     return live.metadata.annotations?.[ANNOTATION.specHash] === specHash;
-  const annotations = { ...desired.metadata.annotations };
-  delete annotations[ANNOTATION.sourceRevision];
-  const same = containedIn({ ...desired, metadata: { ...desired.metadata, annotations } }, live);
+  const wanted = withoutRevision(desired);
+  const same = containedIn(wanted, live) && (options.exact !== true || containedIn(withoutRevision(live), wanted));
   if (same && specHash !== undefined) matched.set(live, specHash);
   return same;
 }
@@ -89,7 +97,7 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     desiredKeys.add(key);
     const current = liveByKey.get(key);
     if (current === undefined) create.push(object);
-    else if (upToDate(object, current, options.writtenAsIs)) unchanged.push(object);
+    else if (upToDate(object, current, options)) unchanged.push(object);
     else update.push(object);
   }
 

@@ -103,6 +103,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
       maxPruneFraction: config.cluster.maxPruneFraction,
       allowMassPrune: options.allowMassPrune,
       writtenAsIs: (live) => target.writtenAsIs?.(live) === true,
+      exact: target.exact === true,
     });
   let plan = planFor(live);
   if (cached !== undefined && !nothingToDo(plan)) {

@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DirectoryTarget } from '../../src/cluster/directory.js';
+import { guardTarget } from '../../src/cluster/course-guard.js';
 import { planChanges } from '../../src/controller/plan.js';
 import type { KubeObject } from '../../src/render/objects.js';
 
@@ -131,6 +132,35 @@ test('only regular files are read: a FIFO named like an object file never blocks
   execFileSync('mkfifo', [join(dir, 'w1/service-student-bo.yaml')]);
   const listed = await new DirectoryTarget(dir).listManaged();
   expect(listed).toEqual([service('w1')]);
+});
+
+test('a field added to a file by hand is drift: a folder adds nothing, unlike an API server', async () => {
+  const dir = join(root, 'out');
+  const rendered = (revision: string): KubeObject => {
+    const s = service('w1');
+    const annotations = { 'classops.dev/spec-hash': 'h1', 'classops.dev/source-revision': revision };
+    return { ...s, metadata: { ...s.metadata, annotations } };
+  };
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(rendered('r1'));
+  await writer.finishPass();
+  const planned = async () => {
+    const target = guardTarget(new DirectoryTarget(dir), () => true);
+    const plan = planChanges([rendered('r2')], await target.listManaged(), {
+      protection: { namespaces: new Set<string>(), unknown: false, owned: new Set(['w1']) },
+      maxPruneFraction: 0.5,
+      allowMassPrune: false,
+      writtenAsIs: (o: KubeObject) => target.writtenAsIs?.(o) === true,
+      exact: target.exact === true,
+    });
+    return plan.unchanged.length === 1 ? 'unchanged' : plan.update.length === 1 ? 'update' : 'other';
+  };
+  // The index lost: the file is parsed and compared, and is what classops would write (another revision).
+  rmSync(join(dir, '.classops-index.json'));
+  expect(await planned()).toBe('unchanged');
+  const file = join(dir, 'w1/service-student-ann.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('spec:\n', 'spec:\n  externalIPs:\n    - 203.0.113.9\n'));
+  expect(await planned()).toBe('update');
 });
 
 test('a folder it did not make is refused; an empty or new one is taken', () => {
