@@ -35,7 +35,7 @@ export function guardTarget(target: Target, isCourseNamespace: (namespace: strin
       await target.remove(ref);
     },
     health: () => target.health(),
-    finishPass: async () => target.finishPass?.(),
+    finishPass: async (upToDate) => target.finishPass?.(upToDate),
     event: (ref, type, reason, message) => target.event(ref, type, reason, message),
   };
 }

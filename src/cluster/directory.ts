@@ -19,6 +19,8 @@ import { describeRef, type ObjectRef, type StudentHealth, type Target } from './
 export const MANIFESTS_MARKER = '.classops-manifests';
 /** What classops last wrote to each file: its hash and the object, so unchanged files need no parsing. */
 const INDEX_FILE = '.classops-index.json';
+/** A file written whole before it is renamed into place; a process killed in between leaves one. */
+const TEMPORARY = /^\.(?:classops-index\.json\.)?tmp-(\d+)$/;
 
 interface IndexEntry {
   readonly hash: string;
@@ -27,6 +29,27 @@ interface IndexEntry {
 type Index = Map<string, IndexEntry>;
 
 const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
+
+/** Whether a process with that id runs: a temporary file of a live one may be renamed into place at any moment. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Writes `text` to `temporary`, then renames it to `path`: readers never see half a file, and a failure leaves none. */
+function writeWhole(path: string, temporary: string, text: string): void {
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
 
 /** A folder's entries by name, none for a folder that is not there. */
 function safeReaddir(dir: string): Dirent[] {
@@ -52,6 +75,10 @@ export class DirectoryTarget implements Target {
   private indexChanged = false;
   /** Objects listed from the index because their file's bytes are what was written. */
   private readonly unchanged = new WeakSet<KubeObject>();
+  /** Objects parsed from their file this pass, with where they came from: indexed once found up to date. */
+  private parsed = new WeakMap<KubeObject, { path: string; hash: string }>();
+  /** Temporary files of other processes, seen by the last listing: removed after the pass. */
+  private leftovers: string[] = [];
 
   constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
@@ -94,7 +121,8 @@ export class DirectoryTarget implements Target {
     const index = this.loadIndex();
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
-    for (const path of this.yamlFiles()) {
+    this.parsed = new WeakMap();
+    for (const path of this.yamlFiles(true)) {
       const bytes = readFileSync(path);
       const bytesHash = digest(bytes);
       const known = index.get(path);
@@ -109,6 +137,8 @@ export class DirectoryTarget implements Target {
       if (known?.hash === bytesHash) {
         seen.set(path, known);
         this.unchanged.add(object);
+      } else {
+        this.parsed.set(object, { path, hash: bytesHash });
       }
     }
     this.index = seen;
@@ -128,9 +158,7 @@ export class DirectoryTarget implements Target {
     }
     const text = toYaml(object);
     // A short name of its own: the object's file name may already be as long as a name can be.
-    const temporary = join(dirname(path), `.tmp-${process.pid}`);
-    writeFileSync(temporary, text);
-    renameSync(temporary, path); // readers never see half a file
+    writeWhole(path, join(dirname(path), `.tmp-${process.pid}`), text);
     this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });
     this.indexChanged = true;
   }
@@ -150,13 +178,31 @@ export class DirectoryTarget implements Target {
     }
   }
 
-  /** Saves the index once per pass, after the writes. */
-  async finishPass(): Promise<void> {
+  /**
+   * Saves the index once per pass, after the writes. A file that had to be parsed but holds
+   * just what is desired (compared field by field both ways: a folder adds nothing) joins
+   * it, so files written by a process killed before it saved the index are parsed once, not
+   * on every pass. Temporary files such a process left are removed.
+   */
+  async finishPass(upToDate: readonly KubeObject[] = []): Promise<void> {
+    for (const leftover of this.leftovers.splice(0)) rmSync(leftover, { force: true });
+    const index = this.loadIndex();
+    for (const object of upToDate) {
+      const file = this.parsed.get(object);
+      if (file === undefined) continue;
+      index.set(file.path, { hash: file.hash, object });
+      this.indexChanged = true;
+    }
     if (!this.indexChanged) return;
-    const entries = Object.fromEntries([...this.loadIndex()].map(([path, e]) => [relative(this.root, path), e]));
-    const temporary = `${this.indexFile}.tmp-${process.pid}`;
-    writeFileSync(temporary, JSON.stringify(entries));
-    renameSync(temporary, this.indexFile);
+    const entries = Object.fromEntries([...index].map(([path, e]) => [relative(this.root, path), e]));
+    try {
+      writeWhole(this.indexFile, `${this.indexFile}.tmp-${process.pid}`, JSON.stringify(entries));
+    } catch (error) {
+      throw new ClusterError(
+        `could not save ${this.indexFile} (${(error as Error).message}): the object files are in place, and the next pass parses them instead of trusting the index`,
+        undefined,
+      );
+    }
     this.indexChanged = false;
   }
 
@@ -187,14 +233,24 @@ export class DirectoryTarget implements Target {
     return this.index;
   }
 
-  private yamlFiles(): string[] {
+  /** The object files; with `noteLeftovers`, dead processes' temporary files too, for finishPass to remove. */
+  private yamlFiles(noteLeftovers = false): string[] {
     const files: string[] = [];
+    const leftovers: string[] = [];
+    const isLeftover = (entry: Dirent) => {
+      const pid = noteLeftovers && entry.isFile() ? TEMPORARY.exec(entry.name)?.[1] : undefined;
+      return pid !== undefined && !isRunning(Number(pid));
+    };
     for (const folder of safeReaddir(this.root)) {
       const dir = join(this.root, folder.name);
+      if (isLeftover(folder)) leftovers.push(dir);
       // Regular files only: reading a FIFO would wait for ever (and SIGTERM with it); classops writes no links.
-      for (const file of safeReaddir(dir))
+      for (const file of safeReaddir(dir)) {
         if (file.isFile() && file.name.endsWith('.yaml')) files.push(join(dir, file.name));
+        else if (isLeftover(file)) leftovers.push(join(dir, file.name));
+      }
     }
+    if (noteLeftovers) this.leftovers = leftovers;
     return files;
   }
 

@@ -43,8 +43,11 @@ export interface Target {
   remove(object: ObjectRef): Promise<void>;
   /** Health of each student's app, by `namespace/login`, read fresh (after applying). */
   health(): Promise<Map<string, StudentHealth>>;
-  /** Persists what a pass wrote, where the target keeps state of its own (the folder's index). */
-  finishPass?(): Promise<void>;
+  /**
+   * Persists what a pass wrote, where the target keeps state of its own (the folder's
+   * index). `upToDate`: the listed objects the pass found equal to what is desired.
+   */
+  finishPass?(upToDate: readonly KubeObject[]): Promise<void>;
   /** Records a Kubernetes Event on an object, where the target has events. */
   event(object: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }

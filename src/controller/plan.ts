@@ -21,6 +21,8 @@ export interface Plan {
   readonly create: readonly KubeObject[];
   readonly update: readonly KubeObject[];
   readonly unchanged: readonly KubeObject[];
+  /** The live objects found up to date: `unchanged` as listed. */
+  readonly unchangedLive: readonly KubeObject[];
   readonly prune: readonly ObjectRef[];
   readonly refused: readonly RefusedPrune[];
 }
@@ -92,13 +94,16 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
   const create: KubeObject[] = [];
   const update: KubeObject[] = [];
   const unchanged: KubeObject[] = [];
+  const unchangedLive: KubeObject[] = [];
   for (const object of [...desired].sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind))) {
     const key = keyOf(refOf(object));
     desiredKeys.add(key);
     const current = liveByKey.get(key);
     if (current === undefined) create.push(object);
-    else if (upToDate(object, current, options)) unchanged.push(object);
-    else update.push(object);
+    else if (upToDate(object, current, options)) {
+      unchanged.push(object);
+      unchangedLive.push(current);
+    } else update.push(object);
   }
 
   const { protection } = options;
@@ -140,5 +145,5 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     prune.push(...objects.map(refOf));
   }
   prune.sort((a, b) => kindOrder(b.kind) - kindOrder(a.kind));
-  return { create, update, unchanged, prune, refused };
+  return { create, update, unchanged, unchangedLive, prune, refused };
 }

@@ -201,7 +201,13 @@ async function reconcilePass(
     const anchor = refusal.objects.find((r) => r.kind === 'Deployment') ?? refusal.objects[0];
     if (anchor !== undefined && !signal?.aborted) await target.event(anchor, 'Warning', 'PruneRefused', refusal.reason);
   }
-  await target.finishPass?.();
+  try {
+    await target.finishPass?.(plan.unchangedLive);
+  } catch (error) {
+    // The writes are done: the pass is partial, not failed with "nothing changed".
+    errors.push((error as Error).message);
+    log.error('could not finish the pass', { error: (error as Error).message });
+  }
   signal?.throwIfAborted();
 
   // Last-known-good: what was just applied (or already matched) becomes the fallback; pruned students leave it.

@@ -370,6 +370,24 @@ describe('the operator’s process', () => {
     expect(readdirSync(dir).sort()).toEqual(['out', 'students']);
   });
 
+  test('run --once on a folder whose index cannot be saved: the objects are written, the pass is partial (exit 1)', async () => {
+    const dir = tempDir('classops-index-');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann')));
+    mkdirSync(join(dir, 'out/.classops-index.json'), { recursive: true }); // a folder where the index goes
+    writeFileSync(join(dir, 'out/.classops-manifests'), '');
+    const run = await classopsAsync(['run', '--once', '--no-image-checks'], {
+      cwd: dir,
+      env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^partial at revision \S+: \d+ created, 0 updated, 0 pruned, 0 unchanged\n$/);
+    expect(run.stderr).toContain(`could not save ${join(dir, 'out/.classops-index.json')} (`);
+    expect(run.stderr).toContain('the object files are in place, and the next pass parses them');
+    expect(run.stderr).not.toContain('nothing was changed');
+    expect(readdirSync(join(dir, 'out', WEEK1))).toContain('deployment-student-ann.yaml');
+  });
+
   test('run refuses a manifests folder it did not make', async () => {
     const dir = tempDir('classops-foreign-');
     mkdirSync(join(dir, 'students'));

@@ -55,7 +55,7 @@ describe('guardTarget', () => {
       `${COURSE_NS}/service-student-ann.yaml`,
     ]);
     expect([...(await guarded.health()).keys()]).toEqual([`${COURSE_NS}/ann`]);
-    await guarded.finishPass?.();
+    await guarded.finishPass?.([]);
     expect(existsSync(join(dir, '.classops-index.json'))).toBe(true);
   });
 

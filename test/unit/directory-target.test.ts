@@ -10,10 +10,10 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { DirectoryTarget } from '../../src/cluster/directory.js';
+import { DirectoryTarget, MANIFESTS_MARKER } from '../../src/cluster/directory.js';
 import { guardTarget } from '../../src/cluster/course-guard.js';
 import { planChanges } from '../../src/controller/plan.js';
 import type { KubeObject } from '../../src/render/objects.js';
@@ -328,4 +328,93 @@ test('a folder named relative to the working directory, or with a trailing slash
   const target = new DirectoryTarget(`./${relative(process.cwd(), join(root, 'out'))}/`);
   await target.apply(service('w1'));
   expect(readdirSync(join(root, 'out/w1'))).toEqual(['service-student-ann.yaml']);
+});
+
+describe('after a process was killed mid-pass, and when writing fails', () => {
+  const hashed = (): KubeObject => {
+    const s = service('w1');
+    return { ...s, metadata: { ...s.metadata, annotations: { 'classops.dev/spec-hash': 'h1' } } };
+  };
+  const pass = async (dir: string, desired: KubeObject[]) => {
+    const target = guardTarget(new DirectoryTarget(dir), () => true);
+    const live = await target.listManaged();
+    const plan = planChanges(desired, live, {
+      protection: { namespaces: new Set<string>(), unknown: false, owned: new Set(['w1']) },
+      maxPruneFraction: 0.5,
+      allowMassPrune: false,
+      writtenAsIs: (o: KubeObject) => target.writtenAsIs?.(o) === true,
+      exact: target.exact === true,
+    });
+    await target.finishPass?.(plan.unchangedLive);
+    return { plan, trusted: live.filter((o) => target.writtenAsIs?.(o) === true).length };
+  };
+  const temporaries = (dir: string) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('.tmp-'));
+
+  test('a file written before the index was saved is parsed once; found up to date, it is trusted by its hash', async () => {
+    const dir = join(root, 'out');
+    await new DirectoryTarget(dir).apply(hashed()); // killed before finishPass: no index
+    expect(existsSync(join(dir, '.classops-index.json'))).toBe(false);
+    const first = await pass(dir, [hashed()]);
+    expect([first.plan.unchanged.length, first.trusted]).toEqual([1, 0]);
+    const second = await pass(dir, [hashed()]);
+    expect([second.plan.unchanged.length, second.trusted]).toEqual([1, 1]);
+  });
+
+  test('a parsed file that differs from what is desired is not trusted, nor is an object the target did not list', async () => {
+    const dir = join(root, 'out');
+    await new DirectoryTarget(dir).apply(hashed());
+    const file = join(dir, 'w1/service-student-ann.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('port: 80', 'port: 81'));
+    expect((await pass(dir, [hashed()])).plan.update).toHaveLength(1);
+    const target = new DirectoryTarget(dir);
+    await target.listManaged();
+    await target.finishPass([hashed()]);
+    expect(existsSync(join(dir, '.classops-index.json'))).toBe(false);
+    const [listed] = await new DirectoryTarget(dir).listManaged();
+    expect(listed!['spec']).toEqual({ ports: [{ port: 81 }] });
+  });
+
+  test('a write that fails leaves no temporary file behind', async () => {
+    const dir = join(root, 'out');
+    mkdirSync(join(dir, 'w1/service-student-ann.yaml'), { recursive: true }); // a folder where the file goes
+    writeFileSync(join(dir, MANIFESTS_MARKER), '');
+    const target = new DirectoryTarget(dir);
+    await expect(target.apply(service('w1'))).rejects.toThrow();
+    expect(temporaries(dir)).toEqual([]);
+  });
+
+  test('an index that cannot be saved says the files are in place, and leaves no temporary file', async () => {
+    const dir = join(root, 'out');
+    mkdirSync(join(dir, '.classops-index.json'), { recursive: true });
+    writeFileSync(join(dir, MANIFESTS_MARKER), '');
+    const target = new DirectoryTarget(dir);
+    await target.apply(service('w1'));
+    await expect(target.finishPass()).rejects.toThrow(
+      /could not save .*\.classops-index\.json .*: the object files are in place, and the next pass parses them/,
+    );
+    expect(temporaries(dir)).toEqual([]);
+    expect(readdirSync(join(dir, 'w1'))).toEqual(['service-student-ann.yaml']);
+  });
+
+  test("a killed process's temporary files are removed after the next pass; a running process's are kept", async () => {
+    const dir = join(root, 'out');
+    const writer = new DirectoryTarget(dir);
+    await writer.apply(service('w1'));
+    await writer.finishPass();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const running = spawn('sleep', ['30']);
+    try {
+      const left = [`w1/.tmp-${dead}`, `.classops-index.json.tmp-${dead}`, `w1/.tmp-${running.pid!}`];
+      for (const f of left) writeFileSync(join(dir, f), 'half');
+      writeFileSync(join(dir, 'w1/.tmp-notes'), 'not a temporary file of classops');
+      const target = new DirectoryTarget(dir);
+      await target.listManaged(); // what --dry-run does: nothing is removed
+      expect(temporaries(dir).sort()).toEqual([...left, 'w1/.tmp-notes'].sort());
+      await target.finishPass([]);
+      expect(temporaries(dir).sort()).toEqual([`w1/.tmp-${running.pid!}`, 'w1/.tmp-notes']);
+    } finally {
+      running.kill('SIGKILL');
+    }
+  });
 });
