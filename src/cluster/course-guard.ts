@@ -25,6 +25,7 @@ export function guardTarget(target: Target, isCourseNamespace: (namespace: strin
     listManaged: async () => (await target.listManaged()).filter((o: KubeObject) => allowed(refOf(o))),
     listCached: () => target.listCached?.()?.filter((o: KubeObject) => allowed(refOf(o))),
     writtenAsIs: (object) => target.writtenAsIs?.(object) ?? false,
+    needsRewrite: (object) => target.needsRewrite?.(object) ?? false,
     exact: target.exact,
     apply: async (object) => {
       check(refOf(object));

@@ -19,8 +19,6 @@ import { describeRef, type ObjectRef, type StudentHealth, type Target } from './
 export const MANIFESTS_MARKER = '.classops-manifests';
 /** What classops last wrote to each file: its hash and the object, so unchanged files need no parsing. */
 const INDEX_FILE = '.classops-index.json';
-/** A file written whole before it is renamed into place; a process killed in between leaves one. */
-const TEMPORARY = /^\.(?:classops-index\.json\.)?tmp-(\d+)$/;
 
 interface IndexEntry {
   readonly hash: string;
@@ -30,23 +28,22 @@ type Index = Map<string, IndexEntry>;
 
 const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
 
-/** Whether a process with that id runs: a temporary file of a live one may be renamed into place at any moment. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Writes `text` to `temporary`, then renames it to `path`: readers never see half a file, and a failure leaves none. */
+/**
+ * Writes `text` to `temporary`, then renames it to `path`: readers never see half a file.
+ * The temporary file is made new (a link planted under its name is removed, not followed),
+ * and a failure leaves none behind.
+ */
 function writeWhole(path: string, temporary: string, text: string): void {
   try {
-    writeFileSync(temporary, text);
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, text, { flag: 'wx' });
     renameSync(temporary, path);
   } catch (error) {
-    rmSync(temporary, { force: true });
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // what stands under the temporary name is not a file: the error above says enough
+    }
     throw error;
   }
 }
@@ -77,8 +74,8 @@ export class DirectoryTarget implements Target {
   private readonly unchanged = new WeakSet<KubeObject>();
   /** Objects parsed from their file this pass, with where they came from: indexed once found up to date. */
   private parsed = new WeakMap<KubeObject, { path: string; hash: string }>();
-  /** Temporary files of other processes, seen by the last listing: removed after the pass. */
-  private leftovers: string[] = [];
+  /** Objects whose file is not in the form classops writes: rewritten whatever their fields say. */
+  private readonly reformatted = new WeakSet<KubeObject>();
 
   constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
@@ -115,30 +112,36 @@ export class DirectoryTarget implements Target {
   /**
    * Every object in the folder. A file whose bytes are what classops last wrote is taken
    * from the index (no YAML parsing: a no-op pass over a thousand students stays fast);
-   * any other file is parsed, so a hand edit is drift like any other.
+   * any other file is parsed, so a hand edit is drift like any other. A parsed file that is
+   * not in the very form classops writes is drift too: YAML readers differ on such text
+   * (`containerPort: 05000` is 5000 to this parser and 2560 to YAML 1.1 readers such as
+   * kubectl's), where the form classops writes reads the same in all of them.
    */
   async listManaged(): Promise<KubeObject[]> {
     const index = this.loadIndex();
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
     this.parsed = new WeakMap();
-    for (const path of this.yamlFiles(true)) {
+    for (const path of this.yamlFiles()) {
       const bytes = readFileSync(path);
       const bytesHash = digest(bytes);
       const known = index.get(path);
+      const text = known?.hash === bytesHash ? undefined : bytes.toString('utf8');
       let object: KubeObject | null;
       try {
-        object = known?.hash === bytesHash ? known.object : (parse(bytes.toString('utf8')) as KubeObject | null);
+        object = text === undefined ? known!.object : (parse(text) as KubeObject | null);
       } catch {
         continue; // not YAML any more: not something classops manages
       }
       if (object?.metadata?.labels?.[LABEL.managedBy] !== MANAGED_BY || !this.isFileOf(path, object)) continue;
       objects.push(object);
-      if (known?.hash === bytesHash) {
-        seen.set(path, known);
+      if (text === undefined) {
+        seen.set(path, known!);
         this.unchanged.add(object);
-      } else {
+      } else if (toYaml(object) === text) {
         this.parsed.set(object, { path, hash: bytesHash });
+      } else {
+        this.reformatted.add(object);
       }
     }
     this.index = seen;
@@ -147,6 +150,10 @@ export class DirectoryTarget implements Target {
 
   writtenAsIs(object: KubeObject): boolean {
     return this.unchanged.has(object);
+  }
+
+  needsRewrite(object: KubeObject): boolean {
+    return this.reformatted.has(object);
   }
 
   async apply(object: KubeObject): Promise<void> {
@@ -180,12 +187,11 @@ export class DirectoryTarget implements Target {
 
   /**
    * Saves the index once per pass, after the writes. A file that had to be parsed but holds
-   * just what is desired (compared field by field both ways: a folder adds nothing) joins
-   * it, so files written by a process killed before it saved the index are parsed once, not
-   * on every pass. Temporary files such a process left are removed.
+   * just what is desired (in the form classops writes, and compared field by field both
+   * ways: a folder adds nothing) joins it, so files written by a process killed before it
+   * saved the index are parsed once, not on every pass.
    */
   async finishPass(upToDate: readonly KubeObject[] = []): Promise<void> {
-    for (const leftover of this.leftovers.splice(0)) rmSync(leftover, { force: true });
     const index = this.loadIndex();
     for (const object of upToDate) {
       const file = this.parsed.get(object);
@@ -199,7 +205,7 @@ export class DirectoryTarget implements Target {
       writeWhole(this.indexFile, `${this.indexFile}.tmp-${process.pid}`, JSON.stringify(entries));
     } catch (error) {
       throw new ClusterError(
-        `could not save ${this.indexFile} (${(error as Error).message}): the object files are in place, and the next pass parses them instead of trusting the index`,
+        `could not save ${this.indexFile} (${(error as Error).message}): the object files are in place; the next pass tries again, and a restarted classops parses them instead of trusting the index`,
         undefined,
       );
     }
@@ -233,24 +239,14 @@ export class DirectoryTarget implements Target {
     return this.index;
   }
 
-  /** The object files; with `noteLeftovers`, dead processes' temporary files too, for finishPass to remove. */
-  private yamlFiles(noteLeftovers = false): string[] {
+  private yamlFiles(): string[] {
     const files: string[] = [];
-    const leftovers: string[] = [];
-    const isLeftover = (entry: Dirent) => {
-      const pid = noteLeftovers && entry.isFile() ? TEMPORARY.exec(entry.name)?.[1] : undefined;
-      return pid !== undefined && !isRunning(Number(pid));
-    };
     for (const folder of safeReaddir(this.root)) {
       const dir = join(this.root, folder.name);
-      if (isLeftover(folder)) leftovers.push(dir);
       // Regular files only: reading a FIFO would wait for ever (and SIGTERM with it); classops writes no links.
-      for (const file of safeReaddir(dir)) {
+      for (const file of safeReaddir(dir))
         if (file.isFile() && file.name.endsWith('.yaml')) files.push(join(dir, file.name));
-        else if (isLeftover(file)) leftovers.push(join(dir, file.name));
-      }
     }
-    if (noteLeftovers) this.leftovers = leftovers;
     return files;
   }
 

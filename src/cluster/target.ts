@@ -33,6 +33,11 @@ export interface Target {
    */
   writtenAsIs?(object: KubeObject): boolean;
   /**
+   * Whether a listed object must be written again whatever its fields say: a folder file
+   * not in the form classops writes, which YAML readers may read otherwise than classops.
+   */
+  needsRewrite?(object: KubeObject): boolean;
+  /**
    * Whether listed objects are exactly what was written, with nothing added: true for a
    * folder. An API server adds defaults and status, so there only the fields classops sets
    * are compared; in a folder a field someone added is drift too.

@@ -33,6 +33,8 @@ export interface PlanOptions {
   readonly allowMassPrune: boolean;
   /** The target's word that a live object is exactly what classops wrote (see Target.writtenAsIs). */
   readonly writtenAsIs?: ((live: KubeObject) => boolean) | undefined;
+  /** The target's word that a live object must be written again, whatever its fields say (Target.needsRewrite). */
+  readonly needsRewrite?: ((live: KubeObject) => boolean) | undefined;
   /** The target adds nothing to what it is given (Target.exact): a field only the live object has is drift. */
   readonly exact?: boolean | undefined;
 }
@@ -75,6 +77,7 @@ function withoutRevision(object: KubeObject): KubeObject {
 
 /** Drift check: every field classops sets is as desired, and on an exact target nothing was added. */
 function upToDate(desired: KubeObject, live: KubeObject, options: PlanOptions): boolean {
+  if (options.needsRewrite?.(live) === true) return false;
   const specHash = desired.metadata.annotations?.[ANNOTATION.specHash];
   if (specHash !== undefined && matched.get(live) === specHash) return true;
   // What classops wrote from a desired object with this hash is that object, field for field.

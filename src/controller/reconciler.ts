@@ -103,6 +103,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
       maxPruneFraction: config.cluster.maxPruneFraction,
       allowMassPrune: options.allowMassPrune,
       writtenAsIs: (live) => target.writtenAsIs?.(live) === true,
+      needsRewrite: (live) => target.needsRewrite?.(live) === true,
       exact: target.exact === true,
     });
   let plan = planFor(live);
@@ -204,9 +205,9 @@ async function reconcilePass(
   try {
     await target.finishPass?.(plan.unchangedLive);
   } catch (error) {
-    // The writes are done: the pass is partial, not failed with "nothing changed".
-    errors.push((error as Error).message);
-    log.error('could not finish the pass', { error: (error as Error).message });
+    // What the target keeps for itself (the folder's index) only speeds up later passes:
+    // the writes are done, and the pass neither failed nor changed nothing.
+    log.warn('could not finish the pass', { error: (error as Error).message });
   }
   signal?.throwIfAborted();
 
