@@ -34,16 +34,12 @@ const digest = (bytes: Buffer) => hash('sha256', bytes, 'hex');
  * and a failure leaves none behind.
  */
 function writeWhole(path: string, temporary: string, text: string): void {
+  rmSync(temporary, { force: true });
   try {
-    rmSync(temporary, { force: true });
     writeFileSync(temporary, text, { flag: 'wx' });
     renameSync(temporary, path);
   } catch (error) {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // what stands under the temporary name is not a file: the error above says enough
-    }
+    rmSync(temporary, { force: true });
     throw error;
   }
 }
