@@ -109,9 +109,10 @@ export class DirectoryTarget implements Target {
    * Every object in the folder. A file whose bytes are what classops last wrote is taken
    * from the index (no YAML parsing: a no-op pass over a thousand students stays fast);
    * any other file is parsed, so a hand edit is drift like any other. A parsed file that is
-   * not in the very form classops writes is drift too: YAML readers differ on such text
-   * (`containerPort: 05000` is 5000 to this parser and 2560 to YAML 1.1 readers such as
-   * kubectl's), where the form classops writes reads the same in all of them.
+   * not byte for byte in the form classops writes is drift too: YAML readers differ on such
+   * text (`containerPort: 05000` is 5000 to this parser and 2560 to YAML 1.1 readers such as
+   * kubectl's; a byte that is not UTF-8 is U+FFFD to this decoder and an error to others),
+   * where the form classops writes reads the same in all of them.
    */
   async listManaged(): Promise<KubeObject[]> {
     const index = this.loadIndex();
@@ -134,7 +135,7 @@ export class DirectoryTarget implements Target {
       if (text === undefined) {
         seen.set(path, known!);
         this.unchanged.add(object);
-      } else if (toYaml(object) === text) {
+      } else if (bytes.equals(Buffer.from(toYaml(object)))) {
         this.parsed.set(object, { path, hash: bytesHash });
       } else {
         this.reformatted.add(object);

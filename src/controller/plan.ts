@@ -35,7 +35,7 @@ export interface PlanOptions {
   readonly writtenAsIs?: ((live: KubeObject) => boolean) | undefined;
   /** The target's word that a live object must be written again, whatever its fields say (Target.needsRewrite). */
   readonly needsRewrite?: ((live: KubeObject) => boolean) | undefined;
-  /** The target adds nothing to what it is given (Target.exact): a field only the live object has is drift. */
+  /** The target adds nothing to what it is given (Target.exact): live must equal desired, field for field. */
   readonly exact?: boolean | undefined;
 }
 
@@ -61,6 +61,23 @@ export function containedIn(desired: unknown, live: unknown): boolean {
   return desired === live;
 }
 
+/** Equal data, strictly: the same keys (an undefined value is no key) with equal values; an empty map or list is not a missing one. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (isMap(a)) {
+    if (!isMap(b)) return false;
+    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+    if (keys.length !== Object.keys(b).filter((k) => b[k] !== undefined).length) return false;
+    for (const k of keys) if (!sameData(a[k], b[k])) return false;
+    return true;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  return a === b;
+}
+
 /**
  * Live objects found up to date, with the spec hash of the object they matched. The watch's
  * copy hands out the same object until the cluster changes it, and the spec hash covers all
@@ -75,7 +92,7 @@ function withoutRevision(object: KubeObject): KubeObject {
   return { ...object, metadata: { ...object.metadata, annotations } };
 }
 
-/** Drift check: every field classops sets is as desired, and on an exact target nothing was added. */
+/** Drift check: every field classops sets is as desired; on an exact target, every field is, and no other. */
 function upToDate(desired: KubeObject, live: KubeObject, options: PlanOptions): boolean {
   if (options.needsRewrite?.(live) === true) return false;
   const specHash = desired.metadata.annotations?.[ANNOTATION.specHash];
@@ -84,7 +101,7 @@ function upToDate(desired: KubeObject, live: KubeObject, options: PlanOptions): 
   if (specHash !== undefined && options.writtenAsIs?.(live) === true)
     return live.metadata.annotations?.[ANNOTATION.specHash] === specHash;
   const wanted = withoutRevision(desired);
-  const same = containedIn(wanted, live) && (options.exact !== true || containedIn(withoutRevision(live), wanted));
+  const same = options.exact === true ? sameData(wanted, withoutRevision(live)) : containedIn(wanted, live);
   if (same && specHash !== undefined) matched.set(live, specHash);
   return same;
 }

@@ -392,6 +392,21 @@ describe('after a process was killed mid-pass, a file in another form, and when 
     expect(existsSync(join(dir, '.classops-index.json'))).toBe(false);
   });
 
+  test('an empty map added by hand, or a byte that is not UTF-8, is drift though it reads the same here', async () => {
+    const dir = join(root, 'out');
+    const named = (name: string): KubeObject => ({ ...hashed(), spec: { ports: [{ port: 80, name }] } });
+    await new DirectoryTarget(dir).apply(named('caf\ufffd'));
+    const file = join(dir, 'w1/service-student-ann.yaml');
+    const written = readFileSync(file);
+    writeFileSync(file, written.toString('utf8').replace('spec:\n', 'spec:\n  extra: {}\n'));
+    expect((await pass(dir, [named('caf\ufffd')])).plan.update).toHaveLength(1);
+    // U+FFFD is EF BF BD in UTF-8; a lone FF decodes to it here, and is an error to other readers.
+    const at = written.indexOf(Buffer.from('\ufffd'));
+    writeFileSync(file, Buffer.concat([written.subarray(0, at), Buffer.from([0xff]), written.subarray(at + 3)]));
+    expect((await pass(dir, [named('caf\ufffd')])).plan.update).toHaveLength(1);
+    expect(existsSync(join(dir, '.classops-index.json'))).toBe(false);
+  });
+
   test('a link planted under the temporary name is replaced, never written through', async () => {
     const dir = join(root, 'out');
     const writer = new DirectoryTarget(dir);

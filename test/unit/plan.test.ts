@@ -186,6 +186,31 @@ describe('planChanges', () => {
     expect(plan({ clusterIP: null }, { clusterIP: '10.0.0.1' })).toBe('update');
   });
 
+  test('on an exact target (a folder) live must equal desired: an empty map or list added or removed is drift', () => {
+    const plan = (desiredSpec: unknown, liveSpec: unknown, exact = true) => {
+      const p = planChanges(
+        [object('Service', 'student-ann', {}, desiredSpec)],
+        [object('Service', 'student-ann', {}, liveSpec)],
+        options({ exact }),
+      );
+      return p.update.length > 0 ? 'update' : 'unchanged';
+    };
+    const ports = [{ port: 80 }];
+    expect(plan({ ports }, { ports })).toBe('unchanged');
+    expect(plan({ ports }, { ports, extra: {} })).toBe('update');
+    expect(plan({ ports }, { ports, args: [] })).toBe('update');
+    expect(plan({ ports, selector: {} }, { ports })).toBe('update');
+    expect(plan({ ports: [] }, {})).toBe('update');
+    expect(plan({ ports }, { ports: [{ port: 80, protocol: 'TCP' }] })).toBe('update');
+    expect(plan({ ports: [{ port: 80 }, { port: 81 }] }, { ports })).toBe('update');
+    expect(plan({ ports: {} }, { ports: [] })).toBe('update');
+    expect(plan({ ports: [] }, { ports: {} })).toBe('update');
+    // A field classops leaves undefined is no field: equal to one that is not there.
+    expect(plan({ ports, sessionAffinity: undefined }, { ports })).toBe('unchanged');
+    // An API server (not exact) drops empty collections and adds defaults: neither is drift there.
+    expect(plan({ ports, selector: {} }, { ports: [{ port: 80, protocol: 'TCP' }] }, false)).toBe('unchanged');
+  });
+
   test('drift in metadata: a label someone changed is an update; only the source revision is ignored', () => {
     const desired = [
       object('Service', 'student-ann', {
