@@ -203,10 +203,12 @@ describe('planChanges', () => {
     expect(plan({ ports: [] }, {})).toBe('update');
     expect(plan({ ports }, { ports: [{ port: 80, protocol: 'TCP' }] })).toBe('update');
     expect(plan({ ports: [{ port: 80 }, { port: 81 }] }, { ports })).toBe('update');
+    expect(plan({ ports }, { ports: [{ port: 80 }, { port: 81 }] })).toBe('update');
     expect(plan({ ports: {} }, { ports: [] })).toBe('update');
     expect(plan({ ports: [] }, { ports: {} })).toBe('update');
     // A field classops leaves undefined is no field: equal to one that is not there.
     expect(plan({ ports, sessionAffinity: undefined }, { ports })).toBe('unchanged');
+    expect(plan({ ports }, { ports, sessionAffinity: undefined })).toBe('unchanged');
     // An API server (not exact) drops empty collections and adds defaults: neither is drift there.
     expect(plan({ ports, selector: {} }, { ports: [{ port: 80, protocol: 'TCP' }] }, false)).toBe('unchanged');
   });
