@@ -41,41 +41,28 @@ export interface PlanOptions {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Every field classops sets has the same value live (the server may add defaults; empty collections may be dropped). */
-export function containedIn(desired: unknown, live: unknown): boolean {
+/**
+ * Every field classops sets has the same value live. An API server may add defaults and
+ * drop empty collections; with `strict` (a folder, which does neither) an empty map or
+ * list must be there too.
+ */
+function containedIn(desired: unknown, live: unknown, strict: boolean): boolean {
   // Plain loops: a no-op pass compares every field of thousands of objects.
   if (isMap(desired)) {
-    if (!isMap(live)) return Object.keys(desired).length === 0 && live === undefined;
+    if (!isMap(live)) return !strict && Object.keys(desired).length === 0 && live === undefined;
     for (const k of Object.keys(desired)) {
       const v = desired[k];
-      if (v !== undefined && !containedIn(v, live[k])) return false;
+      if (v !== undefined && !containedIn(v, live[k], strict)) return false;
     }
     return true;
   }
   if (Array.isArray(desired)) {
-    if (!Array.isArray(live)) return desired.length === 0 && live === undefined;
+    if (!Array.isArray(live)) return !strict && desired.length === 0 && live === undefined;
     if (desired.length !== live.length) return false;
-    for (let i = 0; i < desired.length; i++) if (!containedIn(desired[i], live[i])) return false;
+    for (let i = 0; i < desired.length; i++) if (!containedIn(desired[i], live[i], strict)) return false;
     return true;
   }
   return desired === live;
-}
-
-/** Equal data, strictly: the same keys (an undefined value is no key) with equal values; an empty map or list is not a missing one. */
-function sameData(a: unknown, b: unknown): boolean {
-  if (isMap(a)) {
-    if (!isMap(b)) return false;
-    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-    if (keys.length !== Object.keys(b).filter((k) => b[k] !== undefined).length) return false;
-    for (const k of keys) if (!sameData(a[k], b[k])) return false;
-    return true;
-  }
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  return a === b;
 }
 
 /**
@@ -101,7 +88,8 @@ function upToDate(desired: KubeObject, live: KubeObject, options: PlanOptions): 
   if (specHash !== undefined && options.writtenAsIs?.(live) === true)
     return live.metadata.annotations?.[ANNOTATION.specHash] === specHash;
   const wanted = withoutRevision(desired);
-  const same = options.exact === true ? sameData(wanted, withoutRevision(live)) : containedIn(wanted, live);
+  const exact = options.exact === true;
+  const same = containedIn(wanted, live, exact) && (!exact || containedIn(withoutRevision(live), wanted, true));
   if (same && specHash !== undefined) matched.set(live, specHash);
   return same;
 }

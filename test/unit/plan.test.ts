@@ -199,6 +199,7 @@ describe('planChanges', () => {
     expect(plan({ ports }, { ports })).toBe('unchanged');
     expect(plan({ ports }, { ports, extra: {} })).toBe('update');
     expect(plan({ ports }, { ports, args: [] })).toBe('update');
+    expect(plan({ ports }, { ports: [{ port: 80, args: [] }] })).toBe('update');
     expect(plan({ ports, selector: {} }, { ports })).toBe('update');
     expect(plan({ ports: [] }, {})).toBe('update');
     expect(plan({ ports }, { ports: [{ port: 80, protocol: 'TCP' }] })).toBe('update');
