@@ -18,6 +18,19 @@ function keyOf(entry: EntryResult): string | undefined {
   return entry.githubUsername?.toLowerCase();
 }
 
+/** An entry's login and content: equal for the same entry in the base and in the PR. */
+function identityOf(entry: EntryResult): string | undefined {
+  const key = keyOf(entry);
+  return key === undefined ? undefined : `${key}\u0000${canonicalJson(entry.raw)}`;
+}
+
+/** How often each defined value occurs. */
+function counts(values: readonly (string | undefined)[]): Map<string, number> {
+  const byValue = new Map<string, number>();
+  for (const value of values) if (value !== undefined) byValue.set(value, (byValue.get(value) ?? 0) + 1);
+  return byValue;
+}
+
 /** What a PR changes of a file's header (its week, namespace, semester), or undefined. */
 function headerChange(current: RosterReport, base: RosterReport | undefined): string | undefined {
   if (base === undefined) return 'adds a new roster file';
@@ -35,19 +48,18 @@ export function judgeChanges(
   base: RosterReport | undefined,
   options: ChangeOptions,
 ): RosterReport {
-  const before = new Map<string, string>();
-  for (const entry of base?.entries ?? []) {
-    const key = keyOf(entry);
-    if (key !== undefined) before.set(key, canonicalJson(entry.raw));
+  // An entry is unchanged when the base holds the same entry, and only as often as the base
+  // holds it: a verbatim copy of a classmate's entry is an entry this PR adds.
+  const unmatched = counts((base?.entries ?? []).map(identityOf));
+  const changed = new Set<number>();
+  for (const entry of current.entries) {
+    const identity = identityOf(entry);
+    const left = identity === undefined ? 0 : (unmatched.get(identity) ?? 0);
+    if (left > 0) unmatched.set(identity!, left - 1);
+    else changed.add(entry.index);
   }
-  const changed = new Set(
-    current.entries
-      .filter((e) => {
-        const key = keyOf(e);
-        return key === undefined || before.get(key) !== canonicalJson(e.raw);
-      })
-      .map((e) => e.index),
-  );
+  const baseKeys = counts((base?.entries ?? []).map(keyOf));
+  const currentKeys = counts(current.entries.map(keyOf));
   const baseFileProblems = new Set(
     (base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`),
   );
@@ -74,10 +86,11 @@ export function judgeChanges(
     for (const entry of current.entries) {
       const key = keyOf(entry);
       if (!changed.has(entry.index) || key === author) continue;
+      const adds = key === undefined || (currentKeys.get(key) ?? 0) > (baseKeys.get(key) ?? 0);
       findings.push({
         code: 'author-mismatch',
         severity: 'error',
-        message: `This pull request by ${quote(options.author ?? '')} ${before.has(key ?? '') ? 'changes' : 'adds'} the entry of ${quote(entry.githubUsername ?? '(no username)')}.`,
+        message: `This pull request by ${quote(options.author ?? '')} ${adds ? 'adds' : 'changes'} ${adds && baseKeys.has(key!) ? 'another' : 'the'} entry of ${quote(entry.githubUsername ?? '(no username)')}.`,
         hint: 'Students may only add or edit their own entry. If this is your entry, set github_username to your own login.',
         file: current.file,
         line: entry.line,
@@ -85,10 +98,15 @@ export function judgeChanges(
         entryIndex: entry.index,
       });
     }
-    const now = new Set(current.entries.map(keyOf));
-    for (const entry of base?.entries ?? []) {
+    // Fewer entries of a login than the base had: the last ones left unmatched above are the ones removed.
+    const removed = new Map([...baseKeys].map(([key, n]) => [key, n - (currentKeys.get(key) ?? 0)]));
+    for (const entry of [...(base?.entries ?? [])].reverse()) {
       const key = keyOf(entry);
-      if (key === undefined || key === author || now.has(key) || !current.complete) continue;
+      if (key === undefined || key === author || !current.complete) continue;
+      const identity = identityOf(entry)!;
+      if ((removed.get(key) ?? 0) <= 0 || (unmatched.get(identity) ?? 0) <= 0) continue;
+      removed.set(key, removed.get(key)! - 1);
+      unmatched.set(identity, unmatched.get(identity)! - 1);
       findings.push({
         code: 'author-removed-entry',
         severity: 'error',

@@ -205,6 +205,49 @@ describe('a pull request is judged on what it changes (real git)', () => {
     );
   });
 
+  test("a verbatim copy of a classmate's entry is one the PR adds: it fails, wherever it is put", () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    // The copy would make both of Ann's entries duplicates, and neither would deploy after the merge.
+    repo.write('students/week-01.yaml', text + entry('Ann', 'ann'));
+    const after = classops(['validate', '--changed-since', base, '--author', 'mallory', 'students'], {
+      cwd: repo.dir,
+    });
+    expect(after.code).toBe(1);
+    expect(after.stdout).toContain(
+      'week-01.yaml:15:1: error author-mismatch\n    This pull request by "mallory" adds another entry of "ann".',
+    );
+    expect(after.stdout).toContain('week-01.yaml:16:22: error username-duplicate');
+    expect(after.stdout).toContain('week-01.yaml:7:22: note username-duplicate'); // Ann's own entry is not the PR's
+    // Without an author, the copy is still the PR's own change, and its duplicate an error.
+    const anonymous = classops(['validate', '--changed-since', base, 'students'], { cwd: repo.dir });
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stdout).toContain('week-01.yaml:16:22: error username-duplicate');
+
+    const [head, ...rest] = text.split('  - name: "Ann"');
+    repo.write('students/week-01.yaml', head + entry('Ann', 'ann') + ['  - name: "Ann"', ...rest].join(''));
+    const before = classops(['validate', '--changed-since', base, '--author', 'mallory', 'students'], {
+      cwd: repo.dir,
+    });
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain('This pull request by "mallory" adds another entry of "ann".');
+  });
+
+  test("removing one of a classmate's duplicated entries fails; the student may remove their own", () => {
+    const repo = new GitRepo();
+    const twice = entry('Ann', 'ann') + entry('Ann', 'ann');
+    repo.write('students/week-01.yaml', rosterText(twice + entry('Cy', 'cy')));
+    const base = repo.commit('ann twice');
+    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + entry('Cy', 'cy')));
+    const other = classops(['validate', '--changed-since', base, '--author', 'cy', 'students'], { cwd: repo.dir });
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain('removes the entry of "ann" (line 9 before the change)');
+    expect(other.stdout.match(/error author-removed-entry/g)).toHaveLength(1);
+    expect(classops(['validate', '--changed-since', base, '--author', 'ann', 'students'], { cwd: repo.dir }).code).toBe(
+      0,
+    );
+  });
+
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
     const { repo, base } = repoWithRoster();
     repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann', 'ghcr.io/ann/app'), 2));
