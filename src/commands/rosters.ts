@@ -2,16 +2,22 @@
  * Reading roster files for the commands that take paths, and judging them as `validate`
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
-import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
-import { judgeChanges, judgeConfigChange, judgeRemovedFile } from '../roster/changes.js';
+import {
+  judgeChanges,
+  judgeConfigChange,
+  judgeOtherChange,
+  judgeRemovedFile,
+  type ChangeOptions,
+} from '../roster/changes.js';
 import type { RosterReport } from '../roster/model.js';
 import { validateRoster } from '../roster/validate.js';
-import { collectRosterFiles, SourceError, type RosterListing } from '../source/dir.js';
-import { readFileAtRevision, rosterFilesAtRevision } from '../source/git.js';
+import { collectRosterFiles, isRosterFileName, SourceError, type RosterListing } from '../source/dir.js';
+import { changedSince, physical, readFileAtRevision, rosterFilesAtRevision, type ChangedPath } from '../source/git.js';
 
 /** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
 export function readRosterFiles(listing: RosterListing): {
@@ -46,46 +52,42 @@ export interface JudgeOptions {
 
 /**
  * The config a pull request is judged by: the base revision's, when the file is in the
- * repository, so a PR cannot loosen the rules that judge it. A change to it is reported.
+ * repository, so a PR cannot loosen the rules that judge it (the PR's own is never read).
+ * `inRepository` is its absolute path then, to see whether the PR changes it.
  */
-async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig; change: RosterReport | undefined }> {
-  const current = loadConfig({ file: options.configFile, env: options.env });
-  if (options.since === undefined) return { config: current, change: undefined };
+async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig; inRepository?: string }> {
+  const current = () => loadConfig({ file: options.configFile, env: options.env });
+  if (options.since === undefined) return { config: current() };
   const file = options.configFile ?? DEFAULT_CONFIG_FILE;
   let before: Buffer | undefined;
   try {
     before = await readFileAtRevision(file, options.since);
   } catch (error) {
     // A config kept outside the repository is the instructor's, not the PR's.
-    if (error instanceof SourceError && /not inside a git repository/.test(error.message))
-      return { config: current, change: undefined };
+    if (error instanceof SourceError && /not inside a git repository/.test(error.message)) return { config: current() };
     throw error;
   }
   const config = loadConfig({ file, contents: before?.toString('utf8') ?? '', env: options.env });
-  const after = existsSync(file) ? readFileSync(file) : undefined;
-  const change = judgeConfigChange(file, before, after, {
-    author: options.author,
-    instructors: config.policy.instructors,
-  });
-  return { config, change };
+  return { config, inRepository: resolve(file) };
 }
 
 /**
  * The same files at the base revision, through the same pipeline, so that a problem the
- * base already had (a namespace conflict, say) is not blamed on the pull request.
+ * base already had (a namespace conflict, say) is not blamed on the pull request; with
+ * their bytes, to see which files the PR leaves as they were.
  */
 async function baseReports(
   current: readonly RosterReport[],
   config: ClassopsConfig,
   since: string,
-): Promise<Map<string, RosterReport>> {
+): Promise<{ reports: Map<string, RosterReport>; files: Map<string, Buffer> }> {
   const files = new Map<string, Buffer>();
   for (const report of current) {
     const before = await readFileAtRevision(report.file, since);
     if (before !== undefined) files.set(report.file, before);
   }
   const { reports } = await interpretRosters({ files, config });
-  return new Map(reports.map((r) => [r.file, r]));
+  return { reports: new Map(reports.map((r) => [r.file, r])), files };
 }
 
 /** In a repository the git source reads only regular files: a link there is judged as it will be read. */
@@ -105,14 +107,14 @@ function withoutSymlinks(listing: RosterListing): RosterListing {
 
 /** Roster files the base had in the judged folders and the pull request deletes (or renames away). */
 async function removedFiles(
-  paths: readonly string[],
+  folders: readonly string[],
   files: ReadonlyMap<string, Buffer>,
   config: ClassopsConfig,
   options: JudgeOptions,
 ): Promise<RosterReport[]> {
   const now = new Set([...files.keys()].map((f) => resolve(f)));
   const removed: RosterReport[] = [];
-  for (const folder of paths.filter((p) => statSync(p).isDirectory())) {
+  for (const folder of folders) {
     for (const file of await rosterFilesAtRevision(folder, options.since!)) {
       if (now.has(resolve(file))) continue;
       const before = await readFileAtRevision(file, options.since!);
@@ -127,6 +129,43 @@ async function removedFiles(
   return removed;
 }
 
+/** Git modes of a regular file: what the git source reads (a link or a submodule it refuses). */
+const REGULAR_FILE = new Set(['100644', '100755']);
+
+/**
+ * What a pull request changes besides the roster files of the judged folders and files:
+ * the config (its own rule), and anything else (its author must be an instructor).
+ */
+async function otherChanges(
+  judged: { readonly folders: readonly string[]; readonly paths: readonly string[] },
+  config: { readonly file: string; readonly inRepository: string | undefined },
+  since: string,
+  changes: ChangeOptions,
+): Promise<RosterReport[]> {
+  const folders = new Set(judged.folders.map(physical));
+  const files = new Set(judged.paths.map(physical));
+  const isRosterChange = (c: ChangedPath) =>
+    isRosterFileName(c.name) &&
+    (folders.has(dirname(c.path)) || files.has(c.path)) &&
+    (c.status === 'D' || REGULAR_FILE.has(c.mode));
+  const all = await changedSince(dirname(resolve(judged.paths[0] ?? '.')), since);
+  const configPath = config.inRepository === undefined ? undefined : physical(config.inRepository);
+  const configChange = all.find((c) => c.path === configPath);
+  const reports = [judgeConfigChange(config.file, configChange, changes)];
+  for (const change of all)
+    if (change !== configChange && !isRosterChange(change)) reports.push(judgeOtherChange(change, changes));
+  return reports.filter((r) => r !== undefined);
+}
+
+/** A judged folder that is a link is not read: it could lead anywhere, and the git source reads none. */
+function linkedFolders(paths: readonly string[]): Map<string, string> {
+  return new Map(
+    paths
+      .filter((path) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true)
+      .map((path) => [path, 'it is a symbolic link; classops judges a roster folder only where it is'] as const),
+  );
+}
+
 /**
  * What `validate` and `pr-report` both decide: every roster through the pipeline, and
  * with `since`, judged as a pull request (only its own changes can fail it).
@@ -134,27 +173,31 @@ async function removedFiles(
 export async function judgeRosters(
   options: JudgeOptions,
 ): Promise<{ config: ClassopsConfig; reports: RosterReport[]; sources: Map<string, string> }> {
-  const { config, change } = await configAt(options);
+  const { config, inRepository } = await configAt(options);
   const paths = options.paths.length > 0 ? options.paths : [config.source.path];
-  const listing = collectRosterFiles(paths);
+  const linked = linkedFolders(paths);
+  const readable = paths.filter((p) => !linked.has(p));
+  const listing = collectRosterFiles(readable);
   const { files, unreadable } = readRosterFiles(options.since === undefined ? listing : withoutSymlinks(listing));
   const { reports: checked } = await interpretRosters({
     files,
-    unreadable,
+    unreadable: new Map([...linked, ...unreadable]),
     config,
     images: imageCheckerFor(config, options.checkImages),
   });
-  const reports: RosterReport[] = [];
-  const base = options.since === undefined ? undefined : await baseReports(checked, config, options.since);
-  for (const report of checked) {
-    if (base === undefined) {
-      reports.push(report);
-      continue;
-    }
-    const changes = { author: options.author, instructors: config.policy.instructors };
-    reports.push(judgeChanges(report, base.get(report.file), changes));
-  }
-  if (change !== undefined) reports.push(change);
-  if (options.since !== undefined) reports.push(...(await removedFiles(paths, files, config, options)));
+  if (options.since === undefined) return { config, reports: [...checked], sources: sourcesOf(files) };
+
+  const since = options.since;
+  const changes = { author: options.author, instructors: config.policy.instructors };
+  const base = await baseReports(checked, config, since);
+  const reports = checked.map((report) => {
+    if (linked.has(report.file)) return report; // its link is the PR's change below
+    const touched = base.files.get(report.file)?.equals(files.get(report.file) ?? Buffer.alloc(0)) !== true;
+    return judgeChanges(report, base.reports.get(report.file), changes, touched);
+  });
+  const folders = readable.filter((p) => statSync(p).isDirectory());
+  const rules = { file: options.configFile ?? DEFAULT_CONFIG_FILE, inRepository };
+  reports.push(...(await otherChanges({ folders, paths }, rules, since, changes)));
+  reports.push(...(await removedFiles(folders, files, config, options)));
   return { config, reports, sources: sourcesOf(files) };
 }

@@ -6,6 +6,7 @@
  */
 import { canonicalJson } from '../canonical.js';
 import { compareFindings, NO_METADATA, type EntryResult, type Finding, type RosterReport } from './model.js';
+import type { ChangedPath } from '../source/git.js';
 import { quote } from './rules.js';
 
 export interface ChangeOptions {
@@ -18,10 +19,9 @@ function keyOf(entry: EntryResult): string | undefined {
   return entry.githubUsername?.toLowerCase();
 }
 
-/** An entry's login and content: equal for the same entry in the base and in the PR. */
-function identityOf(entry: EntryResult): string | undefined {
-  const key = keyOf(entry);
-  return key === undefined ? undefined : `${key}\u0000${canonicalJson(entry.raw)}`;
+/** An entry's login and content: equal for the same entry in the base and in the PR (also one with no login). */
+function identityOf(entry: EntryResult): string {
+  return `${keyOf(entry) ?? ''}\u0000${canonicalJson(entry.raw)}`;
 }
 
 /** How often each defined value occurs. */
@@ -47,6 +47,7 @@ export function judgeChanges(
   current: RosterReport,
   base: RosterReport | undefined,
   options: ChangeOptions,
+  touched = true,
 ): RosterReport {
   // An entry is unchanged when the base holds the same entry, and only as often as the base
   // holds it: a verbatim copy of a classmate's entry is an entry this PR adds.
@@ -54,8 +55,8 @@ export function judgeChanges(
   const changed = new Set<number>();
   for (const entry of current.entries) {
     const identity = identityOf(entry);
-    const left = identity === undefined ? 0 : (unmatched.get(identity) ?? 0);
-    if (left > 0) unmatched.set(identity!, left - 1);
+    const left = unmatched.get(identity) ?? 0;
+    if (left > 0) unmatched.set(identity, left - 1);
     else changed.add(entry.index);
   }
   const baseKeys = counts((base?.entries ?? []).map(keyOf));
@@ -71,7 +72,18 @@ export function judgeChanges(
   );
 
   const author = options.author?.toLowerCase();
-  if (!exempt(options)) {
+  if (!exempt(options) && touched && base?.complete === false) {
+    // Its entries could not be read at the base, so no change to it can be told apart from another.
+    findings.push({
+      code: 'author-broken-base',
+      severity: 'error',
+      message: `This pull request by ${quote(options.author ?? '')} changes ${quote(current.file)}, which has errors at the base revision; only instructors change it until it is repaired.`,
+      hint: 'Ask an instructor to repair the file first; then change only your own entry in it.',
+      file: current.file,
+      line: 1,
+      column: 1,
+    });
+  } else if (!exempt(options)) {
     const header = headerChange(current, base);
     if (header !== undefined)
       findings.push({
@@ -103,7 +115,7 @@ export function judgeChanges(
     for (const entry of [...(base?.entries ?? [])].reverse()) {
       const key = keyOf(entry);
       if (key === undefined || key === author || !current.complete) continue;
-      const identity = identityOf(entry)!;
+      const identity = identityOf(entry);
       if ((removed.get(key) ?? 0) <= 0 || (unmatched.get(identity) ?? 0) <= 0) continue;
       removed.set(key, removed.get(key)! - 1);
       unmatched.set(identity, unmatched.get(identity)! - 1);
@@ -128,6 +140,27 @@ function exempt(options: ChangeOptions): boolean {
   return author === undefined || options.instructors.some((i) => i.toLowerCase() === author);
 }
 
+const VERBS: Record<string, string> = { A: 'adds', D: 'deletes', T: 'changes the type of' };
+const KINDS: Record<string, string> = { '120000': ' as a symbolic link', '160000': ' as a submodule' };
+
+/**
+ * A change outside the roster files (a workflow, `.gitattributes`, a link in place of the
+ * roster folder): none is a student's to make, and some change what CI checks or what the
+ * controller reads without any roster line showing it.
+ */
+export function judgeOtherChange(
+  change: Pick<ChangedPath, 'name' | 'status' | 'mode'>,
+  options: ChangeOptions,
+): RosterReport | undefined {
+  if (exempt(options)) return undefined;
+  return instructorOnly(
+    change.name,
+    'author-other-file',
+    `This pull request by ${quote(options.author ?? '')} ${VERBS[change.status] ?? 'changes'} ${quote(change.name)}${KINDS[change.mode] ?? ''}; students change only their own entry, in a roster file.`,
+    'Remove this change from your pull request; ask an instructor if the course repository needs it.',
+  );
+}
+
 /** A change only instructors may make, as a report of its own with one error at line 1. */
 function instructorOnly(file: string, code: string, message: string, hint: string): RosterReport {
   return {
@@ -142,19 +175,16 @@ function instructorOnly(file: string, code: string, message: string, hint: strin
 
 /**
  * The course's rules live in classops.yaml, so a pull request that changes it (say, adding
- * its author to policy.instructors) is an instructor's change. `before`/`after` are the
- * file's bytes at the base and in the PR; undefined when absent.
+ * its author to policy.instructors) is an instructor's change. `change` is how the PR
+ * changes the file, if it does.
  */
 export function judgeConfigChange(
   file: string,
-  before: Buffer | undefined,
-  after: Buffer | undefined,
+  change: Pick<ChangedPath, 'status'> | undefined,
   options: ChangeOptions,
 ): RosterReport | undefined {
-  if (exempt(options)) return undefined;
-  if ((before === undefined && after === undefined) || (before !== undefined && after?.equals(before) === true))
-    return undefined;
-  const verb = after === undefined ? 'removes' : before === undefined ? 'adds' : 'changes';
+  if (change === undefined || exempt(options)) return undefined;
+  const verb = change.status === 'D' ? 'removes' : change.status === 'A' ? 'adds' : 'changes';
   return instructorOnly(
     file,
     'config-changed',

@@ -63,6 +63,7 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
       continue;
     }
     if (statSync(target).isFile()) found.push(path);
+    else problems.set(path, 'it is a symbolic link to a folder, not a file');
   }
   files.push(...found.sort());
 }

@@ -1,7 +1,7 @@
 /** Reading a repository through the real git CLI. */
 import { isUtf8 } from 'node:buffer';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { redactUrl, redactUrls, splitCredentials } from './credentials.js';
@@ -17,30 +17,49 @@ async function git(cwd: string, args: string[]): Promise<Buffer> {
 }
 
 /**
- * A file's bytes at a revision (branch, tag or SHA), or undefined when the file did not
- * exist there. Throws SourceError when the file is outside a repository or the revision is unknown.
+ * A path with its folder's links resolved, as git names places in the repository (the
+ * last part is kept: a link there is judged as a link).
+ */
+export function physical(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    return absolute;
+  }
+}
+
+/** The repository's top folder, or a SourceError naming what was asked. */
+async function topLevel(cwd: string, what: string): Promise<string> {
+  try {
+    return (await git(cwd, ['rev-parse', '--show-toplevel'])).toString('utf8').trim();
+  } catch {
+    throw new SourceError(`${what} is not inside a git repository`);
+  }
+}
+
+/**
+ * A file's bytes at a revision (branch, tag or SHA), or undefined when the revision had no
+ * file there. Throws SourceError when the file is outside a repository or the revision is unknown.
  */
 export async function readFileAtRevision(file: string, revision: string): Promise<Buffer | undefined> {
-  const absolute = resolve(file);
+  const absolute = physical(file);
   const cwd = dirname(absolute);
-  let top: string;
-  try {
-    top = (await git(cwd, ['rev-parse', '--show-toplevel'])).toString('utf8').trim();
-  } catch {
-    throw new SourceError(`${file} is not inside a git repository, so it cannot be compared with ${revision}`);
-  }
+  const top = await topLevel(cwd, file);
   try {
     await git(cwd, ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);
   } catch {
     throw new SourceError(`unknown git revision "${revision}" (fetch it first, e.g. git fetch origin ${revision})`);
   }
   const path = relative(top, absolute).split('\\').join('/') || basename(absolute);
+  let type: string;
   try {
-    await git(top, ['cat-file', '-e', `${revision}:${path}`]);
+    type = (await git(top, ['cat-file', '-t', `${revision}:${path}`])).toString('utf8').trim();
   } catch {
     return undefined;
   }
-  return git(top, ['cat-file', 'blob', `${revision}:${path}`]);
+  // A folder there (a link in its place now) or a submodule is no file the revision had.
+  return type === 'blob' ? git(top, ['cat-file', 'blob', `${revision}:${path}`]) : undefined;
 }
 
 /**
@@ -48,22 +67,48 @@ export async function readFileAtRevision(file: string, revision: string): Promis
  * `folder` names them: what a pull request's base had, to see which files it removes.
  */
 export async function rosterFilesAtRevision(folder: string, revision: string): Promise<string[]> {
-  const absolute = resolve(folder);
-  let top: string;
-  try {
-    top = (await git(absolute, ['rev-parse', '--show-toplevel'])).toString('utf8').trim();
-  } catch {
-    return [];
-  }
+  const absolute = physical(folder);
+  const top = await topLevel(absolute, folder);
   const inside = relative(top, absolute).split('\\').join('/');
-  const listed = await git(top, ['ls-tree', '--name-only', revision, '--', inside === '' ? '.' : `${inside}/`]).catch(
-    () => Buffer.alloc(0),
-  );
+  // -z: names as they are, where git would otherwise quote any that are not plain ASCII.
+  const listed = await git(top, ['ls-tree', '-z', '--name-only', revision, '--', inside === '' ? '.' : `${inside}/`]);
   return listed
     .toString('utf8')
-    .split('\n')
+    .split('\0')
     .filter(isRosterFileName)
     .map((path) => join(folder, basename(path)));
+}
+
+/** A path a pull request changes, compared with its base. */
+export interface ChangedPath {
+  /** Absolute, as the file system names it. */
+  readonly path: string;
+  /** As the repository names it, for messages. */
+  readonly name: string;
+  /** git's letter: A added, D deleted, M modified, T changed in type (a file made a link, say). */
+  readonly status: string;
+  /** The git mode after the change: 100644 or 100755 for a file, 120000 a link, 160000 a submodule; 000000 when deleted. */
+  readonly mode: string;
+}
+
+/**
+ * Every path that differs between `revision` and the work tree of the repository holding
+ * `cwd`, wherever it is in the repository: the commits of a pull request, and edits to
+ * files git tracks. Untracked files are in no pull request (CI may write its own reports
+ * into the checkout). Renames are a deletion and an addition.
+ */
+export async function changedSince(cwd: string, revision: string): Promise<ChangedPath[]> {
+  const top = await topLevel(resolve(cwd), cwd);
+  const raw = await git(top, ['diff', '--raw', '-z', '--no-renames', '--no-ext-diff', revision, '--']);
+  // Each change is ":<old mode> <new mode> <old sha> <new sha> <status>\0<path>\0".
+  const fields = raw.toString('utf8').split('\0');
+  const changes: ChangedPath[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [, mode = '', , , status = 'M'] = fields[i]!.slice(1).split(' ');
+    const name = fields[i + 1]!;
+    changes.push({ path: join(top, name), name, status, mode });
+  }
+  return changes;
 }
 
 export interface GitSourceOptions {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classops } from '../support/cli.js';
 import { GitRepo } from '../support/git.js';
@@ -181,12 +181,12 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(run.stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
     // The PR cannot make its author an instructor: the base's rules judge it.
     repo.write('classops.yaml', 'policy:\n  instructors: [Prof-X]\n');
+    repo.git('add', 'classops.yaml');
     const selfMade = classops(['validate', '--changed-since', base, '--author', 'prof-x', 'students'], {
       cwd: repo.dir,
     });
     expect(selfMade.code).toBe(1);
     expect(selfMade.stdout).toContain('error config-changed');
-    repo.git('add', 'classops.yaml');
     repo.git('commit', '-q', '-m', 'rules');
     const rules = repo.git('rev-parse', 'HEAD');
     expect(
@@ -246,6 +246,124 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(classops(['validate', '--changed-since', base, '--author', 'ann', 'students'], { cwd: repo.dir }).code).toBe(
       0,
     );
+  });
+
+  const asMallory = (repo: GitRepo, base: string) =>
+    classops(['validate', '--changed-since', base, '--author', 'mallory', 'students'], { cwd: repo.dir });
+
+  test("a change outside the roster files is an instructor's: .gitattributes, a workflow, a subfolder, a link", () => {
+    const { repo, base } = repoWithRoster();
+    // working-tree-encoding would make the checkout CI judges differ from the blob the controller deploys.
+    repo.write('students/.gitattributes', 'week-01.yaml working-tree-encoding=ASCII//TRANSLIT\n');
+    repo.write('.github/workflows/check.yml', 'on: push\n');
+    mkdirSync(join(repo.dir, 'students/sub'));
+    repo.write('students/sub/week-01.yaml', readFileSync(join(repo.dir, 'students/week-01.yaml')));
+    symlinkSync('sub', join(repo.dir, 'students/week-03.yml'));
+    repo.commit('other files');
+    const run = asMallory(repo, base);
+    expect(run.code).toBe(1);
+    for (const line of [
+      'students/.gitattributes:1:1: error author-other-file\n    This pull request by "mallory" adds "students/.gitattributes"; students change only their own entry, in a roster file.',
+      'This pull request by "mallory" adds ".github/workflows/check.yml"',
+      'This pull request by "mallory" adds "students/sub/week-01.yaml"',
+      'This pull request by "mallory" adds "students/week-03.yml" as a symbolic link',
+    ])
+      expect(run.stdout).toContain(line);
+    const plain = classops(['validate', 'students'], { cwd: repo.dir });
+    expect(plain.stdout).toContain('it is a symbolic link to a folder, not a file');
+    expect(plain.code).toBe(1);
+    rmSync(join(repo.dir, 'students/week-03.yml'));
+    repo.commit('no link');
+    const instructor = classops(['validate', '--changed-since', base, '--author', 'prof', 'students'], {
+      cwd: repo.dir,
+      env: { CLASSOPS_POLICY_INSTRUCTORS: 'prof' },
+    });
+    expect(instructor.stdout).not.toContain('author-other-file');
+    expect(instructor.code).toBe(0);
+  });
+
+  test('a roster folder replaced by a link fails, and nothing behind the link is read', () => {
+    const { repo, base } = repoWithRoster();
+    const outside = tempDir('classops-outside-');
+    writeFileSync(join(outside, 'week-01.yaml'), 'secret: runner-token-1234\n');
+    rmSync(join(repo.dir, 'students'), { recursive: true });
+    symlinkSync(outside, join(repo.dir, 'students'));
+    repo.commit('folder is a link');
+    const run = asMallory(repo, base);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('This pull request by "mallory" adds "students" as a symbolic link');
+    expect(run.stdout).toContain('This pull request by "mallory" deletes "students/week-01.yaml"');
+    expect(run.stdout).not.toContain('runner-token-1234');
+    // Without --changed-since too: the folder is refused unread.
+    const plain = classops(['validate', 'students'], { cwd: repo.dir });
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain('it is a symbolic link; classops judges a roster folder only where it is');
+    expect(plain.stdout).not.toContain('runner-token-1234');
+  });
+
+  test('a config replaced by a link is a config change, never read', () => {
+    const { repo, base } = repoWithRoster();
+    const outside = join(tempDir('classops-outside-'), 'group');
+    writeFileSync(outside, 'wheel:x:10:runner-secret\n');
+    symlinkSync(outside, join(repo.dir, 'classops.yaml'));
+    repo.commit('config link');
+    const run = asMallory(repo, base);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('This pull request by "mallory" adds "classops.yaml", the course\'s rules');
+    expect(run.stdout + run.stderr).not.toContain('runner-secret');
+  });
+
+  test("a file with errors at the base is an instructor's to change; an untouched one stays a note", () => {
+    const { repo } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    const broken = text + '    - name: "Dee"\n      github_username: "dee"\n';
+    repo.write('students/week-01.yaml', broken);
+    const base = repo.commit('a merged typo');
+    repo.write('students/week-01.yaml', broken.replace('ghcr.io/ann/app:v1', 'ghcr.io/mallory/app:v1'));
+    const run = asMallory(repo, base);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'error author-broken-base\n    This pull request by "mallory" changes "students/week-01.yaml", which has errors at the base revision',
+    );
+    repo.write('students/week-01.yaml', broken);
+    repo.write('students/week-02.yaml', rosterText(entry('Mallory', 'mallory'), 2));
+    const elsewhere = asMallory(repo, base);
+    expect(elsewhere.stdout).not.toContain('author-broken-base');
+    expect(elsewhere.stdout).toContain('note yaml-indentation');
+  });
+
+  test("a classmate's old entry without a login is not the PR's; deleting a file with any name is seen", () => {
+    const repo = new GitRepo();
+    const noLogin = '  - name: "Carl"\n    container_image: "ghcr.io/carl/app:v1"\n';
+    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory') + noLogin));
+    repo.write('students/séminaire "1".yaml', rosterText(entry('Ann', 'ann'), 2));
+    const base = repo.commit('base');
+    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory', 'ghcr.io/mallory/app:v2') + noLogin));
+    const run = asMallory(repo, base);
+    expect(run.stdout).toContain('note schema-required');
+    expect(run.code).toBe(0);
+    rmSync(join(repo.dir, 'students/séminaire "1".yaml'));
+    const removed = asMallory(repo, base);
+    expect(removed.code).toBe(1);
+    expect(removed.stdout).toContain('This pull request by "mallory" deletes "students/séminaire \\"1\\".yaml"');
+  });
+
+  test('a roster folder named through a link to the repository is judged as the same folder', () => {
+    const { repo } = repoWithRoster();
+    repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann'), 2));
+    const withWeek2 = repo.commit('week 2');
+    rmSync(join(repo.dir, 'students/week-02.yaml'));
+    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + entry('Mallory', 'mallory')));
+    const link = join(tempDir('classops-link-'), 'course');
+    symlinkSync(repo.dir, link);
+    const run = classops(['validate', '--changed-since', withWeek2, '--author', 'mallory', join(link, 'students')], {
+      cwd: tempDir('classops-elsewhere-'),
+    });
+    expect(run.stdout).toContain('deletes "' + join(link, 'students/week-02.yaml') + '" and with it 1 entry');
+    expect(run.stdout).toContain('removes the entry of "bo"');
+    expect(run.stdout).not.toContain('adds a new roster file');
+    expect(run.stdout).not.toContain('author-other-file');
+    expect(run.code).toBe(1);
   });
 
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
