@@ -40,9 +40,21 @@ function failure(status: FetchOutcome['status'], reason: string): FetchOutcome {
   return { status, reason: shortReason(reason), answer: undefined };
 }
 
+/** Most answers are a few hundred bytes: the buffer starts at this, and doubles up to the cap. */
+const FIRST_BUFFER_BYTES = 4096;
+
+/** Answers that are not HTTP as it is spoken: the app answered, wrongly. */
+const PROTOCOL_ERRORS: Record<string, string> = {
+  UND_ERR_HEADERS_OVERFLOW: 'its headers are too large',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'its body does not match its Content-Length',
+};
+
 function describeError(error: unknown, timeoutMs: number): FetchOutcome {
   const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code;
+  if (e.name === 'HTTPParserError') return failure('invalid', `the answer is not valid HTTP: ${e.message ?? ''}`);
+  const protocol = code === undefined ? undefined : PROTOCOL_ERRORS[code];
+  if (protocol !== undefined) return failure('invalid', `the answer is not valid HTTP: ${protocol}`);
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || (code !== undefined && TIMEOUT_CODES.has(code)))
     return failure('timeout', `no complete answer within ${timeoutMs} ms`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return failure('unreachable', 'the host name does not resolve');
@@ -85,21 +97,27 @@ export async function fetchStudent(url: string, login: string, options: FetchOpt
     discard();
     return failure('invalid', `the answer is larger than ${options.maxBodyBytes} bytes`);
   }
-  const chunks: Buffer[] = [];
+  // Copied into one buffer as it comes: an answer in one-byte chunks keeps no chunk alive.
+  let received = Buffer.allocUnsafe(Math.min(options.maxBodyBytes, FIRST_BUFFER_BYTES));
   let size = 0;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > options.maxBodyBytes) {
+      const needed = size + chunk.length;
+      if (needed > options.maxBodyBytes) {
         discard();
         return failure('invalid', `the answer is larger than ${options.maxBodyBytes} bytes`);
       }
-      chunks.push(chunk);
+      if (needed > received.length) {
+        const larger = Buffer.allocUnsafe(Math.min(options.maxBodyBytes, Math.max(needed, 2 * received.length)));
+        received.copy(larger, 0, 0, size);
+        received = larger;
+      }
+      size += chunk.copy(received, size);
     }
   } catch (error) {
     return describeError(error, options.timeoutMs);
   }
-  const checked = checkAnswer(Buffer.concat(chunks).toString('utf8'));
+  const checked = checkAnswer(received.toString('utf8', 0, size));
   if ('problem' in checked) return failure('invalid', checked.problem);
   const verdict = answerStatus(checked.answer, login);
   return { status: verdict.status, reason: verdict.reason, answer: checked.answer };

@@ -22,7 +22,7 @@ a{color:var(--link)}
 .filter[hidden]{display:none}
 .filter input{font:inherit;padding:.4rem .6rem;border:1px solid #6b7480;border-radius:.375rem;min-width:min(20rem,100%)}
 .cards{list-style:none;margin:0;padding:0;display:grid;gap:.75rem;align-items:start;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr))}
-.card{background:var(--card);border:1px solid var(--line);border-left:.4rem solid var(--line);border-radius:.5rem;padding:.75rem 1rem;overflow-wrap:anywhere}
+.card{background:var(--card);border:1px solid var(--line);border-left:.4rem solid var(--line);border-radius:.5rem;padding:.75rem 1rem;overflow-wrap:anywhere;min-width:0;overflow:hidden}
 .card[hidden]{display:none}
 .card p{margin:.25rem 0}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-weight:600;font-size:.9rem;background:#eceff3;color:#333b45}
@@ -33,7 +33,7 @@ a{color:var(--link)}
 .status-not-deployed .badge,.status-pending .badge{background:#eaeef2;color:#3d444d}
 .reason{color:#3d444d;font-size:.9rem}
 .said{font-size:.85rem;color:var(--muted);margin-top:.5rem}
-.answer{display:grid;grid-template-columns:auto 1fr;gap:0 .5rem;margin:.25rem 0;font-size:.9rem}
+.answer{display:grid;grid-template-columns:auto minmax(0,1fr);gap:0 .5rem;margin:.25rem 0;font-size:.9rem}
 .answer dt{color:var(--muted);font-family:ui-monospace,monospace;font-size:.8rem}
 .answer dd{margin:0}
 footer{color:var(--muted);font-size:.9rem;padding-bottom:2rem;margin-top:2rem}

@@ -1,8 +1,10 @@
 /**
  * What a student's `/student` may answer, and the status each outcome gets. Everything
- * here comes from a student's app: checked for shape, stripped of control and bidi
- * characters, and bounded before anything else keeps it.
+ * here comes from a student's app: checked for shape, stripped of the characters the
+ * roster refuses (unsafe-characters.ts) and of towers of combining marks, and bounded
+ * before anything else keeps it.
  */
+import { UNSAFE_CHARS } from '../unsafe-characters.js';
 
 export type GalleryStatus =
   'live' | 'mismatch' | 'invalid' | 'error' | 'timeout' | 'unreachable' | 'pending' | 'not-deployed';
@@ -15,14 +17,13 @@ export interface StudentAnswer {
 }
 
 const MAX_FIELD_CHARS = 200;
-// C0/C1 controls and bidi overrides: invisible, and able to reorder what a visitor reads.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** Marks stacked on one character beyond this many are dropped: scripts need a few, "Zalgo" text hundreds. */
+const STACKED_MARKS = /(\p{M}{4})\p{M}+/gu;
 
-function bounded(text: string): string {
-  const clean = text.replace(UNSAFE_CHARS, '');
-  const chars = [...clean];
-  return chars.length > MAX_FIELD_CHARS ? `${chars.slice(0, MAX_FIELD_CHARS - 1).join('')}…` : clean;
+/** Text without unsafe characters or towers of marks, cut to `max` characters (never half of one). */
+function bounded(text: string, max = MAX_FIELD_CHARS): string {
+  const chars = [...text.replace(UNSAFE_CHARS, '').replace(STACKED_MARKS, '$1')];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
 }
 
 /** The answer when the body is a JSON object with string name, github_username and container_tag; else why not. */
@@ -58,5 +59,5 @@ export function answerStatus(
 
 /** A message from the network or a student's server, cut to a size fit for a card. */
 export function shortReason(text: string, max = 160): string {
-  return bounded(text).slice(0, max);
+  return bounded(text, max);
 }

@@ -6,6 +6,7 @@
 import type { PolicyConfig } from '../config.js';
 import { effectiveTag, parseImageReference, type ImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
+import { UNSAFE_CHAR, UNSAFE_CHARS } from '../unsafe-characters.js';
 
 export interface Problem {
   readonly code: string;
@@ -13,20 +14,6 @@ export interface Problem {
   readonly message: string;
   readonly hint?: string;
 }
-
-/**
- * Characters no student-written field may hold: C0 and C1 controls and DEL (terminals act
- * on them, and go-yaml, which kubectl, Argo CD and Flux read YAML with, refuses C1 and
- * DEL even escaped), YAML 1.1 line separators, the byte-order mark, noncharacters such as
- * U+FFFE, lone surrogates (half of a character, which no UTF-8 file can hold), and the
- * invisible direction and zero-width marks that make a name show as another (U+200B, U+200E,
- * U+200F, U+202A–U+202E, U+2060–U+2064, U+2066–U+2069, U+061C). The joiners U+200C and
- * U+200D stay: Persian and other scripts, and emoji, need them.
- */
-const UNSAFE_CHAR =
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2028\u2029\ufeff\ud800-\udfff\p{Noncharacter_Code_Point}]/u;
-const UNSAFE_CHARS = new RegExp(UNSAFE_CHAR.source, 'gu');
 
 const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 

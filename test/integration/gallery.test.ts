@@ -188,6 +188,33 @@ test('each misbehaving app gets its status, and the pages never wait for one', a
   ).toBe('exit 0');
 }, 60_000);
 
+test('what an app sends is cleaned before anyone reads it, and a reply that is not HTTP is invalid', async () => {
+  const hostile = await Promise.all([
+    StudentApp.start('unseen', 'unsafe-text'),
+    StudentApp.start('tower', 'zalgo'),
+    StudentApp.start('ancient', 'not-http'),
+  ]);
+  try {
+    const gallery = await startGallery(targetsFile(hostile.map((a) => ({ github_username: a.login, url: a.url }))));
+    await allChecked(gallery, hostile.length);
+    const text = (await gallery.get('/api/students')).text;
+    // A lone surrogate would make the whole document unreadable to strict parsers (jq, Python's encoders).
+    expect(text).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+    const byLogin = await students(gallery);
+    // Invisible marks are gone: the login the app gives is the roster's, not a look-alike.
+    expect(byLogin.get('unseen')).toMatchObject({
+      status: 'live',
+      student: { name: 'ABCD', github_username: 'unseen', container_tag: 'v1' },
+    });
+    // Four marks on a letter at most: the tower cannot spill over other students' cards.
+    expect(byLogin.get('tower').student.container_tag).toBe('H' + '\u0489'.repeat(4));
+    expect(byLogin.get('ancient')).toMatchObject({ status: 'invalid' });
+    expect(byLogin.get('ancient').reason).toMatch(/^the answer is not valid HTTP: /);
+  } finally {
+    await Promise.all(hostile.map((a) => a.stop()));
+  }
+}, 60_000);
+
 test('pages carry a strict CSP, are compressed, and answer 304 to a matching ETag', async () => {
   const gallery = await startGallery(targetsFile([{ github_username: 'ann', url: apps.get('ann')!.url }]));
   await allChecked(gallery, 1);

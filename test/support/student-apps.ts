@@ -15,13 +15,21 @@ export type Behaviour =
   | 'xss-attribute'
   | 'redirect'
   | 'impostor'
-  | 'html';
+  | 'html'
+  | 'unsafe-text'
+  | 'zalgo'
+  | 'not-http';
 
 export const HOSTILE = {
   scriptName: '<script>document.title="pwned";alert(1)</script>',
   scriptTag: '</dd><script>alert(2)</script>',
   attributeName: '"><img src=x onerror="document.title=\'pwned\';alert(3)">',
   attributeTag: "' onmouseover='alert(4)' x='",
+  /** Zero-width and direction marks, a lone surrogate (as JSON escapes, which JSON.parse accepts). */
+  unsafeJson: (login: string) =>
+    `{"name":"A\\u200bB\\u061cC\\u2066D","github_username":"${login}\\u200b","container_tag":"\\ud800v1\\udfff"}`,
+  /** A tower of 199 combining marks on one letter: unbreakable, and drawn far outside its box. */
+  zalgoTag: 'H' + '\u0489'.repeat(199),
 } as const;
 
 const HUGE_BYTES = 10 * 1024 * 1024;
@@ -97,6 +105,15 @@ export class StudentApp {
         return this.json(res, { ...self, name: 'Not Me', github_username: 'someone-else' });
       case 'html':
         res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><h1>Hello from Flask</h1>');
+        return;
+      case 'unsafe-text':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(HOSTILE.unsafeJson(this.login));
+        return;
+      case 'zalgo':
+        return this.json(res, { ...self, container_tag: HOSTILE.zalgoTag });
+      case 'not-http':
+        // The JSON alone, with no status line or headers (HTTP/0.9): written on the socket itself.
+        res.socket?.end(JSON.stringify(self));
         return;
     }
   }
