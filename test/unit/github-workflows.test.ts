@@ -1,0 +1,45 @@
+/**
+ * The composite action and the example workflows as GitHub runs them: npm, which reads a
+ * .npmrc from the folder it runs in, never runs inside the pull request's checkout.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ROOT } from '../support/cli.js';
+
+interface Step {
+  readonly uses?: string;
+  readonly run?: string;
+  readonly 'working-directory'?: string;
+}
+
+/** Each npm or npx line of the steps, with whether it runs where the checkout is. */
+function npmLines(steps: readonly Step[], checkedOutFirst: boolean): Array<{ line: string; inCheckout: boolean }> {
+  const found: Array<{ line: string; inCheckout: boolean }> = [];
+  let checkedOut = checkedOutFirst;
+  for (const step of steps) {
+    if (step.uses?.startsWith('actions/checkout@')) checkedOut = true;
+    let inCheckout = checkedOut && step['working-directory'] !== '${{ runner.temp }}';
+    for (const line of (step.run ?? '').split('\n')) {
+      if (/^\s*cd\s+"?\$GITHUB_WORKSPACE"?\s*$/.test(line)) inCheckout = true;
+      if (/(^|[\s;(|&])(npm|npx)\s/.test(line)) found.push({ line: line.trim(), inCheckout });
+    }
+  }
+  return found;
+}
+
+const load = (file: string) => parse(readFileSync(join(ROOT, file), 'utf8'));
+
+test('the composite action installs classops outside the checkout a pull request fills', () => {
+  // A composite action runs after the workflow's own actions/checkout.
+  const lines = npmLines(load('action.yml').runs.steps, true);
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.filter((l) => l.inCheckout)).toEqual([]);
+});
+
+test('the example check workflow runs npm before the checkout or outside it', () => {
+  const jobs = Object.values(load('examples/github/classops-check.yml').jobs) as Array<{ steps: Step[] }>;
+  const lines = jobs.flatMap((job) => npmLines(job.steps, false));
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.filter((l) => l.inCheckout)).toEqual([]);
+});
