@@ -3,7 +3,7 @@
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
 import { lstatSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
@@ -17,7 +17,7 @@ import {
 import type { RosterReport } from '../roster/model.js';
 import { validateRoster } from '../roster/validate.js';
 import { collectRosterFiles, isRosterFileName, SourceError, type RosterListing } from '../source/dir.js';
-import { changedSince, physical, readFileAtRevision, rosterFilesAtRevision, type ChangedPath } from '../source/git.js';
+import { changedSince, physical, readFileAtRevision, type ChangedPath } from '../source/git.js';
 
 /** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
 export function readRosterFiles(listing: RosterListing): {
@@ -73,21 +73,20 @@ async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig
 
 /**
  * The same files at the base revision, through the same pipeline, so that a problem the
- * base already had (a namespace conflict, say) is not blamed on the pull request; with
- * their bytes, to see which files the PR leaves as they were.
+ * base already had (a namespace conflict, say) is not blamed on the pull request.
  */
 async function baseReports(
   current: readonly RosterReport[],
   config: ClassopsConfig,
   since: string,
-): Promise<{ reports: Map<string, RosterReport>; files: Map<string, Buffer> }> {
+): Promise<Map<string, RosterReport>> {
   const files = new Map<string, Buffer>();
   for (const report of current) {
     const before = await readFileAtRevision(report.file, since);
     if (before !== undefined) files.set(report.file, before);
   }
   const { reports } = await interpretRosters({ files, config });
-  return { reports: new Map(reports.map((r) => [r.file, r])), files };
+  return new Map(reports.map((r) => [r.file, r]));
 }
 
 /** In a repository the git source reads only regular files: a link there is judged as it will be read. */
@@ -105,56 +104,65 @@ function withoutSymlinks(listing: RosterListing): RosterListing {
   };
 }
 
-/** Roster files the base had in the judged folders and the pull request deletes (or renames away). */
-async function removedFiles(
-  folders: readonly string[],
-  files: ReadonlyMap<string, Buffer>,
-  config: ClassopsConfig,
-  options: JudgeOptions,
-): Promise<RosterReport[]> {
-  const now = new Set([...files.keys()].map((f) => resolve(f)));
-  const removed: RosterReport[] = [];
-  for (const folder of folders) {
-    for (const file of await rosterFilesAtRevision(folder, options.since!)) {
-      if (now.has(resolve(file))) continue;
-      const before = await readFileAtRevision(file, options.since!);
-      const entries = before === undefined ? 0 : validateRoster(file, before, config.policy).entries.length;
-      const report = judgeRemovedFile(file, entries, {
-        author: options.author,
-        instructors: config.policy.instructors,
-      });
-      if (report !== undefined) removed.push(report);
-    }
-  }
-  return removed;
-}
-
 /** Git modes of a regular file: what the git source reads (a link or a submodule it refuses). */
 const REGULAR_FILE = new Set(['100644', '100755']);
 
-/**
- * What a pull request changes besides the roster files of the judged folders and files:
- * the config (its own rule), and anything else (its author must be an instructor).
- */
-async function otherChanges(
+/** What a pull request changes, from git's diff: its roster files (by physical path), the config, the rest. */
+interface PullRequestChanges {
+  /** Every changed path (physical), for whether a file or a folder is touched. */
+  readonly paths: readonly string[];
+  readonly rosters: ReadonlyMap<string, ChangedPath>;
+  readonly config: ChangedPath | undefined;
+  readonly other: readonly ChangedPath[];
+}
+
+/** Sorts what the PR changes: roster files directly in a judged folder (or judged files), the config, the rest. */
+async function pullRequestChanges(
   judged: { readonly folders: readonly string[]; readonly paths: readonly string[] },
-  config: { readonly file: string; readonly inRepository: string | undefined },
+  configInRepository: string | undefined,
   since: string,
-  changes: ChangeOptions,
-): Promise<RosterReport[]> {
+): Promise<PullRequestChanges> {
   const folders = new Set(judged.folders.map(physical));
   const files = new Set(judged.paths.map(physical));
-  const isRosterChange = (c: ChangedPath) =>
-    isRosterFileName(c.name) &&
-    (folders.has(dirname(c.path)) || files.has(c.path)) &&
-    (c.status === 'D' || REGULAR_FILE.has(c.mode));
-  const all = await changedSince(dirname(resolve(judged.paths[0] ?? '.')), since);
-  const configPath = config.inRepository === undefined ? undefined : physical(config.inRepository);
-  const configChange = all.find((c) => c.path === configPath);
-  const reports = [judgeConfigChange(config.file, configChange, changes)];
-  for (const change of all)
-    if (change !== configChange && !isRosterChange(change)) reports.push(judgeOtherChange(change, changes));
-  return reports.filter((r) => r !== undefined);
+  const configPath = configInRepository === undefined ? undefined : physical(configInRepository);
+  const isRoster = (change: ChangedPath) =>
+    isRosterFileName(change.name) && (folders.has(dirname(change.path)) || files.has(change.path));
+  const rosters = new Map<string, ChangedPath>();
+  const other: ChangedPath[] = [];
+  let config: ChangedPath | undefined;
+  // Untracked files count only as roster files, which validate reads from the work tree anyway.
+  const all = (await changedSince(dirname(resolve(judged.paths[0] ?? '.')), since)).filter(
+    (c) => !c.untracked || isRoster(c),
+  );
+  for (const change of all) {
+    if (change.path === configPath) config = change;
+    else if (isRoster(change) && (change.status === 'D' || REGULAR_FILE.has(change.mode)))
+      rosters.set(change.path, change);
+    else other.push(change);
+  }
+  return { paths: all.map((c) => c.path), rosters, config, other };
+}
+
+/** Roster files the pull request deletes (or renames away), named as the judged folder names them. */
+async function removedFiles(
+  changes: PullRequestChanges,
+  folders: readonly string[],
+  config: ClassopsConfig,
+  since: string,
+  judge: ChangeOptions,
+): Promise<RosterReport[]> {
+  const byPhysical = new Map(folders.map((f) => [physical(f), f]));
+  const removed: RosterReport[] = [];
+  for (const change of changes.rosters.values()) {
+    if (change.status !== 'D') continue;
+    const folder = byPhysical.get(dirname(change.path));
+    const file = folder === undefined ? change.name : join(folder, basename(change.path));
+    const before = await readFileAtRevision(file, since);
+    const entries = before === undefined ? 0 : validateRoster(file, before, config.policy).entries.length;
+    const report = judgeRemovedFile(file, entries, judge);
+    if (report !== undefined) removed.push(report);
+  }
+  return removed;
 }
 
 /** A judged folder that is a link is not read: it could lead anywhere, and the git source reads none. */
@@ -188,16 +196,22 @@ export async function judgeRosters(
   if (options.since === undefined) return { config, reports: [...checked], sources: sourcesOf(files) };
 
   const since = options.since;
-  const changes = { author: options.author, instructors: config.policy.instructors };
+  const judge = { author: options.author, instructors: config.policy.instructors };
+  const folders = readable.filter((p) => statSync(p).isDirectory());
+  const changes = await pullRequestChanges({ folders, paths }, inRepository, since);
   const base = await baseReports(checked, config, since);
   const reports = checked.map((report) => {
-    if (linked.has(report.file)) return report; // its link is the PR's change below
-    const touched = base.files.get(report.file)?.equals(files.get(report.file) ?? Buffer.alloc(0)) !== true;
-    return judgeChanges(report, base.reports.get(report.file), changes, touched);
+    if (linked.has(report.file)) return report; // its link is the PR's change, reported below
+    const file = physical(report.file);
+    const touched = changes.paths.some((p) => p === file || p.startsWith(`${file}${sep}`));
+    return judgeChanges(report, base.get(report.file), judge, touched);
   });
-  const folders = readable.filter((p) => statSync(p).isDirectory());
-  const rules = { file: options.configFile ?? DEFAULT_CONFIG_FILE, inRepository };
-  reports.push(...(await otherChanges({ folders, paths }, rules, since, changes)));
-  reports.push(...(await removedFiles(folders, files, config, options)));
+  const configReport = judgeConfigChange(options.configFile ?? DEFAULT_CONFIG_FILE, changes.config, judge);
+  if (configReport !== undefined) reports.push(configReport);
+  for (const change of changes.other) {
+    const report = judgeOtherChange(change, judge);
+    if (report !== undefined) reports.push(report);
+  }
+  reports.push(...(await removedFiles(changes, folders, config, since, judge)));
   return { config, reports, sources: sourcesOf(files) };
 }

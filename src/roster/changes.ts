@@ -41,7 +41,8 @@ function headerChange(current: RosterReport, base: RosterReport | undefined): st
 
 /**
  * The current report as a PR check sees it. `base` is the same file at the base
- * revision, or undefined when the PR adds the file.
+ * revision, or undefined when the PR adds the file; `touched` says whether git sees the
+ * PR change the file at all.
  */
 export function judgeChanges(
   current: RosterReport,
@@ -64,15 +65,19 @@ export function judgeChanges(
   const baseFileProblems = new Set(
     (base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`),
   );
+  // A file the PR leaves as it was that the base could not read either (a link, say): nothing in it is the PR's.
   const unchangedProblem = (f: Finding): boolean =>
-    f.entryIndex === undefined ? baseFileProblems.has(`${f.code}\u0000${f.message}`) : !changed.has(f.entryIndex);
+    (!touched && base === undefined) ||
+    (f.entryIndex === undefined ? baseFileProblems.has(`${f.code}\u0000${f.message}`) : !changed.has(f.entryIndex));
 
   const findings: Finding[] = current.findings.map((f) =>
     f.severity !== 'note' && unchangedProblem(f) ? { ...f, severity: 'note' } : f,
   );
 
   const author = options.author?.toLowerCase();
-  if (!exempt(options) && touched && base?.complete === false) {
+  if (!touched || exempt(options)) {
+    // Nothing to hold against the author: an instructor, or a file the PR leaves as it was.
+  } else if (base?.complete === false) {
     // Its entries could not be read at the base, so no change to it can be told apart from another.
     findings.push({
       code: 'author-broken-base',
@@ -83,7 +88,7 @@ export function judgeChanges(
       line: 1,
       column: 1,
     });
-  } else if (!exempt(options)) {
+  } else {
     const header = headerChange(current, base);
     if (header !== undefined)
       findings.push({

@@ -1,7 +1,7 @@
 /** Reading a repository through the real git CLI. */
 import { isUtf8 } from 'node:buffer';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { redactUrl, redactUrls, splitCredentials } from './credentials.js';
@@ -52,31 +52,9 @@ export async function readFileAtRevision(file: string, revision: string): Promis
     throw new SourceError(`unknown git revision "${revision}" (fetch it first, e.g. git fetch origin ${revision})`);
   }
   const path = relative(top, absolute).split('\\').join('/') || basename(absolute);
-  let type: string;
-  try {
-    type = (await git(top, ['cat-file', '-t', `${revision}:${path}`])).toString('utf8').trim();
-  } catch {
-    return undefined;
-  }
-  // A folder there (a link in its place now) or a submodule is no file the revision had.
-  return type === 'blob' ? git(top, ['cat-file', 'blob', `${revision}:${path}`]) : undefined;
-}
-
-/**
- * The roster files (`*.yaml`, `*.yml`) directly inside `folder` at a revision, named as
- * `folder` names them: what a pull request's base had, to see which files it removes.
- */
-export async function rosterFilesAtRevision(folder: string, revision: string): Promise<string[]> {
-  const absolute = physical(folder);
-  const top = await topLevel(absolute, folder);
-  const inside = relative(top, absolute).split('\\').join('/');
-  // -z: names as they are, where git would otherwise quote any that are not plain ASCII.
-  const listed = await git(top, ['ls-tree', '-z', '--name-only', revision, '--', inside === '' ? '.' : `${inside}/`]);
-  return listed
-    .toString('utf8')
-    .split('\0')
-    .filter(isRosterFileName)
-    .map((path) => join(folder, basename(path)));
+  // "<mode> <type> <object>\t<path>": a link, a folder or a submodule is no file the revision had.
+  const [mode, , object] = (await git(top, ['ls-tree', '-z', revision, '--', path])).toString('utf8').split(/[ \t]/);
+  return mode === '100644' || mode === '100755' ? git(top, ['cat-file', 'blob', object!]) : undefined;
 }
 
 /** A path a pull request changes, compared with its base. */
@@ -89,13 +67,21 @@ export interface ChangedPath {
   readonly status: string;
   /** The git mode after the change: 100644 or 100755 for a file, 120000 a link, 160000 a submodule; 000000 when deleted. */
   readonly mode: string;
+  /** Not known to git yet: in no commit, so in no pull request unless it is added. */
+  readonly untracked: boolean;
+}
+
+/** A file's git mode as `git add` would record it. */
+function modeOf(path: string): string {
+  const stat = lstatSync(path);
+  return stat.isSymbolicLink() ? '120000' : (stat.mode & 0o111) !== 0 ? '100755' : '100644';
 }
 
 /**
  * Every path that differs between `revision` and the work tree of the repository holding
- * `cwd`, wherever it is in the repository: the commits of a pull request, and edits to
- * files git tracks. Untracked files are in no pull request (CI may write its own reports
- * into the checkout). Renames are a deletion and an addition.
+ * `cwd`, wherever it is in the repository: the commits of a pull request, edits to files
+ * git tracks, and files it does not track yet (marked, as CI may write its own files into
+ * the checkout). Renames are a deletion and an addition.
  */
 export async function changedSince(cwd: string, revision: string): Promise<ChangedPath[]> {
   const top = await topLevel(resolve(cwd), cwd);
@@ -106,8 +92,14 @@ export async function changedSince(cwd: string, revision: string): Promise<Chang
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const [, mode = '', , , status = 'M'] = fields[i]!.slice(1).split(' ');
     const name = fields[i + 1]!;
-    changes.push({ path: join(top, name), name, status, mode });
+    changes.push({ path: join(top, name), name, status, mode, untracked: false });
   }
+  const untracked = await git(top, ['ls-files', '-z', '--others', '--exclude-standard']);
+  for (const name of untracked
+    .toString('utf8')
+    .split('\0')
+    .filter((n) => n !== ''))
+    changes.push({ path: join(top, name), name, status: 'A', mode: modeOf(join(top, name)), untracked: true });
   return changes;
 }
 

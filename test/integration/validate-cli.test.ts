@@ -366,6 +366,27 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(run.code).toBe(1);
   });
 
+  test('an honest PR passes beside what the base already had: a link named like a roster, CRLF checkouts', () => {
+    const repo = new GitRepo();
+    repo.write('.gitattributes', '*.yaml text eol=crlf\n');
+    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + entry('Mallory', 'mallory')));
+    repo.write('students/week-03.yaml', rosterText(entry('Ann', 'ann'), 3).replace('  - name', '    - name'));
+    mkdirSync(join(repo.dir, 'students/old'));
+    repo.write('students/old/notes.txt', 'kept by the instructor\n');
+    symlinkSync('old', join(repo.dir, 'students/zz.yaml'));
+    const base = repo.commit("the instructor's layout");
+    // Checked out again, as CI does: the work tree now has CRLF line ends, the blobs LF.
+    rmSync(join(repo.dir, 'students/week-03.yaml'));
+    repo.git('checkout', '--', 'students/week-03.yaml');
+    expect(readFileSync(join(repo.dir, 'students/week-03.yaml'), 'utf8')).toContain('\r\n');
+    const week1 = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    repo.write('students/week-01.yaml', week1.replace('ghcr.io/mallory/app:v1', 'ghcr.io/mallory/app:v2'));
+    repo.commit('my new tag');
+    const run = asMallory(repo, base);
+    expect(run.stdout).toContain('✔ 0 errors, 0 warnings, 2 notes in 3 files');
+    expect(run.code).toBe(0);
+  });
+
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
     const { repo, base } = repoWithRoster();
     repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann', 'ghcr.io/ann/app'), 2));
