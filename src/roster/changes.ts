@@ -4,7 +4,6 @@
  * classmate's old mistake. With an author, a PR may only add, change or remove the
  * author's own entry (instructors excepted).
  */
-import { canonicalJson } from '../canonical.js';
 import { compareFindings, NO_METADATA, type EntryResult, type Finding, type RosterReport } from './model.js';
 import type { ChangedPath } from '../source/git.js';
 import { quote } from './rules.js';
@@ -19,9 +18,14 @@ function keyOf(entry: EntryResult): string | undefined {
   return entry.githubUsername?.toLowerCase();
 }
 
-/** An entry's login and content: equal for the same entry in the base and in the PR (also one with no login). */
+/**
+ * An entry's login and text: equal for the same entry in the base and in the PR (also one
+ * with no login). Text, not data: a classmate's entry rewritten to the same data (in flow
+ * style, say) would swallow the lines their own open pull request changes. Line ends aside:
+ * a CRLF checkout of an LF file changes nothing.
+ */
 function identityOf(entry: EntryResult): string {
-  return `${keyOf(entry) ?? ''}\u0000${canonicalJson(entry.raw)}`;
+  return `${keyOf(entry) ?? ''}\u0000${entry.source.replace(/\r\n?/g, '\n')}`;
 }
 
 /** How often each defined value occurs. */

@@ -45,8 +45,10 @@ export interface EntryResult {
   /** The display name and image as written, when they are strings (even on an entry with errors). */
   readonly name: string | undefined;
   readonly containerImage: string | undefined;
-  /** The entry as written (plain data), for change detection. */
+  /** The entry as written (plain data). */
   readonly raw: unknown;
+  /** The entry's text as written: what a pull request must leave alone in a classmate's entry. */
+  readonly source: string;
   /** Present when the entry has no error findings. */
   readonly entry: StudentEntry | undefined;
 }

@@ -46,6 +46,8 @@ export interface ParsedRoster {
   locate(path: readonly PathSegment[]): Position;
   /** Position of the key of a mapping entry at a path (for unknown or duplicated keys). */
   locateKey(path: readonly PathSegment[]): Position;
+  /** The text of the value at a path as written (without comments after it), or undefined. */
+  sourceAt(path: readonly PathSegment[]): string | undefined;
 }
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
@@ -62,7 +64,15 @@ function positionAt(text: string, offset: number): Position {
 }
 
 function unreadable(file: string, text: string, findings: Finding[]): ParsedRoster {
-  return { file, text, data: undefined, findings, locate: () => START, locateKey: () => START };
+  return {
+    file,
+    text,
+    data: undefined,
+    findings,
+    locate: () => START,
+    locateKey: () => START,
+    sourceAt: () => undefined,
+  };
 }
 
 /** Offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1. */
@@ -239,6 +249,10 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
     findings,
     locate: (path) => locateIn(doc, path, at, false, index),
     locateKey: (path) => locateIn(doc, path, at, true, index),
+    sourceAt: (path) => {
+      const range = nodeAt(doc, path, index)?.range;
+      return range ? text.slice(range[0], range[1]) : undefined;
+    },
   };
 }
 
@@ -286,6 +300,21 @@ function pairsOf(map: YAMLMap, index: WeakMap<YAMLMap, Map<string, Pair>>): Map<
 
 function toPosition(p: { line: number; col: number }): Position {
   return { line: p.line, column: p.col };
+}
+
+/** The node at exactly this path, or undefined. */
+function nodeAt(
+  doc: Document,
+  path: readonly PathSegment[],
+  index: WeakMap<YAMLMap, Map<string, Pair>>,
+): Node | undefined {
+  let node: unknown = doc.contents;
+  for (const segment of path) {
+    if (isMap(node)) node = pairsOf(node, index).get(String(segment))?.value;
+    else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
+    else return undefined;
+  }
+  return (node ?? undefined) as Node | undefined;
 }
 
 function locateIn(

@@ -373,6 +373,7 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
       name: text('name'),
       containerImage: text('container_image'),
       raw,
+      source: parsed.sourceAt(['students', index]) ?? '',
       entry: valid ? toEntry(raw) : undefined,
     };
   });

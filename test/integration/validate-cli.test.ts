@@ -387,6 +387,37 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(run.code).toBe(0);
   });
 
+  test("a classmate's entry rewritten to the same data is changed: its lines are theirs to edit", () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    // Ann's lines become Mallory's notes and Ann's entry one flow-style line: the same data,
+    // but Ann's own open pull request would then change the notes, not her entry.
+    const ann = entry('Ann', 'ann');
+    const swallowed = ann
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => `      ${l}\n`)
+      .join('');
+    repo.write(
+      'students/week-01.yaml',
+      text.replace(
+        ann,
+        '  - {name: "Ann", github_username: "ann", container_image: "ghcr.io/ann/app:v1"}\n' +
+          entry('Mallory', 'mallory') +
+          '    notes: |\n' +
+          swallowed,
+      ),
+    );
+    const run = asMallory(repo, base);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    // Line ends alone change nothing.
+    repo.write('students/week-01.yaml', text.replaceAll('\n', '\r\n'));
+    repo.write('students/week-02.yaml', rosterText(entry('Mallory', 'mallory'), 2));
+    const crlf = asMallory(repo, base);
+    expect(crlf.stdout).not.toContain('author-mismatch');
+  });
+
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
     const { repo, base } = repoWithRoster();
     repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann', 'ghcr.io/ann/app'), 2));
