@@ -2,7 +2,7 @@
  * Reading roster files for the commands that take paths, and judging them as `validate`
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
@@ -165,13 +165,24 @@ async function removedFiles(
   return removed;
 }
 
-/** A judged folder that is a link is not read: it could lead anywhere, and the git source reads none. */
-function linkedFolders(paths: readonly string[]): Map<string, string> {
-  return new Map(
-    paths
-      .filter((path) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true)
-      .map((path) => [path, 'it is a symbolic link; classops judges a roster folder only where it is'] as const),
-  );
+const inside = (folder: string, path: string) => path === folder || path.startsWith(`${folder}${sep}`);
+
+/**
+ * Judged folders that are not read: a link (it could lead anywhere, and the git source reads
+ * none), or a folder below the working folder that a link in its path leads out of it (a
+ * pull request can plant either, and validate would print the lines of what it reaches).
+ */
+function refusedFolders(paths: readonly string[]): Map<string, string> {
+  const cwd = realpathSync(process.cwd());
+  const refused = new Map<string, string>();
+  for (const path of paths) {
+    const trimmed = path.length > 1 ? path.replace(/[\\/]+$/, '') : path;
+    if (lstatSync(trimmed, { throwIfNoEntry: false })?.isSymbolicLink() === true)
+      refused.set(path, 'it is a symbolic link; classops judges a roster folder only where it is');
+    else if (inside(cwd, resolve(cwd, trimmed)) && existsSync(trimmed) && !inside(cwd, realpathSync(trimmed)))
+      refused.set(path, 'a symbolic link in its path leads out of the working folder, where classops does not read');
+  }
+  return refused;
 }
 
 /**
@@ -183,7 +194,7 @@ export async function judgeRosters(
 ): Promise<{ config: ClassopsConfig; reports: RosterReport[]; sources: Map<string, string> }> {
   const { config, inRepository } = await configAt(options);
   const paths = options.paths.length > 0 ? options.paths : [config.source.path];
-  const linked = linkedFolders(paths);
+  const linked = refusedFolders(paths);
   const readable = paths.filter((p) => !linked.has(p));
   const listing = collectRosterFiles(readable);
   const { files, unreadable } = readRosterFiles(options.since === undefined ? listing : withoutSymlinks(listing));

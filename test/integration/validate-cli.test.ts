@@ -294,11 +294,21 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(run.stdout).toContain('This pull request by "mallory" adds "students" as a symbolic link');
     expect(run.stdout).toContain('This pull request by "mallory" deletes "students/week-01.yaml"');
     expect(run.stdout).not.toContain('runner-token-1234');
-    // Without --changed-since too: the folder is refused unread.
-    const plain = classops(['validate', 'students'], { cwd: repo.dir });
-    expect(plain.code).toBe(1);
-    expect(plain.stdout).toContain('it is a symbolic link; classops judges a roster folder only where it is');
-    expect(plain.stdout).not.toContain('runner-token-1234');
+    // Without --changed-since too, named with a trailing slash too: the folder is refused unread.
+    for (const path of ['students', 'students/']) {
+      const plain = classops(['validate', path], { cwd: repo.dir });
+      expect(plain.code).toBe(1);
+      expect(plain.stdout).toContain('it is a symbolic link; classops judges a roster folder only where it is');
+      expect(plain.stdout).not.toContain('runner-token-1234');
+    }
+    // A link higher in the path leads out of the working folder just the same.
+    mkdirSync(join(outside, 'students'));
+    writeFileSync(join(outside, 'students/week-01.yaml'), 'secret: runner-token-1234\n');
+    symlinkSync(outside, join(repo.dir, 'course'));
+    const deeper = classops(['validate', 'course/students'], { cwd: repo.dir });
+    expect(deeper.code).toBe(1);
+    expect(deeper.stdout).toContain('a symbolic link in its path leads out of the working folder');
+    expect(deeper.stdout).not.toContain('runner-token-1234');
   });
 
   test('a config replaced by a link is a config change, never read', () => {
