@@ -71,7 +71,13 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       throw error;
     }
   } else {
-    const base = values.base ?? stringOf(field(event, 'pull_request', 'base', 'sha'));
+    const head = stringOf(field(event, 'pull_request', 'head', 'sha'));
+    const { mergedInto } = await import('../source/git.js');
+    // The event's base goes stale when the base branch moves; the merge checked out says what it was made from.
+    const base =
+      values.base ??
+      (head === undefined ? undefined : await mergedInto('.', head)) ??
+      stringOf(field(event, 'pull_request', 'base', 'sha'));
     const author = values.author ?? stringOf(field(event, 'pull_request', 'user', 'login'));
     if (base === undefined) throw new UsageError('name the base revision with --base REF (or run on pull_request)');
     const { reports } = await judgeRosters({

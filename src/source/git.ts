@@ -57,6 +57,20 @@ export async function readFileAtRevision(file: string, revision: string): Promis
   return mode === '100644' || mode === '100755' ? git(top, ['cat-file', 'blob', object!]) : undefined;
 }
 
+/**
+ * When the work tree's HEAD is the merge of `head` into a base (the commit actions/checkout
+ * checks out for a pull request), that base: what the merge was made from, whatever the
+ * event said the base was when it fired. Undefined otherwise.
+ */
+export async function mergedInto(cwd: string, head: string): Promise<string | undefined> {
+  try {
+    const [first, second] = (await git(resolve(cwd), ['rev-parse', 'HEAD^1', 'HEAD^2'])).toString('utf8').split('\n');
+    return second === head ? first : undefined;
+  } catch {
+    return undefined; // no second parent: not a merge
+  }
+}
+
 /** A path a pull request changes, compared with its base. */
 export interface ChangedPath {
   /** Absolute, as the file system names it. */

@@ -94,6 +94,21 @@ describe('classops pr-report', () => {
     expect(gh.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
   });
 
+  test("judged against the base its merge commit was made from, when the event's base is stale", async () => {
+    const head = push(entry('ann') + entry('bo'));
+    // The base branch moved on after the event fired: an instructor added week 2.
+    repo.git('checkout', '-q', 'main');
+    repo.write('students/week-02.yaml', rosterText(entry('ann'), 2));
+    repo.commit('instructor: week 2');
+    // actions/checkout's refs/pull/N/merge: the pull request merged into the base as it is now.
+    repo.git('checkout', '-q', '--detach');
+    repo.git('merge', '-q', '--no-ff', '--no-edit', head);
+    const run = await prReport(prEvent(head));
+    expect(run.stdout).not.toContain('author-header-change'); // week 2 is not this pull request's
+    expect(run.code).toBe(0);
+    expect(gh.checkRuns[0]).toMatchObject({ head_sha: head, conclusion: 'success' });
+  });
+
   test('a hostile login is shown as text: no table break, mention, link or HTML', async () => {
     const hostile = 'x|y](https://evil.example/a)<img src=x onerror=alert(1)>@everyone [z](javascript:alert(1))';
     const head = push(
