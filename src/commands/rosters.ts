@@ -61,7 +61,7 @@ async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig
   const file = options.configFile ?? DEFAULT_CONFIG_FILE;
   let before: Buffer | undefined;
   try {
-    before = await readFileAtRevision(file, options.since);
+    before = await readFileAtRevision(file, options.since, { followLink: true });
   } catch (error) {
     // A config kept outside the repository is the instructor's, not the PR's.
     if (error instanceof SourceError && /not inside a git repository/.test(error.message)) return { config: current() };

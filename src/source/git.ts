@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { redactUrl, redactUrls, splitCredentials } from './credentials.js';
 import { isRosterFileName, SourceError } from './dir.js';
@@ -42,7 +42,11 @@ async function topLevel(cwd: string, what: string): Promise<string> {
  * A file's bytes at a revision (branch, tag or SHA), or undefined when the revision had no
  * file there. Throws SourceError when the file is outside a repository or the revision is unknown.
  */
-export async function readFileAtRevision(file: string, revision: string): Promise<Buffer | undefined> {
+export async function readFileAtRevision(
+  file: string,
+  revision: string,
+  options: { readonly followLink?: boolean } = {},
+): Promise<Buffer | undefined> {
   const absolute = physical(file);
   const cwd = dirname(absolute);
   const top = await topLevel(cwd, file);
@@ -52,9 +56,23 @@ export async function readFileAtRevision(file: string, revision: string): Promis
     throw new SourceError(`unknown git revision "${revision}" (fetch it first, e.g. git fetch origin ${revision})`);
   }
   const path = relative(top, absolute).split('\\').join('/') || basename(absolute);
-  // "<mode> <type> <object>\t<path>": a link, a folder or a submodule is no file the revision had.
-  const [mode, , object] = (await git(top, ['ls-tree', '-z', revision, '--', path])).toString('utf8').split(/[ \t]/);
-  return mode === '100644' || mode === '100755' ? git(top, ['cat-file', 'blob', object!]) : undefined;
+  const entry = async (at: string) => {
+    // "<mode> <type> <object>\t<path>"
+    const [mode, , object] = (await git(top, ['ls-tree', '-z', revision, '--', at])).toString('utf8').split(/[ \t]/);
+    return { mode, object: object! };
+  };
+  let { mode, object } = await entry(path);
+  if (mode === '120000' && options.followLink === true) {
+    // One link, to a file inside the repository (as an instructor may keep the config elsewhere in it).
+    const target = posix.normalize(
+      posix.join(posix.dirname(path), (await git(top, ['cat-file', 'blob', object])).toString('utf8')),
+    );
+    if (target.startsWith('../') || posix.isAbsolute(target))
+      throw new SourceError(`${file} is a symbolic link out of the repository at ${revision}`);
+    ({ mode, object } = await entry(target));
+  }
+  // A link, a folder or a submodule is no file the revision had.
+  return mode === '100644' || mode === '100755' ? git(top, ['cat-file', 'blob', object]) : undefined;
 }
 
 /**

@@ -428,6 +428,19 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(crlf.stdout).not.toContain('author-mismatch');
   });
 
+  test('a config the base keeps as a link to a file in the repository is read through it', () => {
+    const { repo } = repoWithRoster();
+    repo.write('config/classops.yaml', 'policy:\n  instructors: [prof]\n');
+    symlinkSync('config/classops.yaml', join(repo.dir, 'classops.yaml'));
+    const base = repo.commit('the rules, kept in config/');
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    repo.write('students/week-01.yaml', text.replace('name: "Ann"', 'name: "Ann Lee"'));
+    const judged = (author: string) =>
+      classops(['validate', '--changed-since', base, '--author', author, 'students'], { cwd: repo.dir });
+    expect(judged('prof').code).toBe(0);
+    expect(judged('mallory').stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+  });
+
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
     const { repo, base } = repoWithRoster();
     repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann', 'ghcr.io/ann/app'), 2));
