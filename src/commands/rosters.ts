@@ -131,9 +131,9 @@ async function pullRequestChanges(
   const other: ChangedPath[] = [];
   let config: ChangedPath | undefined;
   // Untracked files count only as roster files, which validate reads from the work tree anyway.
-  const all = (await changedSince(dirname(resolve(judged.paths[0] ?? '.')), since)).filter(
-    (c) => !c.untracked || isRoster(c),
-  );
+  // git runs in a judged folder (the repository's root may be one), else beside the first judged file.
+  const where = judged.folders[0] ?? dirname(resolve(judged.paths[0] ?? '.'));
+  const all = (await changedSince(where, since)).filter((c) => !c.untracked || isRoster(c));
   for (const change of all) {
     if (change.path === configPath) config = change;
     else if (isRoster(change) && (change.status === 'D' || REGULAR_FILE.has(change.mode)))
@@ -165,7 +165,8 @@ async function removedFiles(
   return removed;
 }
 
-const inside = (folder: string, path: string) => path === folder || path.startsWith(`${folder}${sep}`);
+const inside = (folder: string, path: string) =>
+  path === folder || path.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`);
 
 /**
  * Judged folders that are not read: a link (it could lead anywhere, and the git source reads

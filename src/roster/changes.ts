@@ -5,6 +5,7 @@
  * author's own entry (instructors excepted).
  */
 import { compareFindings, NO_METADATA, type EntryResult, type Finding, type RosterReport } from './model.js';
+import { canonicalJson } from '../canonical.js';
 import type { ChangedPath } from '../source/git.js';
 import { quote } from './rules.js';
 
@@ -19,13 +20,20 @@ function keyOf(entry: EntryResult): string | undefined {
 }
 
 /**
- * An entry's login and text: equal for the same entry in the base and in the PR (also one
- * with no login). Text, not data: a classmate's entry rewritten to the same data (in flow
- * style, say) would swallow the lines their own open pull request changes. Line ends aside:
- * a CRLF checkout of an LF file changes nothing.
+ * An entry's login, text and data: equal for the same entry in the base and in the PR (also
+ * one with no login). Text: a classmate's entry rewritten to the same data (in flow style,
+ * say) would swallow the lines their own open pull request changes. Data too: text alone
+ * misses what changes how it reads (a `%YAML 1.1` directive makes `No` false; a lone CR
+ * ends a line for a text editor but not for YAML, and hides the keys after a comment).
+ * What editors change on their own is not a change: CRLF line ends, trailing blanks, the
+ * final newline.
  */
 function identityOf(entry: EntryResult): string {
-  return `${keyOf(entry) ?? ''}\u0000${entry.source.replace(/\r\n?/g, '\n')}`;
+  const text = entry.source
+    .replace(/\r\n/g, '\n')
+    .replace(/[ \t]+$/gm, '')
+    .trimEnd();
+  return `${keyOf(entry) ?? ''}\u0000${text}\u0000${canonicalJson(entry.raw)}`;
 }
 
 /** How often each defined value occurs. */

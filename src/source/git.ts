@@ -67,9 +67,11 @@ export async function readFileAtRevision(
     const target = posix.normalize(
       posix.join(posix.dirname(path), (await git(top, ['cat-file', 'blob', object])).toString('utf8')),
     );
-    if (target.startsWith('../') || posix.isAbsolute(target))
+    if (target === '..' || target.startsWith('../') || posix.isAbsolute(target))
       throw new SourceError(`${file} is a symbolic link out of the repository at ${revision}`);
     ({ mode, object } = await entry(target));
+    if (mode !== '100644' && mode !== '100755')
+      throw new SourceError(`${file} is a symbolic link to ${target}, which is not a file at ${revision}`);
   }
   // A link, a folder or a submodule is no file the revision had.
   return mode === '100644' || mode === '100755' ? git(top, ['cat-file', 'blob', object]) : undefined;

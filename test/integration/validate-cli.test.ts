@@ -439,6 +439,49 @@ describe('a pull request is judged on what it changes (real git)', () => {
       classops(['validate', '--changed-since', base, '--author', author, 'students'], { cwd: repo.dir });
     expect(judged('prof').code).toBe(0);
     expect(judged('mallory').stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    // A link to a link (or to a folder) is an error, not the default rules.
+    rmSync(join(repo.dir, 'classops.yaml'));
+    symlinkSync('config', join(repo.dir, 'classops.yaml'));
+    const chained = classops(['validate', '--changed-since', repo.commit('link to a folder'), 'students'], {
+      cwd: repo.dir,
+    });
+    expect(chained.code).toBe(2);
+    expect(chained.stderr).toContain('classops.yaml is a symbolic link to config, which is not a file at');
+  });
+
+  test("what changes how a classmate's entry reads is a change; what editors do on their own is not", () => {
+    const repo = new GitRepo();
+    const ann =
+      '  - name: No\n    github_username: "ann"\n    container_image: "ghcr.io/ann/app:v1"\n' +
+      '    health_endpoint: "/ready"  # default /health\n    port: 8080  \n';
+    const text = rosterText(ann + entry('Mallory', 'mallory'));
+    repo.write('students/week-01.yaml', text.trimEnd());
+    const base = repo.commit('no final newline, a trailing blank');
+    const mine = (t: string) => t.replace('ghcr.io/mallory/app:v1', 'ghcr.io/mallory/app:v2');
+    // A lone CR ends the comment's line for an editor, not for YAML: Ann's port would become part of it.
+    repo.write('students/week-01.yaml', mine(text.replace('# default /health\n', '# default /health\r')));
+    expect(asMallory(repo, base).stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    // A YAML 1.1 directive makes Ann's unquoted No the boolean false.
+    repo.write('students/week-01.yaml', `%YAML 1.1\n---\n${mine(text)}`);
+    expect(asMallory(repo, base).stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    // An editor that adds the final newline and strips trailing blanks changes nothing of Ann's.
+    repo.write('students/week-01.yaml', mine(text).replace('port: 8080  \n', 'port: 8080\n'));
+    const honest = asMallory(repo, base);
+    expect(honest.stdout).not.toContain('author-mismatch');
+    expect(honest.code).toBe(0);
+  });
+
+  test('a repository whose root is the roster folder is judged from there', () => {
+    const repo = new GitRepo();
+    repo.write('week-01.yaml', rosterText(entry('Ann', 'ann') + entry('Mallory', 'mallory')));
+    const base = repo.commit('rosters at the root');
+    const text = readFileSync(join(repo.dir, 'week-01.yaml'), 'utf8');
+    repo.write('week-01.yaml', text.replace('ghcr.io/mallory/app:v1', 'ghcr.io/mallory/app:v2'));
+    for (const folder of ['.', repo.dir]) {
+      const run = classops(['validate', '--changed-since', base, '--author', 'mallory', folder], { cwd: repo.dir });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
   });
 
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
