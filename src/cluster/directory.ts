@@ -72,6 +72,8 @@ export class DirectoryTarget implements Target {
   private parsed = new WeakMap<KubeObject, { path: string; hash: string }>();
   /** Objects whose file is not in the form classops writes: rewritten whatever their fields say. */
   private readonly reformatted = new WeakSet<KubeObject>();
+  /** The YAML files of the last listing, with this pass's writes and removals: what health reads. */
+  private files: Set<string> | undefined;
 
   constructor(private readonly dir: string) {
     this.description = `folder ${dir}`;
@@ -119,7 +121,8 @@ export class DirectoryTarget implements Target {
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
     this.parsed = new WeakMap();
-    for (const path of this.yamlFiles()) {
+    this.files = new Set(this.yamlFiles());
+    for (const path of this.files) {
       const bytes = readFileSync(path);
       const bytesHash = digest(bytes);
       const known = index.get(path);
@@ -163,6 +166,7 @@ export class DirectoryTarget implements Target {
     const text = toYaml(object);
     // A short name of its own: the object's file name may already be as long as a name can be.
     writeWhole(path, join(dirname(path), `.tmp-${process.pid}`), text);
+    this.files?.add(path);
     this.loadIndex().set(path, { hash: digest(Buffer.from(text)), object });
     this.indexChanged = true;
   }
@@ -170,6 +174,7 @@ export class DirectoryTarget implements Target {
   async remove(ref: ObjectRef): Promise<void> {
     const path = this.pathOf(ref);
     rmSync(path, { force: true });
+    this.files?.delete(path);
     this.indexChanged = this.loadIndex().delete(path) || this.indexChanged;
   }
 
@@ -209,10 +214,10 @@ export class DirectoryTarget implements Target {
     this.indexChanged = false;
   }
 
-  /** Rendered, for every Deployment file: a folder runs nothing. */
+  /** Rendered, for every Deployment file (as the pass left the folder, not read again): a folder runs nothing. */
   async health(): Promise<Map<string, StudentHealth>> {
     const health = new Map<string, StudentHealth>();
-    for (const path of this.yamlFiles()) {
+    for (const path of this.files ?? this.yamlFiles()) {
       const student = /^deployment-student-(.+)\.yaml$/.exec(basename(path))?.[1];
       if (student !== undefined)
         health.set(`${basename(dirname(path))}/${student}`, { phase: 'Rendered', reason: undefined });

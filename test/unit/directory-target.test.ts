@@ -325,6 +325,16 @@ test('each Deployment file is a Rendered student of its namespace', async () => 
   );
 });
 
+test("after a listing, health follows the pass's own writes and removals", async () => {
+  const dir = join(root, 'out');
+  await new DirectoryTarget(dir).apply(deployment('w1', 'ann'));
+  const target = new DirectoryTarget(dir);
+  await target.listManaged();
+  await target.apply(deployment('w1', 'bo'));
+  await target.remove({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'w1', name: 'student-ann' });
+  expect(await target.health()).toEqual(new Map([['w1/bo', { phase: 'Rendered', reason: undefined }]]));
+});
+
 test('a folder named relative to the working directory, or with a trailing slash, is the same folder', async () => {
   const target = new DirectoryTarget(`./${relative(process.cwd(), join(root, 'out'))}/`);
   await target.apply(service('w1'));
