@@ -3,7 +3,7 @@
  * CLASSOPS_* environment variables, then flags. Checked by schemas/config.schema.json,
  * which also holds every default.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { loadSchema, schemaValidator } from './schemas.js';
 
@@ -225,10 +225,21 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
   return out;
 }
 
+/** Far more than any course's rules; a config this large is something else. */
+const MAX_CONFIG_BYTES = 1 << 20;
+
+/** The config's text: a regular file of a sane size (a link to /dev/zero would be read for ever). */
+function configText(file: string): string {
+  const stat = statSync(file);
+  if (!stat.isFile()) throw new Error('it is not a regular file');
+  if (stat.size > MAX_CONFIG_BYTES) throw new Error(`it is larger than ${MAX_CONFIG_BYTES} bytes`);
+  return readFileSync(file, 'utf8');
+}
+
 function readConfigFile(file: string, contents: string | undefined): Json {
   let text: string;
   try {
-    text = contents ?? readFileSync(file, 'utf8');
+    text = contents ?? configText(file);
   } catch (error) {
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }

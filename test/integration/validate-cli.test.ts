@@ -136,6 +136,11 @@ describe('limits come from config and are enforced without hanging', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('invalid configuration');
     expect(run.stderr).toContain('/policy/allowedRegistries must be array');
+    // A config that is no file (a link to /dev/zero, which a pull request can plant) is refused unread.
+    symlinkSync('/dev/zero', join(dir, 'endless.yaml'));
+    const endless = classops(['validate', '--config', join(dir, 'endless.yaml'), fixturePath('missing-optional')]);
+    expect(endless.code).toBe(2);
+    expect(endless.stderr).toContain('endless.yaml: it is not a regular file');
   });
 });
 
