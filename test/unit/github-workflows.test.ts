@@ -38,7 +38,7 @@ test('the composite action installs classops outside the checkout a pull request
 });
 
 test('the example check workflow runs npm before the checkout or outside it', () => {
-  const jobs = Object.values(load('examples/github/classops-check.yml').jobs) as Array<{ steps: Step[] }>;
+  const jobs = Object.values<{ steps: Step[] }>(load('examples/github/classops-check.yml').jobs);
   const lines = jobs.flatMap((job) => npmLines(job.steps, false));
   expect(lines.length).toBeGreaterThan(0);
   expect(lines.filter((l) => l.inCheckout)).toEqual([]);
