@@ -63,7 +63,7 @@ classops.yaml) and posts the verdict: one comment, edited on every push, and a c
 (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL); flags override it.
 
 Options:
-  --base REF            the PR's base revision (default: the event's pull_request.base.sha)
+  --base REF            the PR's base revision (default: HEAD^1 when HEAD merges the PR's head, else the event's pull_request.base.sha)
   --author LOGIN        the PR's author (default: the event's pull_request.user.login)
   --repository O/NAME   the repository (default: GITHUB_REPOSITORY)
   --pr NUMBER           the pull request (default: from the event)
