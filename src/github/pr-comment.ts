@@ -55,14 +55,17 @@ export function formatComment(files: readonly ReportFile[]): string {
     if (lines.length === 0) return;
     out.push('', ...header);
     length += header.join('\n').length;
-    for (const [i, line] of lines.entries()) {
-      if (length + line.length > MAX_COMMENT) {
-        out.push(`| … | ${lines.length - i} more not shown | see the check run's annotations |`);
-        break;
+    let hidden = 0;
+    for (const line of lines) {
+      // A line too long to fit is left out alone: the shorter ones after it still are shown.
+      if (length + line.length > MAX_COMMENT - 200) {
+        hidden += 1;
+        continue;
       }
       out.push(line);
       length += line.length + 1;
     }
+    if (hidden > 0) out.push(`| … | ${hidden} more not shown | see the check run's annotations |`);
   };
   add(rows, ['| Student | Entry | Verdict |', '|---|---|---|']);
   add(fileProblems, []);
@@ -82,17 +85,24 @@ export interface Annotation {
   readonly message: string;
 }
 
-/** One annotation per finding; check runs show plain text, so only length is bounded. */
+/**
+ * GitHub takes 50 annotations a request, and a client spaces its writes about a second
+ * apart: past this many, the job would wait minutes for warnings nobody reads.
+ */
+const MAX_ANNOTATIONS = 500;
+const SEVERITY_ORDER = { error: 0, warning: 1, note: 2 } as const;
+
+/** One annotation per finding, errors first, at most MAX_ANNOTATIONS; check runs show plain text, so only length is bounded. */
 export function annotationsOf(files: readonly ReportFile[]): Annotation[] {
   const level = { error: 'failure', warning: 'warning', note: 'notice' } as const;
-  return files.flatMap((file) =>
-    file.findings.map((f) => ({
-      path: file.file,
-      start_line: f.line,
-      end_line: f.line,
-      annotation_level: level[f.severity],
-      title: `classops ${f.code}`,
-      message: [...(f.hint ? `${f.message}\nFix: ${f.hint}` : f.message)].slice(0, ANNOTATION_TEXT).join(''),
-    })),
-  );
+  const findings = files.flatMap((file) => file.findings.map((f) => ({ file, f })));
+  findings.sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity]);
+  return findings.slice(0, MAX_ANNOTATIONS).map(({ file, f }) => ({
+    path: file.file,
+    start_line: f.line,
+    end_line: f.line,
+    annotation_level: level[f.severity],
+    title: `classops ${f.code}`,
+    message: [...(f.hint ? `${f.message}\nFix: ${f.hint}` : f.message)].slice(0, ANNOTATION_TEXT).join(''),
+  }));
 }

@@ -73,8 +73,7 @@ export function readReport(json: string): ReportFile[] {
   if (!isObject(data) || !Array.isArray(data['files']))
     throw new ReportError('the report has no "files" list (make it with classops validate --format json)');
   let entries = 0;
-  let findings = 0;
-  return data['files'].slice(0, MAX_FILES).flatMap((f: unknown) => {
+  const files = data['files'].slice(0, MAX_FILES).flatMap((f: unknown) => {
     const file = isObject(f) ? text(f['file']) : undefined;
     if (!isObject(f) || file === undefined) return [];
     const list = (key: string) => (Array.isArray(f[key]) ? (f[key] as unknown[]) : []);
@@ -92,11 +91,21 @@ export function readReport(json: string): ReportFile[] {
           },
         ];
       });
-    const fileFindings = list('findings')
-      .slice(0, Math.max(0, MAX_FINDINGS - findings))
-      .flatMap((x) => readFinding(x, file) ?? []);
     entries += fileEntries.length;
-    findings += fileFindings.length;
-    return [{ file, entries: fileEntries, findings: fileFindings }];
+    return [{ file, entries: fileEntries, findings: list('findings').flatMap((x) => readFinding(x, file) ?? []) }];
   });
+  return withinFindingBudget(files);
+}
+
+/**
+ * At most MAX_FINDINGS findings in all, chosen by severity: warnings a student can write by
+ * the thousand (unknown keys) must never push an error out of the verdict.
+ */
+function withinFindingBudget(files: ReportFile[]): ReportFile[] {
+  const all = files.flatMap((f) => f.findings);
+  if (all.length <= MAX_FINDINGS) return files;
+  const kept = new Set(
+    [...all].sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)).slice(0, MAX_FINDINGS),
+  );
+  return files.map((f) => ({ ...f, findings: f.findings.filter((x) => kept.has(x)) }));
 }

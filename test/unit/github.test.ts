@@ -1,7 +1,7 @@
 /** The pure parts of the GitHub feedback: which pushes matter, hostile reports, entry lines, status wording. */
 import { loadConfig } from '../../src/config.js';
 import { State } from '../../src/controller/state.js';
-import { formatComment } from '../../src/github/pr-comment.js';
+import { annotationsOf, countErrors, formatComment } from '../../src/github/pr-comment.js';
 import { readReport, ReportError } from '../../src/github/report-file.js';
 import { entryLines, wantedStatuses } from '../../src/github/statuses.js';
 import { pushTouches } from '../../src/github/webhook.js';
@@ -60,6 +60,31 @@ describe('a report read back from an artifact is hostile', () => {
       { index: 0, line: 6, githubUsername: 'x'.repeat(2000), valid: false, changed: true },
     ]);
     expect(files[0]!.findings.map((f) => [f.code, f.message.length, f.column])).toEqual([['image-private', 2000, 1]]);
+  });
+
+  test('thousands of warnings never push an error out of the verdict, the comment or the annotations', () => {
+    const warnings = Array.from({ length: 6000 }, (_, i) => ({
+      code: 'unknown-key',
+      severity: 'warning',
+      message: `x${i}`,
+      line: 7 + i,
+      entryIndex: 0,
+    }));
+    const error = { code: 'author-mismatch', severity: 'error', message: 'changes ann', line: 6010, entryIndex: 1 };
+    const files = readReport(
+      JSON.stringify({
+        files: [
+          { file: 'students/week-01.yaml', entries: [], findings: warnings },
+          { file: 'students/week-02.yaml', entries: [], findings: [error] },
+        ],
+      }),
+    );
+    expect(countErrors(files)).toBe(1);
+    expect(files.flatMap((f) => f.findings)).toHaveLength(5000);
+    expect(formatComment(files)).toContain('### ❌ classops: 1 problem to fix');
+    const annotations = annotationsOf(files);
+    expect(annotations.length).toBeLessThanOrEqual(500);
+    expect(annotations[0]).toMatchObject({ annotation_level: 'failure', title: 'classops author-mismatch' });
   });
 
   test('the comment lists only changed entries and escapes what students wrote', () => {
