@@ -19,6 +19,9 @@ function keyOf(entry: EntryResult): string | undefined {
   return entry.githubUsername?.toLowerCase();
 }
 
+/** The login an entry counts under; entries without one count together, as nobody's. */
+const bucketOf = (entry: EntryResult): string => keyOf(entry) ?? '';
+
 /**
  * An entry's login, text and data: equal for the same entry in the base and in the PR (also
  * one with no login). Text: a classmate's entry rewritten to the same data (in flow style,
@@ -72,8 +75,8 @@ export function judgeChanges(
     if (left > 0) unmatched.set(identity, left - 1);
     else changed.add(entry.index);
   }
-  const baseKeys = counts((base?.entries ?? []).map(keyOf));
-  const currentKeys = counts(current.entries.map(keyOf));
+  const baseKeys = counts((base?.entries ?? []).map(bucketOf));
+  const currentKeys = counts(current.entries.map(bucketOf));
   const baseFileProblems = new Set(
     (base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`),
   );
@@ -101,7 +104,8 @@ export function judgeChanges(
       column: 1,
     });
   } else {
-    const header = headerChange(current, base);
+    // A file that cannot be read has no header to compare: its own errors say what is wrong.
+    const header = current.complete ? headerChange(current, base) : undefined;
     if (header !== undefined)
       findings.push({
         code: 'author-header-change',
@@ -115,11 +119,12 @@ export function judgeChanges(
     for (const entry of current.entries) {
       const key = keyOf(entry);
       if (!changed.has(entry.index) || key === author) continue;
-      const adds = key === undefined || (currentKeys.get(key) ?? 0) > (baseKeys.get(key) ?? 0);
+      const bucket = bucketOf(entry);
+      const adds = key === undefined || (currentKeys.get(bucket) ?? 0) > (baseKeys.get(bucket) ?? 0);
       findings.push({
         code: 'author-mismatch',
         severity: 'error',
-        message: `This pull request by ${quote(options.author ?? '')} ${adds ? 'adds' : 'changes'} ${adds && baseKeys.has(key!) ? 'another' : 'the'} entry of ${quote(entry.githubUsername ?? '(no username)')}.`,
+        message: `This pull request by ${quote(options.author ?? '')} ${adds ? 'adds' : 'changes'} ${adds && baseKeys.has(bucket) ? 'another' : 'the'} entry of ${quote(entry.githubUsername ?? '(no username)')}.`,
         hint: 'Students may only add or edit their own entry. If this is your entry, set github_username to your own login.',
         file: current.file,
         line: entry.line,
@@ -130,8 +135,8 @@ export function judgeChanges(
     // Fewer entries of a login than the base had: the last ones left unmatched above are the ones removed.
     const removed = new Map([...baseKeys].map(([key, n]) => [key, n - (currentKeys.get(key) ?? 0)]));
     for (const entry of [...(base?.entries ?? [])].reverse()) {
-      const key = keyOf(entry);
-      if (key === undefined || key === author || !current.complete) continue;
+      const key = bucketOf(entry);
+      if (key === author || !current.complete) continue;
       const identity = identityOf(entry);
       if ((removed.get(key) ?? 0) <= 0 || (unmatched.get(identity) ?? 0) <= 0) continue;
       removed.set(key, removed.get(key)! - 1);
@@ -139,7 +144,7 @@ export function judgeChanges(
       findings.push({
         code: 'author-removed-entry',
         severity: 'error',
-        message: `This pull request by ${quote(options.author ?? '')} removes the entry of ${quote(entry.githubUsername ?? '')} (line ${entry.line} before the change).`,
+        message: `This pull request by ${quote(options.author ?? '')} removes the entry of ${quote(entry.githubUsername ?? '(no username)')} (line ${entry.line} before the change).`,
         hint: 'Students may only remove their own entry. Restore the lines you deleted.',
         file: current.file,
         line: current.studentsLine,

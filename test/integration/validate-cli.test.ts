@@ -357,6 +357,10 @@ describe('a pull request is judged on what it changes (real git)', () => {
     const run = asMallory(repo, base);
     expect(run.stdout).toContain('note schema-required');
     expect(run.code).toBe(0);
+    // Deleting it is removing an entry that is nobody's to remove but an instructor.
+    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory')));
+    expect(asMallory(repo, base).stdout).toContain('removes the entry of "(no username)" (line 9 before the change)');
+    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory') + noLogin));
     rmSync(join(repo.dir, 'students/séminaire "1".yaml'));
     const removed = asMallory(repo, base);
     expect(removed.code).toBe(1);
@@ -507,5 +511,7 @@ describe('a pull request is judged on what it changes (real git)', () => {
     const run = classops(['validate', '--changed-since', base, '--author', 'dee', 'students'], { cwd: repo.dir });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('This entry is indented 4 spaces; the entries above (line 12) use 2.');
+    // The file cannot be read, so nothing claims the student changed its week.
+    expect(run.stdout).not.toContain('author-header-change');
   });
 });
