@@ -104,8 +104,8 @@ export function judgeChanges(
       column: 1,
     });
   } else {
-    // A file that cannot be read has no header to compare: its own errors say what is wrong.
-    const header = current.complete ? headerChange(current, base) : undefined;
+    // A file whose YAML cannot be read has no header to compare: its own errors say what is wrong.
+    const header = base !== undefined && current.metadata === NO_METADATA ? undefined : headerChange(current, base);
     if (header !== undefined)
       findings.push({
         code: 'author-header-change',
