@@ -39,10 +39,10 @@ function identityOf(entry: EntryResult): string {
   return `${keyOf(entry) ?? ''}\u0000${text}\u0000${canonicalJson(entry.raw)}`;
 }
 
-/** How often each defined value occurs. */
-function counts(values: readonly (string | undefined)[]): Map<string, number> {
+/** How often each value occurs. */
+function counts(values: readonly string[]): Map<string, number> {
   const byValue = new Map<string, number>();
-  for (const value of values) if (value !== undefined) byValue.set(value, (byValue.get(value) ?? 0) + 1);
+  for (const value of values) byValue.set(value, (byValue.get(value) ?? 0) + 1);
   return byValue;
 }
 
@@ -63,7 +63,7 @@ export function judgeChanges(
   current: RosterReport,
   base: RosterReport | undefined,
   options: ChangeOptions,
-  touched = true,
+  touched: boolean,
 ): RosterReport {
   // An entry is unchanged when the base holds the same entry, and only as often as the base
   // holds it: a verbatim copy of a classmate's entry is an entry this PR adds.
