@@ -3,7 +3,7 @@
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
 import { ImageChecker } from '../registry/checker.js';
@@ -16,8 +16,8 @@ import {
 } from '../roster/changes.js';
 import type { RosterReport } from '../roster/model.js';
 import { validateRoster } from '../roster/validate.js';
-import { collectRosterFiles, isRosterFileName, SourceError, type RosterListing } from '../source/dir.js';
-import { changedSince, physical, readFileAtRevision, type ChangedPath } from '../source/git.js';
+import { collectRosterFiles, inside, isRosterFileName, SourceError, type RosterListing } from '../source/dir.js';
+import { changedSince, isRegularFileMode, physical, readFileAtRevision, type ChangedPath } from '../source/git.js';
 
 /** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
 export function readRosterFiles(listing: RosterListing): {
@@ -104,9 +104,6 @@ function withoutSymlinks(listing: RosterListing): RosterListing {
   };
 }
 
-/** Git modes of a regular file: what the git source reads (a link or a submodule it refuses). */
-const REGULAR_FILE = new Set(['100644', '100755']);
-
 /** What a pull request changes, from git's diff: its roster files (by physical path), the config, the rest. */
 interface PullRequestChanges {
   /** Every changed path (physical), for whether a file or a folder is touched. */
@@ -136,7 +133,7 @@ async function pullRequestChanges(
   const all = (await changedSince(where, since)).filter((c) => !c.untracked || isRoster(c));
   for (const change of all) {
     if (change.path === configPath) config = change;
-    else if (isRoster(change) && (change.status === 'D' || REGULAR_FILE.has(change.mode)))
+    else if (isRoster(change) && (change.status === 'D' || isRegularFileMode(change.mode)))
       rosters.set(change.path, change);
     else other.push(change);
   }
@@ -164,9 +161,6 @@ async function removedFiles(
   }
   return removed;
 }
-
-const inside = (folder: string, path: string) =>
-  path === folder || path.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`);
 
 /**
  * Judged folders that are not read: a link (it could lead anywhere, and the git source reads
@@ -215,7 +209,7 @@ export async function judgeRosters(
   const reports = checked.map((report) => {
     if (linked.has(report.file)) return report; // its link is the PR's change, reported below
     const file = physical(report.file);
-    const touched = changes.paths.some((p) => p === file || p.startsWith(`${file}${sep}`));
+    const touched = changes.paths.some((p) => inside(file, p));
     return judgeChanges(report, base.get(report.file), judge, touched);
   });
   const configReport = judgeConfigChange(options.configFile ?? DEFAULT_CONFIG_FILE, changes.config, judge);

@@ -23,7 +23,9 @@ export interface RosterListing {
   readonly problems: ReadonlyMap<string, string>;
 }
 
-const inside = (folder: string, path: string): boolean => path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+/** Whether `path` is `folder` or below it (both absolute, links resolved alike). */
+export const inside = (folder: string, path: string): boolean =>
+  path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 
 /**
  * The roster files directly inside a folder. Symbolic links are followed when they stay

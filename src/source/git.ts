@@ -29,6 +29,12 @@ export function physical(path: string): string {
   }
 }
 
+/** Git's mode of a symbolic link. */
+const LINK_MODE = '120000';
+
+/** Git modes of a regular file: what classops reads (a link, a folder or a submodule it does not). */
+export const isRegularFileMode = (mode: string): boolean => mode === '100644' || mode === '100755';
+
 /** The repository's top folder, or a SourceError naming what was asked. */
 async function topLevel(cwd: string, what: string): Promise<string> {
   try {
@@ -56,25 +62,23 @@ export async function readFileAtRevision(
     throw new SourceError(`unknown git revision "${revision}" (fetch it first, e.g. git fetch origin ${revision})`);
   }
   const path = relative(top, absolute).split('\\').join('/') || basename(absolute);
-  const entry = async (at: string) => {
-    // "<mode> <type> <object>\t<path>"
-    const [mode, , object] = (await git(top, ['ls-tree', '-z', revision, '--', at])).toString('utf8').split(/[ \t]/);
-    return { mode, object: object! };
-  };
-  let { mode, object } = await entry(path);
-  if (mode === '120000' && options.followLink === true) {
+  const entryAt = async (at: string) => parseTree(await git(top, ['ls-tree', '-z', '-l', revision, '--', at]))[0];
+  let entry = await entryAt(path);
+  if (entry?.mode === LINK_MODE && options.followLink === true) {
     // One link, to a file inside the repository (as an instructor may keep the config elsewhere in it).
     const target = posix.normalize(
-      posix.join(posix.dirname(path), (await git(top, ['cat-file', 'blob', object])).toString('utf8')),
+      posix.join(posix.dirname(path), (await git(top, ['cat-file', 'blob', entry.object])).toString('utf8')),
     );
     if (target === '..' || target.startsWith('../') || posix.isAbsolute(target))
       throw new SourceError(`${file} is a symbolic link out of the repository at ${revision}`);
-    ({ mode, object } = await entry(target));
-    if (mode !== '100644' && mode !== '100755')
+    entry = await entryAt(target);
+    if (entry === undefined || !isRegularFileMode(entry.mode))
       throw new SourceError(`${file} is a symbolic link to ${target}, which is not a file at ${revision}`);
   }
   // A link, a folder or a submodule is no file the revision had.
-  return mode === '100644' || mode === '100755' ? git(top, ['cat-file', 'blob', object]) : undefined;
+  return entry !== undefined && isRegularFileMode(entry.mode)
+    ? git(top, ['cat-file', 'blob', entry.object])
+    : undefined;
 }
 
 /**
@@ -108,7 +112,7 @@ export interface ChangedPath {
 /** A file's git mode as `git add` would record it. */
 function modeOf(path: string): string {
   const stat = lstatSync(path);
-  return stat.isSymbolicLink() ? '120000' : (stat.mode & 0o111) !== 0 ? '100755' : '100644';
+  return stat.isSymbolicLink() ? LINK_MODE : (stat.mode & 0o111) !== 0 ? '100755' : '100644';
 }
 
 /**
@@ -182,7 +186,7 @@ function refusal(entry: TreeEntry, maxFileBytes: number): string | undefined {
   if (!isUtf8(entry.path)) return 'its name is not valid UTF-8 text; rename it to week-NN.yaml';
   if (entry.type === 'tree') return 'it is a folder, not a file';
   if (entry.type === 'commit') return 'it is a git submodule, not a file';
-  if (entry.mode === '120000') return 'it is a symbolic link, which classops does not follow in a repository';
+  if (entry.mode === LINK_MODE) return 'it is a symbolic link, which classops does not follow in a repository';
   if (entry.type !== 'blob') return `it is a git ${entry.type}, not a file`;
   if (entry.size > maxFileBytes) return `it is ${entry.size} bytes; a roster may be at most ${maxFileBytes} bytes`;
   return undefined;
