@@ -3,7 +3,7 @@
  * verdict) and the check run's annotations. Every piece of student text goes through
  * markdownSafe, so a name cannot close the table, mention anyone, or make a link.
  */
-import type { Finding } from '../roster/model.js';
+import { bySeverity, type Finding } from '../roster/model.js';
 import { markdownSafe } from '../roster/report.js';
 import type { ReportFile } from './report-file.js';
 
@@ -90,13 +90,12 @@ export interface Annotation {
  * apart: past this many, the job would wait minutes for warnings nobody reads.
  */
 const MAX_ANNOTATIONS = 500;
-const SEVERITY_ORDER = { error: 0, warning: 1, note: 2 } as const;
 
 /** One annotation per finding, errors first, at most MAX_ANNOTATIONS; check runs show plain text, so only length is bounded. */
 export function annotationsOf(files: readonly ReportFile[]): Annotation[] {
   const level = { error: 'failure', warning: 'warning', note: 'notice' } as const;
   const findings = files.flatMap((file) => file.findings.map((f) => ({ file, f })));
-  findings.sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity]);
+  findings.sort((a, b) => bySeverity(a.f, b.f));
   return findings.slice(0, MAX_ANNOTATIONS).map(({ file, f }) => ({
     path: file.file,
     start_line: f.line,

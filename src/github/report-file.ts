@@ -4,7 +4,7 @@
  * PR's code, so it is hostile: every field is checked, strings and counts are bounded,
  * and anything else is dropped.
  */
-import type { Finding, Severity } from '../roster/model.js';
+import { bySeverity, SEVERITIES, type Finding } from '../roster/model.js';
 
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
 const MAX_FILES = 200;
@@ -37,7 +37,6 @@ const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? [...v].slice(0, MAX_TEXT).join('') : undefined;
 const count = (v: unknown): number | undefined =>
   Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined;
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
 
 function readFinding(v: unknown, file: string): Finding | undefined {
   if (!isObject(v)) return undefined;
@@ -104,8 +103,6 @@ export function readReport(json: string): ReportFile[] {
 function withinFindingBudget(files: ReportFile[]): ReportFile[] {
   const all = files.flatMap((f) => f.findings);
   if (all.length <= MAX_FINDINGS) return files;
-  const kept = new Set(
-    [...all].sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)).slice(0, MAX_FINDINGS),
-  );
+  const kept = new Set([...all].sort(bySeverity).slice(0, MAX_FINDINGS));
   return files.map((f) => ({ ...f, findings: f.findings.filter((x) => kept.has(x)) }));
 }

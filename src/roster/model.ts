@@ -2,6 +2,13 @@
 
 export type Severity = 'error' | 'warning' | 'note';
 
+/** Every severity, the most serious first. */
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
+
+/** Orders findings the most serious first (a stable sort keeps their order otherwise). */
+export const bySeverity = (a: { readonly severity: Severity }, b: { readonly severity: Severity }): number =>
+  SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity);
+
 /** One thing a PR author should read: where, what, and how to fix it. */
 export interface Finding {
   /** Stable identifier, e.g. `image-owner-mismatch`; documented in the README. */
