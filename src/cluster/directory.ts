@@ -3,7 +3,16 @@
  * (`<namespace>/<kind>-<name>.yaml`, cluster-wide objects in `_cluster/`). The reconciler
  * treats it exactly as a cluster, with the same guard and last-known-good rules.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { hash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -156,11 +165,30 @@ export class DirectoryTarget implements Target {
     return this.reformatted.has(object);
   }
 
+  /**
+   * The file of an object to write or remove, in a namespace folder that is not a link:
+   * through one, a write or a removal would land outside the folder (the listing skips them).
+   */
+  private writablePathOf(ref: ObjectRef): string {
+    const path = this.pathOf(ref);
+    if (lstatSync(dirname(path), { throwIfNoEntry: false })?.isSymbolicLink() === true)
+      throw new ClusterError(
+        `refusing to write ${describeRef(ref)}: ${relative(this.root, dirname(path))} is a symbolic link`,
+        undefined,
+      );
+    return path;
+  }
+
   async apply(object: KubeObject): Promise<void> {
-    const path = this.pathOf({ ...object, namespace: object.metadata.namespace, name: object.metadata.name });
+    const path = this.writablePathOf({ ...object, namespace: object.metadata.namespace, name: object.metadata.name });
     mkdirSync(dirname(path), { recursive: true });
     if (!this.marked) {
-      writeFileSync(join(this.root, MANIFESTS_MARKER), 'Kept by classops run: files here are replaced and removed.\n');
+      const marker = join(this.root, MANIFESTS_MARKER);
+      writeWhole(
+        marker,
+        `${marker}.tmp-${process.pid}`,
+        'Kept by classops run: files here are replaced and removed.\n',
+      );
       this.marked = true;
     }
     const text = toYaml(object);
@@ -172,7 +200,7 @@ export class DirectoryTarget implements Target {
   }
 
   async remove(ref: ObjectRef): Promise<void> {
-    const path = this.pathOf(ref);
+    const path = this.writablePathOf(ref);
     rmSync(path, { force: true });
     this.files?.delete(path);
     this.indexChanged = this.loadIndex().delete(path) || this.indexChanged;
@@ -233,6 +261,8 @@ export class DirectoryTarget implements Target {
     if (this.index !== undefined) return this.index;
     this.index = new Map();
     try {
+      // A regular file only: reading a FIFO would wait for ever (and SIGTERM with it).
+      if (lstatSync(this.indexFile, { throwIfNoEntry: false })?.isFile() !== true) return this.index;
       const saved = JSON.parse(readFileSync(this.indexFile, 'utf8')) as Record<string, IndexEntry>;
       for (const [path, entry] of Object.entries(saved)) this.index.set(join(this.root, path), entry);
     } catch {
@@ -244,6 +274,8 @@ export class DirectoryTarget implements Target {
   private yamlFiles(): string[] {
     const files: string[] = [];
     for (const folder of safeReaddir(this.root)) {
+      // Real folders only: classops makes no links, and one could lead anywhere.
+      if (!folder.isDirectory()) continue;
       const dir = join(this.root, folder.name);
       // Regular files only: reading a FIFO would wait for ever (and SIGTERM with it); classops writes no links.
       for (const file of safeReaddir(dir))

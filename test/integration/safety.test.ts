@@ -2,10 +2,10 @@
  * classops tried as a hostile student and an unlucky operator would (issue 8): each test
  * reproduces a report against real git, the real binary and the fake API server.
  */
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { CLI, classopsAsync } from '../support/cli.js';
 import { CourseRepo, entry } from '../support/course.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -368,6 +368,26 @@ describe('the operator’s process', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`cluster.manifestsDir out/manifests: ${join(dir, 'out')} is a file, not a folder`);
     expect(readdirSync(dir).sort()).toEqual(['out', 'students']);
+  });
+
+  test('run --once on a folder whose index is a FIFO ignores it instead of waiting for ever', () => {
+    const dir = tempDir('classops-fifo-');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann')));
+    const once = () =>
+      spawnSync(process.execPath, [CLI, 'run', '--once', '--no-image-checks'], {
+        cwd: dir,
+        encoding: 'utf8',
+        // A read of a FIFO with no writer blocks even SIGTERM.
+        timeout: 20_000,
+        killSignal: 'SIGKILL',
+      });
+    expect(once().status).toBe(0);
+    rmSync(join(dir, 'out/manifests/.classops-index.json'));
+    execFileSync('mkfifo', [join(dir, 'out/manifests/.classops-index.json')]);
+    const run = once();
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^success at revision \S+: 0 created, 0 updated, 0 pruned, \d+ unchanged\n$/);
   });
 
   test('run --once on a folder whose index cannot be saved: the objects are written, and it says why it is slower', async () => {

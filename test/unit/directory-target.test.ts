@@ -335,6 +335,39 @@ test("after a listing, health follows the pass's own writes and removals", async
   expect(await target.health()).toEqual(new Map([['w1/bo', { phase: 'Rendered', reason: undefined }]]));
 });
 
+test('a namespace folder that is a link is neither read nor written or deleted through', async () => {
+  const dir = join(root, 'out');
+  const writer = new DirectoryTarget(dir);
+  await writer.apply(service('w1'));
+  await writer.finishPass();
+  const victim = join(root, 'victim');
+  mkdirSync(victim);
+  writeFileSync(join(victim, 'service-student-ann.yaml'), readFileSync(join(dir, 'w1/service-student-ann.yaml')));
+  rmSync(join(dir, 'w1'), { recursive: true });
+  symlinkSync(victim, join(dir, 'w1'));
+  const target = new DirectoryTarget(dir);
+  expect(await target.listManaged()).toEqual([]);
+  await expect(target.apply(service('w1', 'student-bo'))).rejects.toThrow(/w1 is a symbolic link/);
+  await expect(
+    target.remove({ apiVersion: 'v1', kind: 'Service', namespace: 'w1', name: 'student-ann' }),
+  ).rejects.toThrow(/w1 is a symbolic link/);
+  expect(readdirSync(victim)).toEqual(['service-student-ann.yaml']);
+});
+
+test('a marker that is a link is replaced, and what it pointed at is left alone', async () => {
+  const dir = join(root, 'out');
+  await new DirectoryTarget(dir).apply(service('w1'));
+  const victim = join(root, 'precious.txt');
+  writeFileSync(victim, 'precious\n');
+  rmSync(join(dir, MANIFESTS_MARKER));
+  symlinkSync(victim, join(dir, MANIFESTS_MARKER));
+  const target = new DirectoryTarget(dir);
+  expect(await target.listManaged()).toEqual([service('w1')]);
+  await target.apply(service('w1', 'student-bo'));
+  expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+  expect(readFileSync(join(dir, MANIFESTS_MARKER), 'utf8')).toContain('Kept by classops run');
+});
+
 test('a folder named relative to the working directory, or with a trailing slash, is the same folder', async () => {
   const target = new DirectoryTarget(`./${relative(process.cwd(), join(root, 'out'))}/`);
   await target.apply(service('w1'));
