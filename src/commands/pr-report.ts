@@ -54,6 +54,8 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
     stringOf(field(event, 'pull_request', 'head', 'sha')) ??
     stringOf(field(event, 'workflow_run', 'head_sha'));
   if (sha !== undefined && !/^[0-9a-f]{40}$/.test(sha)) throw new UsageError(`--sha must be a full commit SHA`);
+  if (values['from-report'] !== undefined && sha === undefined)
+    throw new UsageError('a report is posted only on the commit it judged: give --sha, or run on workflow_run');
   const token = stringOf(io.env['GITHUB_TOKEN']);
   if (token === undefined) throw new UsageError('GITHUB_TOKEN is not set: the job needs a token to comment');
   const baseUrl = stringOf(io.env['GITHUB_API_URL']) ?? 'https://api.github.com';
@@ -96,8 +98,6 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
   const { annotationsOf, countErrors, formatComment } = await import('../github/pr-comment.js');
   const { githubClient, statusOf } = await import('../github/client.js');
   const { postCheckRun, upsertComment } = await import('../github/pr-feedback.js');
-  const errors = countErrors(files);
-  const verdict = errors > 0 ? EXIT.findings : EXIT.ok;
   const warn = (message: string) => io.stderr.write(`::warning title=classops pr-report::${message}\n`);
   const octokit = await githubClient({ token, baseUrl, warn });
   const why = (error: unknown) =>
@@ -105,19 +105,31 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       ? 'the token may not write here (a fork\'s read-only token, or missing "pull-requests: write"/"checks: write")'
       : (error as Error).message;
 
-  if (fromReport !== undefined && sha !== undefined) {
-    // The report names nothing we trust: post only on a PR whose head is the commit that was judged.
+  if (fromReport !== undefined) {
+    // The report names nothing we trust: GitHub says whether it may be posted, and where.
+    const { reportStanding, untrustedReport } = await import('../github/report-standing.js');
+    const judged = sha!;
+    let standing;
     try {
-      const pr = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
-      if (field(pr.data, 'head', 'sha') !== sha) {
-        io.stderr.write(`classops pr-report: pull request #${number} is not at ${sha}; nothing was posted\n`);
-        return EXIT.usage;
-      }
+      standing = await reportStanding(octokit, { owner, repo, number }, judged);
     } catch (error) {
       warn(`could not read pull request #${number}: ${why(error)}; nothing was posted`);
-      return verdict;
+      return countErrors(files) > 0 ? EXIT.findings : EXIT.ok;
     }
+    if (standing.kind === 'superseded') {
+      io.stderr.write(
+        `classops pr-report: pull request #${number} has moved on from ${judged} to ${standing.head}; the check of that commit posts the verdict, nothing was posted\n`,
+      );
+      return EXIT.ok;
+    }
+    if (standing.kind === 'foreign') {
+      io.stderr.write(`classops pr-report: ${judged} is not a commit of pull request #${number}; nothing was posted\n`);
+      return EXIT.usage;
+    }
+    if (standing.kind === 'untrusted') files = untrustedReport(standing.findings);
   }
+  const errors = countErrors(files);
+  const verdict = errors > 0 ? EXIT.findings : EXIT.ok;
 
   const body = formatComment(files);
   try {

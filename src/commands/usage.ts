@@ -69,7 +69,9 @@ Options:
   --pr NUMBER           the pull request (default: from the event)
   --sha SHA             the PR's head commit, for the check run (default: from the event)
   --from-report FILE    post a report written earlier by "validate --format json" (the
-                        second stage of the fork workflow); nothing is checked out or judged
+                        second stage of the fork workflow); nothing is checked out or judged.
+                        Posted only when the PR's head is the judged commit, and replaced
+                        by a failing check when GitHub lists a change under .github/
   --check-images        check that every image can be pulled anonymously (network)
   --config PATH         config file (default ./classops.yaml when present)
 

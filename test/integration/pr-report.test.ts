@@ -197,33 +197,106 @@ describe('classops pr-report', () => {
     expect(run.stderr).toContain('::warning title=classops pr-report::could not comment on #1');
   }, 90_000); // each request is retried with backoff before giving up
 
-  test('two stages for forks: validate writes the report, pr-report --from-report posts it', async () => {
-    const head = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
-    const stage1 = await classopsAsync(['validate', '--changed-since', base, '--author', 'bo', '--format', 'json'], {
+  /** Stage 1 as the example workflow runs it: the report of validate --format json, in a file. */
+  async function stage1Report(author = 'bo'): Promise<string> {
+    const run = await classopsAsync(['validate', '--changed-since', base, '--author', author, '--format', 'json'], {
       cwd: repo.dir,
     });
-    expect(stage1.code).toBe(1);
     const report = join(dir, 'report.json');
-    writeFileSync(report, stage1.stdout);
+    writeFileSync(report, run.stdout);
+    return report;
+  }
+
+  /** Stage 2 as the example workflow runs it: outside the checkout, on the workflow_run event. */
+  function stage2(report: string, pr: number, judged: string) {
     const event = join(dir, 'workflow_run.json');
-    writeFileSync(event, JSON.stringify({ workflow_run: { head_sha: head, pull_requests: [] } }));
-    gh.pulls.set(1, { head, base, author: 'bo' });
-    // Run outside the checkout: the second stage never has the PR's code.
-    const stage2 = await classopsAsync(['pr-report', '--from-report', report, '--pr', '1'], {
+    writeFileSync(event, JSON.stringify({ workflow_run: { head_sha: judged, pull_requests: [] } }));
+    return classopsAsync(['pr-report', '--from-report', report, '--pr', String(pr)], {
       cwd: dir,
       env: env({ GITHUB_EVENT_PATH: event }),
     });
-    expect(stage2.code).toBe(1);
+  }
+
+  test('two stages for forks: validate writes the report, pr-report --from-report posts it', async () => {
+    const head = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    const report = await stage1Report();
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });
+    const posted = await stage2(report, 1, head);
+    expect(posted.code).toBe(1);
     expect(String(comments()[0]!['body'])).toContain('| bo | students/week-01.yaml line 9 | ❌ line 11:');
     expect(gh.checkRuns[0]).toMatchObject({ head_sha: head, conclusion: 'failure' });
 
-    // A report aimed at another PR (its head is not the judged commit) posts nothing.
-    gh.pulls.set(2, { head: base, base, author: 'ann' });
-    const wrong = await classopsAsync(['pr-report', '--from-report', report, '--pr', '2'], {
-      cwd: dir,
-      env: env({ GITHUB_EVENT_PATH: event }),
-    });
+    // A report aimed at another PR (the judged commit is none of its commits) posts nothing.
+    gh.pulls.set(2, { head: base, base, author: 'ann', dir: repo.dir });
+    const wrong = await stage2(report, 2, head);
     expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`${head} is not a commit of pull request #2; nothing was posted`);
     expect(gh.comments.get(2)).toBeUndefined();
+    expect(gh.checkRuns).toHaveLength(1);
+  });
+
+  test('a run for a commit the pull request has moved on from posts nothing and does not fail', async () => {
+    const first = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    const report = await stage1Report();
+    const newer = push(entry('ann') + entry('bo'));
+    gh.pulls.set(1, { head: newer, base, author: 'bo', dir: repo.dir });
+    const late = await stage2(report, 1, first);
+    expect(late.code).toBe(0);
+    expect(late.stderr).toContain(`#1 has moved on from ${first} to ${newer}`);
+    expect(gh.writes()).toEqual([]);
+  });
+
+  test('a pull request that changes .github/ gets a failing check, whatever report its own workflow uploaded', async () => {
+    // The PR rewrites stage 1 so it uploads a clean report for a roster that is not clean.
+    repo.write('.github/workflows/classops-check.yml', 'on: pull_request\njobs: {}\n');
+    const head = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    const forged = join(dir, 'forged.json');
+    writeFileSync(
+      forged,
+      JSON.stringify({
+        files: [
+          {
+            file: 'students/week-01.yaml',
+            entries: [{ index: 1, line: 9, githubUsername: 'bo', valid: true, changed: true }],
+            findings: [],
+          },
+        ],
+      }),
+    );
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });
+    const run = await stage2(forged, 1, head);
+    expect(run.code).toBe(1);
+    expect(gh.checkRuns).toEqual([expect.objectContaining({ head_sha: head, conclusion: 'failure' })]);
+    expect(gh.checkRuns[0]!.annotations).toEqual([
+      expect.objectContaining({
+        path: '.github/workflows/classops-check.yml',
+        annotation_level: 'failure',
+        title: 'classops report-untrusted',
+      }),
+    ]);
+    const body = String(comments()[0]!['body']);
+    expect(body).toContain("the check that judged it ran the pull request's own workflow");
+    expect(body).not.toContain('✅'); // nothing of the uploaded report is shown
+  });
+
+  test('more files than GitHub lists: whether .github/ changed cannot be told, so the check fails', async () => {
+    for (let i = 0; i < 3001; i++) repo.write(`notes/n${i}.txt`, `${i}\n`);
+    const head = push(entry('ann') + entry('bo'));
+    const report = await stage1Report('prof'); // an instructor's PR: stage 1 finds nothing
+    gh.pulls.set(1, { head, base, author: 'prof', dir: repo.dir });
+    const run = await stage2(report, 1, head);
+    expect(run.code).toBe(1);
+    expect(gh.checkRuns[0]).toMatchObject({ conclusion: 'failure' });
+    expect(String(comments()[0]!['body'])).toContain('changes 3002 files, more than GitHub lists \\(3000\\)');
+  }, 60_000);
+
+  test('--from-report without the judged commit is refused before anything is posted', async () => {
+    const head = push(entry('ann') + entry('bo'));
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });
+    const report = await stage1Report();
+    const run = await classopsAsync(['pr-report', '--from-report', report, '--pr', '1'], { cwd: dir, env: env({}) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('a report is posted only on the commit it judged');
+    expect(gh.requests).toEqual([]);
   });
 });

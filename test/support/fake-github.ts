@@ -4,6 +4,7 @@
  * If-None-Match), Link pagination, and faults on demand (403/429 with retry-after, 5xx,
  * a read-only token). Every request is recorded.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -46,8 +47,11 @@ export class FakeGithub {
   port = 0;
   readonly requests: RecordedRequest[] = [];
   private readonly faults: GithubFault[] = [];
-  /** Pull requests by number: what GET /pulls/:n answers. */
-  readonly pulls = new Map<number, { head: string; base: string; author: string }>();
+  /**
+   * Pull requests by number: what GET /pulls/:n answers. With `dir`, a real repository
+   * holding both commits, its files and commits are git's, as GitHub lists them.
+   */
+  readonly pulls = new Map<number, { head: string; base: string; author: string; dir?: string }>();
   readonly comments = new Map<number, Stored[]>();
   readonly checkRuns: Array<Stored & { annotations: unknown[] }> = [];
   readonly statuses = new Map<string, Stored[]>();
@@ -198,6 +202,11 @@ export class FakeGithub {
       comment['updated_at'] = new Date().toISOString();
       return this.send(res, 200, comment);
     }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/(files|commits)$/.exec(p)) && method === 'GET') {
+      const pr = this.pulls.get(Number(m[1]));
+      if (pr === undefined) return this.error(res, 404, 'Not Found');
+      return this.list(req, res, url, m[2] === 'files' ? pullFiles(pr) : pullCommits(pr));
+    }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/.exec(p)) && method === 'GET') {
       const pr = this.pulls.get(Number(m[1]));
       if (pr === undefined) return this.error(res, 404, 'Not Found');
@@ -207,6 +216,8 @@ export class FakeGithub {
         user: USER(pr.author, 'User', 9),
         head: { ref: 'feature', sha: pr.head },
         base: { ref: 'main', sha: pr.base },
+        commits: pr.dir === undefined ? 0 : revList(pr).length,
+        changed_files: pr.dir === undefined ? 0 : diffNames(pr).length,
       });
     }
     if (/^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(p) && method === 'POST') {
@@ -273,4 +284,59 @@ export class FakeGithub {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+type PullRequestCommits = { head: string; base: string; dir?: string };
+const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' });
+
+/** What GitHub diffs for a pull request: from the merge base to the head, renames found. */
+function diffNames(pr: PullRequestCommits): Array<{ status: string; filename: string; previous?: string }> {
+  if (pr.dir === undefined) return [];
+  const fields = git(pr.dir, 'diff', '--name-status', '-z', '-M', `${pr.base}...${pr.head}`).split('\0');
+  const changes = [];
+  for (let i = 0; i + 1 < fields.length;) {
+    const status = fields[i++]!;
+    if (status.startsWith('R') || status.startsWith('C'))
+      changes.push({ status, previous: fields[i++]!, filename: fields[i++]! });
+    else changes.push({ status, filename: fields[i++]! });
+  }
+  return changes;
+}
+
+const STATUS: Record<string, string> = { A: 'added', D: 'removed', M: 'modified', R: 'renamed', C: 'copied' };
+
+/** GET /pulls/:n/files: GitHub lists at most 3 000 files, whatever the pull request changes. */
+function pullFiles(pr: PullRequestCommits): unknown[] {
+  return diffNames(pr)
+    .slice(0, 3000)
+    .map((c) => ({
+      sha: createHash('sha1').update(c.filename).digest('hex'),
+      filename: c.filename,
+      status: STATUS[c.status[0]!] ?? 'changed',
+      additions: 1,
+      deletions: 0,
+      changes: 1,
+      blob_url: `https://github.com/o/r/blob/${pr.head}/${c.filename}`,
+      raw_url: `https://github.com/o/r/raw/${pr.head}/${c.filename}`,
+      contents_url: `https://api.github.com/repos/o/r/contents/${c.filename}?ref=${pr.head}`,
+      ...(c.previous === undefined ? {} : { previous_filename: c.previous }),
+    }));
+}
+
+function revList(pr: PullRequestCommits): string[] {
+  return pr.dir === undefined
+    ? []
+    : git(pr.dir, 'rev-list', '--reverse', `${pr.base}..${pr.head}`).split('\n').filter(Boolean);
+}
+
+/** GET /pulls/:n/commits: oldest first, at most 250, as GitHub lists them. */
+function pullCommits(pr: PullRequestCommits): unknown[] {
+  return revList(pr)
+    .slice(0, 250)
+    .map((sha) => ({
+      sha,
+      node_id: `C_${sha.slice(0, 12)}`,
+      commit: { message: git(pr.dir!, 'log', '-1', '--format=%s', sha).trim() },
+      parents: [],
+    }));
 }

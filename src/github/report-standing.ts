@@ -1,0 +1,80 @@
+/**
+ * What stage 2 of the fork workflow can verify of the report stage 1 uploaded, from
+ * GitHub's own answers rather than the report: that the pull request is still at the
+ * commit stage 1 judged, and that stage 1 ran the base branch's workflow. A pull request
+ * that changes `.github/` ran its own workflow, which can upload any report it likes.
+ */
+import type { Octokit } from 'octokit';
+import type { Finding } from '../roster/model.js';
+import type { PullRequestRef } from './pr-feedback.js';
+import type { ReportFile } from './report-file.js';
+
+/** GitHub lists at most this many of a pull request's files, and this many of its commits. */
+const MAX_LISTED_FILES = 3000;
+const MAX_LISTED_COMMITS = 250;
+/** Where workflows and the actions they use live: a change here may have changed stage 1 itself. */
+const WORKFLOW_FOLDER = '.github/';
+
+export type ReportStanding =
+  /** Still the pull request's head, and judged by the base branch's workflow: post it. */
+  | { readonly kind: 'current' }
+  /** An earlier commit of the pull request: the run for its new head posts the verdict. */
+  | { readonly kind: 'superseded'; readonly head: string }
+  /** Not a commit of this pull request: the report was aimed at another one. */
+  | { readonly kind: 'foreign' }
+  /** The head, but stage 1 may have run the pull request's own workflow: its report proves nothing. */
+  | { readonly kind: 'untrusted'; readonly findings: readonly Finding[] };
+
+type Json = Record<string, unknown>;
+const stringAt = (v: unknown, key: string): string | undefined => {
+  const value = typeof v === 'object' && v !== null ? (v as Json)[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+};
+
+export async function reportStanding(octokit: Octokit, pr: PullRequestRef, judged: string): Promise<ReportStanding> {
+  const ref = { owner: pr.owner, repo: pr.repo, pull_number: pr.number, per_page: 100 };
+  const { data } = await octokit.rest.pulls.get({ owner: pr.owner, repo: pr.repo, pull_number: pr.number });
+  const head = stringAt(data.head, 'sha');
+  if (head !== judged) {
+    const commits = await octokit.paginate(octokit.rest.pulls.listCommits, ref);
+    const earlier = commits.slice(0, MAX_LISTED_COMMITS).some((c) => stringAt(c, 'sha') === judged);
+    return earlier && head !== undefined ? { kind: 'superseded', head } : { kind: 'foreign' };
+  }
+  const files = (await octokit.paginate(octokit.rest.pulls.listFiles, ref)).slice(0, MAX_LISTED_FILES);
+  const paths = files.flatMap((f) => [stringAt(f, 'filename'), stringAt(f, 'previous_filename')]);
+  const workflows = [...new Set(paths.filter((p): p is string => p?.startsWith(WORKFLOW_FOLDER) === true))];
+  const findings = workflows.map((path) =>
+    untrusted(
+      path,
+      `This pull request changes ${JSON.stringify(path)}, so the check that judged it ran`,
+      `Remove the changes under ${WORKFLOW_FOLDER} from your pull request; an instructor reviews and merges pull requests that need them.`,
+    ),
+  );
+  const changed = typeof data.changed_files === 'number' ? data.changed_files : 0;
+  if (files.length < changed)
+    findings.push(
+      untrusted(
+        WORKFLOW_FOLDER,
+        `This pull request changes ${changed} files, more than GitHub lists (${files.length}); whether it changes ${WORKFLOW_FOLDER} cannot be told, so the check that judged it may have run`,
+        'Split the pull request into smaller ones; a change this large is for an instructor to review and merge.',
+      ),
+    );
+  return findings.length === 0 ? { kind: 'current' } : { kind: 'untrusted', findings };
+}
+
+function untrusted(file: string, opening: string, hint: string): Finding {
+  return {
+    code: 'report-untrusted',
+    severity: 'error',
+    message: `${opening} the pull request's own workflow, and its verdict cannot be trusted.`,
+    hint,
+    file,
+    line: 1,
+    column: 1,
+  };
+}
+
+/** The report to post instead of stage 1's, which may say anything: only what GitHub showed. */
+export function untrustedReport(findings: readonly Finding[]): ReportFile[] {
+  return findings.map((finding) => ({ file: finding.file, entries: [], findings: [finding] }));
+}
