@@ -14,3 +14,10 @@ export const UNSAFE_CHAR =
 
 /** Every unsafe character, for replacing. */
 export const UNSAFE_CHARS = new RegExp(UNSAFE_CHAR.source, 'gu');
+
+/** `\uXXXX` for each UTF-16 unit, so a character beyond U+FFFF shows whole. */
+const escapeUnits = (c: string): string =>
+  Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+
+/** Text with every unsafe character shown as its escape: what a terminal, a log or a comment may display. */
+export const showUnsafe = (text: string): string => text.replace(UNSAFE_CHARS, escapeUnits);

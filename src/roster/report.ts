@@ -3,6 +3,7 @@
  * GitHub Actions annotations, and a Markdown PR comment. Student-written text is
  * escaped for each medium: it is data, never markup or terminal control codes.
  */
+import { showUnsafe } from '../unsafe-characters.js';
 import type { Finding, RosterReport, Severity } from './model.js';
 
 export type ReportFormat = 'text' | 'json' | 'github' | 'markdown';
@@ -45,14 +46,12 @@ function summaryLine(s: Summary): string {
   return `${problems} in ${plural(s.files, 'file')}; ${s.validEntries} of ${plural(s.entries, 'entry', 'entries')} will deploy.`;
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/** Control characters (ESC among them) shown as visible escapes, so nothing a student wrote can drive the terminal. */
-function terminalSafe(text: string): string {
-  const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  return text.replace(CONTROL, visible).replace(/\t/g, '  ');
-}
+/**
+ * What a student wrote, fit for a terminal: tabs as two spaces, and control characters (ESC
+ * among them) and invisible direction marks as visible escapes, so nothing can drive the
+ * terminal or make an echoed line read as another.
+ */
+const terminalSafe = (text: string): string => showUnsafe(text.replace(/\t/g, '  '));
 
 export interface TextOptions {
   readonly color: boolean;
@@ -83,9 +82,11 @@ export function formatText(reports: readonly RosterReport[], options: TextOption
       if (source !== undefined && source.trim() !== '' && f.code !== 'secret-in-file') {
         const gutter = String(f.line);
         out.push(dim(`    ${gutter} | `) + terminalSafe(source));
+        // Under the column as shown: escapes and tabs before it widen the line.
+        const before = terminalSafe(source.slice(0, Math.max(0, f.column - 1)));
         out.push(
           dim(`    ${' '.repeat(gutter.length)} | `) +
-            ' '.repeat(Math.max(0, f.column - 1)) +
+            ' '.repeat(before.length) +
             (f.severity === 'error' ? red('^') : yellow('^')),
         );
       }
@@ -132,8 +133,7 @@ export function formatGithub(reports: readonly RosterReport[]): string {
 
 /** Markdown that shows student text literally: no links (bare URLs included), mentions, HTML or table breaks. */
 export function markdownSafe(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
+  return showUnsafe(text.replace(/[\r\n]+/g, ' '))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -6,7 +6,7 @@
 import type { PolicyConfig } from '../config.js';
 import { effectiveTag, parseImageReference, type ImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
-import { UNSAFE_CHAR, UNSAFE_CHARS } from '../unsafe-characters.js';
+import { showUnsafe, UNSAFE_CHAR } from '../unsafe-characters.js';
 
 export interface Problem {
   readonly code: string;
@@ -37,14 +37,10 @@ export function unsafeCharacter(value: string): string | undefined {
   return `${codePoint(c)}, ${what}`;
 }
 
-/** `\uXXXX` for each UTF-16 unit, so a character beyond U+FFFF shows whole. */
-const escapeUnits = (c: string): string =>
-  Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
-
 /** Student data inside a message: quoted and escaped, so a newline, quote or control character shows as text. */
 export function quote(value: string, max = 80): string {
   const shown = [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
-  return JSON.stringify(shown).replace(UNSAFE_CHARS, escapeUnits);
+  return showUnsafe(JSON.stringify(shown));
 }
 
 const UNSAFE_HINT =
