@@ -128,10 +128,11 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     try {
       const outcome = await reconcile(options, cancel.signal);
       log.info(`reconciled ${outcome.revision}`, passFields(outcome, state));
-      const { plan } = outcome;
+      const { plan, done, errors } = outcome;
+      const failed = errors.length > 0 ? `, ${errors.length} failed` : '';
       const refused = plan.refused.length ? `; refused: ${plan.refused.map((r) => r.reason).join(' ')}` : '';
       io.stdout.write(
-        `${outcome.result} at revision ${outcome.revision}: ${plan.create.length} created, ${plan.update.length} updated, ${plan.prune.length} pruned, ${plan.unchanged.length} unchanged${refused}\n`,
+        `${outcome.result} at revision ${outcome.revision}: ${done.created} created, ${done.updated} updated, ${done.pruned} pruned, ${plan.unchanged.length} unchanged${failed}${refused}\n`,
       );
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
       for (const file of outcome.heldBack) {

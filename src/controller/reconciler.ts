@@ -41,6 +41,8 @@ export interface ReconcileOutcome {
   readonly result: PassResult;
   readonly plan: Plan;
   readonly writes: number;
+  /** Writes that succeeded, by what they did: the plan's counts less what failed. */
+  readonly done: Readonly<Record<'created' | 'updated' | 'pruned', number>>;
   readonly errors: readonly string[];
   /** Roster files kept at their last-known-good because they are not complete. */
   readonly heldBack: readonly FileStatus[];
@@ -150,7 +152,7 @@ async function reconcilePass(
   const desired = interpretation.desired!;
   const errors: string[] = [];
   const failed = new Set<string>();
-  let writes = 0;
+  const done = { created: 0, updated: 0, pruned: 0 };
 
   // Objects of one kind go out together, a few at a time; kinds in order, so a Namespace
   // exists before what lives in it, and pruning removes routes before what they point to.
@@ -159,7 +161,7 @@ async function reconcilePass(
     if (await aborted(signal)) return;
     try {
       await target.apply(object);
-      writes += 1;
+      done[action] += 1;
       metrics.applyOperations.inc({ kind: object.kind, action });
       log.info(`${action} ${describeRef(refOf(object))}`, { revision });
       if (object.kind === 'Deployment' && !signal?.aborted)
@@ -181,7 +183,7 @@ async function reconcilePass(
     if (await aborted(signal)) return;
     try {
       await target.remove(ref);
-      writes += 1;
+      done.pruned += 1;
       metrics.applyOperations.inc({ kind: ref.kind, action: 'pruned' });
       log.info(`pruned ${describeRef(ref)}`, { revision });
     } catch (error) {
@@ -235,6 +237,7 @@ async function reconcilePass(
     findings: r.findings,
   }));
   const result = errors.length > 0 ? 'partial' : plan.refused.length > 0 ? 'refused' : 'success';
+  const writes = done.created + done.updated + done.pruned;
   state.commit({
     revision,
     result,
@@ -248,7 +251,7 @@ async function reconcilePass(
     finishedAt: new Date(),
   });
   publishMetrics(options, revision);
-  return { revision, result, plan, writes, errors, heldBack: files.filter((f) => !f.complete) };
+  return { revision, result, plan, writes, done, errors, heldBack: files.filter((f) => !f.complete) };
 }
 
 /** State as gauges: entries per week, complete files, students by outcome and readiness. */

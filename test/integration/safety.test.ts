@@ -409,6 +409,28 @@ describe('the operator’s process', () => {
     expect(readdirSync(join(dir, 'out'), { recursive: true }).filter((f) => String(f).includes('.tmp-'))).toEqual([]);
   });
 
+  test('run --once whose writes partly fail counts what was done, not what was planned', async () => {
+    const dir = tempDir('classops-partial-');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann') + entry('bo')));
+    // A folder where ann's Deployment goes: that one write fails, the others go ahead.
+    mkdirSync(join(dir, 'out', WEEK1, 'deployment-student-ann.yaml'), { recursive: true });
+    writeFileSync(join(dir, 'out/.classops-manifests'), '');
+    const run = await classopsAsync(['run', '--once', '--no-image-checks'], {
+      cwd: dir,
+      env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out' },
+    });
+    expect(run.code).toBe(1);
+    const planned = /: (\d+) created/.exec(run.stdout);
+    const written = readdirSync(join(dir, 'out'), { recursive: true, withFileTypes: true }).filter(
+      (f) => f.isFile() && f.name.endsWith('.yaml'),
+    );
+    expect(run.stdout).toMatch(/^partial at revision \S+: \d+ created, 0 updated, 0 pruned, 0 unchanged, 1 failed\n$/);
+    expect(Number(planned?.[1])).toBe(written.length);
+    expect(run.stderr).toContain(`deployment-student-ann.yaml`);
+    expect(written.map((f) => f.name)).toContain('deployment-student-bo.yaml');
+  });
+
   test('run --once puts back a file edited into a form other YAML readers read otherwise', async () => {
     const dir = tempDir('classops-form-');
     mkdirSync(join(dir, 'students'));
