@@ -4,6 +4,7 @@
  * which also holds every default.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadSchema, schemaValidator } from './schemas.js';
 
@@ -142,6 +143,23 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_CONFIG_FILE = 'classops.yaml';
+
+/**
+ * What to tell someone who runs a command without --config in a folder with no
+ * classops.yaml, below one that has it (say, inside students/): only ./classops.yaml is
+ * read, so the default rules apply, not the course's. Undefined when nothing is above.
+ */
+export function configAboveNote(cwd = process.cwd()): string | undefined {
+  if (existsSync(join(cwd, DEFAULT_CONFIG_FILE))) return undefined;
+  for (let dir = dirname(resolve(cwd)); ; dir = dirname(dir)) {
+    const above = join(dir, DEFAULT_CONFIG_FILE);
+    if (existsSync(above)) {
+      const shown = relative(cwd, above);
+      return `no ${DEFAULT_CONFIG_FILE} here, so the default rules apply; the course's may be ${shown}: run from ${relative(cwd, dir)}, or pass --config ${shown}`;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
 
 export interface LoadConfigOptions {
   /** An explicit --config path; it must exist. Otherwise ./classops.yaml is read when present. */

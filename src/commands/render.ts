@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { once } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { configAboveNote, loadConfig } from '../config.js';
 import { interpretRosters } from '../pipeline/interpret.js';
 import { formatText } from '../roster/report.js';
 import { RENDER_MARKER, manifestDocuments, manifestTree } from '../render/tree.js';
@@ -64,6 +64,8 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
     },
   });
   if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
+  const note = values.config === undefined ? configAboveNote() : undefined;
+  if (note !== undefined) io.stderr.write(`classops render: ${note}\n`);
   const config = loadConfig({ file: values.config, env: io.env });
   const { files, unreadable } = readRosterFiles(
     collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),

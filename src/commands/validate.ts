@@ -10,6 +10,7 @@ import {
   summarize,
   type ReportFormat,
 } from '../roster/report.js';
+import { configAboveNote } from '../config.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { judgeRosters } from './rosters.js';
 
@@ -31,6 +32,8 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   if (values.author !== undefined && values['changed-since'] === undefined)
     throw new UsageError('--author needs --changed-since REF to know which entries the pull request changed');
 
+  const note = values.config === undefined ? configAboveNote() : undefined;
+  if (note !== undefined) io.stderr.write(`classops validate: ${note}\n`);
   const { reports, sources } = await judgeRosters({
     paths: positionals,
     configFile: values.config,

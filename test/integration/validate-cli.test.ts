@@ -41,6 +41,22 @@ describe('classops validate on the bundled roster', () => {
     expect(classops(['validate', '--bogus']).code).toBe(2);
   });
 
+  test('run inside students/, it says the default rules apply and where the course config is', () => {
+    const dir = tempDir('classops-sub-');
+    writeFileSync(join(dir, 'classops.yaml'), 'policy:\n  instructors: [prof]\n');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('Ann', 'ann')));
+    const inside = classops(['validate', 'week-01.yaml'], { cwd: join(dir, 'students') });
+    expect(inside.code).toBe(0);
+    expect(inside.stderr).toBe(
+      "classops validate: no classops.yaml here, so the default rules apply; the course's may be ../classops.yaml: run from .., or pass --config ../classops.yaml\n",
+    );
+    expect(classops(['validate'], { cwd: dir }).stderr).toBe('');
+    expect(
+      classops(['validate', '--config', '../classops.yaml', 'week-01.yaml'], { cwd: join(dir, 'students') }).stderr,
+    ).toBe('');
+  });
+
   test('terminal control codes a student wrote are shown, not executed', () => {
     const dir = tempDir('classops-esc-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('Eve \u001b[2J', 'eve') + '    port: 0\n'));
