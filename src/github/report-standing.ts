@@ -14,6 +14,9 @@ const MAX_LISTED_FILES = 3000;
 const MAX_LISTED_COMMITS = 250;
 /** Where workflows and the actions they use live: a change here may have changed stage 1 itself. */
 const WORKFLOW_FOLDER = '.github/';
+/** The folder itself too: a link or file put in its place is as much a change to it. */
+const inWorkflowFolder = (path: string | undefined): path is string =>
+  path !== undefined && (path === WORKFLOW_FOLDER.slice(0, -1) || path.startsWith(WORKFLOW_FOLDER));
 
 export type ReportStanding =
   /** Still the pull request's head, and judged by the base branch's workflow: post it. */
@@ -42,7 +45,7 @@ export async function reportStanding(octokit: Octokit, pr: PullRequestRef, judge
   }
   const files = (await octokit.paginate(octokit.rest.pulls.listFiles, ref)).slice(0, MAX_LISTED_FILES);
   const paths = files.flatMap((f) => [stringAt(f, 'filename'), stringAt(f, 'previous_filename')]);
-  const workflows = [...new Set(paths.filter((p): p is string => p?.startsWith(WORKFLOW_FOLDER) === true))];
+  const workflows = [...new Set(paths.filter(inWorkflowFolder))];
   const findings = workflows.map((path) =>
     untrusted(
       path,

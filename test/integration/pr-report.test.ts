@@ -279,6 +279,17 @@ describe('classops pr-report', () => {
     expect(body).not.toContain('✅'); // nothing of the uploaded report is shown
   });
 
+  test('a file or link put where .github/ goes counts as a change to it', async () => {
+    repo.write('.github', 'not a folder\n');
+    const head = push(entry('ann') + entry('bo'));
+    const report = await stage1Report();
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });
+    expect((await stage2(report, 1, head)).code).toBe(1);
+    expect(gh.checkRuns[0]!.annotations).toEqual([
+      expect.objectContaining({ path: '.github', title: 'classops report-untrusted' }),
+    ]);
+  });
+
   test('more files than GitHub lists: whether .github/ changed cannot be told, so the check fails', async () => {
     for (let i = 0; i < 3001; i++) repo.write(`notes/n${i}.txt`, `${i}\n`);
     const head = push(entry('ann') + entry('bo'));
