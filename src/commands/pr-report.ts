@@ -6,6 +6,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Octokit } from 'octokit';
+import type { PullRequestRef } from '../github/pr-feedback.js';
+import type { ReportFile } from '../github/report-file.js';
 import { formatGithub, formatJson } from '../roster/report.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { judgeRosters } from './rosters.js';
@@ -47,8 +50,10 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
   const eventNumber =
     field(event, 'pull_request', 'number') ?? field(event, 'workflow_run', 'pull_requests', '0', 'number');
   const prText = values.pr ?? (typeof eventNumber === 'number' ? String(eventNumber) : '');
-  if (!/^[1-9][0-9]{0,9}$/.test(prText)) throw new UsageError('name the pull request with --pr NUMBER');
-  const number = Number(prText);
+  // A report's number comes from the hostile first stage: a bad one fails its check below.
+  const number = /^[1-9][0-9]{0,9}$/.test(prText) ? Number(prText) : undefined;
+  if (number === undefined && values['from-report'] === undefined)
+    throw new UsageError('name the pull request with --pr NUMBER');
   const sha =
     values.sha ??
     stringOf(field(event, 'pull_request', 'head', 'sha')) ??
@@ -60,17 +65,19 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
   if (token === undefined) throw new UsageError('GITHUB_TOKEN is not set: the job needs a token to comment');
   const baseUrl = stringOf(io.env['GITHUB_API_URL']) ?? 'https://api.github.com';
 
-  let files;
+  let files: ReportFile[] = [];
+  /** Why the first stage's report cannot be read: it fails its check rather than post nothing. */
+  let unreadable: string | undefined;
   const fromReport = values['from-report'];
   if (fromReport !== undefined) {
     const { MAX_REPORT_BYTES, readReport, ReportError } = await import('../github/report-file.js');
-    if (statSync(fromReport).size > MAX_REPORT_BYTES)
-      throw new UsageError(`${fromReport} is larger than ${MAX_REPORT_BYTES} bytes`);
     try {
+      if (statSync(fromReport).size > MAX_REPORT_BYTES) throw new ReportError(`larger than ${MAX_REPORT_BYTES} bytes`);
       files = readReport(readFileSync(fromReport, 'utf8'));
     } catch (error) {
-      if (error instanceof ReportError) throw new UsageError(`${fromReport}: ${error.message}`);
-      throw error;
+      const code = (error as { code?: unknown }).code;
+      if (!(error instanceof ReportError) && typeof code !== 'string') throw error;
+      unreadable = error instanceof ReportError ? error.message : `it cannot be read (${String(code)})`;
     }
   } else {
     const head = stringOf(field(event, 'pull_request', 'head', 'sha'));
@@ -95,9 +102,8 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
     files = readReport(formatJson(reports));
   }
 
-  const { annotationsOf, countErrors, formatComment } = await import('../github/pr-comment.js');
   const { githubClient, statusOf } = await import('../github/client.js');
-  const { postCheckRun, upsertComment } = await import('../github/pr-feedback.js');
+  const { postCheckRun } = await import('../github/pr-feedback.js');
   const warn = (message: string) => io.stderr.write(`::warning title=classops pr-report::${message}\n`);
   const octokit = await githubClient({ token, baseUrl, warn });
   const why = (error: unknown) =>
@@ -107,14 +113,30 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
 
   if (fromReport !== undefined) {
     // The report names nothing we trust: GitHub says whether it may be posted, and where.
-    const { reportStanding, untrustedReport } = await import('../github/report-standing.js');
     const judged = sha!;
+    const failClosed = async (reason: string): Promise<number> => {
+      io.stderr.write(`classops pr-report: ${reason}; the check on ${judged} fails\n`);
+      try {
+        await postCheckRun(octokit, { owner, repo }, judged, {
+          conclusion: 'failure',
+          title: 'Not verified',
+          summary: `classops could not verify the check of this commit: ${reason}. An instructor reviews the pull request before merging it.`,
+          annotations: [],
+        });
+      } catch (error) {
+        warn(`could not create the check run: ${why(error)}`);
+      }
+      return EXIT.usage;
+    };
+    if (unreadable !== undefined) return failClosed(`the first stage's report is unusable: ${unreadable}`);
+    if (number === undefined) return failClosed('the first stage names no pull request');
+    const { reportStanding, untrustedReport } = await import('../github/report-standing.js');
     let standing;
     try {
-      standing = await reportStanding(octokit, { owner, repo, number }, judged);
+      const deploys = stringOf(field(event, 'repository', 'default_branch'));
+      standing = await reportStanding(octokit, { owner, repo, number }, judged, deploys);
     } catch (error) {
-      warn(`could not read pull request #${number}: ${why(error)}; nothing was posted`);
-      return countErrors(files) > 0 ? EXIT.findings : EXIT.ok;
+      return failClosed(`GitHub could not be asked about pull request #${number} (${why(error)})`);
     }
     if (standing.kind === 'superseded') {
       io.stderr.write(
@@ -122,25 +144,46 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       );
       return EXIT.ok;
     }
-    if (standing.kind === 'foreign') {
-      io.stderr.write(`classops pr-report: ${judged} is not a commit of pull request #${number}; nothing was posted\n`);
-      return EXIT.usage;
-    }
+    if (standing.kind === 'foreign')
+      return failClosed(
+        `${judged} is not a commit of pull request #${number} (the report names another pull request, or this one was force-pushed since)`,
+      );
     if (standing.kind === 'untrusted') files = untrustedReport(standing.findings);
   }
-  const errors = countErrors(files);
-  const verdict = errors > 0 ? EXIT.findings : EXIT.ok;
+  return postVerdict(octokit, { owner, repo, number: number! }, sha, files, { io, warn, why });
+}
 
-  const body = formatComment(files);
+interface Posting {
+  readonly io: CommandIO;
+  readonly warn: (message: string) => void;
+  readonly why: (error: unknown) => string;
+}
+
+/** The comment (unless the pull request moved on meanwhile) and the check run on the judged commit. */
+async function postVerdict(
+  octokit: Octokit,
+  pr: PullRequestRef,
+  sha: string | undefined,
+  files: readonly ReportFile[],
+  { io, warn, why }: Posting,
+): Promise<number> {
+  const { annotationsOf, countErrors, formatComment } = await import('../github/pr-comment.js');
+  const { postCheckRun, upsertComment } = await import('../github/pr-feedback.js');
+  const { headOf } = await import('../github/report-standing.js');
+  const errors = countErrors(files);
+  const body = formatComment(files, sha);
   try {
-    const done = await upsertComment(octokit, { owner, repo, number }, body);
-    io.stderr.write(`classops pr-report: comment on #${number} ${done}\n`);
+    // A run that took long must not put its older verdict over a newer run's comment.
+    const head = sha === undefined ? undefined : await headOf(octokit, pr);
+    if (head !== undefined && head !== sha)
+      io.stderr.write(`classops pr-report: #${pr.number} has moved on to ${head}; its comment is left to that run\n`);
+    else io.stderr.write(`classops pr-report: comment on #${pr.number} ${await upsertComment(octokit, pr, body)}\n`);
   } catch (error) {
-    warn(`could not comment on #${number}: ${why(error)}; the annotations carry the verdict`);
+    warn(`could not comment on #${pr.number}: ${why(error)}; the annotations carry the verdict`);
   }
   if (sha !== undefined) {
     try {
-      const batches = await postCheckRun(octokit, { owner, repo }, sha, {
+      const batches = await postCheckRun(octokit, { owner: pr.owner, repo: pr.repo }, sha, {
         conclusion: errors > 0 ? 'failure' : 'success',
         title:
           errors > 0 ? `${errors} ${errors === 1 ? 'problem' : 'problems'} to fix` : 'Every changed entry is valid',
@@ -152,5 +195,5 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       warn(`could not create the check run: ${why(error)}; the comment and annotations carry the verdict`);
     }
   }
-  return verdict;
+  return errors > 0 ? EXIT.findings : EXIT.ok;
 }

@@ -24,7 +24,8 @@ function problemText(f: Finding): string {
   return `${ICON[f.severity]} line ${f.line}: ${markdownSafe(f.message)}${f.hint ? ` **Fix:** ${markdownSafe(f.hint)}` : ''}`;
 }
 
-export function formatComment(files: readonly ReportFile[]): string {
+/** `commit` is the one judged: a comment from an earlier push must not read as the current verdict. */
+export function formatComment(files: readonly ReportFile[], commit?: string): string {
   const errors = countErrors(files);
   const rows: string[] = [];
   const fileProblems: string[] = [];
@@ -71,7 +72,7 @@ export function formatComment(files: readonly ReportFile[]): string {
   add(fileProblems, []);
   out.push(
     '',
-    '<sub>classops edits this comment on every push to this pull request. Notes about entries it did not change are in the check run.</sub>',
+    `<sub>${commit === undefined ? '' : `Judged at commit ${commit.slice(0, 12)}. `}classops edits this comment on every push to this pull request. Notes about entries it did not change are in the check run.</sub>`,
   );
   return `${out.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@
  */
 import type { Octokit } from 'octokit';
 import type { Finding } from '../roster/model.js';
+import { quote } from '../roster/rules.js';
 import type { PullRequestRef } from './pr-feedback.js';
 import type { ReportFile } from './report-file.js';
 
@@ -34,7 +35,23 @@ const stringAt = (v: unknown, key: string): string | undefined => {
   return typeof value === 'string' ? value : undefined;
 };
 
-export async function reportStanding(octokit: Octokit, pr: PullRequestRef, judged: string): Promise<ReportStanding> {
+/** The pull request's head commit now, as GitHub says, or undefined when its answer has none. */
+export async function headOf(octokit: Octokit, pr: PullRequestRef): Promise<string | undefined> {
+  const { data } = await octokit.rest.pulls.get({ owner: pr.owner, repo: pr.repo, pull_number: pr.number });
+  return stringAt(data.head, 'sha');
+}
+
+/**
+ * `deploys` is the branch classops deploys (the repository's default branch): stage 1
+ * judged the pull request against its base, so a base that is another branch means other
+ * rules and another stage 1. Everything GitHub does not answer plainly counts against.
+ */
+export async function reportStanding(
+  octokit: Octokit,
+  pr: PullRequestRef,
+  judged: string,
+  deploys: string | undefined,
+): Promise<ReportStanding> {
   const ref = { owner: pr.owner, repo: pr.repo, pull_number: pr.number, per_page: 100 };
   const { data } = await octokit.rest.pulls.get({ owner: pr.owner, repo: pr.repo, pull_number: pr.number });
   const head = stringAt(data.head, 'sha');
@@ -43,22 +60,32 @@ export async function reportStanding(octokit: Octokit, pr: PullRequestRef, judge
     const earlier = commits.slice(0, MAX_LISTED_COMMITS).some((c) => stringAt(c, 'sha') === judged);
     return earlier && head !== undefined ? { kind: 'superseded', head } : { kind: 'foreign' };
   }
-  const files = (await octokit.paginate(octokit.rest.pulls.listFiles, ref)).slice(0, MAX_LISTED_FILES);
-  const paths = files.flatMap((f) => [stringAt(f, 'filename'), stringAt(f, 'previous_filename')]);
-  const workflows = [...new Set(paths.filter(inWorkflowFolder))];
-  const findings = workflows.map((path) =>
-    untrusted(
-      path,
-      `This pull request changes ${JSON.stringify(path)}, so the check that judged it ran`,
-      `Remove the changes under ${WORKFLOW_FOLDER} from your pull request; an instructor reviews and merges pull requests that need them.`,
-    ),
-  );
-  const changed = typeof data.changed_files === 'number' ? data.changed_files : 0;
-  if (files.length < changed)
+  const findings: Finding[] = [];
+  const base = stringAt(data.base, 'ref');
+  if (deploys !== undefined && base !== deploys)
     findings.push(
       untrusted(
         WORKFLOW_FOLDER,
-        `This pull request changes ${changed} files, more than GitHub lists (${files.length}); whether it changes ${WORKFLOW_FOLDER} cannot be told, so the check that judged it may have run`,
+        `This pull request targets ${quote(base ?? '(no branch)')}, not ${quote(deploys)}, the branch classops deploys; the check that judged it used that branch's rules and may have run`,
+        `Change the pull request's base branch to ${deploys}; the check then runs again.`,
+      ),
+    );
+  const files = (await octokit.paginate(octokit.rest.pulls.listFiles, ref)).slice(0, MAX_LISTED_FILES);
+  const paths = files.flatMap((f) => [stringAt(f, 'filename'), stringAt(f, 'previous_filename')]);
+  for (const path of new Set(paths.filter(inWorkflowFolder)))
+    findings.push(
+      untrusted(
+        path,
+        `This pull request changes ${quote(path)}, so the check that judged it ran`,
+        `Remove the changes under ${WORKFLOW_FOLDER} from your pull request; an instructor reviews and merges pull requests that need them.`,
+      ),
+    );
+  const changed = data.changed_files;
+  if (!Number.isSafeInteger(changed) || files.length < changed)
+    findings.push(
+      untrusted(
+        WORKFLOW_FOLDER,
+        `${Number.isSafeInteger(changed) ? `This pull request changes ${changed} files, more than GitHub lists (${files.length})` : 'GitHub does not say how many files this pull request changes'}; whether it changes ${WORKFLOW_FOLDER} cannot be told, so the check that judged it may have run`,
         'Split the pull request into smaller ones; a change this large is for an instructor to review and merge.',
       ),
     );

@@ -37,7 +37,9 @@ function push(students: string): string {
   return repo.commit('pr');
 }
 
+/** The pull_request event of PR #1 at `head`; GitHub knows that pull request as the event says. */
 function prEvent(head: string, author = 'bo'): Record<string, string> {
+  gh.pulls.set(1, { head, base, author, dir: repo.dir });
   const file = join(dir, 'event.json');
   writeFileSync(
     file,
@@ -208,9 +210,9 @@ describe('classops pr-report', () => {
   }
 
   /** Stage 2 as the example workflow runs it: outside the checkout, on the workflow_run event. */
-  function stage2(report: string, pr: number, judged: string) {
+  function stage2(report: string, pr: number, judged: string, repository: Record<string, string> = {}) {
     const event = join(dir, 'workflow_run.json');
-    writeFileSync(event, JSON.stringify({ workflow_run: { head_sha: judged, pull_requests: [] } }));
+    writeFileSync(event, JSON.stringify({ workflow_run: { head_sha: judged, pull_requests: [] }, repository }));
     return classopsAsync(['pr-report', '--from-report', report, '--pr', String(pr)], {
       cwd: dir,
       env: env({ GITHUB_EVENT_PATH: event }),
@@ -224,15 +226,67 @@ describe('classops pr-report', () => {
     const posted = await stage2(report, 1, head);
     expect(posted.code).toBe(1);
     expect(String(comments()[0]!['body'])).toContain('| bo | students/week-01.yaml line 9 | ❌ line 11:');
+    expect(String(comments()[0]!['body'])).toContain(`Judged at commit ${head.slice(0, 12)}.`);
     expect(gh.checkRuns[0]).toMatchObject({ head_sha: head, conclusion: 'failure' });
 
-    // A report aimed at another PR (the judged commit is none of its commits) posts nothing.
+    // A report aimed at another PR (the judged commit is none of its commits): no comment
+    // there, and the judged commit's check fails, since its own verdict was never posted.
     gh.pulls.set(2, { head: base, base, author: 'ann', dir: repo.dir });
     const wrong = await stage2(report, 2, head);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain(`${head} is not a commit of pull request #2; nothing was posted`);
+    expect(wrong.stderr).toContain(`${head} is not a commit of pull request #2`);
     expect(gh.comments.get(2)).toBeUndefined();
-    expect(gh.checkRuns).toHaveLength(1);
+    expect(gh.checkRuns).toHaveLength(2);
+    expect(gh.checkRuns[1]).toMatchObject({ head_sha: head, conclusion: 'failure', output: { title: 'Not verified' } });
+  });
+
+  test('a report that cannot be read, or GitHub that cannot be asked, fails the check instead of posting nothing', async () => {
+    const head = push(entry('ann') + entry('bo'));
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });
+    const broken = join(dir, 'broken.json');
+    for (const [report, text] of [
+      [broken, '{}'],
+      [join(dir, 'missing.json'), undefined],
+    ] as const) {
+      if (text !== undefined) writeFileSync(report, text);
+      const run = await stage2(report, 1, head);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`the first stage's report is unusable`);
+    }
+    // A clean report, but GitHub fails while listing the PR's files: nothing is known to be safe.
+    gh.inject({ path: '/pulls/1/files', status: 500, times: 3 });
+    const outage = await stage2(await stage1Report(), 1, head);
+    expect(outage.code).toBe(2);
+    expect(outage.stderr).toContain('GitHub could not be asked about pull request #1');
+    expect(gh.checkRuns.map((r) => [r['head_sha'], r['conclusion']])).toEqual([
+      [head, 'failure'],
+      [head, 'failure'],
+      [head, 'failure'],
+    ]);
+    expect(comments()).toEqual([]);
+  });
+
+  test("a pull request into another branch than the one deployed is judged by that branch's rules: not trusted", async () => {
+    const head = push(entry('ann') + entry('bo'));
+    const report = await stage1Report();
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir, baseRef: 'old-term' });
+    expect((await stage2(report, 1, head, { default_branch: 'main' })).code).toBe(1);
+    expect(gh.checkRuns[0]).toMatchObject({ conclusion: 'failure' });
+    expect(String(comments()[0]!['body'])).toContain('targets "old-term", not "main", the branch classops deploys');
+  });
+
+  test('a push that lands while the verdict is posted: the comment is left to the newer run', async () => {
+    const head = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    const report = await stage1Report();
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });
+    const newer = push(entry('ann') + entry('bo'));
+    gh.onRequest = (request) => {
+      if (request.path.includes('/pulls/1/files')) gh.pulls.set(1, { head: newer, base, author: 'bo', dir: repo.dir });
+    };
+    const run = await stage2(report, 1, head);
+    expect(run.stderr).toContain(`#1 has moved on to ${newer}; its comment is left to that run`);
+    expect(comments()).toEqual([]);
+    expect(gh.checkRuns).toEqual([expect.objectContaining({ head_sha: head, conclusion: 'failure' })]);
   });
 
   test('a run for a commit the pull request has moved on from posts nothing and does not fail', async () => {

@@ -51,7 +51,9 @@ export class FakeGithub {
    * Pull requests by number: what GET /pulls/:n answers. With `dir`, a real repository
    * holding both commits, its files and commits are git's, as GitHub lists them.
    */
-  readonly pulls = new Map<number, { head: string; base: string; author: string; dir?: string }>();
+  readonly pulls = new Map<number, { head: string; base: string; author: string; dir?: string; baseRef?: string }>();
+  /** Called with each request once it is recorded: a test's way to change things mid-run (a push lands). */
+  onRequest: ((request: RecordedRequest) => void) | undefined;
   readonly comments = new Map<number, Stored[]>();
   readonly checkRuns: Array<Stored & { annotations: unknown[] }> = [];
   readonly statuses = new Map<string, Stored[]>();
@@ -159,7 +161,9 @@ export class FakeGithub {
     } catch {
       return this.error(res, 400, 'Problems parsing JSON');
     }
-    this.requests.push({ method, path: url.pathname + url.search, authorization: req.headers.authorization, body });
+    const recorded = { method, path: url.pathname + url.search, authorization: req.headers.authorization, body };
+    this.requests.push(recorded);
+    this.onRequest?.(recorded);
     if (req.headers.authorization !== `token ${this.token}` && req.headers.authorization !== `bearer ${this.token}`)
       return this.error(res, 401, 'Bad credentials');
     this.remaining = Math.max(this.remaining - 1, 1);
@@ -215,7 +219,7 @@ export class FakeGithub {
         state: 'open',
         user: USER(pr.author, 'User', 9),
         head: { ref: 'feature', sha: pr.head },
-        base: { ref: 'main', sha: pr.base },
+        base: { ref: pr.baseRef ?? 'main', sha: pr.base },
         commits: pr.dir === undefined ? 0 : revList(pr).length,
         changed_files: pr.dir === undefined ? 0 : diffNames(pr).length,
       });
