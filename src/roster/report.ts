@@ -71,12 +71,14 @@ export function formatText(reports: readonly RosterReport[], options: TextOption
   for (const report of reports) {
     const lines = options.sources.get(report.file)?.split(/\r?\n/) ?? [];
     if (report.findings.length === 0) {
-      out.push(`${green('✔')} ${report.file}: ${plural(report.entries.length, 'entry', 'entries')}, all valid`);
+      out.push(
+        `${green('✔')} ${terminalSafe(report.file)}: ${plural(report.entries.length, 'entry', 'entries')}, all valid`,
+      );
       continue;
     }
-    out.push(bold(report.file));
+    out.push(bold(terminalSafe(report.file)));
     for (const f of report.findings) {
-      out.push(`  ${f.file}:${f.line}:${f.column}: ${label[f.severity]} ${dim(f.code)}`);
+      out.push(`  ${terminalSafe(f.file)}:${f.line}:${f.column}: ${label[f.severity]} ${dim(f.code)}`);
       out.push(`    ${terminalSafe(f.message)}`);
       const source = lines[f.line - 1];
       if (source !== undefined && source.trim() !== '' && f.code !== 'secret-in-file') {
@@ -124,8 +126,9 @@ const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', 
 export function formatGithub(reports: readonly RosterReport[]): string {
   const lines = reports.flatMap((r) =>
     r.findings.map((f) => {
-      const props = `file=${escapeProperty(f.file)},line=${f.line},col=${f.column},title=${escapeProperty(`classops ${f.code}`)}`;
-      return `::${COMMAND[f.severity]} ${props}::${escapeData(f.hint ? `${f.message}\nFix: ${f.hint}` : f.message)}`;
+      const props = `file=${escapeProperty(showUnsafe(f.file))},line=${f.line},col=${f.column},title=${escapeProperty(`classops ${f.code}`)}`;
+      const text = f.hint ? `${showUnsafe(f.message)}\nFix: ${showUnsafe(f.hint)}` : showUnsafe(f.message);
+      return `::${COMMAND[f.severity]} ${props}::${escapeData(text)}`;
     }),
   );
   return `${[...lines, summaryLine(summarize(reports))].join('\n')}\n`;

@@ -65,6 +65,18 @@ describe('classops validate on the bundled roster', () => {
     expect(run.stdout).toContain('\\u001b[2J');
   });
 
+  test('a file name with control codes or direction marks is shown escaped, in every format', () => {
+    const dir = tempDir('classops-name-');
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('Ann', 'ann')));
+    writeFileSync(join(dir, 'x\u001b]0;PWNED\u0007\u202eRED.yaml'), 'students: []\n');
+    for (const format of ['text', 'github', 'markdown']) {
+      const run = classops(['validate', '--format', format, dir]);
+      // Markdown escapes the backslashes and the bracket once more.
+      expect(run.stdout).toMatch(/x\\+u001b\\?\]0;PWNED\\+u0007\\+u202eRED\.yaml/);
+      expect(run.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+    }
+  });
+
   test('direction marks in an echoed line are shown as escapes, in every format, and the caret still points', () => {
     const dir = tempDir('classops-bidi-');
     // U+202E reverses what follows on a screen; U+2028 breaks the line in some viewers. One

@@ -87,6 +87,29 @@ describe('a report read back from an artifact is hostile', () => {
     expect(annotations[0]).toMatchObject({ annotation_level: 'failure', title: 'classops author-mismatch' });
   });
 
+  test('annotations show direction marks and control codes in a report as escapes', () => {
+    const files = readReport(
+      JSON.stringify({
+        files: [
+          {
+            file: 'students/week-01.yaml',
+            entries: [],
+            findings: [
+              {
+                code: 'name-invalid',
+                severity: 'error',
+                message: 'Eve \u202eevil\u001b[2J',
+                hint: 'a\u2028b',
+                line: 6,
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(annotationsOf(files)[0]!.message).toBe('Eve \\u202eevil\\u001b[2J\nFix: a\\u2028b');
+  });
+
   test('the comment lists only changed entries and escapes what students wrote', () => {
     const body = formatComment([
       {
