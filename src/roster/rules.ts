@@ -15,6 +15,7 @@ export interface Problem {
   readonly hint?: string;
 }
 
+const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
 const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** The first unsafe character of a value, in words ("U+0085, a control character"), or undefined. */
@@ -33,7 +34,9 @@ export function unsafeCharacter(value: string): string | undefined {
             ? 'half of a character (a lone surrogate)'
             : n === 0x061c || (n >= 0x200b && n <= 0x200f) || (n >= 0x202a && n <= 0x2069)
               ? 'an invisible direction or zero-width mark'
-              : 'a noncharacter';
+              : NONCHARACTER.test(c)
+                ? 'a noncharacter'
+                : 'a character that draws nothing';
   return `${codePoint(c)}, ${what}`;
 }
 
