@@ -13,10 +13,11 @@
  * gallery drops them from answers.
  */
 export const UNSAFE_CHAR =
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- matching them is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2028\u2029\ufeff\ud800-\udfff\p{Noncharacter_Code_Point}\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u206a-\u206f\u3164\uffa0\ufff9-\ufffb\u{1d173}-\u{1d17a}\u{e0000}-\u{e007f}]/u;
 
 /** Every unsafe character, for replacing. */
+// eslint-disable-next-line no-misleading-character-class -- the same class as UNSAFE_CHAR
 export const UNSAFE_CHARS = new RegExp(UNSAFE_CHAR.source, 'gu');
 
 /** `\uXXXX` for each UTF-16 unit, so a character beyond U+FFFF shows whole. */
