@@ -355,6 +355,14 @@ describe('classops pr-report', () => {
     expect(String(comments()[0]!['body'])).toContain('changes 3002 files, more than GitHub lists \\(3000\\)');
   }, 60_000);
 
+  test('an answer without the number of changed files cannot show that .github/ is untouched', async () => {
+    const head = push(entry('ann') + entry('bo'));
+    const report = await stage1Report();
+    gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir, changedFiles: null });
+    expect((await stage2(report, 1, head)).code).toBe(1);
+    expect(String(comments()[0]!['body'])).toContain('GitHub does not say how many files this pull request changes');
+  });
+
   test('--from-report without the judged commit is refused before anything is posted', async () => {
     const head = push(entry('ann') + entry('bo'));
     gh.pulls.set(1, { head, base, author: 'bo', dir: repo.dir });

@@ -51,7 +51,10 @@ export class FakeGithub {
    * Pull requests by number: what GET /pulls/:n answers. With `dir`, a real repository
    * holding both commits, its files and commits are git's, as GitHub lists them.
    */
-  readonly pulls = new Map<number, { head: string; base: string; author: string; dir?: string; baseRef?: string }>();
+  readonly pulls = new Map<
+    number,
+    { head: string; base: string; author: string; dir?: string; baseRef?: string; changedFiles?: unknown }
+  >();
   /** Called with each request once it is recorded: a test's way to change things mid-run (a push lands). */
   onRequest: ((request: RecordedRequest) => void) | undefined;
   readonly comments = new Map<number, Stored[]>();
@@ -221,7 +224,7 @@ export class FakeGithub {
         head: { ref: 'feature', sha: pr.head },
         base: { ref: pr.baseRef ?? 'main', sha: pr.base },
         commits: pr.dir === undefined ? 0 : revList(pr).length,
-        changed_files: pr.dir === undefined ? 0 : diffNames(pr).length,
+        changed_files: 'changedFiles' in pr ? pr.changedFiles : pr.dir === undefined ? 0 : diffNames(pr).length,
       });
     }
     if (/^\/repos\/[^/]+\/[^/]+\/check-runs$/.test(p) && method === 'POST') {
