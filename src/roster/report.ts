@@ -53,6 +53,18 @@ function summaryLine(s: Summary): string {
  */
 const terminalSafe = (text: string): string => showUnsafe(text.replace(/\t/g, '  '));
 
+/** Wide (East Asian and emoji) characters take two columns, marks and format characters none. */
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]|\p{Emoji_Presentation}/u;
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+
+/** The terminal columns a line takes, for the caret: as many as a character's drawn width, not its UTF-16 units. */
+function columnsOf(text: string): number {
+  let columns = 0;
+  for (const c of text) columns += ZERO_WIDTH.test(c) ? 0 : WIDE.test(c) ? 2 : 1;
+  return columns;
+}
+
 export interface TextOptions {
   readonly color: boolean;
   /** File texts, to show the offending line under each finding. */
@@ -88,7 +100,7 @@ export function formatText(reports: readonly RosterReport[], options: TextOption
         const before = terminalSafe(source.slice(0, Math.max(0, f.column - 1)));
         out.push(
           dim(`    ${' '.repeat(gutter.length)} | `) +
-            ' '.repeat(before.length) +
+            ' '.repeat(columnsOf(before)) +
             (f.severity === 'error' ? red('^') : yellow('^')),
         );
       }

@@ -1,0 +1,31 @@
+import { NO_METADATA, type RosterReport } from '../../src/roster/model.js';
+import { formatText } from '../../src/roster/report.js';
+
+/** The caret line under a finding at `column` of `line`, as validate prints it. */
+function caretUnder(line: string, column: number): string {
+  const report: RosterReport = {
+    file: 'week-01.yaml',
+    complete: true,
+    metadata: NO_METADATA,
+    studentsLine: 1,
+    entries: [],
+    findings: [{ code: 'name-invalid', severity: 'error', message: 'm', file: 'week-01.yaml', line: 1, column }],
+  };
+  const out = formatText([report], { color: false, sources: new Map([['week-01.yaml', line]]) }).split('\n');
+  const caret = out.find((l) => l.endsWith('^'))!;
+  return caret.slice(caret.indexOf('| ') + 2);
+}
+
+describe('the caret sits under the column as a terminal draws the line', () => {
+  test.each([
+    ['plain ASCII', 'name: x', 7, '      ^'],
+    ['wide CJK characters take two columns each', '李雷: x', 5, '      ^'],
+    ['an emoji takes two columns, whatever its UTF-16 length', '😀 x', 4, '   ^'],
+    ['combining accents take none', 'e\u0301e\u0301 x', 6, '   ^'],
+    ['joiners take none', 'a\u200cb x', 5, '   ^'],
+    ['a tab is shown as two spaces', '\tx', 2, '  ^'],
+    ['an escape shown for a direction mark takes its own width', '\u202ex', 2, '      ^'],
+  ])('%s', (_, line, column, caret) => {
+    expect(caretUnder(line, column)).toBe(caret);
+  });
+});
