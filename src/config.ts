@@ -12,7 +12,13 @@ export interface PolicyConfig {
   readonly allowedRegistries: readonly string[];
   readonly imageOwnerMustMatchUsername: boolean;
   readonly instructors: readonly string[];
-  readonly limits: { readonly maxFileBytes: number; readonly maxEntries: number; readonly maxAliases: number };
+  readonly limits: {
+    readonly maxFileBytes: number;
+    readonly maxEntries: number;
+    readonly maxAliases: number;
+    /** The most bytes a student's pull request may add to one roster file. */
+    readonly maxGrowthBytes: number;
+  };
 }
 
 export interface ResourceAmounts {

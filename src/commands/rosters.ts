@@ -10,6 +10,7 @@ import { ImageChecker } from '../registry/checker.js';
 import {
   judgeChanges,
   judgeConfigChange,
+  judgeGrowth,
   judgeOtherChange,
   judgeRemovedFile,
   type ChangeOptions,
@@ -79,14 +80,17 @@ async function baseReports(
   current: readonly RosterReport[],
   config: ClassopsConfig,
   since: string,
-): Promise<Map<string, RosterReport>> {
+): Promise<{ reports: Map<string, RosterReport>; sizes: Map<string, number> }> {
   const files = new Map<string, Buffer>();
   for (const report of current) {
     const before = await readFileAtRevision(report.file, since);
     if (before !== undefined) files.set(report.file, before);
   }
   const { reports } = await interpretRosters({ files, config });
-  return new Map(reports.map((r) => [r.file, r]));
+  return {
+    reports: new Map(reports.map((r) => [r.file, r])),
+    sizes: new Map([...files].map(([file, bytes]) => [file, bytes.length])),
+  };
 }
 
 /** In a repository the git source reads only regular files: a link there is judged as it will be read. */
@@ -210,7 +214,11 @@ export async function judgeRosters(
     if (linked.has(report.file)) return report; // its link is the PR's change, reported below
     const file = physical(report.file);
     const touched = changes.paths.some((p) => inside(file, p));
-    return judgeChanges(report, base.get(report.file), judge, touched);
+    const judged = judgeChanges(report, base.reports.get(report.file), judge, touched);
+    const after = files.get(report.file)?.length;
+    if (!touched || after === undefined) return judged;
+    const size = { before: base.sizes.get(report.file) ?? 0, after };
+    return judgeGrowth(judged, size, config.policy.limits.maxGrowthBytes, judge);
   });
   const configReport = judgeConfigChange(options.configFile ?? DEFAULT_CONFIG_FILE, changes.config, judge);
   if (configReport !== undefined) reports.push(configReport);

@@ -215,6 +215,30 @@ export function judgeConfigChange(
   );
 }
 
+/**
+ * A student's pull request adds one short entry. A file grown by more than the course
+ * allows (padding, pasted text) would leave the next classmates no room under maxFileBytes.
+ */
+export function judgeGrowth(
+  report: RosterReport,
+  size: { readonly before: number; readonly after: number },
+  maxGrowth: number,
+  options: ChangeOptions,
+): RosterReport {
+  const growth = size.after - size.before;
+  if (growth <= maxGrowth || exempt(options)) return report;
+  const finding: Finding = {
+    code: 'author-file-growth',
+    severity: 'error',
+    message: `This pull request by ${quote(options.author ?? '')} grows ${quote(report.file)} by ${growth} bytes; a student's change may add at most ${maxGrowth} (an entry takes a few hundred).`,
+    hint: 'Remove whatever was pasted or padded, and keep only your own entry.',
+    file: report.file,
+    line: report.studentsLine,
+    column: 1,
+  };
+  return { ...report, findings: [...report.findings, finding].sort(compareFindings) };
+}
+
 /** A pull request that deletes a whole roster file: every entry in it goes; instructors only. */
 export function judgeRemovedFile(file: string, entries: number, options: ChangeOptions): RosterReport | undefined {
   if (exempt(options)) return undefined;

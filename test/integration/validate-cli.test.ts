@@ -216,6 +216,28 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(findings).toEqual([expect.objectContaining({ code: 'image-tag-missing', severity: 'note', line: 11 })]);
   });
 
+  test('padding the file (in comments of their own entry too) fails the check; one entry with notes passes', () => {
+    const { repo, base } = repoWithRoster();
+    const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
+    const notes = '    # my notes\n'.repeat(20); // 300 bytes: an entry with comments is still well within
+    repo.write('students/week-01.yaml', text + entry('Dee', 'dee') + notes);
+    expect(classops(['validate', '--changed-since', base, '--author', 'dee', 'students'], { cwd: repo.dir }).code).toBe(
+      0,
+    );
+    const padding = `    # ${'x'.repeat(100)}\n`.repeat(60); // 6 KB nobody needs, left to crowd out classmates
+    repo.write('students/week-01.yaml', text + entry('Dee', 'dee') + padding);
+    const run = classops(['validate', '--changed-since', base, '--author', 'dee', 'students'], { cwd: repo.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /error author-file-growth\n.*grows "students\/week-01\.yaml" by \d+ bytes; a student's change may add at most 4096/,
+    );
+    const instructor = classops(['validate', '--changed-since', base, '--author', 'prof', 'students'], {
+      cwd: repo.dir,
+      env: { CLASSOPS_POLICY_INSTRUCTORS: 'prof' },
+    });
+    expect(instructor.code).toBe(0);
+  });
+
   test('the changed entry fails the check with its own error', () => {
     const { repo, base } = repoWithRoster();
     const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');

@@ -41,7 +41,7 @@ describe('configuration', () => {
       allowedRegistries: ['ghcr.io'],
       imageOwnerMustMatchUsername: true,
       instructors: [],
-      limits: { maxFileBytes: 1048576, maxEntries: 5000, maxAliases: 100 },
+      limits: { maxFileBytes: 1048576, maxEntries: 5000, maxAliases: 100, maxGrowthBytes: 4096 },
     });
     expect(config.source).toEqual({
       kind: 'dir',
