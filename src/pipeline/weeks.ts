@@ -2,7 +2,7 @@
  * Which namespace each roster file's week lives in. A namespace comes from
  * `render.namespaceTemplate` or the instructors' `render.allowedNamespaces`, never from
  * anywhere else; two files may not claim one namespace (the file deployed there before keeps
- * it, else the first by name).
+ * it, even while it is broken; else the first by name).
  * What a broken file could own is protected: its objects are never pruned, whatever the
  * file is called now.
  */
@@ -108,6 +108,12 @@ export function claimWeeks(
 ): ClaimedWeeks {
   const course = courseNamespacesOf(config);
   const owners = new Map<string, string>();
+  // A broken file keeps the namespaces it was last deployed in until it is repaired: another
+  // file claiming one meanwhile would take over its running students for good.
+  const held = new Map<string, string>();
+  for (const report of reports)
+    if (!report.complete || report.metadata.week === undefined)
+      for (const namespace of previous.get(report.file) ?? []) held.set(namespace, report.file);
   const identities = new Map<string, WeekIdentity>();
   // The file that was last deployed into a namespace keeps it; among newcomers, the first
   // by name. So adding a file can never take a running week's namespace from it.
@@ -122,6 +128,17 @@ export function claimWeeks(
       if (!report.complete || week === undefined) return report;
       const namespace = namespaceOf(report, week, course);
       if (typeof namespace !== 'string') return addFindings(report, [namespace]);
+      const broken = held.get(namespace);
+      if (broken !== undefined)
+        return addFindings(report, [
+          fileFinding(
+            report,
+            report.metadata.namespaceLine,
+            'namespace-conflict',
+            `Namespace ${namespace} holds the week of ${broken}, which cannot be read now; its students keep running there as they last were, and no other file may take the namespace meanwhile.`,
+            `Repair ${broken}, and give this file another metadata.week, or remove it.`,
+          ),
+        ]);
       const owner = owners.get(namespace);
       if (owner !== undefined)
         return addFindings(report, [

@@ -166,6 +166,26 @@ describe('protection follows the week, not the file name', () => {
     expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo']);
   });
 
+  test('while week 1 is broken, a file that names week 1 cannot take its namespace; repaired, week 1 deploys again', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') });
+    await c.once();
+    c.repo.write('students/week-01.yaml', 'students: [\n');
+    c.write('students/extra.yaml', entry('eve'), 1).commit('break week 1, add a file for week 1');
+    const broken = await c.once();
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(
+      `students/extra.yaml:3:1: Namespace ${WEEK1} holds the week of students/week-01.yaml`,
+    );
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann']);
+    const ann = () => api.get('apps/v1', 'Deployment', WEEK1, 'student-ann')!;
+    expect(ann().metadata.annotations['classops.dev/source-file']).toBe('students/week-01.yaml');
+    // Repaired with a change: the change deploys (the other file did not become the week's, and is the one refused).
+    c.write('students/week-01.yaml', entry('ann', 'ghcr.io/ann/app:v2')).commit('repair week 1');
+    const repaired = await c.once();
+    expect(repaired.stderr).toContain(`students/extra.yaml:3:1: Namespace ${WEEK1} already holds the week of`);
+    expect(ann().spec.template.spec.containers[0].image).toBe('ghcr.io/ann/app:v2');
+  });
+
   test('two files claiming one namespace: the later one is refused the same way by validate, render and run, and nothing is pruned', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') });
     await c.once();

@@ -391,6 +391,27 @@ describe('namespace findings and protection', () => {
     expect(i.desired!.students.map((s) => `${s.githubUsername}:${s.deployment}`)).toEqual(['bo:deployed']);
   });
 
+  test('while a file is broken, no other file may take the namespace it last ran in, even by naming its week', () => {
+    const broken = validateRoster('students/week-01.yaml', Buffer.from('students: [\n'), config.policy);
+    const squatter = report('students/extra.yaml', entry('eve'), 1);
+    const i = decide([broken, squatter], lastGood(good('ann')));
+    expect(i.reports.find((r) => r.file === 'students/extra.yaml')!.findings).toEqual([
+      expect.objectContaining({ code: 'file-name' }),
+      expect.objectContaining({
+        code: 'namespace-conflict',
+        message: expect.stringContaining(
+          'Namespace container-course-week01 holds the week of students/week-01.yaml, which cannot be read now',
+        ),
+      }),
+    ]);
+    expect(outcome(i)).toEqual(['ann:kept:ghcr.io/ann/app:v0']);
+    expect([...i.protection.namespaces]).toEqual(['container-course-week01']);
+    // Repaired, the file takes its week back as before; the other file is the one refused.
+    const repaired = decide([report('students/week-01.yaml', entry('ann')), squatter], lastGood(good('ann')));
+    expect(outcome(repaired)).toEqual(['ann:deployed:ghcr.io/ann/app:v1']);
+    expect(repaired.reports.find((r) => r.file === 'students/extra.yaml')!.complete).toBe(false);
+  });
+
   test('a template that gives a namespace the course may never touch is refused', () => {
     const kube = loadConfig({ env: {}, overrides: { render: { namespaceTemplate: 'kube-week{week:02}' } } });
     const i = interpretReports([report('students/week-01.yaml', entry('ann'))], new Map(), kube, {
