@@ -9,6 +9,10 @@ import type { Logger } from '../observability/log.js';
 
 /** GitHub caps payloads at 25 MB, but a push is far smaller; anything bigger is refused unread. */
 export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
+/** Bodies read at once, at most: each may be MAX_WEBHOOK_BYTES, and GitHub sends a few a minute. */
+const MAX_READING = 8;
+/** GitHub gives up on a delivery after 10 s: a body still coming after that is not GitHub's. */
+const BODY_TIMEOUT_MS = 10_000;
 /** How long a delivery id is remembered, and how many at most (GitHub redelivers within hours, not days). */
 const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 const MAX_REMEMBERED = 50_000;
@@ -27,34 +31,48 @@ export interface WebhookOptions {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => number;
+  /** How long a body may take to arrive (tests shorten it). */
+  readonly bodyTimeoutMs?: number;
 }
 
-type Result = 'accepted' | 'ignored' | 'duplicate' | 'unauthorized' | 'too-large' | 'invalid';
+type Result = 'accepted' | 'ignored' | 'duplicate' | 'unauthorized' | 'too-large' | 'invalid' | 'busy' | 'timeout';
 
 class TooLarge extends Error {}
+class TimedOut extends Error {}
 
-async function readBody(req: Request): Promise<Buffer> {
+async function readBody(req: Request, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_WEBHOOK_BYTES) throw new TooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_WEBHOOK_BYTES) throw new TooLarge();
-    chunks.push(chunk);
+  const timer = setTimeout(() => req.destroy(new TimedOut()), timeoutMs);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_WEBHOOK_BYTES) throw new TooLarge();
+      chunks.push(chunk);
+    }
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks);
 }
 
+/** GitHub sends application/json when the webhook is set up so; its default form encoding is refused. */
+const isJson = (type: string | undefined) => /^application\/json\s*(;|$)/i.test(type ?? '');
+
 interface PushPayload {
   readonly ref?: unknown;
   readonly deleted?: unknown;
+  readonly forced?: unknown;
   readonly commits?: unknown;
 }
 
 /** Whether the push can have changed the roster folder. Unknown file lists count as a change. */
 export function pushTouches(payload: PushPayload, branch: string, path: string): boolean {
   if (payload.ref !== `refs/heads/${branch}` || payload.deleted === true) return false;
+  // A force-push can take roster changes away, which no pushed commit lists.
+  if (payload.forced === true) return true;
   if (!Array.isArray(payload.commits) || payload.commits.length === 0 || payload.commits.length >= 2048) return true;
   const folder = path.replace(/^\.?\/+|\/+$/g, '');
   const inFolder = (file: unknown) =>
@@ -75,6 +93,7 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
   if (verifiers.length === 0) throw new Error('a webhook needs a secret');
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
+  let reading = 0;
 
   const remember = (id: string): boolean => {
     const t = now();
@@ -94,28 +113,41 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
       options.metrics.webhookDeliveries.inc({ event, result });
       res.status(status).type('text/plain').send(`${message}\n`);
     };
+    // Refused before a byte of the body is read: unsigned or unreadable bodies are never buffered.
+    const refuse = (status: number, result: Result, message: string) => {
+      answer(status, result, message);
+      req.resume();
+    };
+    const signature = req.headers['x-hub-signature-256'];
+    if (typeof signature !== 'string' || !signature.startsWith('sha256='))
+      return refuse(401, 'unauthorized', 'missing or wrong X-Hub-Signature-256');
+    if (!isJson(req.headers['content-type']))
+      return refuse(
+        415,
+        'invalid',
+        'the payload is not application/json: set "Content type" to application/json in the webhook\'s settings',
+      );
+    if (reading >= MAX_READING) return refuse(503, 'busy', 'too many deliveries at once; the next poll catches up');
+    reading += 1;
     void (async () => {
       let body: Buffer;
       try {
-        body = await readBody(req);
+        body = await readBody(req, options.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
       } catch (error) {
-        if (error instanceof TooLarge) {
-          answer(413, 'too-large', `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
-          req.resume();
-          return;
-        }
-        answer(400, 'invalid', 'could not read the payload');
-        return;
+        if (error instanceof TooLarge)
+          return refuse(413, 'too-large', `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
+        // A body that did not arrive in time: its connection is closed, nothing can be answered.
+        if (error instanceof TimedOut) return options.metrics.webhookDeliveries.inc({ event, result: 'timeout' });
+        return answer(400, 'invalid', 'could not read the payload');
+      } finally {
+        reading -= 1;
       }
-      const signature = req.headers['x-hub-signature-256'];
       const text = body.toString('utf8');
       let valid = false;
-      if (typeof signature === 'string' && signature.startsWith('sha256=')) {
-        for (const verifier of verifiers) {
-          if (await verifier.verify(text, signature).catch(() => false)) {
-            valid = true;
-            break;
-          }
+      for (const verifier of verifiers) {
+        if (await verifier.verify(text, signature).catch(() => false)) {
+          valid = true;
+          break;
         }
       }
       if (!valid) return answer(401, 'unauthorized', 'missing or wrong X-Hub-Signature-256');

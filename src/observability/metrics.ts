@@ -101,7 +101,7 @@ export class Metrics {
   });
   readonly webhookDeliveries = new Counter({
     name: 'classops_webhook_deliveries_total',
-    help: 'GitHub webhook deliveries by event and result (accepted, ignored, duplicate, unauthorized, too-large, invalid).',
+    help: 'GitHub webhook deliveries by event and result (accepted, ignored, duplicate, unauthorized, too-large, invalid, busy, timeout).',
     labelNames: ['event', 'result'],
     registers: [this.registry],
   });

@@ -24,6 +24,11 @@ describe('which pushes start a reconcile', () => {
     ['a deleted branch', push('refs/heads/main', ['students/week-01.yaml'], { deleted: true }), false],
     ['no file lists (a new branch)', { ref: 'refs/heads/main', commits: [] }, true],
     ['a garbled commit list', { ref: 'refs/heads/main', commits: 'x' }, true],
+    [
+      'a force-push, whose commits need not show what it took away',
+      push('refs/heads/main', ['README.md'], { forced: true }),
+      true,
+    ],
   ])('%s', (_name, payload, expected) => {
     expect(pushTouches(payload, 'main', 'students/')).toBe(expected);
   });
