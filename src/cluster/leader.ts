@@ -3,6 +3,11 @@
  * lease is taken when free or expired, renewed while held, and released on shutdown so
  * another replica takes over at once. Updates carry the resourceVersion, so two replicas
  * never both win.
+ *
+ * A push that reaches a follower (the webhook's Service routes to every replica) is passed
+ * on through a second Lease, `<name>-push`: the follower stamps it, and the leader, which
+ * reads it every round, reconciles when the stamp changes. Its own Lease is never written
+ * by anyone else, so a push can never cost the leader a renewal.
  */
 import type { JsonObjectApi } from './json-api.js';
 import { durationMs } from '../config.js';
@@ -32,7 +37,12 @@ export interface LeaderOptions {
   readonly renewInterval: string;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
+  /** A follower asked for a reconcile (a push reached it); called on the leader. */
+  readonly onPassRequested?: () => void;
 }
+
+/** The Lease followers stamp to ask the leader for a reconcile. */
+export const passRequestLease = (leaseName: string) => `${leaseName}-push`;
 
 export type LeaseDecision = 'create' | 'renew' | 'take' | 'wait';
 
@@ -61,6 +71,8 @@ export class LeaderElector {
   private stopped = false;
   /** The round under way, if any: release waits for it, so no renewal lands after the release. */
   private round: Promise<void> | undefined;
+  /** The pass-request stamp last seen while leading; undefined until the first read. */
+  private lastRequest: string | undefined;
 
   constructor(
     private readonly api: JsonObjectApi,
@@ -86,22 +98,58 @@ export class LeaderElector {
     if (this.stopped) return; // stopped meanwhile: a round that was under way starts or stops nothing
     if (holding && !this.leading) {
       this.leading = true;
+      this.lastRequest = undefined; // leading starts with a full pass: earlier requests are served by it
       this.options.onStartedLeading();
     } else if (!holding && this.leading) {
       this.leading = false;
       this.options.onStoppedLeading();
     }
+    if (this.leading) await this.servePassRequests();
     this.timer = setTimeout(() => {
       this.round = this.tick();
     }, durationMs(this.options.renewInterval));
   }
 
-  private async read(): Promise<Lease | undefined> {
+  /** On the leader: a changed stamp on the pass-request Lease asks for a reconcile. */
+  private async servePassRequests(): Promise<void> {
+    let stamp: string;
+    try {
+      stamp = (await this.read(passRequestLease(this.options.name)))?.spec.renewTime ?? '';
+    } catch {
+      return; // the API server is away: the next round looks again
+    }
+    if (this.lastRequest !== undefined && stamp !== this.lastRequest) this.options.onPassRequested?.();
+    this.lastRequest = stamp;
+  }
+
+  /**
+   * On a follower: asks the leader for a reconcile by stamping the pass-request Lease. A
+   * conflict means another replica stamped it at the same moment, which asks just the same.
+   */
+  async requestPass(): Promise<void> {
+    const name = passRequestLease(this.options.name);
+    const spec = { holderIdentity: this.options.identity, renewTime: microTime(new Date()) };
+    const lease = await this.read(name);
+    try {
+      if (lease === undefined)
+        await this.api.createJson({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace: this.options.namespace },
+          spec,
+        } as never);
+      else await this.api.replaceJson({ ...lease, spec: { ...lease.spec, ...spec } } as never);
+    } catch (error) {
+      if (statusOf(error) !== 409) throw error;
+    }
+  }
+
+  private async read(name = this.options.name): Promise<Lease | undefined> {
     try {
       return await this.api.get<Lease>({
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name: this.options.name, namespace: this.options.namespace },
+        metadata: { name, namespace: this.options.namespace },
       });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;

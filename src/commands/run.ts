@@ -165,8 +165,19 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   const { createApp, listen } = await import('../controller/server.js');
   // The gallery from State, on this port too: `npm start` shows it with no cluster.
   const gallery = (await import('../gallery/gallery.js')).galleryFromState(state, config, metrics);
-  // The port first: a busy port is an error at start, not a controller nobody can see.
   let elector: LeaderElector | undefined;
+  // A push that reaches a follower is passed on to the leader, which alone reconciles.
+  const onPush = () => {
+    if (elector === undefined || elector.isLeader) return controller.trigger();
+    elector.requestPass().then(
+      () => log.info('webhook push passed on to the leader'),
+      (error: unknown) =>
+        log.warn('could not pass the push on to the leader; its next poll finds it', {
+          error: (error as Error).message,
+        }),
+    );
+  };
+  // The port first: a busy port is an error at start, not a controller nobody can see.
   let server: Server;
   try {
     server = await listen(
@@ -174,7 +185,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         state,
         metrics,
         ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
-        webhook: await githubWebhook(config, { metrics, log, onPush: () => controller.trigger() }),
+        webhook: await githubWebhook(config, { metrics, log, onPush: () => onPush() }),
         gallery: gallery.router,
       }),
       config.server.port,
@@ -207,6 +218,10 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       leaseDuration: config.cluster.leaderElection.leaseDuration,
       renewInterval: config.cluster.leaderElection.renewInterval,
       onStartedLeading: startLeading,
+      onPassRequested: () => {
+        log.info('a follower passed on a push: reconcile queued');
+        controller.trigger();
+      },
       onStoppedLeading: () => {
         metrics.leader.set(0);
         log.warn('lost the lease: stopped reconciling');

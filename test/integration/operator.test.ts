@@ -8,6 +8,7 @@ import { requireProgram, waitFor } from '../support/processes.js';
 import { rosterText } from '../support/rosters.js';
 import { RunningClassops } from '../support/running.js';
 import { tempDir } from '../support/temp.js';
+import { deliver, pushPayload } from '../support/webhook-deliveries.js';
 
 const NS = 'container-course-week01';
 const entry = (login: string) =>
@@ -209,6 +210,47 @@ describe('classops run as an operator', () => {
 
     expect(await follower.stop('SIGTERM')).toBe(0); // graceful: the lease is released
     expect(holder() ?? null).toBeNull();
+  }, 90_000);
+});
+
+describe('a webhook push that reaches a follower', () => {
+  test('is passed on to the leader, which deploys it at once', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
+    const config = configFor(repo, true);
+    // With a webhook and no pollInterval, git is polled every 5 minutes: only the push can be seen in time.
+    writeFileSync(join(config, '..', 'secret'), 'hook-secret');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('  pollInterval: 500ms\n', '') +
+        `github:\n  webhookSecretFile: ${join(config, '..', 'secret')}\n`,
+    );
+    const a = await start(config, { POD_NAME: 'classops-a' });
+    const b = await start(config, { POD_NAME: 'classops-b' });
+    const holder = () =>
+      api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')?.spec.holderIdentity as string | undefined;
+    await waitFor(
+      async () => replicas() === 1,
+      30_000,
+      'a leader',
+      () => a.output + b.output,
+    );
+    const follower = holder() === 'classops-a' ? b : a;
+    const sha = repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('bo');
+    const push = pushPayload('main', { modified: ['students/week-01.yaml'] }, sha);
+    const answer = await deliver(`http://127.0.0.1:${follower.port}/webhooks/github`, {
+      event: 'push',
+      body: push,
+      secret: 'hook-secret',
+    });
+    expect(answer.status).toBe(202);
+    await waitFor(
+      async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined,
+      15_000,
+      'the leader to deploy the push the follower received',
+      () => a.output + b.output,
+    );
+    expect(follower.logs().map((l) => l['msg'])).toContain('webhook push passed on to the leader');
   }, 90_000);
 });
 

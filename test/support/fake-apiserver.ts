@@ -69,7 +69,7 @@ const apiVersionOf = (t: ResourceType) => (t.group === '' ? t.version : `${t.gro
 
 export interface Fault {
   method?: string;
-  /** Matches when the request path contains this. */
+  /** Matches when the request path contains this as whole segments (`/leases/classops` is not `/leases/classops-push`). */
   path?: string;
   /**
    * An HTTP status to answer with; 'drop': the connection is closed before the request is
@@ -330,7 +330,7 @@ export class FakeApiServer {
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${url.pathname}${url.search}`);
     const fault = this.faults.find(
-      (f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || url.pathname.includes(f.path)),
+      (f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || containsSegments(url.pathname, f.path)),
     );
     if (fault) {
       fault.times -= 1;
@@ -569,4 +569,13 @@ function stripServer(obj: Obj): Obj {
     ...meta
   } = obj.metadata ?? {};
   return { ...obj, metadata: meta };
+}
+
+/** Whether `part` occurs in `path` ending where a segment ends (or ending in a slash itself). */
+function containsSegments(path: string, part: string): boolean {
+  for (let at = path.indexOf(part); at !== -1; at = path.indexOf(part, at + 1)) {
+    const next = path[at + part.length];
+    if (part.endsWith('/') || next === undefined || next === '/') return true;
+  }
+  return false;
 }
