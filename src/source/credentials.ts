@@ -9,6 +9,19 @@ const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 const USERINFO_ANYWHERE = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#\s'"]*)@/gi;
 const HTTP = /^https?:\/\//i;
 
+/**
+ * A password with a "/", "?" or "#" not percent-encoded ends the host early: what looks
+ * like `user:pass` is then a host with a port that is no number, and an "@" follows later.
+ */
+const UNENCODED = String.raw`([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s'"]*:[^/?#@\s'"]*[^0-9/?#@:\s'"][^/?#@\s'"]*[/?#][^@\s'"]*@`;
+const UNENCODED_USERINFO = new RegExp(`^${UNENCODED}`, 'i');
+const UNENCODED_ANYWHERE = new RegExp(`\\b${UNENCODED}`, 'gi');
+
+/** Whether the URL's credentials hold a "/", "?" or "#" that should have been percent-encoded. */
+export function hasUnencodedCredentials(url: string): boolean {
+  return !USERINFO.test(url) && UNENCODED_USERINFO.test(url);
+}
+
 /** What may be shown of a userinfo: nothing over HTTP(S), where a token can be the user name; the user otherwise (ssh://git@host). */
 function shownUserinfo(scheme: string, userinfo: string): string {
   if (HTTP.test(scheme)) return '***';
@@ -18,15 +31,19 @@ function shownUserinfo(scheme: string, userinfo: string): string {
 
 /** The URL as it may be shown: `https://***@host/org/repo.git`. Anything that is not a URL is returned as is. */
 export function redactUrl(url: string): string {
+  // Misplaced credentials show nothing up to their "@": which part was the password cannot be told.
+  if (hasUnencodedCredentials(url)) return url.replace(UNENCODED_USERINFO, (_, scheme: string) => `${scheme}***@`);
   return url.replace(USERINFO, (_, scheme: string, userinfo: string) => `${scheme}${shownUserinfo(scheme, userinfo)}@`);
 }
 
 /** Text (git's stderr, an error message) with the credentials of every URL in it redacted. */
 export function redactUrls(text: string): string {
-  return text.replace(
-    USERINFO_ANYWHERE,
-    (_, scheme: string, userinfo: string) => `${scheme}${shownUserinfo(scheme, userinfo)}@`,
-  );
+  return text
+    .replace(UNENCODED_ANYWHERE, (_, scheme: string) => `${scheme}***@`)
+    .replace(
+      USERINFO_ANYWHERE,
+      (_, scheme: string, userinfo: string) => `${scheme}${shownUserinfo(scheme, userinfo)}@`,
+    );
 }
 
 const decode = (part: string): string => {

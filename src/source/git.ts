@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { redactUrl, redactUrls, splitCredentials } from './credentials.js';
+import { hasUnencodedCredentials, redactUrl, redactUrls, splitCredentials } from './credentials.js';
 import { isRosterFileName, SourceError } from './dir.js';
 import type { Snapshot, Source } from './index.js';
 
@@ -210,6 +210,10 @@ export class GitSource implements Source {
     // git would read a URL starting with "-" as an option, whatever "--" comes before it in one command or another.
     if (options.url.startsWith('-'))
       throw new SourceError(`source.url may not begin with "-": ${redactUrl(options.url)}`);
+    if (hasUnencodedCredentials(options.url))
+      throw new SourceError(
+        `source.url ${redactUrl(options.url)}: its password holds a "/", "?" or "#"; percent-encode them (%2F, %3F, %23)`,
+      );
     ({ url: this.url, basic: this.urlBasic } = splitCredentials(options.url));
     this.description = `git ${redactUrl(options.url)} (${options.branch}, ${options.path})`;
   }

@@ -214,6 +214,10 @@ describe('credentials in source.url', () => {
     ['https://x-access-token:ghp_SECRET@github.com/org/repo.git', 'https://***@github.com/org/repo.git'],
     ['https://ghp_SECRET@github.com/org/repo.git', 'https://***@github.com/org/repo.git'],
     ['https://user:p%40ss@word@host/repo', 'https://***@host/repo'],
+    // A "/" left in a password ends the host early: everything up to the "@" is hidden.
+    ['https://user:SUPER/SECRET4@127.0.0.1:9/x.git', 'https://***@127.0.0.1:9/x.git'],
+    ['https://user:a?b#c/SECRET4@host/x.git', 'https://***@host/x.git'],
+    ['https://host:8443/org/repo.git', 'https://host:8443/org/repo.git'],
     ['ssh://git:SECRET@host/repo.git', 'ssh://git:***@host/repo.git'],
     ['ssh://git@host/repo.git', 'ssh://git@host/repo.git'],
     ['git@github.com:org/repo.git', 'git@github.com:org/repo.git'],
@@ -221,6 +225,14 @@ describe('credentials in source.url', () => {
   ])('redactUrl(%j) is %j', (url, shown) => {
     expect(redactUrl(url)).toBe(shown);
     expect(redactUrls(`fatal: unable to access '${url}': refused`)).toBe(`fatal: unable to access '${shown}': refused`);
+  });
+
+  test('a password with an unencoded "/" is refused at start, and the error does not show it', () => {
+    expect(() => gitSource('https://user:SUPER/SECRET4@127.0.0.1:9/x.git')).toThrow(
+      new SourceError(
+        'source.url https://***@127.0.0.1:9/x.git: its password holds a "/", "?" or "#"; percent-encode them (%2F, %3F, %23)',
+      ),
+    );
   });
 
   /** A `git` first on the PATH that records its arguments, then runs the real one. */
