@@ -128,28 +128,20 @@ export function claimWeeks(
       if (!report.complete || week === undefined) return report;
       const namespace = namespaceOf(report, week, course);
       if (typeof namespace !== 'string') return addFindings(report, [namespace]);
+      const conflict = (message: string, hint: string) =>
+        addFindings(report, [fileFinding(report, report.metadata.namespaceLine, 'namespace-conflict', message, hint)]);
       const broken = held.get(namespace);
       if (broken !== undefined)
-        return addFindings(report, [
-          fileFinding(
-            report,
-            report.metadata.namespaceLine,
-            'namespace-conflict',
-            `Namespace ${namespace} holds the week of ${broken}, which cannot be read now; its students keep running there as they last were, and no other file may take the namespace meanwhile.`,
-            `Repair ${broken}, and give this file another metadata.week, or remove it.`,
-          ),
-        ]);
+        return conflict(
+          `Namespace ${namespace} holds the week of ${broken}, which cannot be read now; its students keep running there as they last were, and no other file may take the namespace meanwhile.`,
+          `Repair ${broken}, and give this file another metadata.week, or remove it.`,
+        );
       const owner = owners.get(namespace);
       if (owner !== undefined)
-        return addFindings(report, [
-          fileFinding(
-            report,
-            report.metadata.namespaceLine,
-            'namespace-conflict',
-            `Namespace ${namespace} already holds the week of ${owner}; a namespace holds one roster file. Nothing in it is deployed or removed from this file until one of the two files gives it up.`,
-            'Give each week its own file and namespace: remove the copy, or set another metadata.week.',
-          ),
-        ]);
+        return conflict(
+          `Namespace ${namespace} already holds the week of ${owner}; a namespace holds one roster file. Nothing in it is deployed or removed from this file until one of the two files gives it up.`,
+          'Give each week its own file and namespace: remove the copy, or set another metadata.week.',
+        );
       owners.set(namespace, report.file);
       identities.set(report.file, { file: report.file, week, namespace });
       return report;
