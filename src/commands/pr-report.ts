@@ -38,6 +38,7 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       pr: { type: 'string' },
       sha: { type: 'string' },
       'from-report': { type: 'string' },
+      branch: { type: 'string' },
       'check-images': { type: 'boolean' },
       config: { type: 'string' },
     },
@@ -114,7 +115,7 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
   if (fromReport !== undefined) {
     // The report names nothing we trust: GitHub says whether it may be posted, and where.
     const judged = sha!;
-    const failClosed = async (reason: string): Promise<number> => {
+    const failClosed = async (reason: string, exit: number = EXIT.usage): Promise<number> => {
       io.stderr.write(`classops pr-report: ${reason}; the check on ${judged} fails\n`);
       try {
         await postCheckRun(octokit, { owner, repo }, judged, {
@@ -126,14 +127,14 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       } catch (error) {
         warn(`could not create the check run: ${why(error)}`);
       }
-      return EXIT.usage;
+      return exit;
     };
     if (unreadable !== undefined) return failClosed(`the first stage's report is unusable: ${unreadable}`);
     if (number === undefined) return failClosed('the first stage names no pull request');
     const { reportStanding, untrustedReport } = await import('../github/report-standing.js');
     let standing;
     try {
-      const deploys = stringOf(field(event, 'repository', 'default_branch'));
+      const deploys = values.branch ?? stringOf(field(event, 'repository', 'default_branch'));
       standing = await reportStanding(octokit, { owner, repo, number }, judged, deploys);
     } catch (error) {
       return failClosed(`GitHub could not be asked about pull request #${number} (${why(error)})`);
@@ -144,9 +145,12 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       );
       return EXIT.ok;
     }
+    // Most often the pull request was force-pushed since (its new head has its own run); a
+    // report naming another pull request ends the same way: this commit is not verified.
     if (standing.kind === 'foreign')
       return failClosed(
-        `${judged} is not a commit of pull request #${number} (the report names another pull request, or this one was force-pushed since)`,
+        `${judged} is no longer a commit of pull request #${number} (force-pushed since, or the report names another pull request)`,
+        EXIT.ok,
       );
     if (standing.kind === 'untrusted') files = untrustedReport(standing.findings);
   }

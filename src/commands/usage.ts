@@ -71,7 +71,9 @@ Options:
   --from-report FILE    post a report written earlier by "validate --format json" (the
                         second stage of the fork workflow); nothing is checked out or judged.
                         Posted only when the PR's head is the judged commit, and replaced
-                        by a failing check when GitHub lists a change under .github/
+                        by a failing check when a fork's PR changes .github/
+  --branch BRANCH       with --from-report: the branch classops deploys (default: the
+                        repository's default branch); a fork's PR into another is not trusted
   --check-images        check that every image can be pulled anonymously (network)
   --config PATH         config file (default ./classops.yaml when present)
 

@@ -41,10 +41,15 @@ export async function headOf(octokit: Octokit, pr: PullRequestRef): Promise<stri
   return stringAt(data.head, 'sha');
 }
 
+const repositoryOf = (side: unknown) =>
+  stringAt(typeof side === 'object' && side !== null ? (side as Json)['repo'] : undefined, 'full_name');
+
 /**
- * `deploys` is the branch classops deploys (the repository's default branch): stage 1
- * judged the pull request against its base, so a base that is another branch means other
- * rules and another stage 1. Everything GitHub does not answer plainly counts against.
+ * `deploys` is the branch classops deploys: stage 1 judged the pull request against its
+ * base, so a base that is another branch means other rules and another stage 1. A pull
+ * request from a branch of the course repository itself is trusted as far as its author's
+ * write access goes (instructors, GitHub's own bots): only forks are held to these checks.
+ * Everything GitHub does not answer plainly counts against.
  */
 export async function reportStanding(
   octokit: Octokit,
@@ -60,6 +65,8 @@ export async function reportStanding(
     const earlier = commits.slice(0, MAX_LISTED_COMMITS).some((c) => stringAt(c, 'sha') === judged);
     return earlier && head !== undefined ? { kind: 'superseded', head } : { kind: 'foreign' };
   }
+  const course = repositoryOf(data.base);
+  if (course !== undefined && repositoryOf(data.head) === course) return { kind: 'current' };
   const findings: Finding[] = [];
   const base = stringAt(data.base, 'ref');
   if (deploys !== undefined && base !== deploys)

@@ -53,7 +53,16 @@ export class FakeGithub {
    */
   readonly pulls = new Map<
     number,
-    { head: string; base: string; author: string; dir?: string; baseRef?: string; changedFiles?: unknown }
+    {
+      head: string;
+      base: string;
+      author: string;
+      dir?: string;
+      baseRef?: string;
+      changedFiles?: unknown;
+      /** From a branch of the course repository itself, not a fork. */
+      sameRepo?: boolean;
+    }
   >();
   /** Called with each request once it is recorded: a test's way to change things mid-run (a push lands). */
   onRequest: ((request: RecordedRequest) => void) | undefined;
@@ -221,8 +230,8 @@ export class FakeGithub {
         number: Number(m[1]),
         state: 'open',
         user: USER(pr.author, 'User', 9),
-        head: { ref: 'feature', sha: pr.head },
-        base: { ref: pr.baseRef ?? 'main', sha: pr.base },
+        head: { ref: 'feature', sha: pr.head, repo: { full_name: pr.sameRepo ? 'course/roster' : 'student/roster' } },
+        base: { ref: pr.baseRef ?? 'main', sha: pr.base, repo: { full_name: 'course/roster' } },
         commits: pr.dir === undefined ? 0 : revList(pr).length,
         changed_files: 'changedFiles' in pr ? pr.changedFiles : pr.dir === undefined ? 0 : diffNames(pr).length,
       });
