@@ -72,6 +72,13 @@ async function configAt(options: JudgeOptions): Promise<{ config: ClassopsConfig
   return { config, inRepository: resolve(file) };
 }
 
+/** A file's size with CRLF counted as one byte: line endings a checkout or editor adds are no one's writing. */
+function sizeOf(bytes: Buffer): number {
+  let crlf = 0;
+  for (let i = bytes.indexOf('\r\n'); i !== -1; i = bytes.indexOf('\r\n', i + 2)) crlf += 1;
+  return bytes.length - crlf;
+}
+
 /**
  * The same files at the base revision, through the same pipeline, so that a problem the
  * base already had (a namespace conflict, say) is not blamed on the pull request.
@@ -89,7 +96,7 @@ async function baseReports(
   const { reports } = await interpretRosters({ files, config });
   return {
     reports: new Map(reports.map((r) => [r.file, r])),
-    sizes: new Map([...files].map(([file, bytes]) => [file, bytes.length])),
+    sizes: new Map([...files].map(([file, bytes]) => [file, sizeOf(bytes)])),
   };
 }
 
@@ -215,9 +222,9 @@ export async function judgeRosters(
     const file = physical(report.file);
     const touched = changes.paths.some((p) => inside(file, p));
     const judged = judgeChanges(report, base.reports.get(report.file), judge, touched);
-    const after = files.get(report.file)?.length;
-    if (!touched || after === undefined) return judged;
-    const size = { before: base.sizes.get(report.file) ?? 0, after };
+    const current = files.get(report.file);
+    if (!touched || current === undefined) return judged;
+    const size = { before: base.sizes.get(report.file) ?? 0, after: sizeOf(current) };
     return judgeGrowth(judged, size, config.policy.limits.maxGrowthBytes, judge);
   });
   const configReport = judgeConfigChange(options.configFile ?? DEFAULT_CONFIG_FILE, changes.config, judge);

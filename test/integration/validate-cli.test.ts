@@ -238,6 +238,17 @@ describe('a pull request is judged on what it changes (real git)', () => {
     expect(instructor.code).toBe(0);
   });
 
+  test('a checkout or editor that turns LF into CRLF grows nothing a student wrote', () => {
+    const repo = new GitRepo();
+    const many = Array.from({ length: 1500 }, (_, i) => entry(`S${i}`, `s${i}`)).join(''); // 4 500 lines
+    repo.write('students/week-01.yaml', rosterText(many));
+    const base = repo.commit('a big week');
+    repo.write('students/week-01.yaml', rosterText(many + entry('Dee', 'dee')).replace(/\n/g, '\r\n'));
+    const run = classops(['validate', '--changed-since', base, '--author', 'dee', 'students'], { cwd: repo.dir });
+    expect(run.stdout).not.toContain('author-file-growth');
+    expect(run.code).toBe(0);
+  });
+
   test('the changed entry fails the check with its own error', () => {
     const { repo, base } = repoWithRoster();
     const text = readFileSync(join(repo.dir, 'students/week-01.yaml'), 'utf8');
