@@ -156,14 +156,16 @@ export const DEFAULT_CONFIG_FILE = 'classops.yaml';
  * read, so the default rules apply, not the course's. Undefined when nothing is above.
  */
 export function configAboveNote(cwd = process.cwd()): string | undefined {
-  if (existsSync(join(cwd, DEFAULT_CONFIG_FILE))) return undefined;
+  // Never above the repository's root: a classops.yaml there belongs to something else.
+  const isRoot = (dir: string) => existsSync(join(dir, '.git')) || dirname(dir) === dir;
+  if (existsSync(join(cwd, DEFAULT_CONFIG_FILE)) || isRoot(resolve(cwd))) return undefined;
   for (let dir = dirname(resolve(cwd)); ; dir = dirname(dir)) {
     const above = join(dir, DEFAULT_CONFIG_FILE);
     if (existsSync(above)) {
       const shown = relative(cwd, above);
       return `no ${DEFAULT_CONFIG_FILE} here, so the default rules apply; the course's may be ${shown}: run from ${relative(cwd, dir)}, or pass --config ${shown}`;
     }
-    if (dirname(dir) === dir) return undefined;
+    if (isRoot(dir)) return undefined;
   }
 }
 

@@ -52,6 +52,13 @@ describe('classops validate on the bundled roster', () => {
       "classops validate: no classops.yaml here, so the default rules apply; the course's may be ../classops.yaml: run from .., or pass --config ../classops.yaml\n",
     );
     expect(classops(['validate'], { cwd: dir }).stderr).toBe('');
+    // A repository below that classops.yaml is another project: the note stops at its root.
+    const repo = join(dir, 'other');
+    mkdirSync(join(repo, '.git'), { recursive: true });
+    mkdirSync(join(repo, 'students'));
+    writeFileSync(join(repo, 'students/week-01.yaml'), rosterText(entry('Ann', 'ann')));
+    expect(classops(['validate', 'week-01.yaml'], { cwd: join(repo, 'students') }).stderr).toBe('');
+    expect(classops(['validate'], { cwd: repo }).stderr).toBe('');
     expect(
       classops(['validate', '--config', '../classops.yaml', 'week-01.yaml'], { cwd: join(dir, 'students') }).stderr,
     ).toBe('');
