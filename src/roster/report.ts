@@ -55,13 +55,20 @@ const terminalSafe = (text: string): string => showUnsafe(text.replace(/\t/g, ' 
 
 /** Wide (East Asian and emoji) characters take two columns, marks and format characters none. */
 const WIDE =
-  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]|\p{Emoji_Presentation}/u;
-const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]|\p{Emoji_Presentation}|\p{Regional_Indicator}/u;
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]+$/u;
+/** A pictograph followed by U+FE0F is drawn as an emoji: two columns, as ❤️. */
+const EMOJI_STYLE = /^\p{Extended_Pictographic}\ufe0f/u;
 
-/** The terminal columns a line takes, for the caret: as many as a character's drawn width, not its UTF-16 units. */
+/**
+ * The terminal columns a line takes, for the caret: one character as the reader sees it (a
+ * flag, a skin-toned or joined emoji, a letter with its accents) is drawn as its first code
+ * point is, or as an emoji when it asks to be one.
+ */
 function columnsOf(text: string): number {
   let columns = 0;
-  for (const c of text) columns += ZERO_WIDTH.test(c) ? 0 : WIDE.test(c) ? 2 : 1;
+  for (const { segment } of new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text))
+    columns += ZERO_WIDTH.test(segment) ? 0 : WIDE.test(segment) || EMOJI_STYLE.test(segment) ? 2 : 1;
   return columns;
 }
 

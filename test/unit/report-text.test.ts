@@ -25,6 +25,10 @@ describe('the caret sits under the column as a terminal draws the line', () => {
     ['joiners take none', 'a\u200cb x', 5, '   ^'],
     ['a tab is shown as two spaces', '\tx', 2, '  ^'],
     ['an escape shown for a direction mark takes its own width', '\u202ex', 2, '      ^'],
+    ['a flag is two columns', '🇧🇷 x', 6, '   ^'],
+    ['a skin-toned and a joined emoji are two columns each', '👋🏾👩🏽\u200d💻 x', 13, '     ^'],
+    ['a pictograph asking to be an emoji is two columns', '❤\ufe0f x', 4, '   ^'],
+    ['a Hangul syllable written as three jamo is two columns', '\u1100\u1161\u11a8 x', 5, '   ^'],
   ])('%s', (_, line, column, caret) => {
     expect(caretUnder(line, column)).toBe(caret);
   });
