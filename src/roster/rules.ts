@@ -36,7 +36,9 @@ export function unsafeCharacter(value: string): string | undefined {
               ? 'an invisible direction or zero-width mark'
               : NONCHARACTER.test(c)
                 ? 'a noncharacter'
-                : 'a character that draws nothing';
+                : n >= 0xe0000
+                  ? 'a tag character, which carries hidden text (the flags of England, Scotland and Wales are made of them)'
+                  : 'a character that draws nothing';
   return `${codePoint(c)}, ${what}`;
 }
 

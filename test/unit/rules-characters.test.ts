@@ -19,7 +19,10 @@ describe('characters no student field may hold', () => {
     ['\u00ad', 'U+00AD, a character that draws nothing'],
     ['\u3164', 'U+3164, a character that draws nothing'],
     ['\u206f', 'U+206F, a character that draws nothing'],
-    ['\u{e0041}', 'U+E0041, a character that draws nothing'],
+    [
+      '\u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}',
+      'U+E0067, a tag character, which carries hidden text (the flags of England, Scotland and Wales are made of them)',
+    ],
   ])('%j is named as %s', (c, words) => {
     expect(unsafeCharacter(`Ann${c}Lee`)).toBe(words);
   });
