@@ -108,12 +108,18 @@ export function claimWeeks(
 ): ClaimedWeeks {
   const course = courseNamespacesOf(config);
   const owners = new Map<string, string>();
-  // A broken file keeps the namespaces it was last deployed in until it is repaired: another
-  // file claiming one meanwhile would take over its running students for good.
+  // A broken file keeps the namespaces it was last deployed in until it is repaired, and those
+  // of a file gone since that it could be (renamed while broken): another file claiming one
+  // meanwhile would take over its running students for good.
+  const present = new Set(reports.map((r) => r.file));
+  const gone = new Set([...previous].flatMap(([file, namespaces]) => (present.has(file) ? [] : [...namespaces])));
   const held = new Map<string, string>();
-  for (const report of reports)
-    if (!report.complete || report.metadata.week === undefined)
-      for (const namespace of previous.get(report.file) ?? []) held.set(namespace, report.file);
+  for (const report of reports) {
+    if (report.complete && report.metadata.week !== undefined) continue;
+    for (const namespace of previous.get(report.file) ?? []) held.set(namespace, report.file);
+    for (const namespace of candidates(report, course, new Set()))
+      if (gone.has(namespace)) held.set(namespace, report.file);
+  }
   const identities = new Map<string, WeekIdentity>();
   // The file that was last deployed into a namespace keeps it; among newcomers, the first
   // by name. So adding a file can never take a running week's namespace from it.

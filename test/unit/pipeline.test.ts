@@ -410,6 +410,11 @@ describe('namespace findings and protection', () => {
     const repaired = decide([report('students/week-01.yaml', entry('ann')), squatter], lastGood(good('ann')));
     expect(outcome(repaired)).toEqual(['ann:deployed:ghcr.io/ann/app:v1']);
     expect(repaired.reports.find((r) => r.file === 'students/extra.yaml')!.complete).toBe(false);
+    // Renamed while broken: the week it could be is still held from the newcomer.
+    const renamed = validateRoster('students/week-01.yml', Buffer.from('students: [\n'), config.policy);
+    const meanwhile = decide([renamed, squatter], lastGood(good('ann')));
+    expect(meanwhile.reports.find((r) => r.file === 'students/extra.yaml')!.complete).toBe(false);
+    expect(outcome(meanwhile)).toEqual(['ann:kept:ghcr.io/ann/app:v0']);
   });
 
   test('a template that gives a namespace the course may never touch is refused', () => {
