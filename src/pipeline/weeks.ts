@@ -140,7 +140,7 @@ export function claimWeeks(
       if (broken !== undefined)
         return conflict(
           `Namespace ${namespace} holds the week of ${broken}, which cannot be read now; its students keep running there as they last were, and no other file may take the namespace meanwhile.`,
-          `Repair ${broken}, and give this file another metadata.week, or remove it.`,
+          `Repair ${broken}, or delete it if this file replaces it; otherwise give this file another metadata.week, or remove it.`,
         );
       const owner = owners.get(namespace);
       if (owner !== undefined)
