@@ -10,8 +10,10 @@ Options:
   --format text|json|github|markdown   output shape (default text; github prints workflow annotations)
   --changed-since REF                  judge only entries added or changed since a git ref,
                                        by the rules of REF's classops.yaml
-  --author LOGIN                       fail entries added, changed or removed by someone else's PR,
-                                       new files, header changes, and changes to classops.yaml,
+  --author LOGIN                       judge as LOGIN's pull request: fail changes to others'
+                                       entries, new or deleted roster files, header changes,
+                                       files grown by more than policy.limits.maxGrowthBytes,
+                                       changes outside the roster folders and to classops.yaml,
                                        unless LOGIN is an instructor
   --check-images                       check that every image can be pulled anonymously (network)
   --config PATH                        config file (default ./classops.yaml when present)
@@ -67,18 +69,22 @@ Options:
   --author LOGIN        the PR's author (default: the event's pull_request.user.login)
   --repository O/NAME   the repository (default: GITHUB_REPOSITORY)
   --pr NUMBER           the pull request (default: from the event)
-  --sha SHA             the PR's head commit, for the check run (default: from the event)
+  --sha SHA             the PR's head commit, for the check run (default: from the event);
+                        with --from-report the judged commit, required outside workflow_run
   --from-report FILE    post a report written earlier by "validate --format json" (the
                         second stage of the fork workflow); nothing is checked out or judged.
                         Posted only when the PR's head is the judged commit, and replaced
-                        by a failing check when a fork's PR changes .github/
+                        by a failing check (report-untrusted) when a fork's PR changes
+                        .github/ or more files than GitHub lists
   --branch BRANCH       with --from-report: the branch classops deploys (default: the
                         repository's default branch); a fork's PR into another is not trusted
   --check-images        check that every image can be pulled anonymously (network)
   --config PATH         config file (default ./classops.yaml when present)
 
 Exit codes: 0 the PR's entries are valid, 1 they have errors, 2 usage or I/O error.
-GitHub being unreachable, rate limited or read-only is a warning, never an error.`;
+GitHub being unreachable, rate limited or read-only is a warning, never an error; with
+--from-report, a report that cannot be read or GitHub not answering fails the judged
+commit's check ("Not verified") and exits 2, and a run for an earlier commit exits 0.`;
 
 export const galleryUsage = `Usage: classops gallery [options]
 
