@@ -104,7 +104,6 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
   }
 
   const { githubClient, statusOf } = await import('../github/client.js');
-  const { postCheckRun } = await import('../github/pr-feedback.js');
   const warn = (message: string) => io.stderr.write(`::warning title=classops pr-report::${message}\n`);
   const octokit = await githubClient({ token, baseUrl, warn });
   const why = (error: unknown) =>
@@ -112,55 +111,84 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       ? 'the token may not write here (a fork\'s read-only token, or missing "pull-requests: write"/"checks: write")'
       : (error as Error).message;
 
+  const posting = { io, warn, why };
   if (fromReport !== undefined) {
-    // The report names nothing we trust: GitHub says whether it may be posted, and where.
-    const judged = sha!;
-    const failClosed = async (reason: string, exit: number = EXIT.usage): Promise<number> => {
-      io.stderr.write(`classops pr-report: ${reason}; the check on ${judged} fails\n`);
-      try {
-        await postCheckRun(octokit, { owner, repo }, judged, {
-          conclusion: 'failure',
-          title: 'Not verified',
-          summary: `classops could not verify the check of this commit: ${reason}. An instructor reviews the pull request before merging it.`,
-          annotations: [],
-        });
-      } catch (error) {
-        warn(`could not create the check run: ${why(error)}`);
-      }
-      return exit;
-    };
-    if (unreadable !== undefined) return failClosed(`the first stage's report is unusable: ${unreadable}`);
-    if (number === undefined) return failClosed('the first stage names no pull request');
-    const { reportStanding, untrustedReport } = await import('../github/report-standing.js');
-    let standing;
-    try {
-      const deploys = values.branch ?? stringOf(field(event, 'repository', 'default_branch'));
-      standing = await reportStanding(octokit, { owner, repo, number }, judged, deploys);
-    } catch (error) {
-      return failClosed(`GitHub could not be asked about pull request #${number} (${why(error)})`);
-    }
-    if (standing.kind === 'superseded') {
-      io.stderr.write(
-        `classops pr-report: pull request #${number} has moved on from ${judged} to ${standing.head}; the check of that commit posts the verdict, nothing was posted\n`,
-      );
-      return EXIT.ok;
-    }
-    // Most often the pull request was force-pushed since (its new head has its own run); a
-    // report naming another pull request ends the same way: this commit is not verified.
-    if (standing.kind === 'foreign')
-      return failClosed(
-        `${judged} is no longer a commit of pull request #${number} (force-pushed since, or the report names another pull request)`,
-        EXIT.ok,
-      );
-    if (standing.kind === 'untrusted') files = untrustedReport(standing.findings);
+    const deploys = values.branch ?? stringOf(field(event, 'repository', 'default_branch'));
+    const verified = await verifiedReport(
+      octokit,
+      { owner, repo, number },
+      sha!,
+      deploys,
+      { files, unreadable },
+      posting,
+    );
+    if (typeof verified === 'number') return verified;
+    files = verified;
   }
-  return postVerdict(octokit, { owner, repo, number: number! }, sha, files, { io, warn, why });
+  return postVerdict(octokit, { owner, repo, number: number! }, sha, files, posting);
 }
 
 interface Posting {
   readonly io: CommandIO;
   readonly warn: (message: string) => void;
   readonly why: (error: unknown) => string;
+}
+
+/**
+ * Stage 2 of the fork workflow: the report names nothing we trust, so GitHub says whether
+ * it may be posted, and where. The files to post, or the exit code when nothing more is.
+ */
+async function verifiedReport(
+  octokit: Octokit,
+  pr: { readonly owner: string; readonly repo: string; readonly number: number | undefined },
+  judged: string,
+  deploys: string | undefined,
+  report: { readonly files: ReportFile[]; readonly unreadable: string | undefined },
+  { io, warn, why }: Posting,
+): Promise<ReportFile[] | number> {
+  const { postCheckRun } = await import('../github/pr-feedback.js');
+  const failClosed = async (reason: string, exit: number = EXIT.usage): Promise<number> => {
+    io.stderr.write(`classops pr-report: ${reason}; the check on ${judged} fails\n`);
+    try {
+      await postCheckRun(octokit, { owner: pr.owner, repo: pr.repo }, judged, {
+        conclusion: 'failure',
+        title: 'Not verified',
+        summary: `classops could not verify the check of this commit: ${reason}. An instructor reviews the pull request before merging it.`,
+        annotations: [],
+      });
+    } catch (error) {
+      warn(`could not create the check run: ${why(error)}`);
+    }
+    return exit;
+  };
+  if (report.unreadable !== undefined) return failClosed(`the first stage's report is unusable: ${report.unreadable}`);
+  const number = pr.number;
+  if (number === undefined) return failClosed('the first stage names no pull request');
+  const { reportStanding, untrustedReport } = await import('../github/report-standing.js');
+  let standing;
+  try {
+    standing = await reportStanding(octokit, { ...pr, number }, judged, deploys);
+  } catch (error) {
+    return failClosed(`GitHub could not be asked about pull request #${number} (${why(error)})`);
+  }
+  switch (standing.kind) {
+    case 'superseded':
+      io.stderr.write(
+        `classops pr-report: pull request #${number} has moved on from ${judged} to ${standing.head}; the check of that commit posts the verdict, nothing was posted\n`,
+      );
+      return EXIT.ok;
+    case 'foreign':
+      // Most often the pull request was force-pushed since (its new head has its own run); a
+      // report naming another pull request ends the same way: this commit is not verified.
+      return failClosed(
+        `${judged} is no longer a commit of pull request #${number} (force-pushed since, or the report names another pull request)`,
+        EXIT.ok,
+      );
+    case 'untrusted':
+      return untrustedReport(standing.findings);
+    case 'current':
+      return report.files;
+  }
 }
 
 /** The comment (unless the pull request moved on meanwhile) and the check run on the judged commit. */
