@@ -1,5 +1,5 @@
 /** `classops render`: the objects classops would apply, as files for Argo CD, Flux or kubectl. */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,13 +12,37 @@ import { outputFolderProblem } from '../output-folder.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
 
-/** Replaces DIR with the tree, refusing to touch a non-empty folder classops did not make. */
+/**
+ * What in a folder a render did not write: anything but its marker, its kustomization.yaml
+ * and namespace folders of YAML files. A render replaces the folder whole, so one such
+ * entry (a .git someone made inside it, a README) would be lost.
+ */
+function foreignEntries(target: string): string[] {
+  const foreign: string[] = [];
+  for (const entry of readdirSync(target, { withFileTypes: true })) {
+    if (entry.isFile() && (entry.name === RENDER_MARKER || entry.name === 'kustomization.yaml')) continue;
+    const inside = entry.isDirectory() ? readdirSync(join(target, entry.name), { withFileTypes: true }) : undefined;
+    if (inside?.every((file) => file.isFile() && file.name.endsWith('.yaml'))) continue;
+    foreign.push(entry.name);
+  }
+  return foreign;
+}
+
+/** Replaces DIR with the tree, refusing to touch a folder that holds anything a render did not write. */
 function writeTree(dir: string, files: Map<string, string>): void {
   const problem = outputFolderProblem(dir);
   if (problem !== undefined) throw new UsageError(`--out ${dir}: ${problem}`);
   const target = resolve(dir);
-  if (existsSync(target) && readdirSync(target).length > 0 && !existsSync(join(target, RENDER_MARKER))) {
-    throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);
+  if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink() === true)
+    throw new UsageError(`refusing to replace ${dir}: it is a symbolic link; name the folder itself`);
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    if (lstatSync(join(target, RENDER_MARKER), { throwIfNoEntry: false })?.isFile() !== true)
+      throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);
+    const foreign = foreignEntries(target);
+    if (foreign.length > 0)
+      throw new UsageError(
+        `refusing to replace ${dir}: it holds what "classops render" did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), which replacing it would delete; move them out, or render into a folder of its own`,
+      );
   }
   const staging = `${target}.classops-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
@@ -63,7 +87,7 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
       config: { type: 'string' },
     },
   });
-  if (values.out === undefined) throw new UsageError('--out DIR or --out - is required');
+  if (values.out === undefined || values.out === '') throw new UsageError('--out DIR or --out - is required');
   const note = values.config === undefined ? configAboveNote() : undefined;
   if (note !== undefined) io.stderr.write(`classops render: ${note}\n`);
   const config = loadConfig({ file: values.config, env: io.env });

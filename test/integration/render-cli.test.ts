@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { classops, classopsAsync } from '../support/cli.js';
@@ -116,9 +117,43 @@ describe('classops render', () => {
     expect(existsSync(join(out, 'container-course-week01/student-ann.yaml'))).toBe(true);
   });
 
-  test('--out is required', () => {
-    const run = classops(['render']);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('--out DIR or --out - is required');
+  test('never replaces a folder of its own that now holds something else: a .git, a README, a link or FIFO as marker', () => {
+    const out = join(tmp('classops-kept-'), 'manifests');
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    // Someone commits the rendered folder as a repository of its own, and adds notes.
+    mkdirSync(join(out, '.git'));
+    writeFileSync(join(out, '.git/HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(out, 'README.md'), 'notes');
+    const refused = classops(['render', '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `refusing to replace ${out}: it holds what "classops render" did not write (.git, README.md)`,
+    );
+    expect(readFileSync(join(out, '.git/HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+
+    // A marker that is not a file is no marker: the folder is not classops'.
+    const planted = tmp('classops-fifo-marker-');
+    writeFileSync(join(planted, 'important.txt'), 'mine');
+    execFileSync('mkfifo', [join(planted, '.classops-render')]);
+    expect(classops(['render', '--out', planted]).code).toBe(2);
+    expect(readFileSync(join(planted, 'important.txt'), 'utf8')).toBe('mine');
+
+    // A link given as the folder is not replaced by a folder.
+    const real = join(tmp('classops-real-'), 'real');
+    expect(classops(['render', '--out', real]).code).toBe(0);
+    const link = join(tmp('classops-link-'), 'link');
+    symlinkSync(real, link);
+    const linked = classops(['render', '--out', link]);
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toContain('it is a symbolic link; name the folder itself');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  test('--out is required, and not empty', () => {
+    for (const args of [['render'], ['render', '--out', '']]) {
+      const run = classops(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--out DIR or --out - is required');
+    }
   });
 });
