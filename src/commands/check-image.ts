@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { ImageChecker } from '../registry/checker.js';
 import { formatImageReference, parseImageReference } from '../roster/image-reference.js';
 import { describeVerdict, isStudentFault, isTransient } from '../registry/verdict.js';
+import { showUnsafe } from '../unsafe-characters.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 
 export async function checkImageCommand(args: string[], io: CommandIO): Promise<number> {
@@ -38,7 +39,8 @@ export async function checkImageCommand(args: string[], io: CommandIO): Promise<
     } else {
       lines.push(`  ${text.message}`, `  fix: ${text.hint}`);
     }
-    io.stdout.write(`${lines.join('\n')}\n`);
+    // Text from a registry: shown, never acted on by the terminal.
+    io.stdout.write(`${lines.map(showUnsafe).join('\n')}\n`);
   }
   return verdict.kind === 'pullable' ? EXIT.ok : EXIT.findings;
 }

@@ -59,13 +59,19 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+/** The longest wait a registry's Retry-After is taken at: the verdict is cached that long. */
+const MAX_RETRY_AFTER_S = 3600;
+
 function retryAfterSeconds(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   // undici keeps the spaces after a header's value.
   const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  const seconds = /^\d+$/.test(value)
+    ? Number(value)
+    : Number.isNaN(Date.parse(value))
+      ? undefined
+      : Math.max(0, Math.ceil((Date.parse(value) - Date.now()) / 1000));
+  return seconds === undefined ? undefined : Math.min(seconds, MAX_RETRY_AFTER_S);
 }
 
 function errorCodes(body: Buffer): string[] {
@@ -101,6 +107,9 @@ function transientFor(response: HttpResponse, what: string): Verdict {
     return { kind: 'rate-limited', retryAfterSeconds: retryAfterSeconds(response.headers['retry-after']) };
   return { kind: 'unreachable', reason: `${what} answered HTTP ${response.status}` };
 }
+
+/** The tags OCI allows: a registry's answer may hold anything, and these reach terminals and comments. */
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 export async function checkImageOnce(ref: ImageReference, options: CheckOptions): Promise<Verdict> {
   try {
@@ -267,7 +276,9 @@ async function notFound(
   const list = parseJson(tags.body);
   const existing =
     tags.status === 200 && isObject(list) && (Array.isArray(list['tags']) || list['tags'] === null)
-      ? ((list['tags'] as unknown[] | null) ?? []).filter((t): t is string => typeof t === 'string').sort()
+      ? ((list['tags'] as unknown[] | null) ?? [])
+          .filter((t): t is string => typeof t === 'string' && OCI_TAG.test(t))
+          .sort()
       : undefined;
   return { kind: 'tag-not-found', tag: reference, existingTags: existing };
 }

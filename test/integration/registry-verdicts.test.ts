@@ -201,7 +201,7 @@ describe('lists of manifests', () => {
 });
 
 describe('a manifest that is not there: a missing tag or a missing repository', () => {
-  test('tag-not-found lists the tags that exist, sorted, strings only', async () => {
+  test('tag-not-found lists the tags that exist, sorted, only those OCI allows (no control codes, no 200-character tag)', async () => {
     const registry = await serve();
     const image = `${registry.host}/tag-missing/app:v9`;
     const verdict = await check(image);
@@ -369,6 +369,8 @@ describe('what /v2/ asks for', () => {
     [500, {}, { kind: 'unreachable', reason: 'the registry answered HTTP 500' }],
     [404, {}, { kind: 'unreachable', reason: 'the registry answered HTTP 404' }],
     [429, { 'retry-after': '7' }, { kind: 'rate-limited', retryAfterSeconds: 7 }],
+    // The verdict is cached that long: a registry cannot have an image never checked again.
+    [429, { 'retry-after': '99999999999999999999' }, { kind: 'rate-limited', retryAfterSeconds: 3600 }],
   ])('a ping answered %i', async (status, headers, expected) => {
     const registry = await serve({ ping: { status, headers } });
     expect(await check(`${registry.host}/good/app:v1`)).toEqual(expected);

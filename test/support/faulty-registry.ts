@@ -414,7 +414,13 @@ export class FaultyRegistry {
         reply(200, {}, manifestList(['linux/amd64']));
         return true;
       case 'tag-missing':
-        tagsAnswer(200, JSON.stringify({ name: 'tag-missing/app', tags: ['v2', 'latest', 7, 'a1'] }));
+        tagsAnswer(
+          200,
+          JSON.stringify({
+            name: 'tag-missing/app',
+            tags: ['v2', 'latest', 7, 'a1', '\u001b]0;pwned\u0007', 'x'.repeat(200), '-dash'],
+          }),
+        );
         return true;
       case 'many-tags':
         tagsAnswer(200, JSON.stringify({ name: 'many-tags/app', tags: MANY_TAGS }));
