@@ -3,9 +3,10 @@
  * CLASSOPS_* environment variables, then flags. Checked by schemas/config.schema.json,
  * which also holds every default.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { readRegularFile } from './regular-file.js';
 import { loadSchema, schemaValidator } from './schemas.js';
 
 export interface PolicyConfig {
@@ -254,18 +255,10 @@ function fromEnv(env: NodeJS.ProcessEnv): Json {
 /** Far more than any course's rules; a config this large is something else. */
 const MAX_CONFIG_BYTES = 1 << 20;
 
-/** The config's text: a regular file of a sane size (a link to /dev/zero would be read for ever). */
-function configText(file: string): string {
-  const stat = statSync(file);
-  if (!stat.isFile()) throw new Error('it is not a regular file');
-  if (stat.size > MAX_CONFIG_BYTES) throw new Error(`it is larger than ${MAX_CONFIG_BYTES} bytes`);
-  return readFileSync(file, 'utf8');
-}
-
 function readConfigFile(file: string, contents: string | undefined): Json {
   let text: string;
   try {
-    text = contents ?? configText(file);
+    text = contents ?? readRegularFile(file, MAX_CONFIG_BYTES).toString('utf8');
   } catch (error) {
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
   }

@@ -4,11 +4,12 @@
  * being down, rate limited or read-only (a fork's token) is a warning; the exit code is
  * the verdict's, as for validate.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Octokit } from 'octokit';
 import type { PullRequestRef } from '../github/pr-feedback.js';
 import type { ReportFile } from '../github/report-file.js';
+import { readRegularFile } from '../regular-file.js';
 import { formatGithub, formatJson } from '../roster/report.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 import { judgeRosters } from './rosters.js';
@@ -71,14 +72,11 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
   let unreadable: string | undefined;
   const fromReport = values['from-report'];
   if (fromReport !== undefined) {
-    const { MAX_REPORT_BYTES, readReport, ReportError } = await import('../github/report-file.js');
+    const { MAX_REPORT_BYTES, readReport } = await import('../github/report-file.js');
     try {
-      if (statSync(fromReport).size > MAX_REPORT_BYTES) throw new ReportError(`larger than ${MAX_REPORT_BYTES} bytes`);
-      files = readReport(readFileSync(fromReport, 'utf8'));
+      files = readReport(readRegularFile(fromReport, MAX_REPORT_BYTES).toString('utf8'));
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (!(error instanceof ReportError) && typeof code !== 'string') throw error;
-      unreadable = error instanceof ReportError ? error.message : `it cannot be read (${String(code)})`;
+      unreadable = (error as Error).message;
     }
   } else {
     const head = stringOf(field(event, 'pull_request', 'head', 'sha'));

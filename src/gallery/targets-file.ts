@@ -3,9 +3,10 @@
  * checked by schemas/gallery-targets.schema.json. Re-read when the file changes; a bad
  * file at start is an error, a bad file later is a warning and the old targets stay.
  */
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../observability/log.js';
+import { readRegularFile } from '../regular-file.js';
 import { schemaValidator } from '../schemas.js';
 import type { GalleryTarget, TargetSource } from './targets.js';
 
@@ -26,11 +27,8 @@ interface FileEntry {
 export function readTargetsFile(file: string): GalleryTarget[] {
   let text: string;
   try {
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_FILE_BYTES) throw new TargetsFileError(`${file} is larger than ${MAX_FILE_BYTES} bytes`);
-    text = bytes.toString('utf8');
+    text = readRegularFile(file, MAX_FILE_BYTES).toString('utf8');
   } catch (error) {
-    if (error instanceof TargetsFileError) throw error;
     throw new TargetsFileError(`cannot read targets file ${file}: ${(error as Error).message}`);
   }
   let data: unknown;

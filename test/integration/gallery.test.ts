@@ -3,7 +3,7 @@
  * 127.0.0.1 that behave well, slowly, never, or with hostile answers.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -274,6 +274,17 @@ test('a broken targets file at start is a clear error', () => {
   const missing = classops(['gallery', '--targets', join(dir, 'nope.json')]);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/cannot read targets file .*nope\.json/);
+
+  // A FIFO would block the whole process; a link to /dev/zero would be read until memory runs out.
+  const fifo = join(dir, 'fifo.json');
+  execFileSync('mkfifo', [fifo]);
+  const zero = join(dir, 'zero.json');
+  symlinkSync('/dev/zero', zero);
+  for (const special of [fifo, zero]) {
+    const refused = classops(['gallery', '--targets', special, '--port', '0']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`cannot read targets file ${special}: it is not a regular file`);
+  }
 });
 
 test('without targets or a cluster, it says what to give it', () => {
