@@ -71,9 +71,11 @@ export class Collector {
     private readonly options: CollectorOptions,
   ) {
     this.limiter = new Limiter(options.concurrency);
-    // One small pool per origin; a hanging app holds at most its own sockets.
+    // A socket for every fetch the limiter lets run, per origin: when every student sits
+    // behind one ingress host, a fetch never waits for a socket a hanging app holds, so
+    // its time limit measures its own app alone.
     this.dispatcher = new Agent({
-      connections: 4,
+      connections: options.concurrency,
       keepAliveTimeout: 4_000,
       connect: { timeout: options.timeoutMs },
       headersTimeout: options.timeoutMs,

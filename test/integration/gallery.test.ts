@@ -4,6 +4,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -186,6 +188,33 @@ test('each misbehaving app gets its status, and the pages never wait for one', a
       encoding: 'utf8',
     }).trim(),
   ).toBe('exit 0');
+}, 60_000);
+
+test('behind one host (one ingress for every student), hanging apps never make healthy ones time out', async () => {
+  // One server answers every student's path, as an ingress does: 8 apps hang, 16 answer.
+  const hanging = new Set(Array.from({ length: 8 }, (_, i) => `hang${i}`));
+  const logins = [...hanging, ...Array.from({ length: 16 }, (_, i) => `ok${i}`)];
+  const ingress = createServer((req, res) => {
+    const login = /^\/students\/([^/]+)\/student$/.exec(req.url ?? '')?.[1] ?? '';
+    if (hanging.has(login)) return; // never answers
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ name: `Student ${login}`, github_username: login, container_tag: 'v1' }));
+  });
+  await new Promise<void>((resolve) => ingress.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    const { port } = ingress.address() as AddressInfo;
+    const entries = logins.map((login) => ({
+      github_username: login,
+      url: `http://127.0.0.1:${port}/students/${login}/student`,
+    }));
+    const gallery = await startGallery(targetsFile(entries));
+    await allChecked(gallery, logins.length);
+    const status = [...(await students(gallery)).values()].map((s) => `${s.github_username}:${s.status}`).sort();
+    expect(status).toEqual(logins.map((login) => `${login}:${hanging.has(login) ? 'timeout' : 'live'}`).sort());
+  } finally {
+    ingress.closeAllConnections();
+    await new Promise((resolve) => ingress.close(resolve));
+  }
 }, 60_000);
 
 test('what an app sends is cleaned before anyone reads it, and a reply that is not HTTP is invalid', async () => {
