@@ -19,6 +19,11 @@ const ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.docke
   ', ',
 );
 const MAX_SMALL_BODY = 1 << 20;
+/** The config types of an image a runtime runs; anything else (a Helm chart, an artifact) is not one. */
+const IMAGE_CONFIG_TYPES = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
 
 export interface CheckOptions {
   readonly requiredPlatform: string;
@@ -234,15 +239,26 @@ async function platformsOf(
       throw new Stop({ kind: 'unreachable', reason: `the registry sent a list of manifests as ${mediaType}` });
     }
     // buildx adds attestation manifests with the platform unknown/unknown: not something that runs.
-    return data['manifests'].flatMap((m) => {
-      const platform = isObject(m) ? platformOf(m['platform']) : undefined;
-      return platform === undefined || platform.startsWith('unknown/') ? [] : [platform];
-    });
+    // An entry that names no platform may run anywhere; an index with nothing else runs nowhere.
+    const entries = data['manifests'].map((m) =>
+      isObject(m) && m['platform'] !== undefined ? (platformOf(m['platform']) ?? 'unknown/') : undefined,
+    );
+    if (entries.every((p) => p?.startsWith('unknown/') === true))
+      throw new Stop({ kind: 'platform-missing', required: options.requiredPlatform, platforms: [] });
+    return entries.filter((p): p is string => p !== undefined && !p.startsWith('unknown/'));
   }
   const config = data['config'];
   if (!isObject(config) || typeof config['digest'] !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(config['digest'])) {
     throw new Stop({ kind: 'unreachable', reason: 'the registry answered with a manifest that has no valid config' });
   }
+  const configType = config['mediaType'];
+  if (typeof configType === 'string' && !IMAGE_CONFIG_TYPES.has(configType))
+    throw new Stop({
+      kind: 'platform-missing',
+      required: options.requiredPlatform,
+      platforms: [],
+      artifact: configType.slice(0, 200),
+    });
   // The platform of a single image is in its config blob; a store that fails here does not make the image unpullable.
   try {
     const auth: Record<string, string> =

@@ -14,7 +14,13 @@ export type Verdict =
   | { readonly kind: 'private'; readonly detail: string }
   | { readonly kind: 'repository-not-found' }
   | { readonly kind: 'tag-not-found'; readonly tag: string; readonly existingTags: readonly string[] | undefined }
-  | { readonly kind: 'platform-missing'; readonly required: string; readonly platforms: readonly string[] }
+  | {
+      readonly kind: 'platform-missing';
+      readonly required: string;
+      readonly platforms: readonly string[];
+      /** The config type of a manifest that is no container image (a Helm chart, an artifact). */
+      readonly artifact?: string;
+    }
   | { readonly kind: 'rate-limited'; readonly retryAfterSeconds: number | undefined }
   | { readonly kind: 'unreachable'; readonly reason: string };
 
@@ -74,7 +80,12 @@ export function describeVerdict(verdict: Verdict, image: string): VerdictText {
     }
     case 'platform-missing':
       return {
-        message: `${image} is built for ${verdict.platforms.join(', ') || 'an unknown platform'}, but the cluster runs ${verdict.required}.`,
+        message:
+          verdict.artifact !== undefined
+            ? `${image} is not a container image: its config is ${verdict.artifact} (a Helm chart or another artifact), and the cluster runs only images.`
+            : verdict.platforms.length === 0
+              ? `${image} holds no image for any platform (nothing, or only build attestations), and the cluster runs ${verdict.required}.`
+              : `${image} is built for ${verdict.platforms.join(', ')}, but the cluster runs ${verdict.required}.`,
         hint: `Build for the cluster too: docker buildx build --platform ${verdict.required} -t ${image} --push . (Apple Silicon Macs build linux/arm64 by default).`,
       };
     case 'rate-limited':

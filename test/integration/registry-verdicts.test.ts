@@ -181,6 +181,23 @@ describe('lists of manifests', () => {
     expect(verdict).toMatchObject({ kind, platforms: ['linux/arm64/v8', 'linux/arm/v6'] });
   });
 
+  test('what no runtime can run is not pullable: an empty index, attestations only, a Helm chart', async () => {
+    const registry = await serve();
+    for (const fault of ['empty-index', 'attestations-index']) {
+      const verdict = await check(`${registry.host}/${fault}/app:v1`);
+      expect(verdict).toEqual({ kind: 'platform-missing', required: 'linux/amd64', platforms: [] });
+      expect(describeVerdict(verdict, 'img').message).toBe(
+        'img holds no image for any platform (nothing, or only build attestations), and the cluster runs linux/amd64.',
+      );
+    }
+    const chart = await check(`${registry.host}/helm-chart/app:v1`);
+    expect(chart).toMatchObject({ kind: 'platform-missing', artifact: 'application/vnd.cncf.helm.config.v1+json' });
+    expect(describeVerdict(chart, 'img').message).toContain(
+      'img is not a container image: its config is application/vnd.cncf.helm.config.v1+json',
+    );
+    expect(registry.requests.filter((r) => r.includes('/blobs/'))).toEqual([]);
+  });
+
   test('a list sent under a single image media type is not trusted', async () => {
     const registry = await serve();
     expect(await check(`${registry.host}/list-as-manifest/app:v1`)).toEqual({
@@ -877,12 +894,6 @@ describe('the words for verdicts no registry here sends', () => {
     );
     expect(message(tags)).toBe(
       `The tag "v1" of img does not exist. Tags that exist: ${tags.slice(0, 10).join(', ')}, and 1 more.`,
-    );
-  });
-
-  test('a platform-missing verdict without platforms says the platform is unknown', () => {
-    expect(describeVerdict({ kind: 'platform-missing', required: 'linux/amd64', platforms: [] }, 'img').message).toBe(
-      'img is built for an unknown platform, but the cluster runs linux/amd64.',
     );
   });
 

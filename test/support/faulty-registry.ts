@@ -39,6 +39,9 @@ export type Fault =
   // a list sent as a single image's media type, and one whose media type is not stated anywhere.
   | 'docker-list'
   | 'arm-index'
+  | 'empty-index'
+  | 'attestations-index'
+  | 'helm-chart'
   | 'list-as-manifest'
   | 'untyped-list'
   // 404 on the manifest, told apart by its error code and the tags list.
@@ -403,6 +406,19 @@ export class FaultyRegistry {
       }
       case 'docker-list':
         reply(200, { 'content-type': MEDIA.dockerList }, DOCKER_LIST);
+        return true;
+      case 'empty-index':
+        reply(200, { 'content-type': INDEX_TYPE }, manifestList([], INDEX_TYPE));
+        return true;
+      case 'attestations-index':
+        reply(200, { 'content-type': INDEX_TYPE }, manifestList(['unknown/unknown'], INDEX_TYPE));
+        return true;
+      case 'helm-chart':
+        reply(
+          200,
+          { 'content-type': MEDIA.ociManifest },
+          imageManifest('{}', undefined, 'application/vnd.cncf.helm.config.v1+json'),
+        );
         return true;
       case 'arm-index':
         reply(200, { 'content-type': INDEX_TYPE }, manifestList(['linux/arm64/v8', 'linux/arm/v6'], INDEX_TYPE));
