@@ -4,8 +4,7 @@
  * markdownSafe, so a name cannot close the table, mention anyone, or make a link.
  */
 import { bySeverity, type Finding } from '../roster/model.js';
-import { markdownSafe } from '../roster/report.js';
-import { showUnsafe } from '../unsafe-characters.js';
+import { markdownSafe, plainText } from '../roster/report.js';
 import type { ReportFile } from './report-file.js';
 
 /** Finds the comment again on the next run; an Actions token cannot ask who it is. */
@@ -104,8 +103,6 @@ export function annotationsOf(files: readonly ReportFile[]): Annotation[] {
     end_line: f.line,
     annotation_level: level[f.severity],
     title: `classops ${f.code}`,
-    message: [...(f.hint ? `${showUnsafe(f.message)}\nFix: ${showUnsafe(f.hint)}` : showUnsafe(f.message))]
-      .slice(0, ANNOTATION_TEXT)
-      .join(''),
+    message: [...plainText(f)].slice(0, ANNOTATION_TEXT).join(''),
   }));
 }

@@ -65,9 +65,11 @@ const EMOJI_STYLE = /^\p{Extended_Pictographic}\ufe0f/u;
  * flag, a skin-toned or joined emoji, a letter with its accents) is drawn as its first code
  * point is, or as an emoji when it asks to be one.
  */
+let graphemes: Intl.Segmenter | undefined;
 function columnsOf(text: string): number {
   let columns = 0;
-  for (const { segment } of new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text))
+  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  for (const { segment } of graphemes.segment(text))
     columns += ZERO_WIDTH.test(segment) ? 0 : WIDE.test(segment) || EMOJI_STYLE.test(segment) ? 2 : 1;
   return columns;
 }
@@ -142,12 +144,15 @@ const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').r
 const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
 
+/** A finding's message and fix as plain lines, unsafe characters escaped: what Actions and check runs show. */
+export const plainText = (f: Finding): string =>
+  f.hint ? `${showUnsafe(f.message)}\nFix: ${showUnsafe(f.hint)}` : showUnsafe(f.message);
+
 export function formatGithub(reports: readonly RosterReport[]): string {
   const lines = reports.flatMap((r) =>
     r.findings.map((f) => {
       const props = `file=${escapeProperty(showUnsafe(f.file))},line=${f.line},col=${f.column},title=${escapeProperty(`classops ${f.code}`)}`;
-      const text = f.hint ? `${showUnsafe(f.message)}\nFix: ${showUnsafe(f.hint)}` : showUnsafe(f.message);
-      return `::${COMMAND[f.severity]} ${props}::${escapeData(text)}`;
+      return `::${COMMAND[f.severity]} ${props}::${escapeData(plainText(f))}`;
     }),
   );
   return `${[...lines, summaryLine(summarize(reports))].join('\n')}\n`;
