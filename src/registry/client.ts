@@ -71,11 +71,12 @@ function retryAfterSeconds(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   // undici keeps the spaces after a header's value.
   const value = header.trim();
+  const date = Date.parse(value);
   const seconds = /^\d+$/.test(value)
     ? Number(value)
-    : Number.isNaN(Date.parse(value))
+    : Number.isNaN(date)
       ? undefined
-      : Math.max(0, Math.ceil((Date.parse(value) - Date.now()) / 1000));
+      : Math.max(0, Math.ceil((date - Date.now()) / 1000));
   return seconds === undefined ? undefined : Math.min(seconds, MAX_RETRY_AFTER_S);
 }
 
