@@ -102,6 +102,15 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   const shown = reports.filter((r) => r.findings.length > 0);
   if (shown.length > 0) io.stderr.write(formatText(shown, { sources: sourcesOf(files), color: false }));
   const leftOut = reports.some((r) => r.findings.some((f) => f.severity === 'error'));
+  // A file that cannot be read would be a week missing from the output, and Argo CD or Flux
+  // would prune it: render has no last-known-good, so it writes nothing and the last render stays.
+  const held = reports.find((r) => !r.complete);
+  if (held !== undefined) {
+    io.stderr.write(
+      `classops render: nothing was written: ${held.file} cannot be read, and without it its week would be missing; fix it, and render again\n`,
+    );
+    return EXIT.findings;
+  }
   if (values.out === '-') {
     await writeDocuments(io.stdout, manifestDocuments(weeks));
   } else {

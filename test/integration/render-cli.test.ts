@@ -77,6 +77,32 @@ describe('classops render', () => {
     expect(stream.stdout).toBe(files);
   });
 
+  test('a broken file leaves the last render in place: nothing is written, rather than a tree without its week', () => {
+    const students = join(tmp('classops-weeks-'), 'students');
+    mkdirSync(students);
+    writeFileSync(
+      join(students, 'week-01.yaml'),
+      rosterText(`  - name: "A"\n    github_username: "ann"\n    container_image: "ghcr.io/ann/app:v1"\n`),
+    );
+    writeFileSync(
+      join(students, 'week-02.yaml'),
+      rosterText(`  - name: "B"\n    github_username: "bo"\n    container_image: "ghcr.io/bo/app:v1"\n`, 2),
+    );
+    const out = join(tmp('classops-kept-weeks-'), 'out');
+    expect(classops(['render', students, '--out', out]).code).toBe(0);
+    writeFileSync(join(students, 'week-02.yaml'), 'students: [\n');
+    const broken = classops(['render', students, '--out', out]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`nothing was written: ${join(students, 'week-02.yaml')} cannot be read`);
+    expect(readdirSync(out).sort()).toEqual([
+      '.classops-render',
+      'container-course-week01',
+      'container-course-week02',
+      'kustomization.yaml',
+    ]);
+    expect(classops(['render', students, '--out', '-']).stdout).toBe('');
+  });
+
   test('a broken file renders nothing for its week and says so', () => {
     const run = classops(['render', '--out', '-', fixturePath('broken-indent-entry')]);
     expect(run.code).toBe(1);
