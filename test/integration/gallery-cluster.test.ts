@@ -58,7 +58,8 @@ test('a managed Service appearing and disappearing adds and removes a student, w
       CLASSOPS_GALLERY_FETCH_TIMEOUT: '500ms',
     },
   });
-  expect((await gallery.get('/readyz')).status).toBe(200);
+  // Ready once the first listing of Services is in: on a loaded machine that can come after the port opens.
+  await waitFor(async () => (await gallery!.get('/readyz')).status === 200, 10_000, 'the gallery ready');
   await waitFor(
     async () => (await logins()).length === 1,
     10_000,
