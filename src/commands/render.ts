@@ -7,10 +7,10 @@ import { configAboveNote, loadConfig } from '../config.js';
 import { interpretRosters } from '../pipeline/interpret.js';
 import { formatText } from '../roster/report.js';
 import { RENDER_MARKER, manifestDocuments, manifestTree } from '../render/tree.js';
-import { collectRosterFiles, contentRevision } from '../source/dir.js';
+import { collectRosterFiles, contentRevision, readRosterFiles } from '../source/dir.js';
 import { outputFolderProblem } from '../output-folder.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
-import { imageCheckerFor, readRosterFiles, sourcesOf } from './rosters.js';
+import { imageCheckerFor, sourcesOf } from './rosters.js';
 
 /**
  * What in a folder a render did not write: anything but its marker, its kustomization.yaml
@@ -91,8 +91,9 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   const note = values.config === undefined ? configAboveNote() : undefined;
   if (note !== undefined) io.stderr.write(`classops render: ${note}\n`);
   const config = loadConfig({ file: values.config, env: io.env });
-  const { files, unreadable } = readRosterFiles(
+  const { files, problems: unreadable } = readRosterFiles(
     collectRosterFiles(positionals.length > 0 ? positionals : [config.source.path]),
+    config.policy.limits.maxFileBytes,
   );
   const { reports, desired } = await interpretRosters(
     { files, unreadable, config, images: imageCheckerFor(config, values['check-images']) },

@@ -2,7 +2,7 @@
  * Reading roster files for the commands that take paths, and judging them as `validate`
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
-import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
@@ -17,17 +17,17 @@ import {
 } from '../roster/changes.js';
 import type { RosterReport } from '../roster/model.js';
 import { validateRoster } from '../roster/validate.js';
-import { collectRosterFiles, inside, isRosterFileName, SourceError, type RosterListing } from '../source/dir.js';
+import {
+  collectRosterFiles,
+  inside,
+  isRosterFileName,
+  readRosterFiles,
+  SourceError,
+  type RosterListing,
+} from '../source/dir.js';
 import { changedSince, isRegularFileMode, physical, readFileAtRevision, type ChangedPath } from '../source/git.js';
 
 /** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
-export function readRosterFiles(listing: RosterListing): {
-  files: Map<string, Buffer>;
-  unreadable: ReadonlyMap<string, string>;
-} {
-  return { files: new Map(listing.files.map((file) => [file, readFileSync(file)])), unreadable: listing.problems };
-}
-
 /** File texts by name, for showing the offending line under a finding. */
 export function sourcesOf(files: ReadonlyMap<string, Buffer>): Map<string, string> {
   return new Map([...files].map(([file, bytes]) => [file, bytes.toString('utf8')]));
@@ -203,7 +203,10 @@ export async function judgeRosters(
   const linked = refusedFolders(paths);
   const readable = paths.filter((p) => !linked.has(p));
   const listing = collectRosterFiles(readable);
-  const { files, unreadable } = readRosterFiles(options.since === undefined ? listing : withoutSymlinks(listing));
+  const { files, problems: unreadable } = readRosterFiles(
+    options.since === undefined ? listing : withoutSymlinks(listing),
+    config.policy.limits.maxFileBytes,
+  );
   const { reports: checked } = await interpretRosters({
     files,
     unreadable: new Map([...linked, ...unreadable]),

@@ -40,7 +40,7 @@ function sourceFor(config: ClassopsConfig): Source {
       cacheDir: resolve('.classops-cache', 'git'),
     });
   }
-  return new DirSource(config.source.path, pollMs);
+  return new DirSource(config.source.path, pollMs, config.policy.limits.maxFileBytes);
 }
 
 /** What a finished pass logs: its result, its writes and how long the pass itself took. */

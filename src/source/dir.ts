@@ -1,8 +1,9 @@
 /** Roster files on the local file system: a folder's week files, or files named directly. */
 import { isUtf8 } from 'node:buffer';
-import { readdirSync, readFileSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
+import { readdirSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { contentHash } from '../canonical.js';
+import { readRegularFile } from '../regular-file.js';
 import type { Snapshot, Source } from './index.js';
 
 /**
@@ -44,15 +45,14 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
       problems.set(path, 'its name is not valid UTF-8 text; rename it to week-NN.yaml');
       continue;
     }
-    if (entry.isFile()) {
-      found.push(path);
-      continue;
-    }
     if (entry.isDirectory()) {
       problems.set(path, 'it is a folder, not a file');
       continue;
     }
-    if (!entry.isSymbolicLink()) continue;
+    if (!entry.isSymbolicLink()) {
+      found.push(path); // a named pipe or device is refused when read, not skipped as if it were gone
+      continue;
+    }
     let target: string;
     try {
       target = realpathSync(path);
@@ -64,8 +64,8 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
       problems.set(path, `it is a symbolic link to a place outside ${folder}, which classops never reads`);
       continue;
     }
-    if (statSync(target).isFile()) found.push(path);
-    else problems.set(path, 'it is a symbolic link to a folder, not a file');
+    if (statSync(target).isDirectory()) problems.set(path, 'it is a symbolic link to a folder, not a file');
+    else found.push(path);
   }
   files.push(...found.sort());
 }
@@ -87,6 +87,35 @@ export function collectRosterFiles(paths: readonly string[]): RosterListing {
   return { files, problems };
 }
 
+/** Why a file of a listing could not be read, in plain words. */
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return (error as Error).message; // readRegularFile's own refusal
+  if (code === 'EACCES' || code === 'EPERM') return 'classops is not allowed to read it (permission denied)';
+  if (code === 'ENOENT') return 'it was removed while classops was reading the folder';
+  return `it cannot be read (${code})`;
+}
+
+/**
+ * The bytes of a listing's files, each read only when it is a regular file of at most
+ * `maxBytes` (policy.limits.maxFileBytes); any other is one more problem, for that path only.
+ */
+export function readRosterFiles(
+  listing: RosterListing,
+  maxBytes: number,
+): { files: Map<string, Buffer>; problems: Map<string, string> } {
+  const files = new Map<string, Buffer>();
+  const problems = new Map(listing.problems);
+  for (const file of listing.files) {
+    try {
+      files.set(file, readRegularFile(file, maxBytes));
+    } catch (error) {
+      problems.set(file, readFailure(error));
+    }
+  }
+  return { files, problems };
+}
+
 /** A revision for files that have no commit: a hash of their names and contents. */
 export function contentRevision(files: Iterable<readonly [string, Buffer]>): string {
   return `content-${contentHash([...files].map(([f, b]) => [f, b.toString('base64')])).slice(0, 16)}`;
@@ -101,18 +130,18 @@ export class DirSource implements Source {
   constructor(
     private readonly path: string,
     private readonly rescanMs: number,
+    /** policy.limits.maxFileBytes: larger files are refused unread. */
+    private readonly maxFileBytes: number,
   ) {
     this.description = `folder ${path}`;
   }
 
   async snapshot(): Promise<Snapshot> {
-    const listing = collectRosterFiles([this.path]);
-    const files = new Map<string, Buffer>();
-    for (const file of listing.files) files.set(file, readFileSync(file));
+    const { files, problems } = readRosterFiles(collectRosterFiles([this.path]), this.maxFileBytes);
     // A problem changes the revision too, so a pass notices when a file becomes unreadable.
-    const hashed = [...files, ...[...listing.problems].map(([f, why]) => [f, Buffer.from(why)] as const)];
+    const hashed = [...files, ...[...problems].map(([f, why]) => [f, Buffer.from(why)] as const)];
     const revision = contentRevision(hashed);
-    if (this.last?.revision !== revision) this.last = { revision, files, problems: listing.problems };
+    if (this.last?.revision !== revision) this.last = { revision, files, problems };
     return this.last;
   }
 

@@ -5,6 +5,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'no
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { hasUnencodedCredentials, redactUrl, redactUrls, splitCredentials } from './credentials.js';
+import { overLimit } from '../regular-file.js';
 import { isRosterFileName, SourceError } from './dir.js';
 import type { Snapshot, Source } from './index.js';
 
@@ -188,7 +189,7 @@ function refusal(entry: TreeEntry, maxFileBytes: number): string | undefined {
   if (entry.type === 'commit') return 'it is a git submodule, not a file';
   if (entry.mode === LINK_MODE) return 'it is a symbolic link, which classops does not follow in a repository';
   if (entry.type !== 'blob') return `it is a git ${entry.type}, not a file`;
-  if (entry.size > maxFileBytes) return `it is ${entry.size} bytes; a roster may be at most ${maxFileBytes} bytes`;
+  if (entry.size > maxFileBytes) return overLimit(entry.size, maxFileBytes);
   return undefined;
 }
 

@@ -309,10 +309,13 @@ test('a broken targets file at start is a clear error', () => {
   execFileSync('mkfifo', [fifo]);
   const zero = join(dir, 'zero.json');
   symlinkSync('/dev/zero', zero);
-  for (const special of [fifo, zero]) {
-    const refused = classops(['gallery', '--targets', special, '--port', '0']);
+  for (const [special, kind] of [
+    [fifo, 'a named pipe (FIFO)'],
+    [zero, 'a device'],
+  ]) {
+    const refused = classops(['gallery', '--targets', special!, '--port', '0']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`cannot read targets file ${special}: it is not a regular file`);
+    expect(refused.stderr).toContain(`cannot read targets file ${special}: it is ${kind}, not a regular file`);
   }
 });
 

@@ -14,6 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redactUrl, redactUrls } from '../../src/source/credentials.js';
@@ -105,7 +106,7 @@ describe('git source: the roster folder and what is in it', () => {
     expect(Object.fromEntries(snapshot.problems)).toEqual({
       'students/week-02.yaml': 'it is a folder, not a file',
       'students/week-03.yaml': 'it is a git submodule, not a file',
-      'students/week-04.yaml': `it is ${Buffer.byteLength(rosterText(`${entry('bo')}  # ${'x'.repeat(2000)}\n`))} bytes; a roster may be at most 1500 bytes`,
+      'students/week-04.yaml': `it is ${Buffer.byteLength(rosterText(`${entry('bo')}  # ${'x'.repeat(2000)}\n`))} bytes, more than the 1500 allowed`,
       'students/week-05.yaml': 'it is a symbolic link, which classops does not follow in a repository',
       'students/week-\ufffd.yaml': 'its name is not valid UTF-8 text; rename it to week-NN.yaml',
     });
@@ -141,7 +142,7 @@ function configMapVolume(files: Record<string, string>): {
 describe('dir source: a ConfigMap volume and links', () => {
   test('reads the files a ConfigMap mounts through ..data, and follows its updates', async () => {
     const volume = configMapVolume({ 'week-01.yaml': rosterText(entry('ann')), 'week-02.yaml': rosterText('', 2) });
-    const source = new DirSource(volume.dir, 60_000);
+    const source = new DirSource(volume.dir, 60_000, 1024 * 1024);
     const first = await source.snapshot();
     expect([...first.files.keys()]).toEqual([join(volume.dir, 'week-01.yaml'), join(volume.dir, 'week-02.yaml')]);
     expect(first.files.get(join(volume.dir, 'week-01.yaml'))!.toString()).toBe(rosterText(entry('ann')));
@@ -181,7 +182,7 @@ describe('dir source: a ConfigMap volume and links', () => {
     writeFileSync(Buffer.from(join(volume.dir, 'week-\xe9.yaml'), 'latin1'), rosterText(entry('cy')));
     writeFileSync(join(volume.dir, '..week-06.yaml'), 'the kubelet names its own entries ..*');
 
-    const snapshot = await new DirSource(volume.dir, 60_000).snapshot();
+    const snapshot = await new DirSource(volume.dir, 60_000, 1024 * 1024).snapshot();
     expect([...snapshot.files.keys()]).toEqual([join(volume.dir, 'week-01.yaml')]);
     expect(Object.fromEntries(snapshot.problems)).toEqual({
       [join(volume.dir, 'week-03.yaml')]:
@@ -206,6 +207,57 @@ describe('dir source: a ConfigMap volume and links', () => {
       `file-unreadable: classops does not read this file: it is a symbolic link to a place outside ${volume.dir}, which classops never reads.`,
     ]);
     expect(Object.keys(byFile)).toHaveLength(5);
+  });
+});
+
+describe('dir source: things named week-NN.yaml that are not roster files', () => {
+  test('a named pipe, a link to one and an oversized file are problems for their own paths, and nothing waits on the pipe', async () => {
+    const dir = tmp('classops-special-');
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('ann')));
+    execFileSync('mkfifo', [join(dir, 'week-02.yaml')]);
+    symlinkSync('week-02.yaml', join(dir, 'week-03.yaml'));
+    writeFileSync(join(dir, 'week-04.yaml'), rosterText(`${entry('bo')}  # ${'x'.repeat(2000)}\n`));
+
+    const snapshot = await new DirSource(dir, 60_000, 1500).snapshot();
+    expect([...snapshot.files.keys()]).toEqual([join(dir, 'week-01.yaml')]);
+    expect(Object.fromEntries(snapshot.problems)).toEqual({
+      [join(dir, 'week-02.yaml')]: 'it is a named pipe (FIFO), not a regular file',
+      [join(dir, 'week-03.yaml')]: 'it is a named pipe (FIFO), not a regular file',
+      [join(dir, 'week-04.yaml')]:
+        `it is ${Buffer.byteLength(rosterText(`${entry('bo')}  # ${'x'.repeat(2000)}\n`))} bytes, more than the 1500 allowed`,
+    });
+
+    // Named directly, as a PR check names the files it changed: an error for that file, at once.
+    const run = classops(['validate', '--format', 'json', join(dir, 'week-01.yaml'), join(dir, 'week-02.yaml')]);
+    expect(run.code).toBe(1);
+    const files = (JSON.parse(run.stdout) as { files: Array<{ file: string; findings: Array<{ message: string }> }> })
+      .files;
+    expect(files.map((f) => [f.file, f.findings.map((x) => x.message)])).toEqual([
+      [join(dir, 'week-01.yaml'), []],
+      [join(dir, 'week-02.yaml'), ['classops does not read this file: it is a named pipe (FIFO), not a regular file.']],
+    ]);
+  });
+
+  test('a week whose file becomes a named pipe is held: its students stay deployed, nothing is pruned', () => {
+    const dir = tmp('classops-fifo-week-');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-01.yaml'), rosterText(entry('ann')));
+    writeFileSync(join(dir, 'students/week-02.yaml'), rosterText(entry('bo'), 2));
+    const once = () =>
+      classops(['run', '--once', '--no-image-checks'], {
+        cwd: dir,
+        env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out' },
+      });
+    expect(once().code).toBe(0);
+    const before = readdirSync(join(dir, 'out'), { recursive: true, encoding: 'utf8' }).sort();
+    expect(before.join('\n')).toContain('student-bo');
+
+    rmSync(join(dir, 'students/week-02.yaml'));
+    execFileSync('mkfifo', [join(dir, 'students/week-02.yaml')]);
+    const run = once();
+    expect(run.stdout).toMatch(/: 0 created, 0 updated, 0 pruned, \d+ unchanged\n/);
+    expect(run.stderr).toContain('it is a named pipe (FIFO), not a regular file');
+    expect(readdirSync(join(dir, 'out'), { recursive: true, encoding: 'utf8' }).sort()).toEqual(before);
   });
 });
 

@@ -87,7 +87,7 @@ describe('dir source', () => {
   test('the revision is a hash of the files; the same snapshot while they stay, a new one when they change', async () => {
     const dir = tempDir('classops-dir-');
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(''));
-    const source = new DirSource(dir, 1000);
+    const source = new DirSource(dir, 1000, 1024 * 1024);
     const a = await source.snapshot();
     // The very snapshot again while nothing changed: its reports are not validated twice.
     expect(await source.snapshot()).toBe(a);

@@ -164,12 +164,17 @@ describe('output formats', () => {
 });
 
 describe('limits come from config and are enforced without hanging', () => {
-  test('a 20 MiB file is refused before parsing', () => {
+  test('a 20 MiB file is refused unread', () => {
     const dir = tempDir('classops-big-');
-    writeFileSync(join(dir, 'week-01.yaml'), rosterText(`  - name: "${'x'.repeat(20 * 1024 * 1024)}"\n`));
+    const text = rosterText(`  - name: "${'x'.repeat(20 * 1024 * 1024)}"\n`);
+    writeFileSync(join(dir, 'week-01.yaml'), text);
     const run = classops(['validate', '--format', 'json', dir]);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout).files[0].findings[0]).toMatchObject({ code: 'file-too-large', line: 1 });
+    expect(JSON.parse(run.stdout).files[0].findings[0]).toMatchObject({
+      code: 'file-unreadable',
+      message: `classops does not read this file: it is ${Buffer.byteLength(text)} bytes, more than the 1048576 allowed.`,
+      line: 1,
+    });
   });
 
   test('maxEntries from a config file, and from the environment', () => {
@@ -196,7 +201,7 @@ describe('limits come from config and are enforced without hanging', () => {
     symlinkSync('/dev/zero', join(dir, 'endless.yaml'));
     const endless = classops(['validate', '--config', join(dir, 'endless.yaml'), fixturePath('missing-optional')]);
     expect(endless.code).toBe(2);
-    expect(endless.stderr).toContain('endless.yaml: it is not a regular file');
+    expect(endless.stderr).toContain('endless.yaml: it is a device, not a regular file');
   });
 });
 

@@ -52,7 +52,7 @@ export class InProcessCourse {
       overrides: { cluster: { kubeconfig: api.kubeconfig(), ...cluster } },
     });
     this.target = new KubeTarget(kubeConfigFor(this.config.cluster)!);
-    this.source = new DirSource(this.folder, 3_600_000);
+    this.source = new DirSource(this.folder, 3_600_000, 1024 * 1024);
   }
 
   /** Writes week N's roster file with these entries. */

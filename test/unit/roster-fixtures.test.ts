@@ -408,6 +408,20 @@ describe('entries that are valid carry their defaults', () => {
   });
 });
 
+test('bytes over maxFileBytes (a base revision read from git) are refused before the YAML parser sees them', () => {
+  const policy = defaultPolicy();
+  const bytes = Buffer.from(`students:\n  - name: "${'x'.repeat(policy.limits.maxFileBytes)}"\n`);
+  const report = validateRoster('week-01.yaml', bytes, policy);
+  expect(report.complete).toBe(false);
+  expect(report.findings.map((f) => [f.code, f.line, f.message])).toEqual([
+    [
+      'file-too-large',
+      1,
+      `The file is ${bytes.length} bytes; a roster may be at most ${policy.limits.maxFileBytes} bytes.`,
+    ],
+  ]);
+});
+
 describe('no input crashes the validator', () => {
   const sample = readFileSync(new URL('../../students/week-01.yaml', import.meta.url));
 
