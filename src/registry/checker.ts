@@ -2,11 +2,12 @@
  * Image checks as the rest of classops uses them: verdicts cached (pullable for the
  * positive TTL, the student's faults for the negative TTL, rate limits until Retry-After,
  * unreachable never), one request in flight per reference, and at most N checks at once
- * per registry.
+ * per registry, none while its breaker is open.
  */
 import { Limiter } from '../concurrency.js';
 import { durationMs, type RegistryConfig } from '../config.js';
 import { TokenCache } from './auth.js';
+import { Breaker } from './breaker.js';
 import { checkImageOnce, type CheckOptions } from './client.js';
 import { formatImageReference, parseImageReference } from '../roster/image-reference.js';
 import { isStudentFault, type Verdict } from './verdict.js';
@@ -20,7 +21,8 @@ export interface CheckerOptions {
 export class ImageChecker {
   private readonly cache = new Map<string, { verdict: Verdict; expiresAt: number }>();
   private readonly inFlight = new Map<string, Promise<Verdict>>();
-  private readonly limiters = new Map<string, Limiter>();
+  /** Per registry: at most N checks at once, and a breaker for when it stops answering. */
+  private readonly registries = new Map<string, { limiter: Limiter; breaker: Breaker }>();
   private readonly options: CheckOptions;
   private readonly now: () => number;
   private readonly positiveMs: number;
@@ -63,23 +65,33 @@ export class ImageChecker {
     const running = this.inFlight.get(key);
     if (running !== undefined) return running;
 
-    const registry = parsed.reference.registry;
-    let limiter = this.limiters.get(registry);
-    if (limiter === undefined) {
-      limiter = new Limiter(this.config.concurrencyPerRegistry);
-      this.limiters.set(registry, limiter);
-    }
-    const started = performance.now();
+    const { limiter, breaker } = this.registryOf(parsed.reference.registry);
     const task = limiter
-      .run(() => checkImageOnce(parsed.reference, this.options))
+      .run(() =>
+        // Asked once its turn comes, so checks queued behind a dead registry's time-outs are told at once.
+        breaker.run(async () => {
+          const started = performance.now();
+          const outcome = await checkImageOnce(parsed.reference, this.options);
+          this.hooks.onChecked?.(outcome.verdict, (performance.now() - started) / 1000);
+          return outcome;
+        }),
+      )
       .then((verdict) => {
         this.remember(key, verdict);
-        this.hooks.onChecked?.(verdict, (performance.now() - started) / 1000);
         return verdict;
       })
       .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, task);
     return task;
+  }
+
+  private registryOf(registry: string): { limiter: Limiter; breaker: Breaker } {
+    let known = this.registries.get(registry);
+    if (known === undefined) {
+      known = { limiter: new Limiter(this.config.concurrencyPerRegistry), breaker: new Breaker(this.now) };
+      this.registries.set(registry, known);
+    }
+    return known;
   }
 
   /** Checks many references, each once. */

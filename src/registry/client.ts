@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { fetchAnonymousToken, parseChallenge, type TokenCache } from './auth.js';
 import { RegistryHttpError, registryRequest, type HttpOptions, type HttpResponse } from './http.js';
 import { DOCKER_HUB, type ImageReference } from '../roster/image-reference.js';
+import type { CheckOutcome } from './breaker.js';
 import type { Verdict } from './verdict.js';
 
 export const MEDIA_TYPES = {
@@ -117,12 +118,14 @@ function transientFor(response: HttpResponse, what: string): Verdict {
 /** The tags OCI allows: a registry's answer may hold anything, and these reach terminals and comments. */
 const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
-export async function checkImageOnce(ref: ImageReference, options: CheckOptions): Promise<Verdict> {
+/** One check, and whether the registry gave no answer at all (for the breaker). */
+export async function checkImageOnce(ref: ImageReference, options: CheckOptions): Promise<CheckOutcome> {
   try {
-    return await check(ref, options);
+    return { verdict: await check(ref, options), unanswered: false };
   } catch (error) {
-    if (error instanceof Stop) return error.verdict;
-    if (error instanceof RegistryHttpError) return { kind: 'unreachable', reason: error.message };
+    if (error instanceof Stop) return { verdict: error.verdict, unanswered: false };
+    if (error instanceof RegistryHttpError)
+      return { verdict: { kind: 'unreachable', reason: error.message }, unanswered: error.unanswered };
     throw error;
   }
 }

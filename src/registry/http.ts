@@ -44,12 +44,15 @@ export interface HttpResponse {
 
 /** A request that got no usable HTTP answer: DNS, TLS, connection, time-out, oversized or redirect trouble. */
 export class RegistryHttpError extends Error {
-  constructor(
-    message: string,
-    /** An HTTPS request reached a server that does not speak TLS (it answered in plain HTTP, or hung up in the handshake). */
-    readonly notTls = false,
-  ) {
+  /** No HTTP answer came at all (time-out, refused, DNS, TLS, a dropped socket): the registry may be down. */
+  readonly unanswered: boolean;
+  /** An HTTPS request reached a server that does not speak TLS (it answered in plain HTTP, or hung up in the handshake). */
+  readonly notTls: boolean;
+
+  constructor(message: string, how: { readonly unanswered?: boolean; readonly notTls?: boolean } = {}) {
     super(message);
+    this.unanswered = how.unanswered ?? false;
+    this.notTls = how.notTls ?? false;
   }
 }
 
@@ -110,7 +113,10 @@ function serverSpeaksNoTls(error: unknown): boolean {
 }
 
 function networkError(error: unknown, url: URL): RegistryHttpError {
-  return new RegistryHttpError(describeNetworkError(error, url), serverSpeaksNoTls(error));
+  return new RegistryHttpError(describeNetworkError(error, url), {
+    unanswered: true,
+    notTls: serverSpeaksNoTls(error),
+  });
 }
 
 function describeNetworkError(error: unknown, url: URL): string {

@@ -101,7 +101,7 @@ test('an HTTPS registry that redirects to plain HTTP is refused, and never asked
   // A client that trusts this certificate, as one would trust a registry's real one.
   const dispatcher = new Agent({ connect: { ca: readFileSync(certFile) } });
   stopLater({ stop: () => dispatcher.close() });
-  const verdict = await checkImageOnce(reference(`${host}/ann/app:v1`), {
+  const outcome = await checkImageOnce(reference(`${host}/ann/app:v1`), {
     requiredPlatform: 'linux/amd64',
     maxManifestBytes: 1 << 20,
     plainHttp: [],
@@ -109,9 +109,10 @@ test('an HTTPS registry that redirects to plain HTTP is refused, and never asked
     http: { timeoutMs: 5_000, dispatcher },
     tokens: new TokenCache(),
   });
-  expect(verdict).toEqual({
-    kind: 'unreachable',
-    reason: `refused a redirect from https://${host} to http://127.0.0.1:1`,
+  expect(outcome).toEqual({
+    // The registry answered: a refused redirect is no sign that it is down.
+    verdict: { kind: 'unreachable', reason: `refused a redirect from https://${host} to http://127.0.0.1:1` },
+    unanswered: false,
   });
   expect(paths).toEqual(['/v2/']);
   expect(notTls).toBe(0);

@@ -204,8 +204,12 @@ export class FaultyRegistry {
   private server: Server | undefined;
   private readonly hanging = new Set<ServerResponse>();
   port = 0;
+  /** Whether /v2/ never answers: starts as `options.hangPing`, and a test may revive the server. */
+  hangPing: boolean;
 
-  constructor(private readonly options: FaultyOptions = {}) {}
+  constructor(private readonly options: FaultyOptions = {}) {
+    this.hangPing = options.hangPing ?? false;
+  }
 
   get host(): string {
     return `${this.options.address ?? '127.0.0.1'}:${this.port}`;
@@ -231,7 +235,7 @@ export class FaultyRegistry {
     if (this.options.delayMs !== undefined) await new Promise((r) => setTimeout(r, this.options.delayMs));
     const json = { 'content-type': 'application/json' };
 
-    if (this.options.hangPing && path === '/v2/') {
+    if (this.hangPing && path === '/v2/') {
       this.inFlight -= 1;
       this.hanging.add(res);
       return;

@@ -25,7 +25,7 @@ export function loopbackForEveryName(): Agent {
 export function checkThrough(dispatcher: Agent, image: string, plainHttp: readonly string[]): Promise<Verdict> {
   const parsed = parseImageReference(image);
   if (!parsed.ok) throw new Error(parsed.problem);
-  return checkImageOnce(parsed.reference, {
+  const outcome = checkImageOnce(parsed.reference, {
     requiredPlatform: 'linux/amd64',
     maxManifestBytes: 1 << 20,
     plainHttp,
@@ -34,4 +34,5 @@ export function checkThrough(dispatcher: Agent, image: string, plainHttp: readon
     http: { timeoutMs: 10_000, dispatcher, connectionsPerOrigin: 4 },
     tokens: new TokenCache(),
   });
+  return outcome.then((o) => o.verdict);
 }

@@ -1,0 +1,80 @@
+/**
+ * A registry that stops answering (README "Image checks"): without a breaker every check
+ * of a pass waits registry.timeout, so 1 000 students behind a dead host took 10 minutes.
+ * After a few checks in a row get no answer, the rest are told at once; one check asks
+ * again after the pause. Time is a fake clock; the registry's request log shows who asked.
+ */
+import { loadConfig, type RegistryConfig } from '../../src/config.js';
+import { ImageChecker } from '../../src/registry/checker.js';
+import { describeVerdict } from '../../src/registry/verdict.js';
+import { faultyRegistries, GOOD_DIGEST } from '../support/faulty-registry.js';
+
+const registryConfig = (overrides: Record<string, unknown> = {}): RegistryConfig =>
+  loadConfig({ env: {}, overrides: { registry: { timeout: '1s', concurrencyPerRegistry: 2, ...overrides } } }).registry;
+
+const { serve, stopAll } = faultyRegistries();
+afterEach(stopAll);
+
+const images = (host: string, n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `${host}/good/app:v${from + i}`);
+const pings = (requests: readonly string[]) => requests.filter((r) => r === 'GET /v2/').length;
+
+test('a registry that stops answering: three checks wait out the timeout, the rest are told at once and say why', async () => {
+  const registry = await serve({ hangPing: true });
+  const time = { now: 1_000_000 };
+  const checker = new ImageChecker(registryConfig(), { now: () => time.now });
+
+  const verdicts = await checker.checkAll(images(registry.host, 40));
+  // Three in a row opened the breaker; the one still under way with them finished too.
+  expect(pings(registry.requests)).toBeLessThanOrEqual(4);
+  const reasons = new Set([...verdicts.values()].map((v) => (v.kind === 'unreachable' ? v.reason : v.kind)));
+  expect(reasons).toEqual(
+    new Set([
+      `${registry.host} did not answer in time`,
+      `${registry.host} did not answer in time, 3 checks in a row; classops asks it again after a pause of 30 s`,
+    ]),
+  );
+  const told = [...verdicts.values()].find((v) => v.kind === 'unreachable' && v.reason.includes('in a row'))!;
+  expect(describeVerdict(told, `${registry.host}/good/app:v9`).hint).toContain('Nothing for you to fix');
+
+  // Within the pause nothing is asked; after it, one check probes while the others are told at once.
+  const asked = registry.requests.length;
+  await checker.checkAll(images(registry.host, 5, 100));
+  expect(registry.requests.length).toBe(asked);
+  time.now += 30_001;
+  await checker.checkAll(images(registry.host, 5, 200));
+  expect(pings(registry.requests)).toBe(pings(registry.requests.slice(0, asked)) + 1);
+});
+
+test('once the registry answers again, the probe closes the breaker and every check goes through', async () => {
+  const registry = await serve({ hangPing: true });
+  const time = { now: 1_000_000 };
+  const checker = new ImageChecker(registryConfig(), { now: () => time.now });
+  await checker.checkAll(images(registry.host, 6));
+
+  registry.hangPing = false;
+  time.now += 30_001;
+  const probe = await checker.check(`${registry.host}/good/app:v50`);
+  expect(probe).toMatchObject({ kind: 'pullable', digest: GOOD_DIGEST });
+  const after = await checker.checkAll(images(registry.host, 10, 60));
+  expect([...after.values()].map((v) => v.kind)).toEqual(Array(10).fill('pullable'));
+});
+
+test('answers that are errors keep the breaker closed: a registry failing with HTTP 500 or an oversized manifest is still asked', async () => {
+  const registry = await serve();
+  const checker = new ImageChecker(registryConfig());
+  const failing = [
+    ...Array.from({ length: 5 }, (_, i) => `${registry.host}/server-error/app:v${i}`),
+    ...Array.from({ length: 5 }, (_, i) => `${registry.host}/huge-manifest/app:v${i}`),
+  ];
+  for (const image of failing) expect(await checker.check(image)).toMatchObject({ kind: 'unreachable' });
+  expect(await checker.check(`${registry.host}/good/app:v1`)).toMatchObject({ kind: 'pullable' });
+});
+
+test('one dead registry does not stop the checks of another', async () => {
+  const dead = await serve({ hangPing: true });
+  const alive = await serve();
+  const checker = new ImageChecker(registryConfig());
+  const verdicts = await checker.checkAll([...images(dead.host, 10), ...images(alive.host, 10)]);
+  expect(images(alive.host, 10).map((i) => verdicts.get(i)!.kind)).toEqual(Array(10).fill('pullable'));
+});
