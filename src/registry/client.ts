@@ -87,11 +87,17 @@ function errorCodes(body: Buffer): string[] {
   return data['errors'].flatMap((e) => (isObject(e) && typeof e['code'] === 'string' ? [e['code']] : []));
 }
 
+/** An os, architecture or variant as runtimes name them; anything else is the image author's noise. */
+const PLATFORM_PART = /^[A-Za-z0-9_.-]{1,32}$/;
+/** Platforms a verdict lists: the student reads them, and an index may name thousands. */
+const MAX_LISTED_PLATFORMS = 16;
+
 function platformOf(value: unknown): string | undefined {
-  if (!isObject(value) || typeof value['os'] !== 'string' || typeof value['architecture'] !== 'string')
-    return undefined;
-  const variant = typeof value['variant'] === 'string' && value['variant'] !== '' ? `/${value['variant']}` : '';
-  return `${value['os']}/${value['architecture']}${variant}`;
+  if (!isObject(value)) return undefined;
+  const { os, architecture, variant } = value;
+  const part = (v: unknown) => typeof v === 'string' && PLATFORM_PART.test(v);
+  if (!part(os) || !part(architecture) || !(variant === undefined || variant === '' || part(variant))) return undefined;
+  return `${os as string}/${architecture as string}${variant ? `/${variant as string}` : ''}`;
 }
 
 /** linux/arm64/v8 satisfies linux/arm64; linux/arm/v6 does not satisfy linux/arm/v7. */
@@ -223,8 +229,9 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
     (typeof data['mediaType'] === 'string' ? data['mediaType'] : undefined) ??
     manifest.headers['content-type']?.split(';')[0]?.trim() ??
     '';
-  const platforms = await platformsOf(data, mediaType, base, ref, headers, options);
-  if (platforms.length > 0 && !platforms.some((p) => platformMatches(p, options.requiredPlatform))) {
+  const all = await platformsOf(data, mediaType, base, ref, headers, options);
+  const platforms = [...new Set(all)].slice(0, MAX_LISTED_PLATFORMS);
+  if (all.length > 0 && !all.some((p) => platformMatches(p, options.requiredPlatform))) {
     return { kind: 'platform-missing', required: options.requiredPlatform, platforms };
   }
   return { kind: 'pullable', digest, mediaType, platforms };
@@ -244,8 +251,11 @@ async function platformsOf(
     }
     // buildx adds attestation manifests with the platform unknown/unknown: not something that runs.
     // An entry that names no platform may run anywhere; an index with nothing else runs nowhere.
+    // containerd reads `"platform": null` as no platform named.
     const entries = data['manifests'].map((m) =>
-      isObject(m) && m['platform'] !== undefined ? (platformOf(m['platform']) ?? 'unknown/') : undefined,
+      isObject(m) && m['platform'] !== undefined && m['platform'] !== null
+        ? (platformOf(m['platform']) ?? 'unknown/')
+        : undefined,
     );
     if (entries.every((p) => p?.startsWith('unknown/') === true))
       throw new Stop({ kind: 'platform-missing', required: options.requiredPlatform, platforms: [] });

@@ -181,6 +181,28 @@ describe('lists of manifests', () => {
     expect(verdict).toMatchObject({ kind, platforms: ['linux/arm64/v8', 'linux/arm/v6'] });
   });
 
+  test("an index's platforms are the image author's words: only well-formed ones are shown, at most 16", async () => {
+    const registry = await serve();
+    const verdict = await check(`${registry.host}/odd-platforms-index/app:v1`);
+    expect(verdict).toEqual({
+      kind: 'platform-missing',
+      required: 'linux/amd64',
+      platforms: Array.from({ length: 16 }, (_, i) => `linux/mips${i}`),
+    });
+    expect(describeVerdict(verdict, 'img').message.length).toBeLessThan(400);
+    // All of them count for the match: the 42nd is the cluster's.
+    const arm = await check(`${registry.host}/odd-platforms-index/app:v1`, { requiredPlatform: 'linux/arm64' });
+    expect(arm).toMatchObject({ kind: 'pullable', platforms: Array.from({ length: 16 }, (_, i) => `linux/mips${i}`) });
+  });
+
+  test('an index entry whose platform is null names no platform: it may run anywhere, as containerd reads it', async () => {
+    const registry = await serve();
+    expect(await check(`${registry.host}/null-platform-index/app:v1`)).toMatchObject({
+      kind: 'pullable',
+      platforms: [],
+    });
+  });
+
   test('what no runtime can run is not pullable: an empty index, attestations only, a Helm chart', async () => {
     const registry = await serve();
     for (const fault of ['empty-index', 'attestations-index']) {

@@ -42,6 +42,9 @@ export type Fault =
   | 'empty-index'
   | 'attestations-index'
   | 'helm-chart'
+  // Platforms an image's author wrote: 2 000 with a 1 000-character os, 40 odd ones and arm64; and one of JSON null.
+  | 'odd-platforms-index'
+  | 'null-platform-index'
   | 'list-as-manifest'
   | 'untyped-list'
   // 404 on the manifest, told apart by its error code and the tags list.
@@ -424,6 +427,35 @@ export class FaultyRegistry {
           imageManifest('{}', undefined, 'application/vnd.cncf.helm.config.v1+json'),
         );
         return true;
+      case 'odd-platforms-index': {
+        const entry = (platform: unknown) => ({
+          mediaType: MEDIA.ociManifest,
+          digest: sha256('x'),
+          size: 500,
+          platform,
+        });
+        const manifests = [
+          ...Array.from({ length: 2000 }, () => entry({ os: 'x'.repeat(1000), architecture: 'amd64' })),
+          ...Array.from({ length: 40 }, (_, i) => entry({ os: 'linux', architecture: `mips${i}` })),
+          entry({ os: 'linux', architecture: 'arm64', variant: '\u001b[2J' }),
+          entry({ os: 'linux', architecture: 'arm64' }),
+        ];
+        reply(
+          200,
+          { 'content-type': INDEX_TYPE },
+          JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests }),
+        );
+        return true;
+      }
+      case 'null-platform-index': {
+        const manifests = [{ mediaType: MEDIA.ociManifest, digest: sha256('x'), size: 500, platform: null }];
+        reply(
+          200,
+          { 'content-type': INDEX_TYPE },
+          JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests }),
+        );
+        return true;
+      }
       case 'arm-index':
         reply(200, { 'content-type': INDEX_TYPE }, manifestList(['linux/arm64/v8', 'linux/arm/v6'], INDEX_TYPE));
         return true;
