@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { classops, classopsAsync } from '../support/cli.js';
@@ -173,6 +182,57 @@ describe('classops render', () => {
     expect(linked.code).toBe(2);
     expect(linked.stderr).toContain('it is a symbolic link; name the folder itself');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  test('never replaces a file someone added among the rendered ones, not even one that looks rendered', () => {
+    const out = join(tmp('classops-added-'), 'manifests');
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    writeFileSync(join(out, 'container-course-week01/extra-configmap.yaml'), 'kind: ConfigMap\n');
+    mkdirSync(join(out, 'container-course-week09'));
+    writeFileSync(join(out, 'container-course-week09/notes.yaml'), 'kind: ConfigMap\n');
+    const refused = classops(['render', '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `refusing to replace ${out}: it holds what "classops render" did not write (container-course-week01/extra-configmap.yaml, container-course-week09)`,
+    );
+    expect(readFileSync(join(out, 'container-course-week01/extra-configmap.yaml'), 'utf8')).toBe('kind: ConfigMap\n');
+
+    // What it wrote itself goes, as the marker says: a student removed from the roster, a hand edit.
+    rmSync(join(out, 'container-course-week01/extra-configmap.yaml'));
+    rmSync(join(out, 'container-course-week09'), { recursive: true });
+    writeFileSync(join(out, 'container-course-week01/student-jlgore.yaml'), 'edited by hand\n');
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    expect(readFileSync(join(out, 'container-course-week01/student-jlgore.yaml'), 'utf8')).toContain(
+      'kind: Deployment',
+    );
+  });
+
+  test('a folder rendered by an older classops (its marker lists no files) is judged by its shape', () => {
+    const out = join(tmp('classops-older-'), 'manifests');
+    mkdirSync(join(out, 'container-course-week01'), { recursive: true });
+    writeFileSync(join(out, '.classops-render'), 'Made by classops render; the folder is replaced on every run.\n');
+    writeFileSync(join(out, 'kustomization.yaml'), 'resources: []\n');
+    writeFileSync(join(out, 'container-course-week01/student-gone.yaml'), 'kind: Deployment\n');
+    writeFileSync(join(out, 'NOTES.md'), 'mine');
+    expect(classops(['render', '--out', out]).stderr).toContain('did not write (NOTES.md)');
+    rmSync(join(out, 'NOTES.md'));
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    expect(existsSync(join(out, 'container-course-week01/student-gone.yaml'))).toBe(false);
+    expect(readFileSync(join(out, '.classops-render'), 'utf8')).toContain('container-course-week01/week.yaml\n');
+  });
+
+  test("what a killed render left beside the folder is cleared; a running render's is not touched", () => {
+    const parent = tmp('classops-staging-');
+    const out = join(parent, 'manifests');
+    // A render killed while writing (its pid long gone), and one under way now (this process).
+    mkdirSync(join(parent, 'manifests.classops-new-999999999/container-course-week01'), { recursive: true });
+    mkdirSync(join(parent, `manifests.classops-new-${process.pid}`));
+    mkdirSync(join(parent, 'manifests.classops-old-999999998'));
+    mkdirSync(join(parent, 'other.classops-new-999999999'));
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    expect(readdirSync(parent).sort()).toEqual(
+      ['manifests', `manifests.classops-new-${process.pid}`, 'other.classops-new-999999999'].sort(),
+    );
   });
 
   test('--out is required, and not empty', () => {
