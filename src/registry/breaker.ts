@@ -1,7 +1,7 @@
 /**
  * A circuit breaker per registry. A registry that stops answering would make every check
  * of a pass wait registry.timeout (1 000 students behind a dead host: ten minutes). After
- * a few checks in a row get no answer, the others are told at once, as unreachable, which
+ * a few attempts in a row get no answer, the others are told at once, as unreachable, which
  * is never cached and keeps every running student's last-known-good image; after a pause,
  * one check asks again, and any answer from the registry closes the breaker.
  */
@@ -18,7 +18,10 @@ export interface CheckOutcome {
 }
 
 export class Breaker {
+  /** Failures in a row, each from a check that started after the one before had failed. */
   private failures = 0;
+  /** Counts failures ever recorded: checks running at once share one ping, and one dropped ping is one failure. */
+  private failuresSeen = 0;
   private lastReason = '';
   private openedAt: number | undefined;
   private probing = false;
@@ -30,30 +33,34 @@ export class Breaker {
     const probe = this.openedAt !== undefined;
     if (probe && (this.probing || this.now() - this.openedAt! < PAUSE_MS)) return this.refusal();
     this.probing ||= probe;
+    const seenAtStart = this.failuresSeen;
     try {
       const { verdict, unanswered } = await check();
-      this.record(verdict, unanswered);
+      this.record(verdict, unanswered, seenAtStart);
       return verdict;
     } finally {
       if (probe) this.probing = false;
     }
   }
 
-  private record(verdict: Verdict, unanswered: boolean): void {
+  private record(verdict: Verdict, unanswered: boolean, seenAtStart: number): void {
     if (!unanswered) {
       this.failures = 0;
       this.openedAt = undefined;
       return;
     }
-    this.failures += 1;
     if (verdict.kind === 'unreachable') this.lastReason = verdict.reason;
+    // A check that started before the last failure was told of it ran alongside it: the same failure.
+    if (seenAtStart !== this.failuresSeen) return;
+    this.failuresSeen += 1;
+    this.failures += 1;
     if (this.failures >= FAILURES_TO_OPEN) this.openedAt = this.now();
   }
 
   private refusal(): Verdict {
     return {
       kind: 'unreachable',
-      reason: `${this.lastReason}, ${FAILURES_TO_OPEN} checks in a row; classops asks it again after a pause of ${PAUSE_MS / 1000} s`,
+      reason: `${this.lastReason}, ${FAILURES_TO_OPEN} times in a row; classops does not ask it again for ${PAUSE_MS / 1000} s`,
     };
   }
 }

@@ -42,7 +42,7 @@ export type Fault =
   | 'empty-index'
   | 'attestations-index'
   | 'helm-chart'
-  // Platforms an image's author wrote: 2 000 with a 1 000-character os, 40 odd ones and arm64; and one of JSON null.
+  // Platforms an image's author wrote: 2 000 with a 1 000-character os, 40 odd ones and arm64; and null ones (a platform, a variant).
   | 'odd-platforms-index'
   | 'null-platform-index'
   | 'list-as-manifest'
@@ -209,6 +209,8 @@ export class FaultyRegistry {
   port = 0;
   /** Whether /v2/ never answers: starts as `options.hangPing`, and a test may revive the server. */
   hangPing: boolean;
+  /** How many of the next requests get their connection dropped, unanswered (a blip). */
+  dropRequests = 0;
 
   constructor(private readonly options: FaultyOptions = {}) {
     this.hangPing = options.hangPing ?? false;
@@ -227,6 +229,11 @@ export class FaultyRegistry {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${path}`);
+    if (this.dropRequests > 0) {
+      this.dropRequests -= 1;
+      req.socket.destroy();
+      return;
+    }
     this.accepts.push(`${method} ${path}: ${req.headers.accept ?? '(none)'}`);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -448,7 +455,11 @@ export class FaultyRegistry {
         return true;
       }
       case 'null-platform-index': {
-        const manifests = [{ mediaType: MEDIA.ociManifest, digest: sha256('x'), size: 500, platform: null }];
+        const variantNull = { os: 'linux', architecture: 'amd64', variant: null };
+        const manifests = [
+          { mediaType: MEDIA.ociManifest, digest: sha256('x'), size: 500, platform: null },
+          { mediaType: MEDIA.ociManifest, digest: sha256('y'), size: 500, platform: variantNull },
+        ];
         reply(
           200,
           { 'content-type': INDEX_TYPE },
