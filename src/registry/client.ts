@@ -96,7 +96,9 @@ function platformOf(value: unknown): string | undefined {
   if (!isObject(value)) return undefined;
   const { os, architecture, variant } = value;
   const part = (v: unknown) => typeof v === 'string' && PLATFORM_PART.test(v);
-  if (!part(os) || !part(architecture) || !(variant === undefined || variant === '' || part(variant))) return undefined;
+  // containerd reads a null or empty variant as none.
+  const noVariant = variant === undefined || variant === null || variant === '';
+  if (!part(os) || !part(architecture) || !(noVariant || part(variant))) return undefined;
   return `${os as string}/${architecture as string}${variant ? `/${variant as string}` : ''}`;
 }
 

@@ -195,11 +195,11 @@ describe('lists of manifests', () => {
     expect(arm).toMatchObject({ kind: 'pullable', platforms: Array.from({ length: 16 }, (_, i) => `linux/mips${i}`) });
   });
 
-  test('an index entry whose platform is null names no platform: it may run anywhere, as containerd reads it', async () => {
+  test('a null platform names none (it may run anywhere), a null variant is no variant: as containerd reads them', async () => {
     const registry = await serve();
     expect(await check(`${registry.host}/null-platform-index/app:v1`)).toMatchObject({
       kind: 'pullable',
-      platforms: [],
+      platforms: ['linux/amd64'],
     });
   });
 

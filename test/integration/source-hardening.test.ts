@@ -15,6 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redactUrl, redactUrls } from '../../src/source/credentials.js';
@@ -217,6 +219,8 @@ describe('dir source: things named week-NN.yaml that are not roster files', () =
     execFileSync('mkfifo', [join(dir, 'week-02.yaml')]);
     symlinkSync('week-02.yaml', join(dir, 'week-03.yaml'));
     writeFileSync(join(dir, 'week-04.yaml'), rosterText(`${entry('bo')}  # ${'x'.repeat(2000)}\n`));
+    const socket = createServer().listen(join(dir, 'week-05.yaml'));
+    await once(socket, 'listening');
 
     const snapshot = await new DirSource(dir, 60_000, 1500).snapshot();
     expect([...snapshot.files.keys()]).toEqual([join(dir, 'week-01.yaml')]);
@@ -225,7 +229,9 @@ describe('dir source: things named week-NN.yaml that are not roster files', () =
       [join(dir, 'week-03.yaml')]: 'it is a named pipe (FIFO), not a regular file',
       [join(dir, 'week-04.yaml')]:
         `it is ${Buffer.byteLength(rosterText(`${entry('bo')}  # ${'x'.repeat(2000)}\n`))} bytes, more than the 1500 allowed`,
+      [join(dir, 'week-05.yaml')]: 'it is a socket, not a regular file',
     });
+    socket.close();
 
     // Named directly, as a PR check names the files it changed: an error for that file, at once.
     const run = classops(['validate', '--format', 'json', join(dir, 'week-01.yaml'), join(dir, 'week-02.yaml')]);
