@@ -14,15 +14,24 @@ function kindOf(stat: Stats): string {
 export const overLimit = (size: number, maxBytes: number): string =>
   `it is ${size} bytes, more than the ${maxBytes} allowed`;
 
+/** Which file a path led to when it was looked at: what is opened later must be the same one. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 /**
  * The bytes of `file` (links followed), refused with a plain reason when it is not a regular
  * file or holds more than `maxBytes`. A named pipe is opened without waiting for a writer,
- * and the size a file reports is not trusted as the bound: /proc files report 0.
+ * and the size a file reports is not trusted as the bound: /proc files report 0. With
+ * `expected`, a file other than the one looked at before (swapped for a link since) is refused.
  */
-export function readRegularFile(file: string, maxBytes: number): Buffer {
+export function readRegularFile(file: string, maxBytes: number, expected?: FileIdentity): Buffer {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const stat = fstatSync(fd);
+    if (expected !== undefined && (stat.dev !== expected.dev || stat.ino !== expected.ino))
+      throw new Error('it changed while classops was reading the folder; the next pass reads it again');
     if (!stat.isFile()) throw new Error(`it is ${kindOf(stat)}, not a regular file`);
     if (stat.size > maxBytes) throw new Error(overLimit(stat.size, maxBytes));
     const chunks: Buffer[] = [];

@@ -105,6 +105,7 @@ function withoutSymlinks(listing: RosterListing): RosterListing {
   const links = listing.files.filter((file) => lstatSync(file).isSymbolicLink());
   if (links.length === 0) return listing;
   return {
+    ...listing,
     files: listing.files.filter((file) => !links.includes(file)),
     problems: new Map([
       ...listing.problems,

@@ -1,9 +1,9 @@
 /** Roster files on the local file system: a folder's week files, or files named directly. */
 import { isUtf8 } from 'node:buffer';
-import { readdirSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { contentHash } from '../canonical.js';
-import { readRegularFile } from '../regular-file.js';
+import { readRegularFile, type FileIdentity } from '../regular-file.js';
 import type { Snapshot, Source } from './index.js';
 
 /**
@@ -22,6 +22,8 @@ export interface RosterListing {
   readonly files: readonly string[];
   /** Path → why it is not read, in plain words; a file-level error for that path. */
   readonly problems: ReadonlyMap<string, string>;
+  /** For a folder's files, the file each led to when listed: the read must open that one. */
+  readonly identities?: ReadonlyMap<string, FileIdentity>;
 }
 
 /** Whether `path` is `folder` or below it (both absolute, links resolved alike). */
@@ -34,7 +36,12 @@ export const inside = (folder: string, path: string): boolean =>
  * ..data → ..2026_11_23_…); the kubelet's own `..` entries are skipped; a link leading
  * outside is refused unread, and a name that is not UTF-8 is a problem for that file only.
  */
-function listFolder(folder: string, files: string[], problems: Map<string, string>): void {
+function listFolder(
+  folder: string,
+  files: string[],
+  problems: Map<string, string>,
+  identities: Map<string, FileIdentity>,
+): void {
   const real = realpathSync(folder);
   const found: string[] = [];
   for (const entry of readdirSync(folder, { withFileTypes: true, encoding: 'buffer' })) {
@@ -50,6 +57,9 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
       continue;
     }
     if (!entry.isSymbolicLink()) {
+      // Not followed: a file swapped for a link after this is another file when read.
+      const stat = lstatSync(path, { throwIfNoEntry: false });
+      if (stat !== undefined) identities.set(path, stat);
       found.push(path); // a named pipe or device is refused when read, not skipped as if it were gone
       continue;
     }
@@ -64,8 +74,12 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
       problems.set(path, `it is a symbolic link to a place outside ${folder}, which classops never reads`);
       continue;
     }
-    if (statSync(target).isDirectory()) problems.set(path, 'it is a symbolic link to a folder, not a file');
-    else found.push(path);
+    const stat = statSync(target);
+    if (stat.isDirectory()) problems.set(path, 'it is a symbolic link to a folder, not a file');
+    else {
+      identities.set(path, stat);
+      found.push(path);
+    }
   }
   files.push(...found.sort());
 }
@@ -74,6 +88,7 @@ function listFolder(folder: string, files: string[], problems: Map<string, strin
 export function collectRosterFiles(paths: readonly string[]): RosterListing {
   const files: string[] = [];
   const problems = new Map<string, string>();
+  const identities = new Map<string, FileIdentity>();
   for (const path of paths) {
     let isDir: boolean;
     try {
@@ -81,10 +96,10 @@ export function collectRosterFiles(paths: readonly string[]): RosterListing {
     } catch {
       throw new SourceError(`${path}: no such file or folder`);
     }
-    if (isDir) listFolder(path, files, problems);
+    if (isDir) listFolder(path, files, problems, identities);
     else files.push(path);
   }
-  return { files, problems };
+  return { files, problems, identities };
 }
 
 /** Why a file of a listing could not be read, in plain words. */
@@ -109,7 +124,7 @@ export function readRosterFiles(
   const problems = new Map(listing.problems);
   for (const file of listing.files) {
     try {
-      files.set(file, readRegularFile(file, maxBytes));
+      files.set(file, readRegularFile(file, maxBytes, listing.identities?.get(file)));
     } catch (error) {
       problems.set(file, readFailure(error));
     }

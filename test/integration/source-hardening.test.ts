@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redactUrl, redactUrls } from '../../src/source/credentials.js';
-import { DirSource, SourceError } from '../../src/source/dir.js';
+import { collectRosterFiles, DirSource, readRosterFiles, SourceError } from '../../src/source/dir.js';
 import { GitSource } from '../../src/source/git.js';
 import { classops, classopsAsync } from '../support/cli.js';
 import { GitHttpServer } from '../support/git-http.js';
@@ -242,6 +242,23 @@ describe('dir source: things named week-NN.yaml that are not roster files', () =
       [join(dir, 'week-01.yaml'), []],
       [join(dir, 'week-02.yaml'), ['classops does not read this file: it is a named pipe (FIFO), not a regular file.']],
     ]);
+  });
+
+  test('a file swapped for a link after the listing is not read through it: the listing and the read must be one file', () => {
+    const dir = tmp('classops-swap-');
+    const secret = join(tmp('classops-secret-'), 'token.txt');
+    writeFileSync(secret, 'TOP-SECRET-TOKEN\n');
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('ann')));
+    writeFileSync(join(dir, 'week-03.yaml'), rosterText(entry('bo'), 3));
+    const listing = collectRosterFiles([dir]);
+    // Between the listing and the read, someone who can write to the folder swaps the file.
+    rmSync(join(dir, 'week-03.yaml'));
+    symlinkSync(secret, join(dir, 'week-03.yaml'));
+    const { files, problems } = readRosterFiles(listing, 1024 * 1024);
+    expect([...files.keys()]).toEqual([join(dir, 'week-01.yaml')]);
+    expect(Object.fromEntries(problems)).toEqual({
+      [join(dir, 'week-03.yaml')]: 'it changed while classops was reading the folder; the next pass reads it again',
+    });
   });
 
   test('a week whose file becomes a named pipe is held: its students stay deployed, nothing is pruned', () => {
