@@ -66,8 +66,16 @@ function listFolder(
     let target: string;
     try {
       target = realpathSync(path);
-    } catch {
-      problems.set(path, 'it is a symbolic link to a file that does not exist');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problems.set(
+        path,
+        code === 'ELOOP'
+          ? 'it is a symbolic link that leads round in a loop'
+          : code === 'EACCES'
+            ? 'it is a symbolic link classops is not allowed to follow (permission denied)'
+            : 'it is a symbolic link to a file that does not exist',
+      );
       continue;
     }
     if (!inside(real, target)) {

@@ -174,13 +174,15 @@ describe('dir source: a ConfigMap volume and links', () => {
     expect(written).toMatch(/Deployment.*student-bo|student-bo.*Deployment/i);
   });
 
-  test('a link leading outside is refused unread, a dangling link and a non-UTF-8 name are problems for that file', async () => {
+  test('a link leading outside is refused unread; a dangling link, a loop of links and a non-UTF-8 name are problems for that file', async () => {
     const volume = configMapVolume({ 'week-01.yaml': rosterText(entry('ann')) });
     const outside = join(tmp('classops-outside-'), 'week-09.yaml');
     writeFileSync(outside, 'outside-secret: do-not-read\n');
     symlinkSync(outside, join(volume.dir, 'week-03.yaml'));
     symlinkSync('../elsewhere/week-04.yaml', join(volume.dir, 'week-04.yaml'));
     symlinkSync('missing.yaml', join(volume.dir, 'week-05.yaml'));
+    symlinkSync('week-07.yaml', join(volume.dir, 'week-06.yaml'));
+    symlinkSync('week-06.yaml', join(volume.dir, 'week-07.yaml'));
     writeFileSync(Buffer.from(join(volume.dir, 'week-\xe9.yaml'), 'latin1'), rosterText(entry('cy')));
     writeFileSync(join(volume.dir, '..week-06.yaml'), 'the kubelet names its own entries ..*');
 
@@ -191,6 +193,8 @@ describe('dir source: a ConfigMap volume and links', () => {
         `it is a symbolic link to a place outside ${volume.dir}, which classops never reads`,
       [join(volume.dir, 'week-04.yaml')]: 'it is a symbolic link to a file that does not exist',
       [join(volume.dir, 'week-05.yaml')]: 'it is a symbolic link to a file that does not exist',
+      [join(volume.dir, 'week-06.yaml')]: 'it is a symbolic link that leads round in a loop',
+      [join(volume.dir, 'week-07.yaml')]: 'it is a symbolic link that leads round in a loop',
       [join(volume.dir, 'week-\ufffd.yaml')]: 'its name is not valid UTF-8 text; rename it to week-NN.yaml',
     });
 
@@ -208,7 +212,7 @@ describe('dir source: a ConfigMap volume and links', () => {
     expect(byFile[join(volume.dir, 'week-03.yaml')]).toEqual([
       `file-unreadable: classops does not read this file: it is a symbolic link to a place outside ${volume.dir}, which classops never reads.`,
     ]);
-    expect(Object.keys(byFile)).toHaveLength(5);
+    expect(Object.keys(byFile)).toHaveLength(7);
   });
 });
 
