@@ -5,7 +5,6 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 function kindOf(stat: Stats): string {
   if (stat.isDirectory()) return 'a folder';
   if (stat.isFIFO()) return 'a named pipe (FIFO)';
-  if (stat.isSocket()) return 'a socket';
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
   return 'not a file';
 }
@@ -27,7 +26,14 @@ export interface FileIdentity {
  * `expected`, a file other than the one looked at before (swapped for a link since) is refused.
  */
 export function readRegularFile(file: string, maxBytes: number, expected?: FileIdentity): Buffer {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    // A socket cannot be opened at all, so fstat never gets to say what it is.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new Error('it is a socket, not a regular file');
+    throw error;
+  }
   try {
     const stat = fstatSync(fd);
     if (expected !== undefined && (stat.dev !== expected.dev || stat.ino !== expected.ino))

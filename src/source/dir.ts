@@ -116,7 +116,6 @@ function readFailure(error: unknown): string {
   if (code === undefined) return (error as Error).message; // readRegularFile's own refusal
   if (code === 'EACCES' || code === 'EPERM') return 'classops is not allowed to read it (permission denied)';
   if (code === 'ENOENT') return 'it was removed while classops was reading the folder';
-  if (code === 'ENXIO') return 'it is a socket, not a regular file'; // opening one fails before fstat could say so
   return `it cannot be read (${code})`;
 }
 
