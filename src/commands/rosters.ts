@@ -27,7 +27,6 @@ import {
 } from '../source/dir.js';
 import { changedSince, isRegularFileMode, physical, readFileAtRevision, type ChangedPath } from '../source/git.js';
 
-/** Each listed file's bytes, by path, in the order given, and the paths the listing refused. */
 /** File texts by name, for showing the offending line under a finding. */
 export function sourcesOf(files: ReadonlyMap<string, Buffer>): Map<string, string> {
   return new Map([...files].map(([file, bytes]) => [file, bytes.toString('utf8')]));

@@ -60,12 +60,14 @@ const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]+$/u;
 /** A pictograph followed by U+FE0F is drawn as an emoji: two columns, as ❤️. */
 const EMOJI_STYLE = /^\p{Extended_Pictographic}\ufe0f/u;
 
+/** Made on the first caret drawn, and kept: making one per finding cost more than the segmenting. */
+let graphemes: Intl.Segmenter | undefined;
+
 /**
  * The terminal columns a line takes, for the caret: one character as the reader sees it (a
  * flag, a skin-toned or joined emoji, a letter with its accents) is drawn as its first code
  * point is, or as an emoji when it asks to be one.
  */
-let graphemes: Intl.Segmenter | undefined;
 function columnsOf(text: string): number {
   let columns = 0;
   graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
