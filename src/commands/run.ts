@@ -20,13 +20,14 @@ import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { ImageChecker } from '../registry/checker.js';
-import { DirSource } from '../source/dir.js';
+import { DirSource, SETTLE_MS } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
 import type { Source } from '../source/index.js';
 import { commitStatuses, githubWebhook, pollInterval } from './github-hooks.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
 
-function sourceFor(config: ClassopsConfig): Source {
+/** `once`: one pass asked for now reads the files as they are; a watching controller lets them settle. */
+function sourceFor(config: ClassopsConfig, once: boolean): Source {
   const pollMs = durationMs(pollInterval(config));
   if (config.source.kind === 'git') {
     return new GitSource({
@@ -40,7 +41,7 @@ function sourceFor(config: ClassopsConfig): Source {
       cacheDir: resolve('.classops-cache', 'git'),
     });
   }
-  return new DirSource(config.source.path, pollMs, config.policy.limits.maxFileBytes);
+  return new DirSource(config.source.path, pollMs, config.policy.limits.maxFileBytes, once ? 0 : SETTLE_MS);
 }
 
 /** What a finished pass logs: its result, its writes and how long the pass itself took. */
@@ -82,7 +83,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     ? (await import('../cluster/connect.js')).connectCluster(config.cluster, io.env)
     : undefined;
   const target: Target = cluster?.target ?? new DirectoryTarget(config.cluster.manifestsDir);
-  const source = sourceFor(config);
+  const source = sourceFor(config, values.once === true);
   const images = values['no-image-checks']
     ? undefined
     : new ImageChecker(config.registry, {

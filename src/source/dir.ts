@@ -144,6 +144,21 @@ export function contentRevision(files: Iterable<readonly [string, Buffer]>): str
   return `content-${contentHash([...files].map(([f, b]) => [f, b.toString('base64')])).slice(0, 16)}`;
 }
 
+/**
+ * How long a roster file must have been still before a watching controller reads it. One
+ * rewritten in place that pauses at the end of a line (an editor, a generator) is a valid
+ * roster without its later students, and a pass would prune them. Files that keep changing
+ * are read as they are after MAX_SETTLE_MS; the mass-prune guard still stands then.
+ */
+export const SETTLE_MS = 2_000;
+const MAX_SETTLE_MS = 30_000;
+
+/** Milliseconds since the newest change to any of `files` (links followed). */
+function stillFor(files: readonly string[]): number {
+  const newest = Math.max(0, ...files.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0));
+  return Date.now() - newest;
+}
+
 /** A local folder: file-system events, plus a periodic rescan for file systems that miss them. */
 export class DirSource implements Source {
   readonly description: string;
@@ -155,12 +170,22 @@ export class DirSource implements Source {
     private readonly rescanMs: number,
     /** policy.limits.maxFileBytes: larger files are refused unread. */
     private readonly maxFileBytes: number,
+    /** SETTLE_MS for a watching controller; 0 for one pass asked for now (`run --once`). */
+    private readonly settleMs = SETTLE_MS,
   ) {
     this.description = `folder ${path}`;
   }
 
   async snapshot(): Promise<Snapshot> {
-    const { files, problems } = readRosterFiles(collectRosterFiles([this.path]), this.maxFileBytes);
+    let listing = collectRosterFiles([this.path]);
+    for (let waited = 0; waited < MAX_SETTLE_MS;) {
+      const wait = this.settleMs - stillFor(listing.files);
+      if (wait <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      waited += wait;
+      listing = collectRosterFiles([this.path]);
+    }
+    const { files, problems } = readRosterFiles(listing, this.maxFileBytes);
     // A problem changes the revision too, so a pass notices when a file becomes unreadable.
     const hashed = [...files, ...[...problems].map(([f, why]) => [f, Buffer.from(why)] as const)];
     const revision = contentRevision(hashed);

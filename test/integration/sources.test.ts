@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceError } from '../../src/source/dir.js';
 import { DirSource } from '../../src/source/dir.js';
@@ -93,5 +93,23 @@ describe('dir source', () => {
     expect(await source.snapshot()).toBe(a);
     writeFileSync(join(dir, 'week-01.yaml'), rosterText('  # someone\n'));
     expect((await source.snapshot()).revision).not.toBe(a.revision);
+  });
+
+  test('a file rewritten in place with a pause is read whole once it has been still, never cut where it paused', async () => {
+    const dir = tempDir('classops-dir-');
+    const file = join(dir, 'week-01.yaml');
+    const entry = (login: string) =>
+      `  - name: "${login}"\n    github_username: "${login}"\n    container_image: "ghcr.io/${login}/app:v1"\n`;
+    const whole = rosterText(entry('ann') + entry('bo') + entry('cy'));
+    writeFileSync(file, whole);
+    const source = new DirSource(dir, 1000, 1024 * 1024);
+    await source.snapshot();
+    // A generator or editor writing in place: a first part that is a valid roster on its own, a pause, the rest.
+    const cut = whole.indexOf('  - name: "bo"');
+    writeFileSync(file, whole.slice(0, cut));
+    const next = source.snapshot();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    appendFileSync(file, whole.slice(cut));
+    expect((await next).files.get(file)!.toString()).toBe(whole);
   });
 });
