@@ -8,9 +8,10 @@ import type { Snapshot, Source } from './index.js';
 
 /**
  * Whether a file (a name, or a path whose last part counts) is read as a roster: `*.yaml` or
- * `*.yml`, but not a ConfigMap volume's own `..` entries. Every source lists files by this.
+ * `*.yml` in any case (a week renamed to .YAML must not vanish, and its students with it), but
+ * not a ConfigMap volume's own `..` entries. Every source lists files by this.
  */
-export const isRosterFileName = (name: string): boolean => /\.ya?ml$/.test(name) && !basename(name).startsWith('..');
+export const isRosterFileName = (name: string): boolean => /\.ya?ml$/i.test(name) && !basename(name).startsWith('..');
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';

@@ -265,6 +265,26 @@ describe('dir source: things named week-NN.yaml that are not roster files', () =
     });
   });
 
+  test('a roster renamed to .YAML is still read (with a warning to rename it), not dropped and its week pruned', () => {
+    const dir = tmp('classops-upper-');
+    mkdirSync(join(dir, 'students'));
+    writeFileSync(join(dir, 'students/week-03.yaml'), rosterText(entry('ann'), 3));
+    const once = () =>
+      classops(['run', '--once', '--no-image-checks'], { cwd: dir, env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out' } });
+    expect(once().code).toBe(0);
+    renameSync(join(dir, 'students/week-03.yaml'), join(dir, 'students/week-03.YAML'));
+    const run = once();
+    // Updated only to name the file they now come from (classops.dev/source-file).
+    expect(run.stdout).toMatch(/: 0 created, \d+ updated, 0 pruned, 0 unchanged\n/);
+    const validate = classops(['validate', '--format', 'json', 'students'], { cwd: dir });
+    expect(
+      JSON.parse(validate.stdout).files.map((f: { file: string; findings: Array<{ code: string }> }) => [
+        f.file,
+        f.findings.map((x) => x.code),
+      ]),
+    ).toEqual([['students/week-03.YAML', ['file-name']]]);
+  });
+
   test('a week whose file becomes a named pipe is held: its students stay deployed, nothing is pruned', () => {
     const dir = tmp('classops-fifo-week-');
     mkdirSync(join(dir, 'students'));
