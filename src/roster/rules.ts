@@ -6,7 +6,7 @@
 import type { PolicyConfig } from '../config.js';
 import { effectiveTag, parseImageReference, type ImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
-import { showUnsafe, UNSAFE_CHAR } from '../unsafe-characters.js';
+import { showUnsafe, UNSAFE_CHAR, VARIATION_SELECTOR_RUN } from '../unsafe-characters.js';
 
 export interface Problem {
   readonly code: string;
@@ -21,7 +21,10 @@ const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toU
 /** The first unsafe character of a value, in words ("U+0085, a control character"), or undefined. */
 export function unsafeCharacter(value: string): string | undefined {
   const c = UNSAFE_CHAR.exec(value)?.[0];
-  if (c === undefined) return undefined;
+  if (c === undefined) {
+    const second = VARIATION_SELECTOR_RUN.exec(value)?.[1];
+    return second && `${codePoint(second)}, a variation selector right after another, which carries hidden text`;
+  }
   const n = c.codePointAt(0)!;
   const what =
     n <= 0x9f

@@ -19,6 +19,11 @@ describe('characters no student field may hold', () => {
     ['\u00ad', 'U+00AD, a character that draws nothing'],
     ['\u3164', 'U+3164, a character that draws nothing'],
     ['\u206f', 'U+206F, a character that draws nothing'],
+    ['\u2065', 'U+2065, an invisible direction or zero-width mark'],
+    ['\u{1bca0}', 'U+1BCA0, a character that draws nothing'],
+    // "Bob" then hidden ASCII spelled in variation selectors, one per byte.
+    ['\u{e0159}\u{e015e}\u{e0157}', 'U+E015E, a variation selector right after another, which carries hidden text'],
+    ['\ufe0f\ufe0f', 'U+FE0F, a variation selector right after another, which carries hidden text'],
     [
       '\u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}',
       'U+E0067, a tag character, which carries hidden text (the flags of England, Scotland and Wales are made of them)',
@@ -36,6 +41,7 @@ describe('characters no student field may hold', () => {
     'می\u200cخواهم',
     '👩\u200d💻',
     '❤\ufe0f',
+    '葛\u{e0100}城', // an ideographic variation sequence, as Japanese names use
   ])('%j is fine', (name) => {
     expect(unsafeCharacter(name)).toBeUndefined();
   });
