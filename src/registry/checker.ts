@@ -50,6 +50,18 @@ export class ImageChecker {
     };
   }
 
+  /**
+   * The options of one check, which as a whole may take twice registry.timeout: each request
+   * has the timeout, and a check makes up to five (ping, token, manifest, config, redirects).
+   */
+  private withDeadline(): CheckOptions {
+    const deadline = AbortSignal.timeout(2 * this.options.http.timeoutMs);
+    return {
+      ...this.options,
+      http: { ...this.options.http, signal: AbortSignal.any([this.closing.signal, deadline]) },
+    };
+  }
+
   /** Cancels every check under way (they end as unreachable, which is never cached): for shutdown. */
   close(): void {
     this.closing.abort();
@@ -71,7 +83,7 @@ export class ImageChecker {
         // Asked once its turn comes, so checks queued behind a dead registry's time-outs are told at once.
         breaker.run(async () => {
           const started = performance.now();
-          const outcome = await checkImageOnce(parsed.reference, this.options);
+          const outcome = await checkImageOnce(parsed.reference, this.withDeadline());
           this.hooks.onChecked?.(outcome.verdict, (performance.now() - started) / 1000);
           return outcome;
         }),
@@ -88,7 +100,10 @@ export class ImageChecker {
   private registryOf(registry: string): { limiter: Limiter; breaker: Breaker } {
     let known = this.registries.get(registry);
     if (known === undefined) {
-      known = { limiter: new Limiter(this.config.concurrencyPerRegistry), breaker: new Breaker(this.now) };
+      known = {
+        limiter: new Limiter(this.config.concurrencyPerRegistry),
+        breaker: new Breaker(this.hooks.now ?? (() => performance.now())),
+      };
       this.registries.set(registry, known);
     }
     return known;

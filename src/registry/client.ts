@@ -132,9 +132,9 @@ export async function checkImageOnce(ref: ImageReference, options: CheckOptions)
     return { verdict: await check(ref, options), unanswered: false };
   } catch (error) {
     if (error instanceof Stop) return { verdict: error.verdict, unanswered: false };
-    if (error instanceof RegistryHttpError)
-      return { verdict: { kind: 'unreachable', reason: error.message }, unanswered: error.unanswered };
-    throw error;
+    if (!(error instanceof RegistryHttpError)) throw error;
+    const verdict: Verdict = { kind: 'unreachable', reason: error.message };
+    return error.unanswered ? { verdict, unanswered: true, failure: error } : { verdict, unanswered: false };
   }
 }
 
@@ -287,8 +287,10 @@ async function platformsOf(
     );
     const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
     return platform === undefined ? [] : [platform];
-  } catch {
-    return []; // registryRequest fails only with a RegistryHttpError
+  } catch (error) {
+    // registryRequest fails only with a RegistryHttpError. The check's own time is up: it did not finish.
+    if (options.http.signal?.aborted === true) throw error;
+    return [];
   }
 }
 

@@ -70,6 +70,51 @@ test('one dropped connection is one failure, however many checks shared it: the 
   expect(verdicts.filter((v) => v.kind === 'unreachable' && v.reason.includes('in a row'))).toEqual([]);
 });
 
+test('a half-dead registry (every other request hangs) opens the breaker though no three fail in a row', async () => {
+  const registry = await serve();
+  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 1 }));
+  const mixed = Array.from({ length: 60 }, (_, i) => `${registry.host}/${i % 2 === 0 ? 'hang' : 'good'}/app:v${i}`);
+  const verdicts = await checker.checkAll(mixed);
+
+  // One at a time: hang, good, hang, good ... the fifth hang of nine checks opens it.
+  expect(registry.requests.filter((r) => r.startsWith('GET /v2/hang/'))).toHaveLength(5);
+  expect(mixed.slice(0, 9).map((image) => verdicts.get(image)!.kind)).toEqual([
+    ...Array<string[]>(4).fill(['unreachable', 'pullable']).flat(),
+    'unreachable',
+  ]);
+  const rest = new Set(mixed.slice(9).map((image) => JSON.stringify(verdicts.get(image))));
+  expect([...rest].map((v) => JSON.parse(v) as unknown)).toEqual([
+    {
+      kind: 'unreachable',
+      reason: `${registry.host} did not answer in time (5 of its last 9 checks got no answer); classops does not ask it again for 30 s`,
+    },
+  ]);
+});
+
+test('a half-dead registry with checks running at once: the pass is not held by every hang', async () => {
+  const registry = await serve();
+  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 8 }));
+  // 50 manifests never come; 8 at a time, each would wait out the timeout.
+  const mixed = Array.from({ length: 100 }, (_, i) => `${registry.host}/${i % 2 === 0 ? 'hang' : 'good'}/app:v${i}`);
+  const verdicts = await checker.checkAll(mixed);
+
+  expect(registry.requests.filter((r) => r.startsWith('GET /v2/hang/')).length).toBeLessThanOrEqual(16);
+  const told = [...verdicts.values()].filter((v) => v.kind === 'unreachable' && v.reason.includes('does not ask it'));
+  expect(told.length).toBeGreaterThan(50);
+  const answered = mixed.filter((image) => verdicts.get(image)!.kind === 'pullable');
+  expect(answered.every((image) => image.includes('/good/'))).toBe(true);
+  expect(answered.length).toBeGreaterThanOrEqual(4);
+});
+
+test('a check as a whole takes at most twice registry.timeout, however many requests it makes', async () => {
+  // Each answer takes 0.6 s, under the 1 s limit of a request; a single image needs four (ping, token, manifest, config).
+  const registry = await serve({ delayMs: 600, tokenSeconds: 300 });
+  const checker = new ImageChecker(registryConfig());
+  const verdict = await checker.check(`${registry.host}/oci-image/linux-amd64/app:v1`);
+  expect(verdict).toEqual({ kind: 'unreachable', reason: `${registry.host} did not answer in time` });
+  expect(registry.requests.length).toBeLessThanOrEqual(4);
+});
+
 test('answers that are errors keep the breaker closed: a registry failing with HTTP 500 or an oversized manifest is still asked', async () => {
   const registry = await serve();
   const checker = new ImageChecker(registryConfig());
