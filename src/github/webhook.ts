@@ -13,6 +13,13 @@ export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
 const MAX_READING = 8;
 /** GitHub gives up on a delivery after 10 s: a body still coming after that is not GitHub's. */
 const BODY_TIMEOUT_MS = 10_000;
+/**
+ * With every slot taken, a new delivery takes the slot of the body coming slowest, once it
+ * has had this long: GitHub sends a push at once, so anyone can hold a slot with a forged
+ * signature and a trickled body, but not keep GitHub out; a flood of new ones still can't
+ * push out bodies that are just starting.
+ */
+const EVICT_AFTER_MS = 1_000;
 /** How long a delivery id is remembered, and how many at most (GitHub redelivers within hours, not days). */
 const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 const MAX_REMEMBERED = 50_000;
@@ -35,12 +42,32 @@ export interface WebhookOptions {
   readonly bodyTimeoutMs?: number;
 }
 
-type Result = 'accepted' | 'ignored' | 'duplicate' | 'unauthorized' | 'too-large' | 'invalid' | 'busy' | 'timeout';
+type Result =
+  'accepted' | 'ignored' | 'duplicate' | 'unauthorized' | 'too-large' | 'invalid' | 'busy' | 'timeout' | 'slow';
 
 class TooLarge extends Error {}
 class TimedOut extends Error {}
+class Evicted extends Error {}
 
-async function readBody(req: Request, timeoutMs: number): Promise<Buffer> {
+/** A body being read: how long, and how much has come. */
+interface Reading {
+  readonly req: Request;
+  readonly since: number;
+  bytes: number;
+}
+
+/** The slowest body that has had EVICT_AFTER_MS, if any: the one to drop for a new delivery. */
+function slowest(readings: ReadonlySet<Reading>, at: number): Reading | undefined {
+  let found: Reading | undefined;
+  for (const r of readings) {
+    if (at - r.since < EVICT_AFTER_MS) continue;
+    if (found === undefined || r.bytes / (at - r.since) < found.bytes / (at - found.since)) found = r;
+  }
+  return found;
+}
+
+async function readBody(reading: Reading, timeoutMs: number): Promise<Buffer> {
+  const { req } = reading;
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_WEBHOOK_BYTES) throw new TooLarge();
   const chunks: Buffer[] = [];
@@ -49,6 +76,7 @@ async function readBody(req: Request, timeoutMs: number): Promise<Buffer> {
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
+      reading.bytes = size;
       if (size > MAX_WEBHOOK_BYTES) throw new TooLarge();
       chunks.push(chunk);
     }
@@ -93,7 +121,7 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
   if (verifiers.length === 0) throw new Error('a webhook needs a secret');
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
-  let reading = 0;
+  const readings = new Set<Reading>();
 
   const remember = (id: string): boolean => {
     const t = now();
@@ -127,20 +155,27 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
         'invalid',
         'the payload is not application/json: set "Content type" to application/json in the webhook\'s settings',
       );
-    if (reading >= MAX_READING) return refuse(503, 'busy', 'too many deliveries at once; the next poll catches up');
-    reading += 1;
+    if (readings.size >= MAX_READING) {
+      const victim = slowest(readings, performance.now());
+      if (victim === undefined) return refuse(503, 'busy', 'too many deliveries at once; the next poll catches up');
+      readings.delete(victim);
+      victim.req.destroy(new Evicted());
+    }
+    const reading: Reading = { req, since: performance.now(), bytes: 0 };
+    readings.add(reading);
     void (async () => {
       let body: Buffer;
       try {
-        body = await readBody(req, options.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
+        body = await readBody(reading, options.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
       } catch (error) {
         if (error instanceof TooLarge)
           return refuse(413, 'too-large', `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
         // A body that did not arrive in time: its connection is closed, nothing can be answered.
         if (error instanceof TimedOut) return options.metrics.webhookDeliveries.inc({ event, result: 'timeout' });
+        if (error instanceof Evicted) return options.metrics.webhookDeliveries.inc({ event, result: 'slow' });
         return answer(400, 'invalid', 'could not read the payload');
       } finally {
-        reading -= 1;
+        readings.delete(reading);
       }
       const text = body.toString('utf8');
       let valid = false;

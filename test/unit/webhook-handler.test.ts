@@ -36,9 +36,13 @@ afterEach(async () => {
 });
 
 /** Sends the headers (and `body`, if given) and leaves the request open: the answer comes before any body. */
-function open(headers: Record<string, string>, body?: string): Promise<IncomingMessage & { text: Promise<string> }> {
+function open(
+  headers: Record<string, string>,
+  body?: string,
+  to = port,
+): Promise<IncomingMessage & { text: Promise<string> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/webhooks/github', method: 'POST', headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port: to, path: '/webhooks/github', method: 'POST', headers }, (res) => {
       const text = (async () => {
         let all = '';
         try {
@@ -108,4 +112,53 @@ test('at most 8 bodies are read at once; a body that does not arrive in time is 
     body,
   );
   expect(ping.statusCode).toBe(200);
+});
+
+test('senders that trickle their bodies cannot keep GitHub out: a delivery takes the slot of the slowest', async () => {
+  // The default body timeout (10 s): eight trickled bodies would hold every slot that long.
+  const patient = await webhookHandler({
+    secrets: [SECRET],
+    branch: 'main',
+    path: 'students',
+    onPush: () => undefined,
+    metrics,
+    log: silentLogger,
+  });
+  const app = express();
+  app.post('/webhooks/github', patient);
+  const other = await new Promise<ReturnType<express.Express['listen']>>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const otherPort = (other.address() as AddressInfo).port;
+  try {
+    const forged = {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-hub-signature-256': `sha256=${'0'.repeat(64)}`,
+      'content-length': '1000000',
+    };
+    // Their connections are cut (the one pushed out, then the rest at the end): no answer is expected.
+    for (let i = 0; i < 8; i++) open(forged, '{', otherPort).catch(() => undefined);
+    // A delivery while they have been reading only a moment is refused: a flood cannot push out each other's reads.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await open(forged, '{', otherPort)).statusCode).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const body = pingPayload();
+    const ping = await open(
+      {
+        ...forged,
+        'x-github-event': 'ping',
+        'x-hub-signature-256': signature(SECRET, body),
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+      otherPort,
+    );
+    expect(ping.statusCode).toBe(200);
+    expect(await ping.text).toBe('pong\n');
+    expect(await counted('slow')).toBe(1);
+  } finally {
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+  }
 });
