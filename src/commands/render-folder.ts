@@ -4,9 +4,11 @@
  * (a ConfigMap for kustomize, notes, a .git) stops the render instead of being deleted.
  * The new tree is written beside DIR and swapped in by two renames, so a render killed at
  * any point leaves a whole tree under DIR (or, between the renames, DIR's old one beside it).
+ * A folder that must stay itself (a mount point, which cannot be renamed, or the folder the
+ * command runs in, which a shell there would lose) has its entries swapped one by one instead.
  */
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { outputFolderProblem } from '../output-folder.js';
 import { readRegularFile } from '../regular-file.js';
 import { RENDER_MARKER } from '../render/tree.js';
@@ -67,14 +69,73 @@ function running(pid: number): boolean {
   }
 }
 
-/** Removes the trees renders of `target` left beside it when they were killed; a running one's stay. */
-function clearLeftovers(target: string): void {
-  const prefix = `${basename(target)}.classops-`;
-  for (const name of readdirSync(dirname(target))) {
-    const pid = /^(?:new-|old-)?(\d{1,10})$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '')?.[1];
+/** Removes what renders killed while writing left in `folder` under `prefix`; a running one's stays. */
+function clearLeftovers(folder: string, prefix: string): void {
+  for (const name of readdirSync(folder)) {
+    const pid = /^(?:new-|old-|marker-)?(\d{1,10})$/.exec(
+      name.startsWith(prefix) ? name.slice(prefix.length) : '',
+    )?.[1];
     if (pid !== undefined && Number(pid) !== process.pid && !running(Number(pid)))
-      rmSync(join(dirname(target), name), { recursive: true, force: true });
+      rmSync(join(folder, name), { recursive: true, force: true });
   }
+}
+
+/** What renders name the trees they write beside DIR, and the entries they swap inside it. */
+const besidePrefix = (target: string) => `${basename(target)}.classops-`;
+const INSIDE_PREFIX = '.classops-';
+
+/** Writes the tree under `dir`, made new. */
+function writeTree(dir: string, files: Iterable<readonly [string, string]>): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  for (const [path, content] of files) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+}
+
+/** The files in a rendered folder, but its marker: a render's tree is two levels deep. */
+function presentFiles(target: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(target, { withFileTypes: true })) {
+    if (entry.isDirectory()) files.push(...readdirSync(join(target, entry.name)).map((f) => `${entry.name}/${f}`));
+    else if (entry.name !== RENDER_MARKER) files.push(entry.name);
+  }
+  return files;
+}
+
+/** Whether DIR must stay the folder it is: a mount point, or where this command runs. */
+function staysInPlace(target: string, existing: Stats): boolean {
+  const cwd = process.cwd();
+  return cwd === target || cwd.startsWith(target + sep) || lstatSync(dirname(target)).dev !== existing.dev;
+}
+
+/**
+ * Swaps the entries of `target` for the tree's, one rename each. The marker first lists the
+ * files of both renders, so a render killed halfway leaves a folder the next one replaces.
+ */
+function replaceInside(target: string, files: ReadonlyMap<string, string>): void {
+  const staging = join(target, `${INSIDE_PREFIX}new-${process.pid}`);
+  const aside = join(target, `${INSIDE_PREFIX}old-${process.pid}`);
+  const marker = (paths: Iterable<string>) => {
+    const temporary = join(target, `${INSIDE_PREFIX}marker-${process.pid}`);
+    writeFileSync(temporary, markerText(paths));
+    renameSync(temporary, join(target, RENDER_MARKER));
+  };
+  writeTree(staging, files);
+  marker(new Set([...presentFiles(target), ...files.keys()]));
+  writeTree(aside, []);
+  const own = (name: string) => name === RENDER_MARKER || name.startsWith(INSIDE_PREFIX);
+  const names = new Set([...readdirSync(target), ...readdirSync(staging)].filter((name) => !own(name)));
+  for (const name of names) {
+    if (lstatSync(join(target, name), { throwIfNoEntry: false }) !== undefined)
+      renameSync(join(target, name), join(aside, name));
+    if (lstatSync(join(staging, name), { throwIfNoEntry: false }) !== undefined)
+      renameSync(join(staging, name), join(target, name));
+  }
+  marker(files.keys());
+  rmSync(aside, { recursive: true, force: true });
+  rmSync(staging, { recursive: true, force: true });
 }
 
 /** Replaces DIR with the tree, refusing to touch a folder that holds anything a render did not write. */
@@ -89,22 +150,29 @@ export function replaceRenderFolder(dir: string, files: ReadonlyMap<string, stri
     const marker = join(target, RENDER_MARKER);
     if (lstatSync(marker, { throwIfNoEntry: false })?.isFile() !== true)
       throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);
+    clearLeftovers(target, INSIDE_PREFIX);
     const foreign = foreignEntries(target, listedFiles(marker));
     if (foreign.length > 0)
       throw new UsageError(
         `refusing to replace ${dir}: it holds what "classops render" did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), which replacing it would delete; move them out, or render into a folder of its own`,
       );
   }
+  if (existing !== undefined && staysInPlace(target, existing)) return replaceInside(target, files);
   mkdirSync(dirname(target), { recursive: true });
-  clearLeftovers(target);
+  clearLeftovers(dirname(target), besidePrefix(target));
   const staging = `${target}.classops-new-${process.pid}`;
   const aside = `${target}.classops-old-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  for (const [path, content] of [...files, [RENDER_MARKER, markerText(files.keys())] as const]) {
-    mkdirSync(dirname(join(staging, path)), { recursive: true });
-    writeFileSync(join(staging, path), content);
+  writeTree(staging, [...files, [RENDER_MARKER, markerText(files.keys())]]);
+  if (existing !== undefined) {
+    try {
+      renameSync(target, aside);
+    } catch (error) {
+      // A mount point of the same device (a bind mount): found only by trying.
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY') throw error;
+      rmSync(staging, { recursive: true, force: true });
+      return replaceInside(target, files);
+    }
   }
-  if (existing !== undefined) renameSync(target, aside);
   renameSync(staging, target);
   rmSync(aside, { recursive: true, force: true });
 }

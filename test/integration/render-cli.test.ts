@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -6,12 +6,13 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { classops, classopsAsync } from '../support/cli.js';
+import { childEnv, classops, classopsAsync, CLI, ROOT } from '../support/cli.js';
 import { fixturePath, rosterText } from '../support/rosters.js';
 import { tempDir } from '../support/temp.js';
 
@@ -233,6 +234,60 @@ describe('classops render', () => {
     expect(readdirSync(parent).sort()).toEqual(
       ['manifests', `manifests.classops-new-${process.pid}`, 'other.classops-new-999999999'].sort(),
     );
+  });
+
+  test('--out . replaces the contents of the folder the command runs in, which stays the same folder', () => {
+    const out = join(tmp('classops-here-'), 'manifests');
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    const before = statSync(out).ino;
+    const one = join(tmp('classops-here-roster-'), 'students');
+    mkdirSync(one);
+    writeFileSync(join(one, 'week-01.yaml'), readFileSync(fixturePath('missing-optional')));
+    const run = classops(['render', '--out', '.', one], { cwd: out });
+    expect(run.code).toBe(0);
+    // A shell in the folder sees the new render, not a folder swapped out from under it.
+    expect(statSync(out).ino).toBe(before);
+    expect(readdirSync(join(out, 'container-course-week01'))).toContain('student-ann.yaml');
+    expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(false);
+    expect(readdirSync(out).filter((name) => /classops-(new|old|marker)-/.test(name))).toEqual([]);
+    expect(readdirSync(dirname(out))).toEqual(['manifests']);
+    // What an in-place render killed halfway left (its pid long gone) is cleared, not taken for someone's files.
+    mkdirSync(join(out, '.classops-new-999999999/container-course-week01'), { recursive: true });
+    mkdirSync(join(out, '.classops-old-999999998'));
+    writeFileSync(join(out, '.classops-marker-999999997'), 'half a marker');
+    // And the next render into it is as into any folder of its own.
+    expect(classops(['render', '--out', out])).toMatchObject({ code: 0, stderr: '' });
+    expect(readdirSync(out).filter((name) => name.startsWith('.'))).toEqual(['.classops-render']);
+    expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(true);
+  });
+
+  test('a mount point as --out is filled and replaced in place (it cannot be renamed)', () => {
+    const out = tmp('classops-mount-');
+    const other = join(tmp('classops-mount-roster-'), 'students');
+    mkdirSync(other);
+    writeFileSync(join(other, 'week-01.yaml'), readFileSync(fixturePath('missing-optional')));
+    // A mount namespace of the test's own: the tmpfs is gone when the shell ends.
+    const script = [
+      'mount -t tmpfs classops-test "$1"',
+      '"$5" "$2" render --out "$1" "$3" || exit 11',
+      '"$5" "$2" render --out "$1" "$4" || exit 12',
+      'cd "$1" && find . | sort',
+    ].join(' && ');
+    const run = spawnSync(
+      'unshare',
+      ['-rm', 'sh', '-c', script, 'sh', out, CLI, join(ROOT, 'students'), other, process.execPath],
+      {
+        encoding: 'utf8',
+        env: childEnv(),
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const listing = run.stdout.split('\n').filter((line) => line.startsWith('./'));
+    expect(listing).toContain('./container-course-week01/student-ann.yaml');
+    expect(listing).not.toContain('./container-course-week01/student-jlgore.yaml');
+    expect(listing.filter((path) => /classops-(new|old|marker)-/.test(path))).toEqual([]);
+    expect(listing).toContain('./.classops-render');
   });
 
   test('--out is required, and not empty', () => {
