@@ -76,6 +76,27 @@ function columnsOf(text: string): number {
   return columns;
 }
 
+/** Characters of a line shown at most, and before the column: a line pasted whole (a key, a blob) is cut around it. */
+const SHOWN = 160;
+const SHOWN_BEFORE = 60;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** The part of a source line shown under a finding, and the part of it before the column (for the caret). */
+function excerpt(source: string, column: number): { shown: string; before: string } {
+  const at = Math.max(0, column - 1);
+  if (source.length <= SHOWN) return { shown: source, before: source.slice(0, at) };
+  let start = Math.max(0, Math.min(at - SHOWN_BEFORE, source.length - SHOWN));
+  let end = Math.min(source.length, start + SHOWN);
+  // Never half a character: a cut between the halves of a surrogate pair would print garbage.
+  if (start > 0 && isLowSurrogate(source.charCodeAt(start))) start -= 1;
+  if (end < source.length && isLowSurrogate(source.charCodeAt(end))) end += 1;
+  const head = start > 0 ? '…' : '';
+  return {
+    shown: `${head}${source.slice(start, end)}${end < source.length ? '…' : ''}`,
+    before: `${head}${source.slice(start, Math.max(start, at))}`,
+  };
+}
+
 export interface TextOptions {
   readonly color: boolean;
   /** File texts, to show the offending line under each finding. */
@@ -106,9 +127,10 @@ export function formatText(reports: readonly RosterReport[], options: TextOption
       const source = lines[f.line - 1];
       if (source !== undefined && source.trim() !== '' && f.code !== 'secret-in-file') {
         const gutter = String(f.line);
-        out.push(dim(`    ${gutter} | `) + terminalSafe(source));
+        const { shown, before: raw } = excerpt(source, f.column);
+        out.push(dim(`    ${gutter} | `) + terminalSafe(shown));
         // Under the column as shown: escapes and tabs before it widen the line.
-        const before = terminalSafe(source.slice(0, Math.max(0, f.column - 1)));
+        const before = terminalSafe(raw);
         out.push(
           dim(`    ${' '.repeat(gutter.length)} | `) +
             ' '.repeat(columnsOf(before)) +

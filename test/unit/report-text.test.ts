@@ -33,3 +33,24 @@ describe('the caret sits under the column as a terminal draws the line', () => {
     expect(caretUnder(line, column)).toBe(caret);
   });
 });
+
+test('a very long line is shown around the column, not whole, with the caret under it', () => {
+  const line = `  - name: "${'A'.repeat(200_000)}"`;
+  const report: RosterReport = {
+    file: 'week-01.yaml',
+    complete: true,
+    metadata: NO_METADATA,
+    studentsLine: 1,
+    entries: [],
+    findings: [
+      { code: 'name-invalid', severity: 'error', message: 'm', file: 'week-01.yaml', line: 1, column: 11 },
+      { code: 'name-invalid', severity: 'error', message: 'm', file: 'week-01.yaml', line: 1, column: 100_011 },
+    ],
+  };
+  const out = formatText([report], { color: false, sources: new Map([['week-01.yaml', line]]) }).split('\n');
+  const shown = out.filter((l) => l.startsWith('    1 | '));
+  expect(shown).toEqual([`    1 |   - name: "${'A'.repeat(149)}…`, `    1 | …${'A'.repeat(160)}…`]);
+  const carets = out.filter((l) => l.endsWith('^')).map((l) => l.slice(l.indexOf('| ') + 2));
+  expect(carets).toEqual([`${' '.repeat(10)}^`, `${' '.repeat(61)}^`]);
+  expect(out.every((l) => l.length < 200)).toBe(true);
+});
