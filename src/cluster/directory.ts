@@ -21,6 +21,7 @@ import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { toYaml } from '../render/serialize.js';
 import { outputFolderProblem } from '../output-folder.js';
+import { leftBehind } from '../process-alive.js';
 import { ClusterError } from './kube.js';
 import { describeRef, type ObjectRef, type StudentHealth, type Target } from './target.js';
 
@@ -73,6 +74,7 @@ export class DirectoryTarget implements Target {
   readonly exact = true;
   private readonly root: string;
   private marked = false;
+  private swept = false;
   private index: Index | undefined;
   private indexChanged = false;
   /** Objects listed from the index because their file's bytes are what was written. */
@@ -126,6 +128,7 @@ export class DirectoryTarget implements Target {
    * where the form classops writes reads the same in all of them.
    */
   async listManaged(): Promise<KubeObject[]> {
+    if (!this.swept) this.clearTemporaries();
     const index = this.loadIndex();
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
@@ -269,6 +272,26 @@ export class DirectoryTarget implements Target {
       // no index yet, or an unreadable one: every file is parsed, which is only slower
     }
     return this.index;
+  }
+
+  /**
+   * Removes the temporary files (`….tmp-<pid>`) of a classops killed while writing: once a
+   * process, since its own never outlive a write.
+   */
+  private clearTemporaries(): void {
+    this.swept = true;
+    const folders = [
+      this.root,
+      ...safeReaddir(this.root)
+        .filter((f) => f.isDirectory())
+        .map((f) => join(this.root, f.name)),
+    ];
+    for (const folder of folders)
+      for (const file of safeReaddir(folder)) {
+        const at = file.name.lastIndexOf('.tmp-');
+        if (file.name.startsWith('.') && at !== -1 && !file.isDirectory() && leftBehind(file.name.slice(at), '.tmp-'))
+          rmSync(join(folder, file.name), { force: true });
+      }
   }
 
   private yamlFiles(): string[] {

@@ -10,6 +10,7 @@
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { outputFolderProblem } from '../output-folder.js';
+import { leftBehind } from '../process-alive.js';
 import { readRegularFile } from '../regular-file.js';
 import { RENDER_MARKER } from '../render/tree.js';
 import { UsageError } from './io.js';
@@ -59,25 +60,11 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
   return foreign;
 }
 
-/** Whether process `pid` runs (EPERM: it does, as another user). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes what renders killed while writing left in `folder` under `prefix`; a running one's stays. */
 function clearLeftovers(folder: string, prefix: string): void {
-  for (const name of readdirSync(folder)) {
-    const pid = /^(?:new-|old-|marker-)?(\d{1,10})$/.exec(
-      name.startsWith(prefix) ? name.slice(prefix.length) : '',
-    )?.[1];
-    if (pid !== undefined && Number(pid) !== process.pid && !running(Number(pid)))
+  for (const name of readdirSync(folder))
+    if (['new-', 'old-', 'marker-', ''].some((kind) => leftBehind(name, `${prefix}${kind}`)))
       rmSync(join(folder, name), { recursive: true, force: true });
-  }
 }
 
 /** What renders name the trees they write beside DIR, and the entries they swap inside it. */

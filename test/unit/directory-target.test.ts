@@ -396,6 +396,17 @@ describe('after a process was killed mid-pass, a file in another form, and when 
   const temporaries = (dir: string) =>
     readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('.tmp-'));
 
+  test("the temporary files of a process killed mid-write are cleared by the next pass; a running one's stay", async () => {
+    const dir = join(root, 'out');
+    await new DirectoryTarget(dir).apply(hashed());
+    const killed = ['.classops-index.json.tmp-999999999', '.classops-manifests.tmp-999999998', 'w1/.tmp-999999997'];
+    for (const file of killed) writeFileSync(join(dir, file), 'half');
+    writeFileSync(join(dir, `w1/.tmp-${process.pid}`), 'being written');
+    writeFileSync(join(dir, 'w1/.tmp-notes'), 'not a temporary');
+    await pass(dir, [hashed()]);
+    expect(temporaries(dir).sort()).toEqual([`w1/.tmp-${process.pid}`, 'w1/.tmp-notes']);
+  });
+
   test('a file written before the index was saved is parsed once; found up to date, it is trusted by its hash', async () => {
     const dir = join(root, 'out');
     await new DirectoryTarget(dir).apply(hashed()); // killed before finishPass: no index
