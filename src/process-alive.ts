@@ -9,7 +9,7 @@ export function processRuns(pid: number): boolean {
 }
 
 /** The pid in a name that ends `<prefix><pid>`, if any. */
-export function pidAfter(name: string, prefix: string): number | undefined {
+function pidAfter(name: string, prefix: string): number | undefined {
   if (!name.startsWith(prefix)) return undefined;
   const pid = /^\d{1,10}$/.exec(name.slice(prefix.length))?.[0];
   return pid === undefined ? undefined : Number(pid);
