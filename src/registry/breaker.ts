@@ -1,14 +1,14 @@
 /**
  * A circuit breaker per registry. A registry that stops answering would make every check
  * of a pass wait registry.timeout (1 000 students behind a dead host: ten minutes), and
- * so would one that leaves only some requests unanswered. When the last few attempts all
- * got no answer, or a quarter of the recent ones did, the other checks are told at once,
- * as unreachable, which is never cached and keeps every running student's last-known-good
- * image; after a pause, one check asks again, and an answer closes the breaker.
+ * so would one that leaves only some requests unanswered. When 3 failures in a row, or 5 of
+ * the last 20 attempts in more than one burst, got no answer, the other checks are told at
+ * once, as unreachable, which is never cached and keeps every running student's
+ * last-known-good image; after a pause, one check asks again, and an answer closes it.
  */
 import type { Verdict } from './verdict.js';
 
-/** Attempts in a row without an answer that open the breaker: a registry that is down. */
+/** Failures in a row that open the breaker: a registry that is down. */
 const FAILURES_IN_A_ROW = 3;
 /** Attempts remembered, and how many of them unanswered open the breaker: a registry that is sick. */
 const WINDOW = 20;
@@ -19,16 +19,23 @@ const PAUSE_MS = 30_000;
 export interface CheckOutcome {
   readonly verdict: Verdict;
   readonly unanswered: boolean;
-  /**
-   * The error of the request that got no answer. Checks running at once share a ping, and
-   * fail with the same error: one dropped request is one failure, however many checks it failed.
-   */
+  /** The error of the request that got no answer: checks that shared a ping fail with the same one. */
   readonly failure?: object;
 }
 
+interface Attempt {
+  readonly failed: boolean;
+  /** A failure that no check running alongside it had already reported: a burst of its own. */
+  readonly burst: boolean;
+}
+
 export class Breaker {
-  /** The recent attempts, oldest first: true for one that got no answer. */
-  private recent: boolean[] = [];
+  /** The recent attempts, oldest first. */
+  private recent: Attempt[] = [];
+  /** Failures in a row, each from a check that started after the one before had failed. */
+  private inARow = 0;
+  /** Bursts of failures ever recorded: checks that ran alongside one (a blip resetting every connection) are in it. */
+  private bursts = 0;
   private readonly counted = new WeakSet<object>();
   private lastReason = '';
   private openedFor = '';
@@ -43,42 +50,54 @@ export class Breaker {
     const probe = this.openedAt !== undefined;
     if (probe && (this.probing || this.now() - this.openedAt! < PAUSE_MS)) return this.refusal();
     this.probing ||= probe;
+    const burstsAtStart = this.bursts;
     try {
       const outcome = await check();
-      this.record(outcome);
+      this.record(outcome, burstsAtStart);
       return outcome.verdict;
     } finally {
       if (probe) this.probing = false;
     }
   }
 
-  private record({ verdict, unanswered, failure }: CheckOutcome): void {
+  private record({ verdict, unanswered, failure }: CheckOutcome, burstsAtStart: number): void {
     if (!unanswered) {
       if (this.openedAt !== undefined) this.recent = []; // closed: what came before is history
       this.openedAt = undefined;
-      this.remember(false);
+      this.inARow = 0;
+      this.remember({ failed: false, burst: false });
       return;
     }
     if (verdict.kind === 'unreachable') this.lastReason = verdict.reason;
     if (failure !== undefined) {
-      if (this.counted.has(failure)) return;
+      if (this.counted.has(failure)) return; // the same request failed it
       this.counted.add(failure);
     }
-    this.remember(true);
-    const failures = this.recent.filter(Boolean).length;
-    const inARow = this.recent.length >= FAILURES_IN_A_ROW && this.recent.slice(-FAILURES_IN_A_ROW).every(Boolean);
-    if (this.openedAt === undefined && (inARow || failures >= FAILURES_IN_WINDOW)) {
-      this.openedAt = this.now();
-      this.openedFor = inARow
-        ? `, ${FAILURES_IN_A_ROW} times in a row`
-        : ` (${failures} of its last ${this.recent.length} checks got no answer)`;
-    } else if (this.openedAt !== undefined) {
-      this.openedAt = this.now(); // a failed probe, or a check that ran on: the pause starts again
+    // A check that started before the last burst was reported ran alongside it: the same burst.
+    const burst = burstsAtStart === this.bursts;
+    if (burst) {
+      this.bursts += 1;
+      this.inARow += 1;
     }
+    this.remember({ failed: true, burst });
+    if (this.openedAt !== undefined) {
+      this.openedAt = this.now(); // a failed probe, or a check that ran on: the pause starts again
+      return;
+    }
+    const failures = this.recent.filter((a) => a.failed).length;
+    const bursts = this.recent.filter((a) => a.burst).length;
+    if (this.inARow >= FAILURES_IN_A_ROW) this.open(`, ${FAILURES_IN_A_ROW} times in a row`);
+    else if (failures >= FAILURES_IN_WINDOW && bursts > 1)
+      this.open(` (${failures} of its last ${this.recent.length} checks got no answer)`);
   }
 
-  private remember(failed: boolean): void {
-    this.recent.push(failed);
+  private open(why: string): void {
+    this.openedAt = this.now();
+    this.openedFor = why;
+  }
+
+  private remember(attempt: Attempt): void {
+    this.recent.push(attempt);
     if (this.recent.length > WINDOW) this.recent.shift();
   }
 

@@ -7,9 +7,9 @@
 import { Limiter } from '../concurrency.js';
 import { durationMs, type RegistryConfig } from '../config.js';
 import { TokenCache } from './auth.js';
-import { Breaker } from './breaker.js';
+import { Breaker, type CheckOutcome } from './breaker.js';
 import { checkImageOnce, type CheckOptions } from './client.js';
-import { formatImageReference, parseImageReference } from '../roster/image-reference.js';
+import { formatImageReference, parseImageReference, type ImageReference } from '../roster/image-reference.js';
 import { isStudentFault, type Verdict } from './verdict.js';
 
 export interface CheckerOptions {
@@ -44,22 +44,35 @@ export class ImageChecker {
       http: {
         timeoutMs: durationMs(config.timeout),
         connectionsPerOrigin: config.concurrencyPerRegistry,
-        signal: this.closing.signal,
       },
       tokens: new TokenCache(this.now),
     };
   }
 
   /**
-   * The options of one check, which as a whole may take twice registry.timeout: each request
-   * has the timeout, and a check makes up to five (ping, token, manifest, config, redirects).
+   * Runs one check, which as a whole may take twice registry.timeout: each request has the
+   * timeout, and a check makes up to five (ping, token, manifest, config, redirects). One
+   * controller per check, dropped after it: signals combined with the checker's own, which
+   * lives as long as the process, would each be kept as long.
    */
-  private withDeadline(): CheckOptions {
-    const deadline = AbortSignal.timeout(2 * this.options.http.timeoutMs);
-    return {
-      ...this.options,
-      http: { ...this.options.http, signal: AbortSignal.any([this.closing.signal, deadline]) },
-    };
+  private async checkWithDeadline(reference: ImageReference): Promise<CheckOutcome> {
+    const deadline = new AbortController();
+    // What the check's requests end with: see registryRequest.
+    const slow = () =>
+      deadline.abort(new Error('answered too slowly: the check took longer than twice registry.timeout'));
+    const stop = () => deadline.abort(new Error('did not answer in time'));
+    const timer = setTimeout(slow, 2 * this.options.http.timeoutMs);
+    this.closing.signal.addEventListener('abort', stop);
+    if (this.closing.signal.aborted) stop();
+    try {
+      return await checkImageOnce(reference, {
+        ...this.options,
+        http: { ...this.options.http, signal: deadline.signal },
+      });
+    } finally {
+      clearTimeout(timer);
+      this.closing.signal.removeEventListener('abort', stop);
+    }
   }
 
   /** Cancels every check under way (they end as unreachable, which is never cached): for shutdown. */
@@ -83,7 +96,7 @@ export class ImageChecker {
         // Asked once its turn comes, so checks queued behind a dead registry's time-outs are told at once.
         breaker.run(async () => {
           const started = performance.now();
-          const outcome = await checkImageOnce(parsed.reference, this.withDeadline());
+          const outcome = await this.checkWithDeadline(parsed.reference);
           this.hooks.onChecked?.(outcome.verdict, (performance.now() - started) / 1000);
           return outcome;
         }),

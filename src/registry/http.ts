@@ -10,7 +10,7 @@ export const MAX_REDIRECTS = 3;
 export interface HttpOptions {
   readonly timeoutMs: number;
   readonly dispatcher?: Dispatcher;
-  /** Cancels every request at once (shutdown). */
+  /** Ends every request of a check at once: its own time limit, or shutdown. Its end is no sign the registry is down. */
   readonly signal?: AbortSignal;
   /** Connections kept per registry, when no dispatcher is given: the checks that may run at once. */
   readonly connectionsPerOrigin?: number;
@@ -119,6 +119,15 @@ function networkError(error: unknown, url: URL): RegistryHttpError {
   });
 }
 
+/**
+ * The check was ended (its own time was up, or classops is stopping), with the reason as the
+ * signal's: no sign that the registry is down, which each request's own timeout tells.
+ */
+const ended = (url: URL, signal: AbortSignal) =>
+  new RegistryHttpError(
+    `${url.host} ${signal.reason instanceof Error ? signal.reason.message : 'did not answer in time'}`,
+  );
+
 function describeNetworkError(error: unknown, url: URL): string {
   const e = error as NetworkError;
   const code = e.code ?? e.cause?.code;
@@ -157,7 +166,7 @@ export async function registryRequest(
         ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (error) {
-      throw networkError(error, url);
+      throw options.signal?.aborted === true ? ended(url, options.signal) : networkError(error, url);
     }
     const responseHeaders = flattenHeaders(response.headers);
     const location = responseHeaders['location'];
@@ -183,7 +192,7 @@ export async function registryRequest(
       return { status: response.statusCode, headers: responseHeaders, body, url: url.href };
     } catch (error) {
       if (error instanceof RegistryHttpError) throw error;
-      throw networkError(error, url);
+      throw options.signal?.aborted === true ? ended(url, options.signal) : networkError(error, url);
     }
   }
 }

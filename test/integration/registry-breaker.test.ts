@@ -111,9 +111,39 @@ test('a check as a whole takes at most twice registry.timeout, however many requ
   const registry = await serve({ delayMs: 600, tokenSeconds: 300 });
   const checker = new ImageChecker(registryConfig());
   const verdict = await checker.check(`${registry.host}/oci-image/linux-amd64/app:v1`);
-  expect(verdict).toEqual({ kind: 'unreachable', reason: `${registry.host} did not answer in time` });
+  expect(verdict).toEqual({
+    kind: 'unreachable',
+    reason: `${registry.host} answered too slowly: the check took longer than twice registry.timeout`,
+  });
   expect(registry.requests.length).toBeLessThanOrEqual(4);
 });
+
+test('one blip that drops several connections at once is one failure: the breaker stays closed', async () => {
+  const registry = await serve({ delayMs: 50 });
+  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 8 }));
+  expect(await checker.check(`${registry.host}/good/app:warm`)).toMatchObject({ kind: 'pullable' });
+  // A load balancer resets three pooled connections: three checks running at once fail together.
+  registry.dropRequests = 3;
+  const verdicts = [...(await checker.checkAll(images(registry.host, 40))).values()];
+  expect(verdicts.filter((v) => v.kind === 'unreachable')).toHaveLength(3);
+  expect(verdicts.filter((v) => v.kind === 'pullable')).toHaveLength(37);
+});
+
+test('a slow registry that answers every request is not taken for a dead one: the breaker stays closed', async () => {
+  // Each answer takes 0.7 s of the 1 s a request may take; three or four requests exceed the 2 s a check may take.
+  const registry = await serve({ delayMs: 700, tokenSeconds: 300 });
+  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 1 }));
+  const slow = Array.from({ length: 4 }, (_, i) => `${registry.host}/oci-image/linux-amd64/app:v${i}`);
+  const verdicts = [...(await checker.checkAll(slow)).values()];
+  expect(verdicts).toEqual(
+    Array(4).fill({
+      kind: 'unreachable',
+      reason: `${registry.host} answered too slowly: the check took longer than twice registry.timeout`,
+    }),
+  );
+  // Every check asked the registry (the token is cached after the first): none was refused by the breaker.
+  expect(registry.requests.filter((r) => r.includes('/manifests/'))).toHaveLength(4);
+}, 30_000);
 
 test('answers that are errors keep the breaker closed: a registry failing with HTTP 500 or an oversized manifest is still asked', async () => {
   const registry = await serve();
