@@ -9,8 +9,9 @@
  */
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { outputFolderProblem } from '../output-folder.js';
-import { leftBehind } from '../process-alive.js';
+import { leftBehind, processRuns } from '../process-alive.js';
 import { readRegularFile } from '../regular-file.js';
 import { RENDER_MARKER } from '../render/tree.js';
 import { UsageError } from './io.js';
@@ -46,7 +47,7 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
     isFile && (listed?.has(path) ?? (path.includes('/') ? path.endsWith('.yaml') : path === 'kustomization.yaml'));
   const foreign: string[] = [];
   for (const entry of readdirSync(target, { withFileTypes: true })) {
-    if (entry.name === RENDER_MARKER && entry.isFile()) continue;
+    if ((entry.name === RENDER_MARKER && entry.isFile()) || SCRATCH.test(entry.name)) continue;
     if (!entry.isDirectory()) {
       if (!own(entry.name, entry.isFile())) foreign.push(entry.name);
       continue;
@@ -63,13 +64,30 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
 /** Removes what renders killed while writing left in `folder` under `prefix`; a running one's stays. */
 function clearLeftovers(folder: string, prefix: string): void {
   for (const name of readdirSync(folder))
-    if (['new-', 'old-', 'marker-', ''].some((kind) => leftBehind(name, `${prefix}${kind}`)))
+    if (['new-', 'old-', ''].some((kind) => leftBehind(name, `${prefix}${kind}`)))
       rmSync(join(folder, name), { recursive: true, force: true });
+}
+
+/**
+ * What a render swapping inside DIR writes there for a moment: `.classops-<kind>-<pid>-<run>`.
+ * The run part tells this render from a killed one with the same pid (in a container, each is pid 1).
+ */
+const RUN = randomBytes(4).toString('hex');
+const SCRATCH = /^\.classops-(?:new|old|marker)-(\d{1,10})-([0-9a-f]{8})$/;
+const scratchName = (kind: 'new' | 'old' | 'marker') => `.classops-${kind}-${process.pid}-${RUN}`;
+
+/** Removes the scratch of renders that are gone; one whose pid runs (maybe reused) stays, and blocks nothing. */
+function clearScratch(target: string): void {
+  for (const name of readdirSync(target)) {
+    const [, pid, run] = SCRATCH.exec(name) ?? [];
+    if (pid === undefined) continue;
+    if (Number(pid) === process.pid ? run !== RUN : !processRuns(Number(pid)))
+      rmSync(join(target, name), { recursive: true, force: true });
+  }
 }
 
 /** What renders name the trees they write beside DIR, and the entries they swap inside it. */
 const besidePrefix = (target: string) => `${basename(target)}.classops-`;
-const INSIDE_PREFIX = '.classops-';
 
 /** Writes the tree under `dir`, made new. */
 function writeTree(dir: string, files: Iterable<readonly [string, string]>): void {
@@ -93,8 +111,7 @@ function presentFiles(target: string): string[] {
 
 /** Whether DIR must stay the folder it is: a mount point, or where this command runs. */
 function staysInPlace(target: string, existing: Stats): boolean {
-  const cwd = process.cwd();
-  return cwd === target || cwd.startsWith(target + sep) || lstatSync(dirname(target)).dev !== existing.dev;
+  return process.cwd() === target || lstatSync(dirname(target)).dev !== existing.dev;
 }
 
 /**
@@ -102,17 +119,17 @@ function staysInPlace(target: string, existing: Stats): boolean {
  * files of both renders, so a render killed halfway leaves a folder the next one replaces.
  */
 function replaceInside(target: string, files: ReadonlyMap<string, string>): void {
-  const staging = join(target, `${INSIDE_PREFIX}new-${process.pid}`);
-  const aside = join(target, `${INSIDE_PREFIX}old-${process.pid}`);
+  const staging = join(target, scratchName('new'));
+  const aside = join(target, scratchName('old'));
   const marker = (paths: Iterable<string>) => {
-    const temporary = join(target, `${INSIDE_PREFIX}marker-${process.pid}`);
+    const temporary = join(target, scratchName('marker'));
     writeFileSync(temporary, markerText(paths));
     renameSync(temporary, join(target, RENDER_MARKER));
   };
   writeTree(staging, files);
   marker(new Set([...presentFiles(target), ...files.keys()]));
   writeTree(aside, []);
-  const own = (name: string) => name === RENDER_MARKER || name.startsWith(INSIDE_PREFIX);
+  const own = (name: string) => name === RENDER_MARKER || SCRATCH.test(name);
   const names = new Set([...readdirSync(target), ...readdirSync(staging)].filter((name) => !own(name)));
   for (const name of names) {
     if (lstatSync(join(target, name), { throwIfNoEntry: false }) !== undefined)
@@ -137,13 +154,17 @@ export function replaceRenderFolder(dir: string, files: ReadonlyMap<string, stri
     const marker = join(target, RENDER_MARKER);
     if (lstatSync(marker, { throwIfNoEntry: false })?.isFile() !== true)
       throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);
-    clearLeftovers(target, INSIDE_PREFIX);
+    clearScratch(target);
     const foreign = foreignEntries(target, listedFiles(marker));
     if (foreign.length > 0)
       throw new UsageError(
         `refusing to replace ${dir}: it holds what "classops render" did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), which replacing it would delete; move them out, or render into a folder of its own`,
       );
   }
+  if (process.cwd().startsWith(target + sep))
+    throw new UsageError(
+      `refusing to replace ${dir} from inside one of its folders, which the render replaces: run it from ${dir} or outside it`,
+    );
   if (existing !== undefined && staysInPlace(target, existing)) return replaceInside(target, files);
   mkdirSync(dirname(target), { recursive: true });
   clearLeftovers(dirname(target), besidePrefix(target));

@@ -252,12 +252,34 @@ describe('classops render', () => {
     expect(readdirSync(out).filter((name) => /classops-(new|old|marker)-/.test(name))).toEqual([]);
     expect(readdirSync(dirname(out))).toEqual(['manifests']);
     // What an in-place render killed halfway left (its pid long gone) is cleared, not taken for someone's files.
-    mkdirSync(join(out, '.classops-new-999999999/container-course-week01'), { recursive: true });
-    mkdirSync(join(out, '.classops-old-999999998'));
-    writeFileSync(join(out, '.classops-marker-999999997'), 'half a marker');
-    // And the next render into it is as into any folder of its own.
+    mkdirSync(join(out, '.classops-new-999999999-0badc0de/container-course-week01'), { recursive: true });
+    mkdirSync(join(out, '.classops-old-999999998-0badc0de'));
+    writeFileSync(join(out, '.classops-marker-999999997-0badc0de'), 'half a marker');
+    // One whose pid runs (reused, as pid 1 is in every container) is left, and blocks nothing.
+    mkdirSync(join(out, `.classops-old-${process.pid}-0badc0de`));
+    expect(classops(['render', '--out', '.', join(ROOT, 'students')], { cwd: out })).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+    expect(
+      readdirSync(out)
+        .filter((name) => name.startsWith('.'))
+        .sort(),
+    ).toEqual(['.classops-render', `.classops-old-${process.pid}-0badc0de`].sort());
+    // And the next render into it from outside is as into any folder of its own.
     expect(classops(['render', '--out', out])).toMatchObject({ code: 0, stderr: '' });
-    expect(readdirSync(out).filter((name) => name.startsWith('.'))).toEqual(['.classops-render']);
+    expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(true);
+    // From a week folder inside it, the render would leave the caller in a folder it removed.
+    const inside = classops(['render', '--out', '..', join(ROOT, 'students')], {
+      cwd: join(out, 'container-course-week01'),
+    });
+    expect(inside).toMatchObject({ code: 2, stdout: '' });
+    expect(inside.stderr).toContain('from inside one of its folders');
+    // A folder of the user's that only looks like classops' is theirs: the render stops, nothing is deleted.
+    mkdirSync(join(out, '.classops-2024'));
+    writeFileSync(join(out, '.classops-2024/notes.txt'), 'mine');
+    expect(classops(['render', '--out', out]).stderr).toContain('did not write (.classops-2024)');
+    expect(readFileSync(join(out, '.classops-2024/notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(true);
   });
 
