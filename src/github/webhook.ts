@@ -14,12 +14,12 @@ const MAX_READING = 8;
 /** GitHub gives up on a delivery after 10 s: a body still coming after that is not GitHub's. */
 const BODY_TIMEOUT_MS = 10_000;
 /**
- * With every slot taken, a new delivery takes the slot of the body coming slowest, once it
- * has had this long: GitHub sends a push at once, so anyone can hold a slot with a forged
- * signature and a trickled body, but not keep GitHub out; a flood of new ones still can't
- * push out bodies that are just starting.
+ * With every slot taken, a new delivery takes the slot of the body coming slowest, if that
+ * one comes slower than this. GitHub sends a push with its headers, at once; a forged
+ * signature with a trickled body, or headers alone, holds a slot only until the next
+ * delivery. To keep GitHub out, a sender must keep 8 bodies coming at this rate each.
  */
-const EVICT_AFTER_MS = 1_000;
+const MIN_BYTES_PER_SECOND = 64 * 1024;
 /** How long a delivery id is remembered, and how many at most (GitHub redelivers within hours, not days). */
 const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 const MAX_REMEMBERED = 50_000;
@@ -56,12 +56,13 @@ interface Reading {
   bytes: number;
 }
 
-/** The slowest body that has had EVICT_AFTER_MS, if any: the one to drop for a new delivery. */
+/** The body coming slowest, if slower than MIN_BYTES_PER_SECOND (the oldest of equals): the one to drop for a new delivery. */
 function slowest(readings: ReadonlySet<Reading>, at: number): Reading | undefined {
+  const rate = (r: Reading) => (r.bytes * 1000) / Math.max(1, at - r.since);
   let found: Reading | undefined;
   for (const r of readings) {
-    if (at - r.since < EVICT_AFTER_MS) continue;
-    if (found === undefined || r.bytes / (at - r.since) < found.bytes / (at - found.since)) found = r;
+    if (rate(r) >= MIN_BYTES_PER_SECOND) continue;
+    if (found === undefined || rate(r) < rate(found) || (rate(r) === rate(found) && r.since < found.since)) found = r;
   }
   return found;
 }
