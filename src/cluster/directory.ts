@@ -21,7 +21,7 @@ import { LABEL, MANAGED_BY } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { toYaml } from '../render/serialize.js';
 import { outputFolderProblem } from '../output-folder.js';
-import { leftBehind } from '../process-alive.js';
+import { processRuns } from '../process-alive.js';
 import { ClusterError } from './kube.js';
 import { describeRef, type ObjectRef, type StudentHealth, type Target } from './target.js';
 
@@ -66,6 +66,10 @@ function safeReaddir(dir: string): Dirent[] {
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const KIND = /^[A-Za-z]+$/;
+/** The names writeWhole gives: `<file>.tmp-<pid>` for the marker and the index, `.tmp-<pid>` in a namespace folder. */
+const TEMPORARY = /^(?:\.classops-manifests|\.classops-index\.json)?\.tmp-(\d{1,10})$/;
+/** No write of a file takes this long: a temporary file this old is a killed process's. */
+const TEMPORARY_MAX_AGE_MS = 60_000;
 /** The longest file name (in bytes) that Linux file systems take. */
 const MAX_FILE_NAME = 255;
 
@@ -275,8 +279,10 @@ export class DirectoryTarget implements Target {
   }
 
   /**
-   * Removes the temporary files (`….tmp-<pid>`) of a classops killed while writing: once a
-   * process, since its own never outlive a write.
+   * Removes the temporary files (`….tmp-<pid>`) of a classops killed while writing, once a
+   * process, before its own first write: one of this pid is a killed predecessor's (in a
+   * container each is pid 1), as is one of a pid that no longer runs, or one older than
+   * any write takes (its pid reused since).
    */
   private clearTemporaries(): void {
     this.swept = true;
@@ -288,9 +294,12 @@ export class DirectoryTarget implements Target {
     ];
     for (const folder of folders)
       for (const file of safeReaddir(folder)) {
-        const at = file.name.lastIndexOf('.tmp-');
-        if (file.name.startsWith('.') && at !== -1 && !file.isDirectory() && leftBehind(file.name.slice(at), '.tmp-'))
-          rmSync(join(folder, file.name), { force: true });
+        const pid = TEMPORARY.exec(file.name)?.[1];
+        if (pid === undefined || file.isDirectory()) continue;
+        const path = join(folder, file.name);
+        const age = Date.now() - (lstatSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (Number(pid) === process.pid || !processRuns(Number(pid)) || age > TEMPORARY_MAX_AGE_MS)
+          rmSync(path, { force: true });
       }
   }
 

@@ -11,7 +11,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DirectoryTarget, MANIFESTS_MARKER } from '../../src/cluster/directory.js';
@@ -396,15 +396,32 @@ describe('after a process was killed mid-pass, a file in another form, and when 
   const temporaries = (dir: string) =>
     readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('.tmp-'));
 
-  test("the temporary files of a process killed mid-write are cleared by the next pass; a running one's stay", async () => {
+  test("the temporary files of a process killed mid-write are cleared by the next one; a running one's stay", async () => {
     const dir = join(root, 'out');
     await new DirectoryTarget(dir).apply(hashed());
-    const killed = ['.classops-index.json.tmp-999999999', '.classops-manifests.tmp-999999998', 'w1/.tmp-999999997'];
-    for (const file of killed) writeFileSync(join(dir, file), 'half');
-    writeFileSync(join(dir, `w1/.tmp-${process.pid}`), 'being written');
-    writeFileSync(join(dir, 'w1/.tmp-notes'), 'not a temporary');
-    await pass(dir, [hashed()]);
-    expect(temporaries(dir).sort()).toEqual([`w1/.tmp-${process.pid}`, 'w1/.tmp-notes']);
+    const writer = spawn('sleep', ['30']); // another classops writing now
+    try {
+      // Killed: pids that run no more, and this very pid (a predecessor's, as pid 1 is in every container).
+      const killed = [
+        '.classops-index.json.tmp-999999999',
+        '.classops-manifests.tmp-999999998',
+        `w1/.tmp-${process.pid}`,
+      ];
+      for (const file of killed) writeFileSync(join(dir, file), 'half');
+      writeFileSync(join(dir, `w1/.tmp-${writer.pid}`), 'being written');
+      writeFileSync(join(dir, 'w1/.tmp-notes'), 'not a temporary');
+      // A running pid's that is older than any write: the pid was reused since.
+      writeFileSync(join(dir, `.classops-manifests.tmp-${writer.pid}`), 'half');
+      utimesSync(
+        join(dir, `.classops-manifests.tmp-${writer.pid}`),
+        new Date(Date.now() - 120_000),
+        new Date(Date.now() - 120_000),
+      );
+      await pass(dir, [hashed()]);
+      expect(temporaries(dir).sort()).toEqual([`w1/.tmp-${writer.pid}`, 'w1/.tmp-notes']);
+    } finally {
+      writer.kill();
+    }
   });
 
   test('a file written before the index was saved is parsed once; found up to date, it is trusted by its hash', async () => {
