@@ -1,17 +1,29 @@
 import { NO_METADATA, type RosterReport } from '../../src/roster/model.js';
 import { formatText } from '../../src/roster/report.js';
 
-/** The caret line under a finding at `column` of `line`, as validate prints it. */
-function caretUnder(line: string, column: number): string {
+/** validate's text output, as lines, for findings at these columns of a one-line file. */
+function shown(line: string, columns: readonly number[]): string[] {
   const report: RosterReport = {
     file: 'week-01.yaml',
     complete: true,
     metadata: NO_METADATA,
     studentsLine: 1,
     entries: [],
-    findings: [{ code: 'name-invalid', severity: 'error', message: 'm', file: 'week-01.yaml', line: 1, column }],
+    findings: columns.map((column) => ({
+      code: 'name-invalid',
+      severity: 'error' as const,
+      message: 'm',
+      file: 'week-01.yaml',
+      line: 1,
+      column,
+    })),
   };
-  const out = formatText([report], { color: false, sources: new Map([['week-01.yaml', line]]) }).split('\n');
+  return formatText([report], { color: false, sources: new Map([['week-01.yaml', line]]) }).split('\n');
+}
+
+/** The caret line under a finding at `column` of `line`, as validate prints it. */
+function caretUnder(line: string, column: number): string {
+  const out = shown(line, [column]);
   const caret = out.find((l) => l.endsWith('^'))!;
   return caret.slice(caret.indexOf('| ') + 2);
 }
@@ -36,20 +48,11 @@ describe('the caret sits under the column as a terminal draws the line', () => {
 
 test('a very long line is shown around the column, not whole, with the caret under it', () => {
   const line = `  - name: "${'A'.repeat(200_000)}"`;
-  const report: RosterReport = {
-    file: 'week-01.yaml',
-    complete: true,
-    metadata: NO_METADATA,
-    studentsLine: 1,
-    entries: [],
-    findings: [
-      { code: 'name-invalid', severity: 'error', message: 'm', file: 'week-01.yaml', line: 1, column: 11 },
-      { code: 'name-invalid', severity: 'error', message: 'm', file: 'week-01.yaml', line: 1, column: 100_011 },
-    ],
-  };
-  const out = formatText([report], { color: false, sources: new Map([['week-01.yaml', line]]) }).split('\n');
-  const shown = out.filter((l) => l.startsWith('    1 | '));
-  expect(shown).toEqual([`    1 |   - name: "${'A'.repeat(149)}…`, `    1 | …${'A'.repeat(160)}…`]);
+  const out = shown(line, [11, 100_011]);
+  expect(out.filter((l) => l.startsWith('    1 | '))).toEqual([
+    `    1 |   - name: "${'A'.repeat(149)}…`,
+    `    1 | …${'A'.repeat(160)}…`,
+  ]);
   const carets = out.filter((l) => l.endsWith('^')).map((l) => l.slice(l.indexOf('| ') + 2));
   expect(carets).toEqual([`${' '.repeat(10)}^`, `${' '.repeat(61)}^`]);
   expect(out.every((l) => l.length < 200)).toBe(true);

@@ -8,12 +8,13 @@ import { Metrics } from '../../src/observability/metrics.js';
 import { pingPayload, signature } from '../support/webhook-deliveries.js';
 
 const SECRET = 'it-is-a-secret';
-let server: ReturnType<express.Express['listen']>;
+type Server = ReturnType<express.Express['listen']>;
+let server: Server;
 let port: number;
 let metrics: Metrics;
 
-beforeEach(async () => {
-  metrics = new Metrics();
+/** The route on a loopback port, with the body timeout given (the default's, 10 s, when none is). */
+async function serve(bodyTimeoutMs?: number): Promise<{ server: Server; port: number }> {
   const handler = await webhookHandler({
     secrets: [SECRET],
     branch: 'main',
@@ -21,19 +22,26 @@ beforeEach(async () => {
     onPush: () => undefined,
     metrics,
     log: silentLogger,
-    bodyTimeoutMs: 300,
+    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
   });
   const app = express();
   app.post('/webhooks/github', handler);
-  await new Promise<void>((resolve) => {
-    server = app.listen(0, '127.0.0.1', () => resolve());
+  const listening = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  port = (server.address() as AddressInfo).port;
+  return { server: listening, port: (listening.address() as AddressInfo).port };
+}
+
+async function stop(s: Server): Promise<void> {
+  s.closeAllConnections();
+  await new Promise((resolve) => s.close(resolve));
+}
+
+beforeEach(async () => {
+  metrics = new Metrics();
+  ({ server, port } = await serve(300));
 });
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterEach(() => stop(server));
 
 /** Sends the headers (and `body`, if given) and leaves the request open: the answer comes before any body. */
 function open(
@@ -126,27 +134,11 @@ test('at most 8 bodies are read at once: with 8 coming steadily a ninth is refus
 
 describe('senders that hold slots cannot keep GitHub out (the default 10 s body timeout)', () => {
   let patientPort: number;
-  let patient: ReturnType<express.Express['listen']>;
+  let patient: Server;
   beforeEach(async () => {
-    const app = express();
-    const handler = await webhookHandler({
-      secrets: [SECRET],
-      branch: 'main',
-      path: 'students',
-      onPush: () => undefined,
-      metrics,
-      log: silentLogger,
-    });
-    app.post('/webhooks/github', handler);
-    patient = await new Promise<ReturnType<express.Express['listen']>>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    patientPort = (patient.address() as AddressInfo).port;
+    ({ server: patient, port: patientPort } = await serve());
   });
-  afterEach(async () => {
-    patient.closeAllConnections();
-    await new Promise((resolve) => patient.close(resolve));
-  });
+  afterEach(() => stop(patient));
 
   test('eight trickled bodies: a delivery takes the slot of the slowest at once', async () => {
     // Their connections are cut (the one pushed out, then the rest at the end): no answer is expected.
