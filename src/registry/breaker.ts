@@ -13,7 +13,8 @@ const FAILURES_IN_A_ROW = 3;
 /** Attempts remembered, and how many of them unanswered open the breaker: a registry that is sick. */
 const WINDOW = 20;
 const FAILURES_IN_WINDOW = 5;
-const PAUSE_MS = 30_000;
+/** How long a registry (or its blob store) that stopped answering is not asked. */
+export const PAUSE_MS = 30_000;
 
 /** A check's verdict, and whether the registry gave no answer at all (time-out, refused, DNS, TLS). */
 export interface CheckOutcome {

@@ -25,6 +25,8 @@ export class ImageChecker {
   private readonly registries = new Map<string, { limiter: Limiter; breaker: Breaker }>();
   private readonly options: CheckOptions;
   private readonly now: () => number;
+  /** For pauses: a clock that does not jump. */
+  private readonly monotonic: () => number;
   private readonly positiveMs: number;
   private readonly negativeMs: number;
   private readonly closing = new AbortController();
@@ -34,6 +36,7 @@ export class ImageChecker {
     private readonly hooks: CheckerOptions = {},
   ) {
     this.now = hooks.now ?? Date.now;
+    this.monotonic = hooks.now ?? (() => performance.now());
     this.positiveMs = durationMs(config.cacheTtl.positive);
     this.negativeMs = durationMs(config.cacheTtl.negative);
     this.options = {
@@ -46,6 +49,8 @@ export class ImageChecker {
         connectionsPerOrigin: config.concurrencyPerRegistry,
       },
       tokens: new TokenCache(this.now),
+      blobStoresPaused: new Map(),
+      now: this.monotonic,
     };
   }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { fetchAnonymousToken, parseChallenge, type TokenCache } from './auth.js';
 import { RegistryHttpError, registryRequest, type HttpOptions, type HttpResponse } from './http.js';
 import { DOCKER_HUB, type ImageReference } from '../roster/image-reference.js';
-import type { CheckOutcome } from './breaker.js';
+import { PAUSE_MS, type CheckOutcome } from './breaker.js';
 import type { Verdict } from './verdict.js';
 
 export const MEDIA_TYPES = {
@@ -37,6 +37,13 @@ export interface CheckOptions {
   readonly bases: Map<string, Promise<string>>;
   readonly http: HttpOptions;
   readonly tokens: TokenCache;
+  /**
+   * Per registry, until when its blob store is not asked for config blobs: one that stops
+   * answering would make every single image's check wait out the timeout for its platform.
+   */
+  readonly blobStoresPaused: Map<string, number>;
+  /** A clock that does not jump (performance.now), or a test's. */
+  readonly now: () => number;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
@@ -276,6 +283,7 @@ async function platformsOf(
       artifact: configType.slice(0, 200),
     });
   // The platform of a single image is in its config blob; a store that fails here does not make the image unpullable.
+  if ((options.blobStoresPaused.get(ref.registry) ?? -Infinity) > options.now()) return [];
   try {
     const auth: Record<string, string> =
       headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
@@ -290,6 +298,8 @@ async function platformsOf(
   } catch (error) {
     // registryRequest fails only with a RegistryHttpError. The check's own time is up: it did not finish.
     if (options.http.signal?.aborted === true) throw error;
+    if (error instanceof RegistryHttpError && error.unanswered)
+      options.blobStoresPaused.set(ref.registry, options.now() + PAUSE_MS);
     return [];
   }
 }

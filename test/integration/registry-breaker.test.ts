@@ -145,6 +145,25 @@ test('a slow registry that answers every request is not taken for a dead one: th
   expect(registry.requests.filter((r) => r.includes('/manifests/'))).toHaveLength(4);
 }, 30_000);
 
+test('a config-blob store that stops answering is not asked again for 30 s: single images are judged without it', async () => {
+  const registry = await serve();
+  const time = { now: 1_000_000 };
+  const checker = new ImageChecker(registryConfig(), { now: () => time.now });
+  const singles = Array.from({ length: 20 }, (_, i) => `${registry.host}/config-hang/linux-amd64/app:v${i}`);
+  const verdicts = [...(await checker.checkAll(singles)).values()];
+  // Each pullable, its platform not stated, as when one config blob does not come in time.
+  expect(verdicts.map((v) => v.kind)).toEqual(Array(20).fill('pullable'));
+  expect(verdicts.every((v) => v.kind === 'pullable' && v.platforms.length === 0)).toBe(true);
+  // The checks that ran alongside the first unanswered blob waited for theirs; none after them did.
+  const blobs = () => registry.requests.filter((r) => r.includes('/blobs/')).length;
+  expect(blobs()).toBeLessThanOrEqual(2);
+  // After the pause the store is asked again.
+  const asked = blobs();
+  time.now += 30_001;
+  await checker.check(`${registry.host}/config-hang/linux-amd64/app:later`);
+  expect(blobs()).toBe(asked + 1);
+});
+
 test('answers that are errors keep the breaker closed: a registry failing with HTTP 500 or an oversized manifest is still asked', async () => {
   const registry = await serve();
   const checker = new ImageChecker(registryConfig());

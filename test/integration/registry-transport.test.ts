@@ -108,6 +108,8 @@ test('an HTTPS registry that redirects to plain HTTP is refused, and never asked
     bases: new Map(),
     http: { timeoutMs: 5_000, dispatcher },
     tokens: new TokenCache(),
+    blobStoresPaused: new Map(),
+    now: () => performance.now(),
   });
   expect(outcome).toEqual({
     // The registry answered: a refused redirect is no sign that it is down.
