@@ -102,13 +102,23 @@ export function collectRosterFiles(paths: readonly string[]): RosterListing {
     let isDir: boolean;
     try {
       isDir = statSync(path).isDirectory();
-    } catch {
-      throw new SourceError(`${path}: no such file or folder`);
+      if (isDir) listFolder(path, files, problems, identities);
+    } catch (error) {
+      throw new SourceError(`${path}: ${folderFailure(error, path)}`);
     }
-    if (isDir) listFolder(path, files, problems, identities);
-    else files.push(path);
+    if (!isDir) files.push(path);
   }
   return { files, problems, identities };
+}
+
+/** Why a path named as a roster or folder could not be looked at, in plain words. */
+function folderFailure(error: unknown, path: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file or folder';
+  if (code === 'EACCES' || code === 'EPERM')
+    return `classops is not allowed to ${statSync(path, { throwIfNoEntry: false })?.isDirectory() === true ? 'list this folder' : 'look at it'} (permission denied); give the user it runs as read and search permission on it`;
+  if (code === 'ELOOP') return 'it is a symbolic link that leads round in a loop';
+  return `it cannot be read (${code ?? (error as Error).message})`;
 }
 
 /** Why a file of a listing could not be read, in plain words. */

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classops } from '../support/cli.js';
+import { childEnv, classops, CLI } from '../support/cli.js';
 import { GitRepo } from '../support/git.js';
 import { fixturePath, rosterText } from '../support/rosters.js';
 import { tempDir } from '../support/temp.js';
@@ -39,6 +40,35 @@ describe('classops validate on the bundled roster', () => {
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('unknown --format "xml"');
     expect(classops(['validate', '--bogus']).code).toBe(2);
+  });
+
+  test('a roster folder classops may not read is said so in words, for validate and run', () => {
+    const course = tempDir('classops-denied-');
+    chmodSync(course, 0o755);
+    mkdirSync(join(course, 'students'));
+    writeFileSync(join(course, 'students/week-01.yaml'), rosterText(entry('Ann', 'ann')));
+    chmodSync(join(course, 'students'), 0o000);
+    try {
+      // As a user the folder shuts out (root reads anything): nobody, when the tests run as root.
+      const asUser = (args: string[]) => {
+        const command = [process.execPath, CLI, ...args];
+        const [file, ...rest] =
+          process.getuid?.() === 0
+            ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...command]
+            : command;
+        return spawnSync(file!, rest, { cwd: course, encoding: 'utf8', env: childEnv() });
+      };
+      const validate = asUser(['validate', 'students']);
+      expect(validate.status).toBe(2);
+      expect(validate.stderr).toContain(
+        'students: classops is not allowed to list this folder (permission denied); give the user it runs as read and search permission on it',
+      );
+      const run = asUser(['run', '--once', '--no-image-checks']);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain('reconcile failed, nothing was changed: students: classops is not allowed to list');
+    } finally {
+      chmodSync(join(course, 'students'), 0o755);
+    }
   });
 
   test('run inside students/, it says the default rules apply and where the course config is', () => {
