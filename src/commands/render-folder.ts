@@ -7,11 +7,20 @@
  * A folder that must stay itself (a mount point, which cannot be renamed, or the folder the
  * command runs in, which a shell there would lose) has its entries swapped one by one instead.
  */
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { outputFolderProblem } from '../output-folder.js';
-import { leftBehind, processRuns } from '../process-alive.js';
+import { processRuns } from '../process-alive.js';
 import { readRegularFile } from '../regular-file.js';
 import { RENDER_MARKER } from '../render/tree.js';
 import { UsageError } from './io.js';
@@ -47,7 +56,7 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
     isFile && (listed?.has(path) ?? (path.includes('/') ? path.endsWith('.yaml') : path === 'kustomization.yaml'));
   const foreign: string[] = [];
   for (const entry of readdirSync(target, { withFileTypes: true })) {
-    if ((entry.name === RENDER_MARKER && entry.isFile()) || SCRATCH.test(entry.name)) continue;
+    if ((entry.name === RENDER_MARKER && entry.isFile()) || INSIDE.test(entry.name)) continue;
     if (!entry.isDirectory()) {
       if (!own(entry.name, entry.isFile())) foreign.push(entry.name);
       continue;
@@ -61,33 +70,36 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
   return foreign;
 }
 
-/** Removes what renders killed while writing left in `folder` under `prefix`; a running one's stays. */
-function clearLeftovers(folder: string, prefix: string): void {
-  for (const name of readdirSync(folder))
-    if (['new-', 'old-', ''].some((kind) => leftBehind(name, `${prefix}${kind}`)))
-      rmSync(join(folder, name), { recursive: true, force: true });
-}
-
 /**
- * What a render swapping inside DIR writes there for a moment: `.classops-<kind>-<pid>-<run>`.
- * The run part tells this render from a killed one with the same pid (in a container, each is pid 1).
+ * What a render writes for a moment: beside DIR, `DIR.classops-<kind>-<pid>-<run>` (the new
+ * tree, then the old one); inside it when swapping in place, `.classops-<kind>-<pid>-<run>`.
+ * The run part tells this render from a killed one with the same pid (in a container, each
+ * is pid 1), and no folder of a user's is named so by chance.
  */
 const RUN = randomBytes(4).toString('hex');
-const SCRATCH = /^\.classops-(?:new|old|marker)-(\d{1,10})-([0-9a-f]{8})$/;
-const scratchName = (kind: 'new' | 'old' | 'marker') => `.classops-${kind}-${process.pid}-${RUN}`;
+type ScratchKind = 'new' | 'old' | 'marker';
+const scratchName = (base: string, kind: ScratchKind) => `${base}.classops-${kind}-${process.pid}-${RUN}`;
+const scratchPattern = (base: string) =>
+  new RegExp(
+    `^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.classops-(?:new|old|marker)-(\\d{1,10})-([0-9a-f]{8})$`,
+  );
+const INSIDE = scratchPattern('');
 
-/** Removes the scratch of renders that are gone; one whose pid runs (maybe reused) stays, and blocks nothing. */
-function clearScratch(target: string): void {
-  for (const name of readdirSync(target)) {
-    const [, pid, run] = SCRATCH.exec(name) ?? [];
-    if (pid === undefined) continue;
-    if (Number(pid) === process.pid ? run !== RUN : !processRuns(Number(pid)))
-      rmSync(join(target, name), { recursive: true, force: true });
+/**
+ * Removes from `folder` the scratch named from `base` of renders that are gone; one whose pid
+ * runs (maybe reused) stays, and blocks nothing. Beside DIR, only trees a render made (with a
+ * marker inside) are removed: the folder beside is the user's.
+ */
+function clearScratch(folder: string, base: string): void {
+  const pattern = scratchPattern(base);
+  for (const name of readdirSync(folder)) {
+    const [, pid, run] = pattern.exec(name) ?? [];
+    if (pid === undefined || (Number(pid) === process.pid ? run === RUN : processRuns(Number(pid)))) continue;
+    if (base !== '' && lstatSync(join(folder, name, RENDER_MARKER), { throwIfNoEntry: false })?.isFile() !== true)
+      continue;
+    rmSync(join(folder, name), { recursive: true, force: true });
   }
 }
-
-/** What renders name the trees they write beside DIR, and the entries they swap inside it. */
-const besidePrefix = (target: string) => `${basename(target)}.classops-`;
 
 /** Writes the tree under `dir`, made new. */
 function writeTree(dir: string, files: Iterable<readonly [string, string]>): void {
@@ -109,9 +121,22 @@ function presentFiles(target: string): string[] {
   return files;
 }
 
-/** Whether DIR must stay the folder it is: a mount point, or where this command runs. */
-function staysInPlace(target: string, existing: Stats): boolean {
-  return process.cwd() === target || lstatSync(dirname(target)).dev !== existing.dev;
+/** Whether DIR (its real path) must stay the folder it is: a mount point, or where this command runs. */
+function staysInPlace(real: string, existing: Stats): boolean {
+  return process.cwd() === real || lstatSync(dirname(real)).dev !== existing.dev;
+}
+
+/** A path with its links resolved, as the working folder is: of its parent when it is not there yet. */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
+  }
 }
 
 /**
@@ -119,17 +144,17 @@ function staysInPlace(target: string, existing: Stats): boolean {
  * files of both renders, so a render killed halfway leaves a folder the next one replaces.
  */
 function replaceInside(target: string, files: ReadonlyMap<string, string>): void {
-  const staging = join(target, scratchName('new'));
-  const aside = join(target, scratchName('old'));
+  const staging = join(target, scratchName('', 'new'));
+  const aside = join(target, scratchName('', 'old'));
   const marker = (paths: Iterable<string>) => {
-    const temporary = join(target, scratchName('marker'));
+    const temporary = join(target, scratchName('', 'marker'));
     writeFileSync(temporary, markerText(paths));
     renameSync(temporary, join(target, RENDER_MARKER));
   };
   writeTree(staging, files);
   marker(new Set([...presentFiles(target), ...files.keys()]));
   writeTree(aside, []);
-  const own = (name: string) => name === RENDER_MARKER || SCRATCH.test(name);
+  const own = (name: string) => name === RENDER_MARKER || INSIDE.test(name);
   const names = new Set([...readdirSync(target), ...readdirSync(staging)].filter((name) => !own(name)));
   for (const name of names) {
     if (lstatSync(join(target, name), { throwIfNoEntry: false }) !== undefined)
@@ -154,23 +179,25 @@ export function replaceRenderFolder(dir: string, files: ReadonlyMap<string, stri
     const marker = join(target, RENDER_MARKER);
     if (lstatSync(marker, { throwIfNoEntry: false })?.isFile() !== true)
       throw new UsageError(`refusing to write into ${dir}: it is not empty and was not made by "classops render"`);
-    clearScratch(target);
+    clearScratch(target, '');
     const foreign = foreignEntries(target, listedFiles(marker));
     if (foreign.length > 0)
       throw new UsageError(
         `refusing to replace ${dir}: it holds what "classops render" did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}), which replacing it would delete; move them out, or render into a folder of its own`,
       );
   }
-  if (process.cwd().startsWith(target + sep))
+  const real = realPathOf(target);
+  if (process.cwd().startsWith(real + sep))
     throw new UsageError(
       `refusing to replace ${dir} from inside one of its folders, which the render replaces: run it from ${dir} or outside it`,
     );
-  if (existing !== undefined && staysInPlace(target, existing)) return replaceInside(target, files);
+  if (existing !== undefined && staysInPlace(real, existing)) return replaceInside(target, files);
   mkdirSync(dirname(target), { recursive: true });
-  clearLeftovers(dirname(target), besidePrefix(target));
-  const staging = `${target}.classops-new-${process.pid}`;
-  const aside = `${target}.classops-old-${process.pid}`;
-  writeTree(staging, [...files, [RENDER_MARKER, markerText(files.keys())]]);
+  clearScratch(dirname(target), basename(target));
+  const staging = join(dirname(target), scratchName(basename(target), 'new'));
+  const aside = join(dirname(target), scratchName(basename(target), 'old'));
+  // The marker first: a tree beside DIR without one is never taken for a render's.
+  writeTree(staging, [[RENDER_MARKER, markerText(files.keys())], ...files]);
   if (existing !== undefined) {
     try {
       renameSync(target, aside);

@@ -222,18 +222,56 @@ describe('classops render', () => {
     expect(readFileSync(join(out, '.classops-render'), 'utf8')).toContain('container-course-week01/week.yaml\n');
   });
 
-  test("what a killed render left beside the folder is cleared; a running render's is not touched", () => {
+  test("what a killed render left beside the folder is cleared; a running render's, and the user's folders, are not", () => {
     const parent = tmp('classops-staging-');
     const out = join(parent, 'manifests');
-    // A render killed while writing (its pid long gone), and one under way now (this process).
-    mkdirSync(join(parent, 'manifests.classops-new-999999999/container-course-week01'), { recursive: true });
-    mkdirSync(join(parent, `manifests.classops-new-${process.pid}`));
-    mkdirSync(join(parent, 'manifests.classops-old-999999998'));
-    mkdirSync(join(parent, 'other.classops-new-999999999'));
+    const tree = (name: string) => {
+      mkdirSync(join(parent, name, 'container-course-week01'), { recursive: true });
+      writeFileSync(
+        join(parent, name, '.classops-render'),
+        'Made by classops render; the folder is replaced on every run.\n',
+      );
+    };
+    // Renders killed while writing (their pids long gone), and one under way now (this process).
+    tree('manifests.classops-new-999999999-0badc0de');
+    tree('manifests.classops-old-999999998-0badc0de');
+    tree(`manifests.classops-new-${process.pid}-0badc0de`);
+    tree('other.classops-new-999999999-0badc0de');
+    // Folders of the user's that look like a render's: no marker, or not a render's name.
+    mkdirSync(join(parent, 'manifests.classops-old-999999997-0badc0de'));
+    mkdirSync(join(parent, 'manifests.classops-2024'));
+    writeFileSync(join(parent, 'manifests.classops-2024/grades.csv'), "last year's grades");
+    mkdirSync(join(parent, 'manifests.classops-old-31337'));
+    expect(classops(['render', '--out', out]).code).toBe(0);
     expect(classops(['render', '--out', out]).code).toBe(0);
     expect(readdirSync(parent).sort()).toEqual(
-      ['manifests', `manifests.classops-new-${process.pid}`, 'other.classops-new-999999999'].sort(),
+      [
+        'manifests',
+        `manifests.classops-new-${process.pid}-0badc0de`,
+        'other.classops-new-999999999-0badc0de',
+        'manifests.classops-old-999999997-0badc0de',
+        'manifests.classops-2024',
+        'manifests.classops-old-31337',
+      ].sort(),
     );
+    expect(readFileSync(join(parent, 'manifests.classops-2024/grades.csv'), 'utf8')).toBe("last year's grades");
+  });
+
+  test('reached through a link, the folder the command runs in is still replaced in place, and refused from below', () => {
+    const base = tmp('classops-linked-');
+    mkdirSync(join(base, 'real'));
+    symlinkSync(join(base, 'real'), join(base, 'link'));
+    const out = join(base, 'real/manifests');
+    expect(classops(['render', '--out', out]).code).toBe(0);
+    const before = statSync(out).ino;
+    const linked = join(base, 'link/manifests');
+    expect(classops(['render', '--out', linked, join(ROOT, 'students')], { cwd: linked }).code).toBe(0);
+    expect(statSync(out).ino).toBe(before);
+    const below = classops(['render', '--out', linked, join(ROOT, 'students')], {
+      cwd: join(out, 'container-course-week01'),
+    });
+    expect(below.code).toBe(2);
+    expect(below.stderr).toContain('from inside one of its folders');
   });
 
   test('--out . replaces the contents of the folder the command runs in, which stays the same folder', () => {
