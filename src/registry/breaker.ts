@@ -1,18 +1,24 @@
 /**
  * A circuit breaker per registry. A registry that stops answering would make every check
  * of a pass wait registry.timeout (1 000 students behind a dead host: ten minutes), and
- * so would one that leaves only some requests unanswered. When 3 failures in a row, or 5 of
- * the last 20 attempts in more than one burst, got no answer, the other checks are told at
- * once, as unreachable, which is never cached and keeps every running student's
+ * so would one that leaves only some requests unanswered. When 3 failures in a row got no
+ * answer, or a tenth of the recent attempts (at least 5, in more than one burst), the other
+ * checks are told at once, as unreachable, which is never cached and keeps every running student's
  * last-known-good image; after a pause, one check asks again, and an answer closes it.
  */
 import type { Verdict } from './verdict.js';
 
 /** Failures in a row that open the breaker: a registry that is down. */
 const FAILURES_IN_A_ROW = 3;
-/** Attempts remembered, and how many of them unanswered open the breaker: a registry that is sick. */
-const WINDOW = 20;
-const FAILURES_IN_WINDOW = 5;
+/**
+ * How many of the recent attempts unanswered open the breaker: a registry that is sick.
+ * Recent is a time (see Breaker), not a count: between two waves of time-outs, checks at
+ * once may answer many times, and a count would forget the first wave.
+ */
+const MIN_FAILURES = 5;
+const FAILED_SHARE = 0.1;
+/** Attempts remembered at most, whatever their time. */
+const MAX_REMEMBERED = 1000;
 /** How long a registry (or its blob store) that stopped answering is not asked. */
 export const PAUSE_MS = 30_000;
 
@@ -25,6 +31,7 @@ export interface CheckOutcome {
 }
 
 interface Attempt {
+  readonly at: number;
   readonly failed: boolean;
   /** A failure that no check running alongside it had already reported: a burst of its own. */
   readonly burst: boolean;
@@ -43,8 +50,14 @@ export class Breaker {
   private openedAt: number | undefined;
   private probing = false;
 
-  /** `now` must not jump: a monotonic clock (performance.now), or a test's. */
-  constructor(private readonly now: () => number) {}
+  /**
+   * `now` must not jump: a monotonic clock (performance.now), or a test's. Attempts are
+   * recent for `windowMs`: several times registry.timeout, so that waves of time-outs meet.
+   */
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs: number,
+  ) {}
 
   /** Runs `check` unless the breaker is open; then the verdict is given without asking. */
   async run(check: () => Promise<CheckOutcome>): Promise<Verdict> {
@@ -66,7 +79,7 @@ export class Breaker {
       if (this.openedAt !== undefined) this.recent = []; // closed: what came before is history
       this.openedAt = undefined;
       this.inARow = 0;
-      this.remember({ failed: false, burst: false });
+      this.remember({ at: this.now(), failed: false, burst: false });
       return;
     }
     if (verdict.kind === 'unreachable') this.lastReason = verdict.reason;
@@ -80,7 +93,7 @@ export class Breaker {
       this.bursts += 1;
       this.inARow += 1;
     }
-    this.remember({ failed: true, burst });
+    this.remember({ at: this.now(), failed: true, burst });
     if (this.openedAt !== undefined) {
       this.openedAt = this.now(); // a failed probe, or a check that ran on: the pause starts again
       return;
@@ -88,7 +101,7 @@ export class Breaker {
     const failures = this.recent.filter((a) => a.failed).length;
     const bursts = this.recent.filter((a) => a.burst).length;
     if (this.inARow >= FAILURES_IN_A_ROW) this.open(`, ${FAILURES_IN_A_ROW} times in a row`);
-    else if (failures >= FAILURES_IN_WINDOW && bursts > 1)
+    else if (failures >= MIN_FAILURES && failures >= FAILED_SHARE * this.recent.length && bursts > 1)
       this.open(` (${failures} of its last ${this.recent.length} checks got no answer)`);
   }
 
@@ -99,7 +112,8 @@ export class Breaker {
 
   private remember(attempt: Attempt): void {
     this.recent.push(attempt);
-    if (this.recent.length > WINDOW) this.recent.shift();
+    const since = attempt.at - this.windowMs;
+    while (this.recent.length > MAX_REMEMBERED || this.recent[0]!.at < since) this.recent.shift();
   }
 
   private refusal(): Verdict {

@@ -18,6 +18,9 @@ export interface CheckerOptions {
   readonly onChecked?: (verdict: Verdict, seconds: number) => void;
 }
 
+/** The breaker's memory of attempts, in request time-outs: long enough for several waves of them to meet. */
+const BREAKER_WINDOW_TIMEOUTS = 10;
+
 export class ImageChecker {
   private readonly cache = new Map<string, { verdict: Verdict; expiresAt: number }>();
   private readonly inFlight = new Map<string, Promise<Verdict>>();
@@ -120,7 +123,7 @@ export class ImageChecker {
     if (known === undefined) {
       known = {
         limiter: new Limiter(this.config.concurrencyPerRegistry),
-        breaker: new Breaker(this.hooks.now ?? (() => performance.now())),
+        breaker: new Breaker(this.monotonic, BREAKER_WINDOW_TIMEOUTS * this.options.http.timeoutMs),
       };
       this.registries.set(registry, known);
     }

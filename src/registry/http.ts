@@ -121,12 +121,16 @@ function networkError(error: unknown, url: URL): RegistryHttpError {
 
 /**
  * The check was ended (its own time was up, or classops is stopping), with the reason as the
- * signal's: no sign that the registry is down, which each request's own timeout tells.
+ * signal's. A request that had waited half its timeout for nothing by then got no answer, as
+ * far as anyone can tell (the breaker counts it); one cut off sooner is only the check's time.
  */
-const ended = (url: URL, signal: AbortSignal) =>
-  new RegistryHttpError(
+function ended(url: URL, signal: AbortSignal, waitedMs: number, timeoutMs: number): RegistryHttpError {
+  if (waitedMs >= timeoutMs / 2)
+    return new RegistryHttpError(`${url.host} did not answer in time`, { unanswered: true });
+  return new RegistryHttpError(
     `${url.host} ${signal.reason instanceof Error ? signal.reason.message : 'did not answer in time'}`,
   );
+}
 
 function describeNetworkError(error: unknown, url: URL): string {
   const e = error as NetworkError;
@@ -156,6 +160,11 @@ export async function registryRequest(
   let url = new URL(target);
   let currentHeaders = headers;
   for (let hop = 0; ; hop++) {
+    const sent = performance.now();
+    const cutOff = (error: unknown) =>
+      options.signal?.aborted === true
+        ? ended(url, options.signal, performance.now() - sent, options.timeoutMs)
+        : networkError(error, url);
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
@@ -166,7 +175,7 @@ export async function registryRequest(
         ...(dispatcher ? { dispatcher } : {}),
       });
     } catch (error) {
-      throw options.signal?.aborted === true ? ended(url, options.signal) : networkError(error, url);
+      throw cutOff(error);
     }
     const responseHeaders = flattenHeaders(response.headers);
     const location = responseHeaders['location'];
@@ -192,7 +201,7 @@ export async function registryRequest(
       return { status: response.statusCode, headers: responseHeaders, body, url: url.href };
     } catch (error) {
       if (error instanceof RegistryHttpError) throw error;
-      throw options.signal?.aborted === true ? ended(url, options.signal) : networkError(error, url);
+      throw cutOff(error);
     }
   }
 }

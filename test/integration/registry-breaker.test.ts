@@ -106,6 +106,18 @@ test('a half-dead registry with checks running at once: the pass is not held by 
   expect(answered.length).toBeGreaterThanOrEqual(4);
 });
 
+test('a registry that leaves one request in three unanswered, 8 checks at once, opens the breaker within a few waves', async () => {
+  const registry = await serve();
+  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 8 }));
+  // 200 of 600 manifests never come: every check waiting them out would take 25 timeouts.
+  const mixed = Array.from({ length: 600 }, (_, i) => `${registry.host}/${i % 3 === 0 ? 'hang' : 'good'}/app:v${i}`);
+  const verdicts = [...(await checker.checkAll(mixed)).values()];
+  expect(registry.requests.filter((r) => r.startsWith('GET /v2/hang/')).length).toBeLessThanOrEqual(40);
+  expect(
+    verdicts.filter((v) => v.kind === 'unreachable' && v.reason.includes('does not ask it')).length,
+  ).toBeGreaterThan(300);
+}, 30_000);
+
 test('a check as a whole takes at most twice registry.timeout, however many requests it makes', async () => {
   // Each answer takes 0.6 s, under the 1 s limit of a request; a single image needs four (ping, token, manifest, config).
   const registry = await serve({ delayMs: 600, tokenSeconds: 300 });
@@ -130,8 +142,9 @@ test('one blip that drops several connections at once is one failure: the breake
 });
 
 test('a slow registry that answers every request is not taken for a dead one: the breaker stays closed', async () => {
-  // Each answer takes 0.7 s of the 1 s a request may take; three or four requests exceed the 2 s a check may take.
-  const registry = await serve({ delayMs: 700, tokenSeconds: 300 });
+  // Each answer takes 0.6 s of the 1 s a request may take; four (a token of 5 s is fetched anew each time) exceed
+  // the 2 s a check may take, and the last one is cut off after waiting only 0.2 s.
+  const registry = await serve({ delayMs: 600, tokenSeconds: 5 });
   const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 1 }));
   const slow = Array.from({ length: 4 }, (_, i) => `${registry.host}/oci-image/linux-amd64/app:v${i}`);
   const verdicts = [...(await checker.checkAll(slow)).values()];
@@ -143,6 +156,18 @@ test('a slow registry that answers every request is not taken for a dead one: th
   );
   // Every check asked the registry (the token is cached after the first): none was refused by the breaker.
   expect(registry.requests.filter((r) => r.includes('/manifests/'))).toHaveLength(4);
+}, 30_000);
+
+test('a slow registry whose manifests never come opens the breaker: a request cut off by the check after half the timeout is unanswered', async () => {
+  // Ping and token take 0.6 s each; the manifest never comes, and the check's 2 s are up 0.8 s into it.
+  const registry = await serve({ delayMs: 600, tokenSeconds: 5 });
+  const checker = new ImageChecker(registryConfig());
+  const hanging = Array.from({ length: 16 }, (_, i) => `${registry.host}/hang/app:v${i}`);
+  const verdicts = [...(await checker.checkAll(hanging)).values()];
+  expect(registry.requests.filter((r) => r.includes('/manifests/')).length).toBeLessThanOrEqual(8);
+  expect(
+    verdicts.filter((v) => v.kind === 'unreachable' && v.reason.includes('classops does not ask it again')).length,
+  ).toBeGreaterThanOrEqual(8);
 }, 30_000);
 
 test('a config-blob store that stops answering is not asked again for 30 s: single images are judged without it', async () => {
