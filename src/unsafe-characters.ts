@@ -34,3 +34,9 @@ const escapeUnits = (c: string): string =>
 
 /** Text with every unsafe character shown as its escape: what a terminal, a log or a comment may display. */
 export const showUnsafe = (text: string): string => text.replace(UNSAFE_CHARS, escapeUnits);
+
+/** Student data inside a message: quoted and escaped, so a newline, quote or control character shows as text. */
+export function quote(value: string, max = 80): string {
+  const shown = [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
+  return showUnsafe(JSON.stringify(shown));
+}

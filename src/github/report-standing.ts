@@ -6,7 +6,7 @@
  */
 import type { Octokit } from 'octokit';
 import type { Finding } from '../roster/model.js';
-import { quote } from '../roster/rules.js';
+import { quote } from '../unsafe-characters.js';
 import type { PullRequestRef } from './pr-feedback.js';
 import type { ReportFile } from './report-file.js';
 

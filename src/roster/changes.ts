@@ -7,7 +7,7 @@
 import { compareFindings, NO_METADATA, type EntryResult, type Finding, type RosterReport } from './model.js';
 import { canonicalJson } from '../canonical.js';
 import type { ChangedPath } from '../source/git.js';
-import { quote } from './rules.js';
+import { quote } from '../unsafe-characters.js';
 
 export interface ChangeOptions {
   /** The PR author's login; undefined skips the ownership rule. */

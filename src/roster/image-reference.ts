@@ -3,6 +3,7 @@
  * containerd and skopeo accept), and normalised the way a container runtime does:
  * `nginx` is `docker.io/library/nginx:latest`.
  */
+import { quote } from '../unsafe-characters.js';
 
 export interface ImageReference {
   /** Registry host, with port when one was given; `docker.io` for Docker Hub. */
@@ -52,7 +53,7 @@ export function parseImageReference(input: string): ParsedReference {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST_RE.test(digest))
-      return fail(`${JSON.stringify(digest)} is not a valid digest (expected sha256:<64 hex digits>)`);
+      return fail(`${quote(digest)} is not a valid digest (expected sha256:<64 hex digits>)`);
   }
 
   let tag: string | undefined;
@@ -65,7 +66,7 @@ export function parseImageReference(input: string): ParsedReference {
       return fail(
         tag === ''
           ? 'the tag after ":" is empty'
-          : `${JSON.stringify(tag)} is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`,
+          : `${quote(tag)} is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`,
       );
     }
   }
@@ -76,7 +77,7 @@ export function parseImageReference(input: string): ParsedReference {
   if (firstSlash !== -1 && looksLikeRegistry(rest.slice(0, firstSlash))) {
     registry = rest.slice(0, firstSlash);
     path = rest.slice(firstSlash + 1);
-    if (!DOMAIN_RE.test(registry)) return fail(`${JSON.stringify(registry)} is not a valid registry host`);
+    if (!DOMAIN_RE.test(registry)) return fail(`${quote(registry)} is not a valid registry host`);
     if (registry === 'index.docker.io') registry = DOCKER_HUB;
   }
   if (path === '') return fail('the image reference has no repository name');
@@ -84,11 +85,11 @@ export function parseImageReference(input: string): ParsedReference {
   for (const component of path.split('/')) {
     if (component === '') return fail('the repository path has an empty component ("//" or a trailing "/")');
     if (component.toLowerCase() !== component) {
-      return fail(`repository names must be lowercase (${JSON.stringify(component)} has capitals)`);
+      return fail(`repository names must be lowercase (${quote(component)} has capitals)`);
     }
     if (!PATH_COMPONENT_RE.test(component)) {
       return fail(
-        `${JSON.stringify(component)} is not a valid repository name component (lowercase letters, digits, and single ".", "_", "__" or "-" between them)`,
+        `${quote(component)} is not a valid repository name component (lowercase letters, digits, and single ".", "_", "__" or "-" between them)`,
       );
     }
   }

@@ -6,7 +6,7 @@
 import type { PolicyConfig } from '../config.js';
 import { effectiveTag, parseImageReference, type ImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
-import { showUnsafe, UNSAFE_CHAR, VARIATION_SELECTOR_RUN } from '../unsafe-characters.js';
+import { quote, showUnsafe, UNSAFE_CHAR, VARIATION_SELECTOR_RUN } from '../unsafe-characters.js';
 
 export interface Problem {
   readonly code: string;
@@ -43,12 +43,6 @@ export function unsafeCharacter(value: string): string | undefined {
                   ? 'a tag character, which carries hidden text (the flags of England, Scotland and Wales are made of them)'
                   : 'a character that draws nothing';
   return `${codePoint(c)}, ${what}`;
-}
-
-/** Student data inside a message: quoted and escaped, so a newline, quote or control character shows as text. */
-export function quote(value: string, max = 80): string {
-  const shown = [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
-  return showUnsafe(JSON.stringify(shown));
 }
 
 const UNSAFE_HINT =

@@ -6,7 +6,7 @@
  */
 import type { YAMLError } from 'yaml';
 import type { Finding } from './model.js';
-import { quote } from './rules.js';
+import { quote } from '../unsafe-characters.js';
 
 interface Line {
   readonly number: number;

@@ -18,8 +18,8 @@ import {
   NO_METADATA,
 } from './model.js';
 import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
+import { quote } from '../unsafe-characters.js';
 import {
-  quote,
   checkCharacters,
   checkContainerImage,
   checkEndpoint,

@@ -59,3 +59,12 @@ describe('image references', () => {
     expect(problem(input)).toMatch(why);
   });
 });
+
+test('a problem shows at most 80 characters of what the student wrote: a 100 000-character tag is not echoed whole', () => {
+  expect(problem(`ghcr.io/bob/app:${'v'.repeat(100_000)}`)).toBe(
+    `"${'v'.repeat(80)}…" is not a valid tag (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`,
+  );
+  expect(problem(`ghcr.io/bob/${'A'.repeat(5000)}:v1`)).toMatch(
+    /^repository names must be lowercase \("A{80}…" has capitals\)$/,
+  );
+});

@@ -1,4 +1,5 @@
-import { checkGithubUsername, quote, unsafeCharacter } from '../../src/roster/rules.js';
+import { checkGithubUsername, unsafeCharacter } from '../../src/roster/rules.js';
+import { quote } from '../../src/unsafe-characters.js';
 
 describe('characters no student field may hold', () => {
   test.each([
