@@ -6,7 +6,7 @@
 import type { PolicyConfig } from '../config.js';
 import { effectiveTag, parseImageReference, type ImageReference } from './image-reference.js';
 import type { Severity } from './model.js';
-import { quote, showUnsafe, UNSAFE_CHAR, VARIATION_SELECTOR_RUN } from '../unsafe-characters.js';
+import { quote, UNSAFE_CHAR, VARIATION_SELECTOR_RUN } from '../unsafe-characters.js';
 
 export interface Problem {
   readonly code: string;
