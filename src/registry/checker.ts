@@ -9,6 +9,7 @@ import { durationMs, type RegistryConfig } from '../config.js';
 import { TokenCache } from './auth.js';
 import { Breaker, type CheckOutcome } from './breaker.js';
 import { checkImageOnce, type CheckOptions } from './client.js';
+import { CHECK_TIMEOUTS } from './http.js';
 import { formatImageReference, parseImageReference, type ImageReference } from '../roster/image-reference.js';
 import { isStudentFault, type Verdict } from './verdict.js';
 
@@ -52,33 +53,30 @@ export class ImageChecker {
         connectionsPerOrigin: config.concurrencyPerRegistry,
       },
       tokens: new TokenCache(this.now),
-      blobStoresPaused: new Map(),
+      blobStores: new Map(),
       now: this.monotonic,
     };
   }
 
   /**
-   * Runs one check, which as a whole may take twice registry.timeout: each request has the
-   * timeout, and a check makes up to five (ping, token, manifest, config, redirects). One
-   * controller per check, dropped after it: signals combined with the checker's own, which
-   * lives as long as the process, would each be kept as long.
+   * Runs one check, which as a whole may take CHECK_TIMEOUTS times registry.timeout: its
+   * last request starts with a whole timeout left. One controller per check, dropped after
+   * it: signals combined with the checker's own, which lives as long as the process, would
+   * each be kept as long.
    */
-  private async checkWithDeadline(reference: ImageReference): Promise<CheckOutcome> {
-    const deadline = new AbortController();
-    // What the check's requests end with: see registryRequest.
-    const slow = () =>
-      deadline.abort(new Error('answered too slowly: the check took longer than twice registry.timeout'));
-    const stop = () => deadline.abort(new Error('did not answer in time'));
-    const timer = setTimeout(slow, 2 * this.options.http.timeoutMs);
+  private async checkOnce(reference: ImageReference): Promise<CheckOutcome> {
+    const check = new AbortController();
+    const stop = () => check.abort();
     this.closing.signal.addEventListener('abort', stop);
     if (this.closing.signal.aborted) stop();
+    const { timeoutMs } = this.options.http;
+    const startBy = performance.now() + (CHECK_TIMEOUTS - 1) * timeoutMs;
     try {
       return await checkImageOnce(reference, {
         ...this.options,
-        http: { ...this.options.http, signal: deadline.signal },
+        http: { ...this.options.http, signal: check.signal, startBy },
       });
     } finally {
-      clearTimeout(timer);
       this.closing.signal.removeEventListener('abort', stop);
     }
   }
@@ -104,7 +102,7 @@ export class ImageChecker {
         // Asked once its turn comes, so checks queued behind a dead registry's time-outs are told at once.
         breaker.run(async () => {
           const started = performance.now();
-          const outcome = await this.checkWithDeadline(parsed.reference);
+          const outcome = await this.checkOnce(parsed.reference);
           this.hooks.onChecked?.(outcome.verdict, (performance.now() - started) / 1000);
           return outcome;
         }),
@@ -140,7 +138,9 @@ export class ImageChecker {
   private remember(key: string, verdict: Verdict): void {
     const ttl =
       verdict.kind === 'pullable'
-        ? this.positiveMs
+        ? verdict.platformUnread === true
+          ? 0
+          : this.positiveMs
         : isStudentFault(verdict)
           ? this.negativeMs
           : verdict.kind === 'rate-limited'

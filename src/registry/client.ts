@@ -38,10 +38,11 @@ export interface CheckOptions {
   readonly http: HttpOptions;
   readonly tokens: TokenCache;
   /**
-   * Per registry, until when its blob store is not asked for config blobs: one that stops
-   * answering would make every single image's check wait out the timeout for its platform.
+   * Per registry, its config-blob store: one that stops answering would make every single
+   * image's check wait out the timeout for its platform, so after a few blobs in a row get
+   * no answer it is not asked until the pause is over.
    */
-  readonly blobStoresPaused: Map<string, number>;
+  readonly blobStores: Map<string, { unanswered: number; pausedUntil: number }>;
   /** A clock that does not jump (performance.now), or a test's. */
   readonly now: () => number;
 }
@@ -116,6 +117,9 @@ function platformMatches(platform: string, required: string): boolean {
     (required.split('/').length === 2 && platform.split('/').slice(0, 2).join('/') === required)
   );
 }
+
+/** Config blobs in a row without an answer that pause a registry's blob store: one that hangs is not enough. */
+const BLOBS_UNANSWERED_TO_PAUSE = 3;
 
 /** A problem that ends the check: carries the verdict to return. */
 class Stop extends Error {
@@ -239,6 +243,8 @@ async function check(ref: ImageReference, options: CheckOptions): Promise<Verdic
     manifest.headers['content-type']?.split(';')[0]?.trim() ??
     '';
   const all = await platformsOf(data, mediaType, base, ref, headers, options);
+  // The config blob did not come: the image is pullable, on a platform nobody knows yet.
+  if (all === undefined) return { kind: 'pullable', digest, mediaType, platforms: [], platformUnread: true };
   const platforms = [...new Set(all)].slice(0, MAX_LISTED_PLATFORMS);
   if (all.length > 0 && !all.some((p) => platformMatches(p, options.requiredPlatform))) {
     return { kind: 'platform-missing', required: options.requiredPlatform, platforms };
@@ -253,7 +259,7 @@ async function platformsOf(
   ref: ImageReference,
   headers: Record<string, string>,
   options: CheckOptions,
-): Promise<string[]> {
+): Promise<string[] | undefined> {
   if (Array.isArray(data['manifests'])) {
     if (mediaType !== MEDIA_TYPES.ociIndex && mediaType !== MEDIA_TYPES.dockerList && mediaType !== '') {
       throw new Stop({ kind: 'unreachable', reason: `the registry sent a list of manifests as ${mediaType}` });
@@ -283,7 +289,9 @@ async function platformsOf(
       artifact: configType.slice(0, 200),
     });
   // The platform of a single image is in its config blob; a store that fails here does not make the image unpullable.
-  if ((options.blobStoresPaused.get(ref.registry) ?? -Infinity) > options.now()) return [];
+  let store = options.blobStores.get(ref.registry);
+  if (store === undefined) options.blobStores.set(ref.registry, (store = { unanswered: 0, pausedUntil: -Infinity }));
+  if (store.pausedUntil > options.now()) return undefined;
   try {
     const auth: Record<string, string> =
       headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
@@ -293,14 +301,15 @@ async function platformsOf(
       MAX_SMALL_BODY,
       options.http,
     );
+    store.unanswered = 0;
     const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
     return platform === undefined ? [] : [platform];
   } catch (error) {
     // registryRequest fails only with a RegistryHttpError. The check's own time is up: it did not finish.
-    if (options.http.signal?.aborted === true) throw error;
-    if (error instanceof RegistryHttpError && error.unanswered)
-      options.blobStoresPaused.set(ref.registry, options.now() + PAUSE_MS);
-    return [];
+    if (options.http.signal?.aborted === true || (error as RegistryHttpError).checkTimeUp) throw error;
+    if ((error as RegistryHttpError).unanswered && ++store.unanswered >= BLOBS_UNANSWERED_TO_PAUSE)
+      store.pausedUntil = options.now() + PAUSE_MS;
+    return undefined;
   }
 }
 

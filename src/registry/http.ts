@@ -6,12 +6,16 @@
 import type { Dispatcher } from 'undici';
 
 export const MAX_REDIRECTS = 3;
+/** A whole check (ping, token, manifest, config, redirects) takes at most this many registry.timeout. */
+export const CHECK_TIMEOUTS = 3;
 
 export interface HttpOptions {
   readonly timeoutMs: number;
   readonly dispatcher?: Dispatcher;
-  /** Ends every request of a check at once: its own time limit, or shutdown. Its end is no sign the registry is down. */
+  /** Ends every request at once (shutdown). */
   readonly signal?: AbortSignal;
+  /** When (performance.now) the check's last request may start: it may take CHECK_TIMEOUTS timeouts in all. */
+  readonly startBy?: number;
   /** Connections kept per registry, when no dispatcher is given: the checks that may run at once. */
   readonly connectionsPerOrigin?: number;
 }
@@ -48,11 +52,17 @@ export class RegistryHttpError extends Error {
   readonly unanswered: boolean;
   /** An HTTPS request reached a server that does not speak TLS (it answered in plain HTTP, or hung up in the handshake). */
   readonly notTls: boolean;
+  /** Not sent: the check had no whole timeout left for it. */
+  readonly checkTimeUp: boolean;
 
-  constructor(message: string, how: { readonly unanswered?: boolean; readonly notTls?: boolean } = {}) {
+  constructor(
+    message: string,
+    how: { readonly unanswered?: boolean; readonly notTls?: boolean; readonly checkTimeUp?: boolean } = {},
+  ) {
     super(message);
     this.unanswered = how.unanswered ?? false;
     this.notTls = how.notTls ?? false;
+    this.checkTimeUp = how.checkTimeUp ?? false;
   }
 }
 
@@ -119,19 +129,6 @@ function networkError(error: unknown, url: URL): RegistryHttpError {
   });
 }
 
-/**
- * The check was ended (its own time was up, or classops is stopping), with the reason as the
- * signal's. A request that had waited half its timeout for nothing by then got no answer, as
- * far as anyone can tell (the breaker counts it); one cut off sooner is only the check's time.
- */
-function ended(url: URL, signal: AbortSignal, waitedMs: number, timeoutMs: number): RegistryHttpError {
-  if (waitedMs >= timeoutMs / 2)
-    return new RegistryHttpError(`${url.host} did not answer in time`, { unanswered: true });
-  return new RegistryHttpError(
-    `${url.host} ${signal.reason instanceof Error ? signal.reason.message : 'did not answer in time'}`,
-  );
-}
-
 function describeNetworkError(error: unknown, url: URL): string {
   const e = error as NetworkError;
   const code = e.code ?? e.cause?.code;
@@ -160,10 +157,16 @@ export async function registryRequest(
   let url = new URL(target);
   let currentHeaders = headers;
   for (let hop = 0; ; hop++) {
-    const sent = performance.now();
+    // A request starts only with a whole timeout left to the check: so only its own timeout ever ends it.
+    if (options.startBy !== undefined && performance.now() > options.startBy)
+      throw new RegistryHttpError(
+        `${url.host} answered too slowly: the check would take longer than ${CHECK_TIMEOUTS} times registry.timeout`,
+        { checkTimeUp: true },
+      );
+    // Ended from outside (classops is stopping): no sign the registry is down.
     const cutOff = (error: unknown) =>
       options.signal?.aborted === true
-        ? ended(url, options.signal, performance.now() - sent, options.timeoutMs)
+        ? new RegistryHttpError(`${url.host} did not answer in time`)
         : networkError(error, url);
     let response: Dispatcher.ResponseData;
     try {

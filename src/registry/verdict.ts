@@ -10,6 +10,8 @@ export type Verdict =
       readonly digest: string;
       readonly mediaType: string;
       readonly platforms: readonly string[];
+      /** A single image whose config blob (its platform) did not come: judged again on the next check, never kept. */
+      readonly platformUnread?: true;
     }
   | { readonly kind: 'private'; readonly detail: string }
   | { readonly kind: 'repository-not-found' }
@@ -52,7 +54,7 @@ export function describeVerdict(verdict: Verdict, image: string): VerdictText {
   switch (verdict.kind) {
     case 'pullable':
       return {
-        message: `${image} can be pulled anonymously (${verdict.digest}; ${verdict.platforms.join(', ') || 'platform not stated'}).`,
+        message: `${image} can be pulled anonymously (${verdict.digest}; ${verdict.platforms.join(', ') || (verdict.platformUnread ? 'platform not read: the registry did not send its config in time' : 'platform not stated')}).`,
         hint: 'Nothing to fix.',
       };
     case 'private':

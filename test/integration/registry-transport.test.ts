@@ -108,7 +108,7 @@ test('an HTTPS registry that redirects to plain HTTP is refused, and never asked
     bases: new Map(),
     http: { timeoutMs: 5_000, dispatcher },
     tokens: new TokenCache(),
-    blobStoresPaused: new Map(),
+    blobStores: new Map(),
     now: () => performance.now(),
   });
   expect(outcome).toEqual({

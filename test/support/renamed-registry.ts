@@ -33,7 +33,7 @@ export function checkThrough(dispatcher: Agent, image: string, plainHttp: readon
     // The checker always asks for a pool per registry: a dispatcher given must still be the one used.
     http: { timeoutMs: 10_000, dispatcher, connectionsPerOrigin: 4 },
     tokens: new TokenCache(),
-    blobStoresPaused: new Map(),
+    blobStores: new Map(),
     now: () => performance.now(),
   });
   return outcome.then((o) => o.verdict);
