@@ -2,7 +2,7 @@
  * Reading roster files for the commands that take paths, and judging them as `validate`
  * and `pr-report` both do: the one pipeline, then, for a pull request, only its changes.
  */
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadConfig, type ClassopsConfig } from '../config.js';
 import { interpretRosters, type ImageVerifier } from '../pipeline/interpret.js';
@@ -183,9 +183,17 @@ function refusedFolders(paths: readonly string[]): Map<string, string> {
   const refused = new Map<string, string>();
   for (const path of paths) {
     const trimmed = path.length > 1 ? path.replace(/[\\/]+$/, '') : path;
-    if (lstatSync(trimmed, { throwIfNoEntry: false })?.isSymbolicLink() === true)
-      refused.set(path, 'it is a symbolic link; classops judges a roster folder only where it is');
-    else if (inside(cwd, resolve(cwd, trimmed)) && existsSync(trimmed) && !inside(cwd, realpathSync(trimmed)))
+    let real: string;
+    try {
+      if (lstatSync(trimmed).isSymbolicLink()) {
+        refused.set(path, 'it is a symbolic link; classops judges a roster folder only where it is');
+        continue;
+      }
+      real = realpathSync(trimmed);
+    } catch {
+      continue; // not there, or not to be looked at: reading it says which, in words
+    }
+    if (inside(cwd, resolve(cwd, trimmed)) && !inside(cwd, real))
       refused.set(path, 'a symbolic link in its path leads out of the working folder, where classops does not read');
   }
   return refused;

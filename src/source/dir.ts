@@ -115,8 +115,15 @@ export function collectRosterFiles(paths: readonly string[]): RosterListing {
 function folderFailure(error: unknown, path: string): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file or folder';
-  if (code === 'EACCES' || code === 'EPERM')
-    return `classops is not allowed to ${statSync(path, { throwIfNoEntry: false })?.isDirectory() === true ? 'list this folder' : 'look at it'} (permission denied); give the user it runs as read and search permission on it`;
+  if (code === 'EACCES' || code === 'EPERM') {
+    let folder = false;
+    try {
+      folder = statSync(path).isDirectory();
+    } catch {
+      // a folder above it shuts classops out too
+    }
+    return `classops is not allowed to ${folder ? 'list this folder' : 'look at it'} (permission denied); give the user it runs as read and search permission on it${folder ? '' : ' and the folders above it'}`;
+  }
   if (code === 'ELOOP') return 'it is a symbolic link that leads round in a loop';
   return `it cannot be read (${code ?? (error as Error).message})`;
 }

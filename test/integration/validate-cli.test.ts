@@ -50,13 +50,13 @@ describe('classops validate on the bundled roster', () => {
     chmodSync(join(course, 'students'), 0o000);
     try {
       // As a user the folder shuts out (root reads anything): nobody, when the tests run as root.
-      const asUser = (args: string[]) => {
+      const asUser = (args: string[], env: NodeJS.ProcessEnv = {}) => {
         const command = [process.execPath, CLI, ...args];
         const [file, ...rest] =
           process.getuid?.() === 0
             ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...command]
             : command;
-        return spawnSync(file!, rest, { cwd: course, encoding: 'utf8', env: childEnv() });
+        return spawnSync(file!, rest, { cwd: course, encoding: 'utf8', env: childEnv(env) });
       };
       const validate = asUser(['validate', 'students']);
       expect(validate.status).toBe(2);
@@ -66,6 +66,17 @@ describe('classops validate on the bundled roster', () => {
       const run = asUser(['run', '--once', '--no-image-checks']);
       expect(run.status).not.toBe(0);
       expect(run.stderr).toContain('reconcile failed, nothing was changed: students: classops is not allowed to list');
+      // A folder above the roster folder that shuts classops out.
+      chmodSync(join(course, 'students'), 0o755);
+      mkdirSync(join(course, 'shut/students'), { recursive: true });
+      chmodSync(join(course, 'shut'), 0o700);
+      const hint =
+        'classops is not allowed to look at it (permission denied); give the user it runs as read and search permission on it and the folders above it';
+      const below = asUser(['validate', 'shut/students']);
+      expect(below.status).toBe(2);
+      expect(below.stderr).toContain(`shut/students: ${hint}`);
+      const runBelow = asUser(['run', '--once', '--no-image-checks'], { CLASSOPS_SOURCE_PATH: 'shut/students' });
+      expect(runBelow.stderr).toContain(`reconcile failed, nothing was changed: shut/students: ${hint}`);
     } finally {
       chmodSync(join(course, 'students'), 0o755);
     }
