@@ -18,9 +18,8 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { outputFolderProblem } from '../output-folder.js';
-import { processRuns } from '../process-alive.js';
+import { clearScratch, scratchName, scratchOf } from './render-scratch.js';
 import { readRegularFile } from '../regular-file.js';
 import { RENDER_MARKER } from '../render/tree.js';
 import { UsageError } from './io.js';
@@ -56,7 +55,9 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
     isFile && (listed?.has(path) ?? (path.includes('/') ? path.endsWith('.yaml') : path === 'kustomization.yaml'));
   const foreign: string[] = [];
   for (const entry of readdirSync(target, { withFileTypes: true })) {
-    if ((entry.name === RENDER_MARKER && entry.isFile()) || INSIDE.test(entry.name)) continue;
+    if (entry.name === RENDER_MARKER && entry.isFile()) continue;
+    // A render's scratch is its own; one only named so is the user's.
+    if (isRenderScratch(target, entry.name)) continue;
     if (!entry.isDirectory()) {
       if (!own(entry.name, entry.isFile())) foreign.push(entry.name);
       continue;
@@ -70,37 +71,6 @@ function foreignEntries(target: string, listed: Set<string> | undefined): string
   return foreign;
 }
 
-/**
- * What a render writes for a moment: beside DIR, `DIR.classops-<kind>-<pid>-<run>` (the new
- * tree, then the old one); inside it when swapping in place, `.classops-<kind>-<pid>-<run>`.
- * The run part tells this render from a killed one with the same pid (in a container, each
- * is pid 1), and no folder of a user's is named so by chance.
- */
-const RUN = randomBytes(4).toString('hex');
-type ScratchKind = 'new' | 'old' | 'marker';
-const scratchName = (base: string, kind: ScratchKind) => `${base}.classops-${kind}-${process.pid}-${RUN}`;
-const scratchPattern = (base: string) =>
-  new RegExp(
-    `^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.classops-(?:new|old|marker)-(\\d{1,10})-([0-9a-f]{8})$`,
-  );
-const INSIDE = scratchPattern('');
-
-/**
- * Removes from `folder` the scratch named from `base` of renders that are gone; one whose pid
- * runs (maybe reused) stays, and blocks nothing. Beside DIR, only trees a render made (with a
- * marker inside) are removed: the folder beside is the user's.
- */
-function clearScratch(folder: string, base: string): void {
-  const pattern = scratchPattern(base);
-  for (const name of readdirSync(folder)) {
-    const [, pid, run] = pattern.exec(name) ?? [];
-    if (pid === undefined || (Number(pid) === process.pid ? run === RUN : processRuns(Number(pid)))) continue;
-    if (base !== '' && lstatSync(join(folder, name, RENDER_MARKER), { throwIfNoEntry: false })?.isFile() !== true)
-      continue;
-    rmSync(join(folder, name), { recursive: true, force: true });
-  }
-}
-
 /** Writes the tree under `dir`, made new. */
 function writeTree(dir: string, files: Iterable<readonly [string, string]>): void {
   rmSync(dir, { recursive: true, force: true });
@@ -111,10 +81,17 @@ function writeTree(dir: string, files: Iterable<readonly [string, string]>): voi
   }
 }
 
-/** The files in a rendered folder, but its marker: a render's tree is two levels deep. */
+/** Whether an entry of DIR is a render's scratch (this one's, another's under way, or a killed one's). */
+function isRenderScratch(target: string, name: string): boolean {
+  const scratch = scratchOf(target, name, '');
+  return scratch === 'live' || scratch === 'left';
+}
+
+/** The files in a rendered folder, but its marker and scratch: a render's tree is two levels deep. */
 function presentFiles(target: string): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(target, { withFileTypes: true })) {
+    if (isRenderScratch(target, entry.name)) continue;
     if (entry.isDirectory()) files.push(...readdirSync(join(target, entry.name)).map((f) => `${entry.name}/${f}`));
     else if (entry.name !== RENDER_MARKER) files.push(entry.name);
   }
@@ -151,10 +128,12 @@ function replaceInside(target: string, files: ReadonlyMap<string, string>): void
     writeFileSync(temporary, markerText(paths));
     renameSync(temporary, join(target, RENDER_MARKER));
   };
-  writeTree(staging, files);
+  // Each scratch folder holds a marker from the start: a folder only named so is never taken for one.
+  const scratchMarker = [RENDER_MARKER, 'A classops render at work: removed when it is done.\n'] as const;
+  writeTree(staging, [scratchMarker, ...files]);
   marker(new Set([...presentFiles(target), ...files.keys()]));
-  writeTree(aside, []);
-  const own = (name: string) => name === RENDER_MARKER || INSIDE.test(name);
+  writeTree(aside, [scratchMarker]);
+  const own = (name: string) => name === RENDER_MARKER || isRenderScratch(target, name);
   const names = new Set([...readdirSync(target), ...readdirSync(staging)].filter((name) => !own(name)));
   for (const name of names) {
     if (lstatSync(join(target, name), { throwIfNoEntry: false }) !== undefined)

@@ -8,6 +8,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,13 @@ import { fixturePath, rosterText } from '../support/rosters.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = (prefix: string) => tempDir(prefix);
+
+/** Dates a path and what is directly in it two minutes back: scratch a render left that long ago. */
+function aged(path: string): void {
+  const then = new Date(Date.now() - 120_000);
+  if (statSync(path).isDirectory()) for (const name of readdirSync(path)) utimesSync(join(path, name), then, then);
+  utimesSync(path, then, then);
+}
 
 describe('classops render', () => {
   test('--out DIR writes the week, a file per student and kustomizations; exit 0', () => {
@@ -231,14 +239,21 @@ describe('classops render', () => {
         join(parent, name, '.classops-render'),
         'Made by classops render; the folder is replaced on every run.\n',
       );
+      aged(join(parent, name));
     };
-    // Renders killed while writing (their pids long gone), and one under way now (this process).
+    // Renders killed while writing (their pids long gone; one as it made its folder), and one under way now.
     tree('manifests.classops-new-999999999-0badc0de');
     tree('manifests.classops-old-999999998-0badc0de');
+    mkdirSync(join(parent, 'manifests.classops-new-999999996-0badc0de'));
+    aged(join(parent, 'manifests.classops-new-999999996-0badc0de'));
     tree(`manifests.classops-new-${process.pid}-0badc0de`);
     tree('other.classops-new-999999999-0badc0de');
+    // One a render in another container (the same pid there) may be writing: it changed a moment ago.
+    mkdirSync(join(parent, 'manifests.classops-new-999999995-0badc0de'));
+    writeFileSync(join(parent, 'manifests.classops-new-999999995-0badc0de/.classops-render'), 'at work');
     // Folders of the user's that look like a render's: no marker, or not a render's name.
-    mkdirSync(join(parent, 'manifests.classops-old-999999997-0badc0de'));
+    mkdirSync(join(parent, 'manifests.classops-old-999999997-0badc0de/notes'), { recursive: true });
+    aged(join(parent, 'manifests.classops-old-999999997-0badc0de'));
     mkdirSync(join(parent, 'manifests.classops-2024'));
     writeFileSync(join(parent, 'manifests.classops-2024/grades.csv'), "last year's grades");
     mkdirSync(join(parent, 'manifests.classops-old-31337'));
@@ -250,6 +265,7 @@ describe('classops render', () => {
         `manifests.classops-new-${process.pid}-0badc0de`,
         'other.classops-new-999999999-0badc0de',
         'manifests.classops-old-999999997-0badc0de',
+        'manifests.classops-new-999999995-0badc0de',
         'manifests.classops-2024',
         'manifests.classops-old-31337',
       ].sort(),
@@ -291,8 +307,11 @@ describe('classops render', () => {
     expect(readdirSync(dirname(out))).toEqual(['manifests']);
     // What an in-place render killed halfway left (its pid long gone) is cleared, not taken for someone's files.
     mkdirSync(join(out, '.classops-new-999999999-0badc0de/container-course-week01'), { recursive: true });
+    writeFileSync(join(out, '.classops-new-999999999-0badc0de/.classops-render'), 'at work');
     mkdirSync(join(out, '.classops-old-999999998-0badc0de'));
     writeFileSync(join(out, '.classops-marker-999999997-0badc0de'), 'half a marker');
+    for (const name of ['new-999999999', 'old-999999998', 'marker-999999997'])
+      aged(join(out, `.classops-${name}-0badc0de`));
     // One whose pid runs (reused, as pid 1 is in every container) is left, and blocks nothing.
     mkdirSync(join(out, `.classops-old-${process.pid}-0badc0de`));
     expect(classops(['render', '--out', '.', join(ROOT, 'students')], { cwd: out })).toMatchObject({
@@ -313,11 +332,15 @@ describe('classops render', () => {
     });
     expect(inside).toMatchObject({ code: 2, stdout: '' });
     expect(inside.stderr).toContain('from inside one of its folders');
-    // A folder of the user's that only looks like classops' is theirs: the render stops, nothing is deleted.
-    mkdirSync(join(out, '.classops-2024'));
-    writeFileSync(join(out, '.classops-2024/notes.txt'), 'mine');
-    expect(classops(['render', '--out', out]).stderr).toContain('did not write (.classops-2024)');
-    expect(readFileSync(join(out, '.classops-2024/notes.txt'), 'utf8')).toBe('mine');
+    // Folders of the user's that only look like classops' are theirs: the render stops, nothing is deleted.
+    for (const name of ['.classops-2024', '.classops-old-999999994-deadbeef']) {
+      mkdirSync(join(out, name));
+      writeFileSync(join(out, name, 'notes.txt'), 'mine');
+      aged(join(out, name));
+      expect(classops(['render', '--out', out]).stderr).toContain(`did not write (${name})`);
+      expect(readFileSync(join(out, name, 'notes.txt'), 'utf8')).toBe('mine');
+      rmSync(join(out, name), { recursive: true });
+    }
     expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(true);
   });
 
