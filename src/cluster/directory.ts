@@ -68,8 +68,10 @@ const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const KIND = /^[A-Za-z]+$/;
 /** The names writeWhole gives: `<file>.tmp-<pid>` for the marker and the index, `.tmp-<pid>` in a namespace folder. */
 const TEMPORARY = /^(?:\.classops-manifests|\.classops-index\.json)?\.tmp-(\d{1,10})$/;
-/** No write of a file takes this long: a temporary file this old is a killed process's. */
-const TEMPORARY_MAX_AGE_MS = 60_000;
+/** No write of a file takes this long: a temporary file unchanged this long is not being written. */
+const TEMPORARY_SETTLED_MS = 60_000;
+/** A temporary file this old is a killed process's whatever its pid says (the pid reused since). */
+const TEMPORARY_MAX_AGE_MS = 3_600_000;
 /** The longest file name (in bytes) that Linux file systems take. */
 const MAX_FILE_NAME = 255;
 
@@ -78,7 +80,6 @@ export class DirectoryTarget implements Target {
   readonly exact = true;
   private readonly root: string;
   private marked = false;
-  private swept = false;
   private index: Index | undefined;
   private indexChanged = false;
   /** Objects listed from the index because their file's bytes are what was written. */
@@ -132,12 +133,13 @@ export class DirectoryTarget implements Target {
    * where the form classops writes reads the same in all of them.
    */
   async listManaged(): Promise<KubeObject[]> {
-    if (!this.swept) this.clearTemporaries();
     const index = this.loadIndex();
     const seen: Index = new Map();
     const objects: KubeObject[] = [];
     this.parsed = new WeakMap();
-    this.files = new Set(this.yamlFiles());
+    const { yaml, temporaries } = this.walk();
+    this.clearTemporaries(temporaries);
+    this.files = new Set(yaml);
     for (const path of this.files) {
       const bytes = readFileSync(path);
       const bytesHash = digest(bytes);
@@ -252,7 +254,7 @@ export class DirectoryTarget implements Target {
   /** Rendered, for every Deployment file (as the pass left the folder, not read again): a folder runs nothing. */
   async health(): Promise<Map<string, StudentHealth>> {
     const health = new Map<string, StudentHealth>();
-    for (const path of this.files ?? this.yamlFiles()) {
+    for (const path of this.files ?? this.walk().yaml) {
       const student = /^deployment-student-(.+)\.yaml$/.exec(basename(path))?.[1];
       if (student !== undefined)
         health.set(`${basename(dirname(path))}/${student}`, { phase: 'Rendered', reason: undefined });
@@ -279,41 +281,39 @@ export class DirectoryTarget implements Target {
   }
 
   /**
-   * Removes the temporary files (`….tmp-<pid>`) of a classops killed while writing, once a
-   * process, before its own first write: one of this pid is a killed predecessor's (in a
-   * container each is pid 1), as is one of a pid that no longer runs, or one older than
-   * any write takes (its pid reused since).
+   * Removes the temporary files (`….tmp-<pid>`) a classops killed while writing left: once
+   * nothing has changed them for a minute (no write takes that long, and another container's
+   * classops, with its own pids, may be writing one now), if their pid is this one's (a
+   * predecessor's: in a container each is pid 1) or runs no more; after an hour, any.
    */
-  private clearTemporaries(): void {
-    this.swept = true;
-    const folders = [
-      this.root,
-      ...safeReaddir(this.root)
-        .filter((f) => f.isDirectory())
-        .map((f) => join(this.root, f.name)),
-    ];
-    for (const folder of folders)
-      for (const file of safeReaddir(folder)) {
-        const pid = TEMPORARY.exec(file.name)?.[1];
-        if (pid === undefined || file.isDirectory()) continue;
-        const path = join(folder, file.name);
-        const age = Date.now() - (lstatSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-        if (Number(pid) === process.pid || !processRuns(Number(pid)) || age > TEMPORARY_MAX_AGE_MS)
-          rmSync(path, { force: true });
-      }
+  private clearTemporaries(paths: readonly string[]): void {
+    for (const path of paths) {
+      const pid = Number(TEMPORARY.exec(basename(path))![1]);
+      const age = Date.now() - (lstatSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      const gone = pid === process.pid || !processRuns(pid);
+      if ((gone && age > TEMPORARY_SETTLED_MS) || age > TEMPORARY_MAX_AGE_MS) rmSync(path, { force: true });
+    }
   }
 
-  private yamlFiles(): string[] {
-    const files: string[] = [];
+  /** The object files (regular `*.yaml` in real folders), and the temporary files beside them, in one walk. */
+  private walk(): { yaml: string[]; temporaries: string[] } {
+    const yaml: string[] = [];
+    const temporaries: string[] = [];
+    const temporary = (dir: string, file: Dirent) => {
+      if (!file.isDirectory() && TEMPORARY.test(file.name)) temporaries.push(join(dir, file.name));
+    };
     for (const folder of safeReaddir(this.root)) {
+      temporary(this.root, folder);
       // Real folders only: classops makes no links, and one could lead anywhere.
       if (!folder.isDirectory()) continue;
       const dir = join(this.root, folder.name);
       // Regular files only: reading a FIFO would wait for ever (and SIGTERM with it); classops writes no links.
-      for (const file of safeReaddir(dir))
-        if (file.isFile() && file.name.endsWith('.yaml')) files.push(join(dir, file.name));
+      for (const file of safeReaddir(dir)) {
+        if (file.isFile() && file.name.endsWith('.yaml')) yaml.push(join(dir, file.name));
+        else temporary(dir, file);
+      }
     }
-    return files;
+    return { yaml, temporaries };
   }
 
   async event(): Promise<void> {

@@ -396,29 +396,28 @@ describe('after a process was killed mid-pass, a file in another form, and when 
   const temporaries = (dir: string) =>
     readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('.tmp-'));
 
-  test("the temporary files of a process killed mid-write are cleared by the next one; a running one's stay", async () => {
+  test("the temporary files of a process killed mid-write are cleared once settled; a writer's are not", async () => {
     const dir = join(root, 'out');
     await new DirectoryTarget(dir).apply(hashed());
     const writer = spawn('sleep', ['30']); // another classops writing now
+    const dated = (file: string, ms: number) => {
+      writeFileSync(join(dir, file), 'half');
+      utimesSync(join(dir, file), new Date(Date.now() - ms), new Date(Date.now() - ms));
+    };
     try {
-      // Killed: pids that run no more, and this very pid (a predecessor's, as pid 1 is in every container).
-      const killed = [
-        '.classops-index.json.tmp-999999999',
-        '.classops-manifests.tmp-999999998',
-        `w1/.tmp-${process.pid}`,
-      ];
-      for (const file of killed) writeFileSync(join(dir, file), 'half');
-      writeFileSync(join(dir, `w1/.tmp-${writer.pid}`), 'being written');
-      writeFileSync(join(dir, 'w1/.tmp-notes'), 'not a temporary');
-      // A running pid's that is older than any write: the pid was reused since.
-      writeFileSync(join(dir, `.classops-manifests.tmp-${writer.pid}`), 'half');
-      utimesSync(
-        join(dir, `.classops-manifests.tmp-${writer.pid}`),
-        new Date(Date.now() - 120_000),
-        new Date(Date.now() - 120_000),
-      );
+      // Killed a minute ago or more: pids that run no more, and this very pid (a predecessor's, as pid 1 in a container).
+      dated('.classops-index.json.tmp-999999999', 120_000);
+      dated('.classops-manifests.tmp-999999998', 120_000);
+      dated(`w1/.tmp-${process.pid}`, 120_000);
+      // A running pid's over an hour old: the pid was reused since.
+      dated(`.classops-manifests.tmp-${writer.pid}`, 7_200_000);
+      // Kept: a running pid's two minutes old; one just written by a pid that does not run here (another
+      // container's classops may be writing it); a file that only looks like a temporary.
+      dated(`w1/.tmp-${writer.pid}`, 120_000);
+      dated('w1/.tmp-999999997', 0);
+      dated('w1/.tmp-notes', 7_200_000);
       await pass(dir, [hashed()]);
-      expect(temporaries(dir).sort()).toEqual([`w1/.tmp-${writer.pid}`, 'w1/.tmp-notes']);
+      expect(temporaries(dir).sort()).toEqual([`w1/.tmp-${writer.pid}`, 'w1/.tmp-999999997', 'w1/.tmp-notes']);
     } finally {
       writer.kill();
     }
