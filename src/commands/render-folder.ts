@@ -19,18 +19,15 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { outputFolderProblem } from '../output-folder.js';
-import { clearScratch, scratchName, scratchOf } from './render-scratch.js';
+import { clearScratch, MAX_MARKER_BYTES, scratchName, scratchOf } from './render-scratch.js';
 import { readRegularFile } from '../regular-file.js';
-import { RENDER_MARKER } from '../render/tree.js';
+import { RENDER_MARKER, RENDER_MARKER_HEADER } from '../render/tree.js';
 import { UsageError } from './io.js';
 
-const MARKER_HEADER = 'Made by classops render; the folder is replaced on every run.\n';
 const LISTING_HEADER = 'Files it wrote:\n';
-/** A listing of 10 000 students' files is about 400 KB. */
-const MAX_MARKER_BYTES = 16 << 20;
 
 function markerText(paths: Iterable<string>): string {
-  return `${MARKER_HEADER}${LISTING_HEADER}${[...paths].map((p) => `${p}\n`).join('')}`;
+  return `${RENDER_MARKER_HEADER}${LISTING_HEADER}${[...paths].map((p) => `${p}\n`).join('')}`;
 }
 
 /** The files the render that wrote `marker` listed; undefined for a marker from before listings. */
@@ -129,7 +126,7 @@ function replaceInside(target: string, files: ReadonlyMap<string, string>): void
     renameSync(temporary, join(target, RENDER_MARKER));
   };
   // Each scratch folder holds a marker from the start: a folder only named so is never taken for one.
-  const scratchMarker = [RENDER_MARKER, 'A classops render at work: removed when it is done.\n'] as const;
+  const scratchMarker = [RENDER_MARKER, markerText([])] as const;
   writeTree(staging, [scratchMarker, ...files]);
   marker(new Set([...presentFiles(target), ...files.keys()]));
   writeTree(aside, [scratchMarker]);

@@ -3,15 +3,19 @@
  * beside DIR, `DIR.classops-<kind>-<pid>-<run>` (the new tree, then the old one); inside it
  * when swapping in place, `.classops-<kind>-<pid>-<run>`. The run part tells this render from
  * a killed one with the same pid (in a container, each is pid 1). A name alone proves
- * nothing: a render's scratch holds its marker (or nothing, made as it was killed).
+ * nothing: a render's scratch holds its marker and nothing but a render's files (or nothing,
+ * made as it was killed).
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processRuns } from '../process-alive.js';
-import { RENDER_MARKER } from '../render/tree.js';
+import { readRegularFile } from '../regular-file.js';
+import { RENDER_MARKER, RENDER_MARKER_HEADER } from '../render/tree.js';
 
 const RUN = randomBytes(4).toString('hex');
+/** A marker lists the files of a render: about 400 KB for 10 000 students. */
+export const MAX_MARKER_BYTES = 16 << 20;
 /** Scratch this still is not a killed render's: another render (in another container, with the same pid) may be at it. */
 const SETTLED_MS = 60_000;
 
@@ -38,8 +42,8 @@ export function scratchOf(folder: string, name: string, base: string): 'none' | 
   if (stat === undefined) return 'none';
   const children = stat.isDirectory() ? readdirSync(path) : [];
   const ours = stat.isDirectory()
-    ? children.length === 0 || lstatSync(join(path, RENDER_MARKER), { throwIfNoEntry: false })?.isFile() === true
-    : kind === 'marker' && base === '' && stat.isFile();
+    ? children.length === 0 || (isMarker(join(path, RENDER_MARKER)) && isRenderTree(path, children))
+    : kind === 'marker' && base === '' && isMarker(path);
   if (!ours) return 'foreign';
   const gone = Number(pid) === process.pid ? run !== RUN : !processRuns(Number(pid));
   const changed = Math.max(
@@ -47,6 +51,25 @@ export function scratchOf(folder: string, name: string, base: string): 'none' | 
     ...children.map((child) => lstatSync(join(path, child), { throwIfNoEntry: false })?.mtimeMs ?? 0),
   );
   return gone && Date.now() - changed >= SETTLED_MS ? 'left' : 'live';
+}
+
+/** A regular file that begins as every marker a render writes (read without blocking, whatever is planted there). */
+function isMarker(path: string): boolean {
+  try {
+    return readRegularFile(path, MAX_MARKER_BYTES).toString('utf8').startsWith(RENDER_MARKER_HEADER);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a folder holds only what a render writes: its marker, kustomization.yaml, and folders of YAML files. */
+function isRenderTree(path: string, children: readonly string[]): boolean {
+  return children.every((name) => {
+    const stat = lstatSync(join(path, name), { throwIfNoEntry: false });
+    if (name === RENDER_MARKER || name === 'kustomization.yaml') return stat?.isFile() === true;
+    if (stat?.isDirectory() !== true) return false;
+    return readdirSync(join(path, name), { withFileTypes: true }).every((f) => f.isFile() && f.name.endsWith('.yaml'));
+  });
 }
 
 /** Removes from `folder` the scratch killed renders left there (named from `base`), and nothing else. */

@@ -8,6 +8,8 @@ import type { RenderedWeek } from './week.js';
 
 /** A file in every folder classops renders into; its presence allows replacing the folder's contents. */
 export const RENDER_MARKER = '.classops-render';
+/** How every marker classops render writes begins. */
+export const RENDER_MARKER_HEADER = 'Made by classops render; the folder is replaced on every run.\n';
 
 function kustomization(resources: string[]): string {
   return toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });

@@ -18,6 +18,8 @@ import { fixturePath, rosterText } from '../support/rosters.js';
 import { tempDir } from '../support/temp.js';
 
 const tmp = (prefix: string) => tempDir(prefix);
+/** How every marker a render writes begins. */
+const MARKER = 'Made by classops render; the folder is replaced on every run.\n';
 
 /** Dates a path and what is directly in it two minutes back: scratch a render left that long ago. */
 function aged(path: string): void {
@@ -250,7 +252,7 @@ describe('classops render', () => {
     tree('other.classops-new-999999999-0badc0de');
     // One a render in another container (the same pid there) may be writing: it changed a moment ago.
     mkdirSync(join(parent, 'manifests.classops-new-999999995-0badc0de'));
-    writeFileSync(join(parent, 'manifests.classops-new-999999995-0badc0de/.classops-render'), 'at work');
+    writeFileSync(join(parent, 'manifests.classops-new-999999995-0badc0de/.classops-render'), MARKER);
     // Folders of the user's that look like a render's: no marker, or not a render's name.
     mkdirSync(join(parent, 'manifests.classops-old-999999997-0badc0de/notes'), { recursive: true });
     aged(join(parent, 'manifests.classops-old-999999997-0badc0de'));
@@ -307,9 +309,9 @@ describe('classops render', () => {
     expect(readdirSync(dirname(out))).toEqual(['manifests']);
     // What an in-place render killed halfway left (its pid long gone) is cleared, not taken for someone's files.
     mkdirSync(join(out, '.classops-new-999999999-0badc0de/container-course-week01'), { recursive: true });
-    writeFileSync(join(out, '.classops-new-999999999-0badc0de/.classops-render'), 'at work');
+    writeFileSync(join(out, '.classops-new-999999999-0badc0de/.classops-render'), MARKER);
     mkdirSync(join(out, '.classops-old-999999998-0badc0de'));
-    writeFileSync(join(out, '.classops-marker-999999997-0badc0de'), 'half a marker');
+    writeFileSync(join(out, '.classops-marker-999999997-0badc0de'), `${MARKER}Files it wrote:\nkustom`);
     for (const name of ['new-999999999', 'old-999999998', 'marker-999999997'])
       aged(join(out, `.classops-${name}-0badc0de`));
     // One whose pid runs (reused, as pid 1 is in every container) is left, and blocks nothing.
@@ -333,14 +335,22 @@ describe('classops render', () => {
     expect(inside).toMatchObject({ code: 2, stdout: '' });
     expect(inside.stderr).toContain('from inside one of its folders');
     // Folders of the user's that only look like classops' are theirs: the render stops, nothing is deleted.
-    for (const name of ['.classops-2024', '.classops-old-999999994-deadbeef']) {
+    for (const name of ['.classops-2024', '.classops-old-999999994-deadbeef', '.classops-new-999999993-deadbeef']) {
       mkdirSync(join(out, name));
-      writeFileSync(join(out, name, 'notes.txt'), 'mine');
+      writeFileSync(join(out, name, 'notes.yaml'), 'mine');
+      // Even with a copy of a render's marker beside what is theirs.
+      if (name.includes('999999993')) writeFileSync(join(out, name, '.classops-render'), MARKER);
       aged(join(out, name));
       expect(classops(['render', '--out', out]).stderr).toContain(`did not write (${name})`);
-      expect(readFileSync(join(out, name, 'notes.txt'), 'utf8')).toBe('mine');
+      expect(readFileSync(join(out, name, 'notes.yaml'), 'utf8')).toBe('mine');
       rmSync(join(out, name), { recursive: true });
     }
+    // A file named as a render's marker in the making that is no marker.
+    writeFileSync(join(out, '.classops-marker-999999992-deadbeef'), 'my notes');
+    aged(join(out, '.classops-marker-999999992-deadbeef'));
+    expect(classops(['render', '--out', out]).stderr).toContain('did not write (.classops-marker-999999992-deadbeef)');
+    expect(readFileSync(join(out, '.classops-marker-999999992-deadbeef'), 'utf8')).toBe('my notes');
+    rmSync(join(out, '.classops-marker-999999992-deadbeef'));
     expect(existsSync(join(out, 'container-course-week01/student-jlgore.yaml'))).toBe(true);
   });
 
