@@ -295,20 +295,23 @@ async function platformsOf(
   try {
     const auth: Record<string, string> =
       headers['authorization'] === undefined ? {} : { authorization: headers['authorization'] };
+    // A config may be as large as a manifest: runtimes read any size.
     const blob = await registryRequest(
       `${base}/v2/${ref.repository}/blobs/${config['digest']}`,
       auth,
-      MAX_SMALL_BODY,
+      options.maxManifestBytes,
       options.http,
     );
     store.unanswered = 0;
+    // An error answer (5xx, a rate limit) says nothing of the image: not read, asked again next time.
+    if (blob.status !== 200 && blob.status !== 404) return undefined;
     const platform = blob.status === 200 ? platformOf(parseJson(blob.body)) : undefined;
     return platform === undefined ? [] : [platform];
   } catch (error) {
     // registryRequest fails only with a RegistryHttpError. The check's own time is up: it did not finish.
     if (options.http.signal?.aborted === true || (error as RegistryHttpError).checkTimeUp) throw error;
-    if ((error as RegistryHttpError).unanswered && ++store.unanswered >= BLOBS_UNANSWERED_TO_PAUSE)
-      store.pausedUntil = options.now() + PAUSE_MS;
+    if (!(error as RegistryHttpError).unanswered) return []; // sent, but more than a config may be: not stated
+    if (++store.unanswered >= BLOBS_UNANSWERED_TO_PAUSE) store.pausedUntil = options.now() + PAUSE_MS;
     return undefined;
   }
 }

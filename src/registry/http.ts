@@ -160,7 +160,7 @@ export async function registryRequest(
     // A request starts only with a whole timeout left to the check: so only its own timeout ever ends it.
     if (options.startBy !== undefined && performance.now() > options.startBy)
       throw new RegistryHttpError(
-        `${url.host} answered too slowly: the check would take longer than ${CHECK_TIMEOUTS} times registry.timeout`,
+        `${new URL(target).host} answered too slowly: the check would take longer than ${CHECK_TIMEOUTS} times registry.timeout`,
         { checkTimeUp: true },
       );
     // Ended from outside (classops is stopping): no sign the registry is down.

@@ -54,7 +54,7 @@ export function describeVerdict(verdict: Verdict, image: string): VerdictText {
   switch (verdict.kind) {
     case 'pullable':
       return {
-        message: `${image} can be pulled anonymously (${verdict.digest}; ${verdict.platforms.join(', ') || (verdict.platformUnread ? 'platform not read: the registry did not send its config in time' : 'platform not stated')}).`,
+        message: `${image} can be pulled anonymously (${verdict.digest}; ${verdict.platforms.join(', ') || (verdict.platformUnread ? 'platform not read: the registry did not send its config; asked again on the next check' : 'platform not stated')}).`,
         hint: 'Nothing to fix.',
       };
     case 'private':

@@ -198,7 +198,7 @@ test("one config blob that hangs pauses nothing: the next image's platform is re
   });
   expect(
     describeVerdict(await checker.check(`${registry.host}/config-hang/linux-amd64/app:v1`), 'app').message,
-  ).toContain('platform not read: the registry did not send its config in time');
+  ).toContain('platform not read: the registry did not send its config; asked again on the next check');
   // An arm64-only image right after: still judged by its platform.
   expect(await checker.check(`${registry.host}/oci-image/linux-arm64/app:v1`)).toMatchObject({
     kind: 'platform-missing',
@@ -209,6 +209,22 @@ test("one config blob that hangs pauses nothing: the next image's platform is re
   expect(registry.requests.filter((r) => r.startsWith('GET /v2/config-hang/') && r.includes('/blobs/'))).toHaveLength(
     3,
   );
+});
+
+test('a config blob answered with an error is not read, and asked for again; a large one is read', async () => {
+  const registry = await serve();
+  const checker = new ImageChecker(registryConfig());
+  const failing = `${registry.host}/config-error/linux-arm64/app:v1`;
+  for (let i = 0; i < 2; i++)
+    expect(await checker.check(failing)).toMatchObject({ kind: 'pullable', platforms: [], platformUnread: true });
+  expect(registry.requests.filter((r) => r.startsWith('GET /v2/config-error/') && r.includes('/blobs/'))).toHaveLength(
+    2,
+  );
+  // A 2 MB config (a long label) is still read: its arm64 platform is not hidden by its size.
+  expect(await checker.check(`${registry.host}/config-large/linux-arm64/app:v1`)).toMatchObject({
+    kind: 'platform-missing',
+    platforms: ['linux/arm64'],
+  });
 });
 
 test('answers that are errors keep the breaker closed: a registry failing with HTTP 500 or an oversized manifest is still asked', async () => {

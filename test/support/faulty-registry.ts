@@ -34,6 +34,9 @@ export type Fault =
   | 'config-gone'
   | 'config-garbage'
   | 'config-hang'
+  // A config blob answered with 503; one of 2 MB (a long label), over the 1 MiB of other small bodies.
+  | 'config-error'
+  | 'config-large'
   | 'no-config'
   // Lists of manifests: a Docker list (amd64, arm/v7, an attestation), an OCI index for arm only,
   // a list sent as a single image's media type, and one whose media type is not stated anywhere.
@@ -392,9 +395,17 @@ export class FaultyRegistry {
       case 'docker-image':
       case 'config-gone':
       case 'config-garbage':
-      case 'config-hang': {
+      case 'config-hang':
+      case 'config-error':
+      case 'config-large': {
         const docker = fault === 'docker-image';
-        const config = configBlob(platform);
+        const config =
+          fault === 'config-large'
+            ? JSON.stringify({
+                ...JSON.parse(configBlob(platform)),
+                config: { Labels: { notes: 'x'.repeat(2_000_000) } },
+              })
+            : configBlob(platform);
         const manifest = imageManifest(
           config,
           docker ? MEDIA.dockerManifest : undefined,
@@ -405,6 +416,7 @@ export class FaultyRegistry {
           this.hanging.add(res);
         } else if (what === 'blobs' && fault === 'config-gone') reply(404, json, notFound('BLOB_UNKNOWN'));
         else if (what === 'blobs' && fault === 'config-garbage') reply(200, {}, 'not a config');
+        else if (what === 'blobs' && fault === 'config-error') reply(503, {}, 'upstream connect error');
         else if (what === 'blobs') reply(reference === sha256(config) ? 200 : 404, json, config);
         // Docker's own type is in the body; the header says nothing useful.
         else if (docker) reply(200, { 'content-type': 'application/octet-stream' }, manifest);
