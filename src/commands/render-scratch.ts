@@ -16,7 +16,7 @@ import { RENDER_MARKER, RENDER_MARKER_HEADER } from '../render/tree.js';
 const RUN = randomBytes(4).toString('hex');
 /** A marker lists the files of a render: about 400 KB for 10 000 students. */
 export const MAX_MARKER_BYTES = 16 << 20;
-/** Scratch this still is not a killed render's: another render (in another container, with the same pid) may be at it. */
+/** Scratch changed more recently may be another render's at work (in another container, with the same pid). */
 const SETTLED_MS = 60_000;
 
 export type ScratchKind = 'new' | 'old' | 'marker';

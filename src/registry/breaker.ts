@@ -1,14 +1,15 @@
 /**
  * A circuit breaker per registry. A registry that stops answering would make every check
  * of a pass wait registry.timeout (1 000 students behind a dead host: ten minutes), and
- * so would one that leaves only some requests unanswered. When 3 failures in a row got no
- * answer, or a tenth of the recent attempts (at least 5, in more than one burst), the other
- * checks are told at once, as unreachable, which is never cached and keeps every running student's
- * last-known-good image; after a pause, one check asks again, and an answer closes it.
+ * so would one that leaves only some requests unanswered. When 3 bursts of failures in a
+ * row got no answer, or a tenth of the recent attempts did (at least 5, in more than one
+ * burst), the other checks are told at once, as unreachable, which is never cached and
+ * keeps every running student's last-known-good image; after a pause, one check asks
+ * again, and an answer closes it.
  */
 import type { Verdict } from './verdict.js';
 
-/** Failures in a row that open the breaker: a registry that is down. */
+/** Bursts of failures in a row that open the breaker: a registry that is down. */
 const FAILURES_IN_A_ROW = 3;
 /**
  * How many of the recent attempts unanswered open the breaker: a registry that is sick.
