@@ -180,8 +180,11 @@ test('stop: no more rounds, even when it comes while a round is under way, and t
   const { e, events } = elector('classops-a');
   e.start();
   e.stop(); // the first round is in flight
+  const leaseRequests = () => api.requests.filter((r) => r.includes('/leases'));
+  // The round finishes (however loaded the machine), and then ten renew intervals pass without another.
+  await waitFor(async () => leaseRequests().length >= 2, 10_000, 'the round in flight to finish');
   await new Promise((r) => setTimeout(r, 200));
-  expect(api.requests.filter((r) => r.includes('/leases'))).toEqual([
+  expect(leaseRequests()).toEqual([
     `GET ${LEASE_PATH}`,
     'POST /apis/coordination.k8s.io/v1/namespaces/course-ops/leases',
   ]);
