@@ -5,6 +5,7 @@ import express from 'express';
 import { webhookHandler } from '../../src/github/webhook.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { waitFor } from '../support/processes.js';
 import { pingPayload, signature } from '../support/webhook-deliveries.js';
 
 const SECRET = 'it-is-a-secret';
@@ -111,25 +112,32 @@ function ping(to = port): Promise<IncomingMessage & { text: Promise<string> }> {
   return open(headers, body, to);
 }
 
-/** A forged body sent steadily, 20 KB every 10 ms (2 MB/s), until the server cuts it off. */
-function streaming(): void {
-  const req = request({ host: '127.0.0.1', port, path: '/webhooks/github', method: 'POST', headers: forged });
+/** A forged body of 3 MB sent steadily to `to`: 512 KB at once, then 10 KB every 10 ms, until the server cuts it off. */
+function streaming(to: number): void {
+  const headers = { ...forged, 'content-length': String(3 * 1024 * 1024 - 1) };
+  const req = request({ host: '127.0.0.1', port: to, path: '/webhooks/github', method: 'POST', headers });
   req.on('error', () => undefined);
   req.on('response', (res) => res.resume());
-  const timer = setInterval(() => (req.destroyed ? clearInterval(timer) : req.write(Buffer.alloc(20_000, 32))), 10);
+  req.write(Buffer.alloc(512 * 1024, 32));
+  const timer = setInterval(() => (req.destroyed ? clearInterval(timer) : req.write(Buffer.alloc(10_000, 32))), 10);
   req.on('close', () => clearInterval(timer));
 }
 
 test('at most 8 bodies are read at once: with 8 coming steadily a ninth is refused; one that does not arrive in time is dropped', async () => {
-  for (let i = 0; i < 8; i++) streaming();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const ninth = await open(forged, '{');
-  expect(ninth.statusCode).toBe(503);
-  expect(await ninth.text).toContain('too many deliveries at once');
-  // Past the body timeout (300 ms here) they are cut off, and their slots are free again.
-  await new Promise((resolve) => setTimeout(resolve, 600));
-  expect(await counted('timeout')).toBe(8);
-  expect((await ping()).statusCode).toBe(200);
+  // A body timeout of 2 s: long enough for all eight to be under way, however loaded the machine.
+  const { server: slow, port: slowPort } = await serve(2_000);
+  try {
+    for (let i = 0; i < 8; i++) streaming(slowPort);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ninth = await open(forged, '{', slowPort);
+    expect(ninth.statusCode).toBe(503);
+    expect(await ninth.text).toContain('too many deliveries at once');
+    // Past the body timeout they are cut off, and their slots are free again.
+    await waitFor(async () => (await counted('timeout')) === 8, 10_000, 'the eight to time out');
+    expect((await ping(slowPort)).statusCode).toBe(200);
+  } finally {
+    await stop(slow);
+  }
 });
 
 describe('senders that hold slots cannot keep GitHub out (the default 10 s body timeout)', () => {
@@ -143,7 +151,7 @@ describe('senders that hold slots cannot keep GitHub out (the default 10 s body 
   test('eight trickled bodies: a delivery takes the slot of the slowest at once', async () => {
     // Their connections are cut (the one pushed out, then the rest at the end): no answer is expected.
     for (let i = 0; i < 8; i++) open(forged, '{', patientPort).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // all eight under way, however loaded the machine
     const answer = await ping(patientPort);
     expect(answer.statusCode).toBe(200);
     expect(await answer.text).toBe('pong\n');
