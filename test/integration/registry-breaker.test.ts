@@ -119,17 +119,17 @@ test('a registry that leaves one request in three unanswered, 8 checks at once, 
 }, 30_000);
 
 test('a check as a whole takes at most three times registry.timeout: no request starts without a whole one left', async () => {
-  // Each answer takes 0.8 s, under the 1 s limit of a request; a single image needs four (ping, token, manifest, config),
-  // and after 2.4 s there is not a whole second left of the check's 3 s for the config blob.
-  const registry = await serve({ delayMs: 800, tokenSeconds: 300 });
-  const checker = new ImageChecker(registryConfig());
+  // Each answer takes 1.6 s, under the 2 s limit of a request (a margin for a loaded machine); a single image needs
+  // four (ping, token, manifest, config), and after 4.8 s there is not a whole timeout left of the check's 6 s.
+  const registry = await serve({ delayMs: 1_600, tokenSeconds: 300 });
+  const checker = new ImageChecker(registryConfig({ timeout: '2s' }));
   const verdict = await checker.check(`${registry.host}/oci-image/linux-amd64/app:v1`);
   expect(verdict).toEqual({
     kind: 'unreachable',
     reason: `${registry.host} answered too slowly: the check would take longer than 3 times registry.timeout`,
   });
   expect(registry.requests).toHaveLength(3);
-});
+}, 20_000);
 
 test('one blip that drops several connections at once is one failure: the breaker stays closed', async () => {
   const registry = await serve({ delayMs: 50 });
@@ -143,10 +143,10 @@ test('one blip that drops several connections at once is one failure: the breake
 });
 
 test('a slow registry that answers every request is not taken for a dead one: the breaker stays closed', async () => {
-  // Each answer takes 0.8 s of the 1 s a request may take; four (a token of 5 s is fetched anew each time) do not fit
-  // the 3 s a check may take, so the fourth is never sent: no request went unanswered.
-  const registry = await serve({ delayMs: 800, tokenSeconds: 5 });
-  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 1 }));
+  // Each answer takes 1.6 s of the 2 s a request may take; four (a token of 5 s is fetched anew each time) do not fit
+  // the 6 s a check may take, so the fourth is never sent: no request went unanswered.
+  const registry = await serve({ delayMs: 1_600, tokenSeconds: 5 });
+  const checker = new ImageChecker(registryConfig({ concurrencyPerRegistry: 1, timeout: '2s' }));
   const slow = Array.from({ length: 4 }, (_, i) => `${registry.host}/oci-image/linux-amd64/app:v${i}`);
   const verdicts = [...(await checker.checkAll(slow)).values()];
   expect(verdicts).toEqual(
@@ -155,9 +155,9 @@ test('a slow registry that answers every request is not taken for a dead one: th
       reason: `${registry.host} answered too slowly: the check would take longer than 3 times registry.timeout`,
     }),
   );
-  // Every check asked the registry (the token is cached after the first): none was refused by the breaker.
+  // Every check asked the registry: none was refused by the breaker.
   expect(registry.requests.filter((r) => r.includes('/manifests/'))).toHaveLength(4);
-}, 30_000);
+}, 60_000);
 
 test('a slow registry whose manifests never come opens the breaker: each manifest request has its whole timeout', async () => {
   // Ping and token take 0.6 s each; the manifest, sent with more than a second of the check left, never comes.
