@@ -35,8 +35,14 @@ const escapeUnits = (c: string): string =>
 /** Text with every unsafe character shown as its escape: what a terminal, a log or a comment may display. */
 export const showUnsafe = (text: string): string => text.replace(UNSAFE_CHARS, escapeUnits);
 
+/** At most `max` characters of what a student wrote, and an ellipsis when there was more. */
+const shortened = (value: string, max: number) =>
+  [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
+
+/** Student data shown as data (a login in JSON): escaped where unsafe, at most `max` characters. */
+export const shown = (value: string, max = 80): string => showUnsafe(shortened(value, max));
+
 /** Student data inside a message: quoted and escaped, so a newline, quote or control character shows as text. */
 export function quote(value: string, max = 80): string {
-  const shown = [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;
-  return showUnsafe(JSON.stringify(shown));
+  return showUnsafe(JSON.stringify(shortened(value, max)));
 }

@@ -3,7 +3,7 @@
  * GitHub Actions annotations, and a Markdown PR comment. Student-written text is
  * escaped for each medium: it is data, never markup or terminal control codes.
  */
-import { showUnsafe } from '../unsafe-characters.js';
+import { showUnsafe, shown } from '../unsafe-characters.js';
 import type { Finding, RosterReport, Severity } from './model.js';
 
 export type ReportFormat = 'text' | 'json' | 'github' | 'markdown';
@@ -154,7 +154,8 @@ export function formatJson(reports: readonly RosterReport[]): string {
     entries: r.entries.map((e) => ({
       index: e.index,
       line: e.line,
-      githubUsername: e.githubUsername ?? null,
+      // What the student wrote, as every message shows it: hidden characters escaped, at most 80 characters.
+      githubUsername: e.githubUsername === undefined ? null : shown(e.githubUsername),
       valid: e.entry !== undefined,
       ...(r.changedEntries === undefined ? {} : { changed: r.changedEntries.includes(e.index) }),
     })),

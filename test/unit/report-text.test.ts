@@ -1,5 +1,5 @@
 import { NO_METADATA, type RosterReport } from '../../src/roster/model.js';
-import { formatText } from '../../src/roster/report.js';
+import { formatJson, formatText } from '../../src/roster/report.js';
 
 /** validate's text output, as lines, for findings at these columns of a one-line file. */
 function shown(line: string, columns: readonly number[]): string[] {
@@ -56,4 +56,21 @@ test('a very long line is shown around the column, not whole, with the caret und
   const carets = out.filter((l) => l.endsWith('^')).map((l) => l.slice(l.indexOf('| ') + 2));
   expect(carets).toEqual([`${' '.repeat(10)}^`, `${' '.repeat(61)}^`]);
   expect(out.every((l) => l.length < 200)).toBe(true);
+});
+
+test('json shows a login as written the way messages do: hidden characters escaped, at most 80 characters', () => {
+  const report = (login: string): RosterReport => ({
+    file: 'week-01.yaml',
+    complete: true,
+    metadata: NO_METADATA,
+    studentsLine: 1,
+    entries: [{ index: 0, line: 6, githubUsername: login, entry: undefined, findings: [] } as never],
+    findings: [],
+  });
+  const login = (text: string) =>
+    (JSON.parse(formatJson([report(text)])) as { files: [{ entries: [{ githubUsername: string }] }] }).files[0]
+      .entries[0].githubUsername;
+  expect(login('octo-cat')).toBe('octo-cat');
+  expect(login('u2\u202e')).not.toContain('\u202e');
+  expect(login('A'.repeat(200_000))).toBe(`${'A'.repeat(80)}…`);
 });
