@@ -143,7 +143,12 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
             `${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
           );
       }
-      return outcome.result === 'success' && outcome.heldBack.length === 0 ? EXIT.ok : EXIT.findings;
+      for (const h of outcome.heldRemovals)
+        io.stderr.write(
+          `${h.file}:${h.line}: this entry has errors and could be what is left of a running student's, so nobody leaves ${h.namespace} until it is fixed; kept: ${h.students.join(', ')}.\n`,
+        );
+      const clean = outcome.heldBack.length === 0 && outcome.heldRemovals.length === 0;
+      return outcome.result === 'success' && clean ? EXIT.ok : EXIT.findings;
     } catch (error) {
       const what = cancel.signal.aborted ? 'reconcile cancelled' : 'reconcile failed, nothing was changed';
       io.stderr.write(`classops run: ${what}: ${(error as Error).message}\n`);

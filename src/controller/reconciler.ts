@@ -10,7 +10,7 @@ import { guardTarget } from '../cluster/course-guard.js';
 import { describeRef, keyOf, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
-import { studentKey, type LastGood } from '../pipeline/desired.js';
+import { studentKey, type HeldRemovals, type LastGood } from '../pipeline/desired.js';
 import { interpretRosters, type ImageVerifier, type Interpretation } from '../pipeline/interpret.js';
 import { courseNamespacesOf } from '../pipeline/weeks.js';
 import { kindOrder } from '../render/kinds.js';
@@ -46,6 +46,8 @@ export interface ReconcileOutcome {
   readonly errors: readonly string[];
   /** Roster files kept at their last-known-good because they are not complete. */
   readonly heldBack: readonly FileStatus[];
+  /** Weeks that removed no one because an entry in their roster could be anyone's. */
+  readonly heldRemovals: readonly HeldRemovals[];
 }
 
 export interface PlannedPass {
@@ -198,6 +200,8 @@ async function reconcilePass(
   for (const group of byKind(changes, (c) => c.o.kind)) await inParallel(group, (c) => applyOne(c.o, c.action));
   for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
   for (const group of byKind(plan.prune, (r) => r.kind).reverse()) await inParallel(group, pruneOne);
+  for (const h of desired.held)
+    log.warn('removals held back', { namespace: h.namespace, file: h.file, line: h.line, kept: h.students });
   for (const refusal of plan.refused) {
     for (const ref of refusal.objects) metrics.applyOperations.inc({ kind: ref.kind, action: 'refused' });
     log.warn('prune refused', { namespace: refusal.namespace, reason: refusal.reason });
@@ -251,7 +255,8 @@ async function reconcilePass(
     finishedAt: new Date(),
   });
   publishMetrics(options, revision);
-  return { revision, result, plan, writes, done, errors, heldBack: files.filter((f) => !f.complete) };
+  const heldBack = files.filter((f) => !f.complete);
+  return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: desired.held };
 }
 
 /** State as gauges: entries per week, complete files, students by outcome and readiness. */

@@ -3,6 +3,8 @@
  * the last-known-good. Pure. The rules:
  * - a roster that is not complete changes nothing in the namespaces it could own: their
  *   students keep their last-known-good, and nothing there is pruned;
+ * - an entry that could be anyone's (a fragment no running student owns, as a file cut short
+ *   leaves) prunes no one from its week until it is fixed; the week's other changes go on;
  * - an entry with errors (the student's image faults included) is not deployed, but a
  *   student who was running keeps their last-known-good version;
  * - a transient registry verdict keeps the last-known-good image, and never blocks a new student;
@@ -50,9 +52,23 @@ export interface DesiredState {
   readonly students: readonly StudentPlan[];
   /** Entries rendered fresh (not last-known-good), to record as the new last-known-good once applied. */
   readonly fresh: ReadonlyMap<string, LastGood>;
+  /** Weeks whose removals wait on a fragment, with the students they keep. */
+  readonly held: readonly HeldRemovals[];
+}
+
+/** A week that removes no one while its roster holds an entry that could be anyone's. */
+export interface HeldRemovals {
+  readonly namespace: string;
+  readonly file: string;
+  /** Line of the fragment's `-`. */
+  readonly line: number;
+  /** Logins kept only because of it. */
+  readonly students: string[];
 }
 
 export const studentKey = (namespace: string, login: string) => `${namespace}/${login.toLowerCase()}`;
+const studentKeyOf = (identity: WeekIdentity, result: { readonly githubUsername: string | undefined }) =>
+  result.githubUsername === undefined ? '' : studentKey(identity.namespace, result.githubUsername);
 
 interface Pending extends Omit<StudentToRender, 'latest'> {
   readonly identity: WeekIdentity;
@@ -69,6 +85,7 @@ export function desiredState(
   const students: StudentPlan[] = [];
   const fresh = new Map<string, LastGood>();
   const weekOf = new Map<string, WeekIdentity>();
+  const held = new Map<string, HeldRemovals>();
   const plan = (identity: WeekIdentity, login: string, s: Partial<StudentPlan>): StudentPlan => ({
     namespace: identity.namespace,
     week: identity.week,
@@ -89,6 +106,14 @@ export function desiredState(
     const identity = claimed.identities.get(report.file);
     if (identity === undefined || !report.complete) continue;
     weekOf.set(identity.namespace, identity);
+    const fragment = report.entries.find((e) => e.fragment && !lastGood.has(studentKeyOf(identity, e)));
+    if (fragment !== undefined)
+      held.set(identity.namespace, {
+        namespace: identity.namespace,
+        file: identity.file,
+        line: fragment.line,
+        students: [],
+      });
     for (const s of studentsOf(report, identity, verdicts, lastGood)) {
       if (s.render !== undefined) pending.push({ identity, ...s.render });
       if (s.fresh !== undefined) fresh.set(studentKey(identity.namespace, s.fresh.entry.githubUsername), s.fresh);
@@ -96,10 +121,14 @@ export function desiredState(
     }
   }
 
-  // Namespaces a broken roster could own keep what ran there and no complete roster still has.
+  // Namespaces a broken roster could own, or whose roster holds a fragment, keep what ran
+  // there and no complete roster still has.
   const decided = new Set(pending.map((p) => studentKey(p.identity.namespace, p.entry.githubUsername)));
   for (const [key, good] of lastGood) {
-    if (!claimed.protection.namespaces.has(good.week.namespace) || decided.has(key)) continue;
+    const isProtected = claimed.protection.namespaces.has(good.week.namespace);
+    const fragment = isProtected ? undefined : held.get(good.week.namespace);
+    if ((!isProtected && fragment === undefined) || decided.has(key)) continue;
+    fragment?.students.push(good.entry.githubUsername);
     if (!weekOf.has(good.week.namespace)) weekOf.set(good.week.namespace, good.week);
     pending.push({
       identity: weekOf.get(good.week.namespace)!,
@@ -112,7 +141,10 @@ export function desiredState(
       plan(good.week, good.entry.githubUsername, {
         name: good.entry.name,
         deployment: 'kept',
-        reason: 'the roster file has errors; keeping the last-known-good version',
+        reason:
+          fragment === undefined
+            ? 'the roster file has errors; keeping the last-known-good version'
+            : `line ${fragment.line} of ${fragment.file} has an entry with errors that could be this student’s; keeping the last-known-good version until it is fixed`,
         image: good.entry.containerImage,
       }),
     );
@@ -158,7 +190,8 @@ export function desiredState(
       studentEndpoint: r.entry.studentEndpoint,
     };
   });
-  return { weeks, objects: weeks.flatMap(weekObjects), students: withService, fresh };
+  const waiting = [...held.values()].filter((h) => h.students.length > 0);
+  return { weeks, objects: weeks.flatMap(weekObjects), students: withService, fresh, held: waiting };
 }
 
 interface StudentOutcome {

@@ -58,6 +58,11 @@ export interface EntryResult {
   readonly source: string;
   /** Present when the entry has no error findings. */
   readonly entry: StudentEntry | undefined;
+  /**
+   * The entry is no mapping, or a field every entry has is missing or no text: it may be
+   * what is left of a classmate's entry (a file cut short), so it cannot tell who left.
+   */
+  readonly fragment: boolean;
 }
 
 export interface RosterMetadata {

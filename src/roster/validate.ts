@@ -37,16 +37,17 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Keys each mapping may hold, read from the schema so the two never disagree. */
-function knownKeys(): { top: string[]; metadata: string[]; entry: string[] } {
+/** Keys each mapping may hold, and those an entry must, read from the schema so the two never disagree. */
+function knownKeys(): { top: string[]; metadata: string[]; entry: string[]; entryRequired: string[] } {
   const schema = loadSchema('roster') as {
     properties: Json & { metadata: { properties: Json } };
-    $defs: { student: { properties: Json } };
+    $defs: { student: { properties: Json; required: string[] } };
   };
   return {
     top: Object.keys(schema.properties),
     metadata: Object.keys(schema.properties.metadata.properties),
     entry: Object.keys(schema.$defs.student.properties),
+    entryRequired: schema.$defs.student.required,
   };
 }
 const KEYS = knownKeys();
@@ -375,6 +376,7 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
       raw,
       source: parsed.sourceAt(['students', index]) ?? '',
       entry: valid ? toEntry(raw) : undefined,
+      fragment: !isObject(raw) || KEYS.entryRequired.some((key) => typeof raw[key] !== 'string'),
     };
   });
   return done(metadata, entries);

@@ -155,6 +155,25 @@ describe('protection follows the week, not the file name', () => {
     expect(names('Ingress', WEEK1)).toEqual(['student-ann', 'student-ann--latest']);
   });
 
+  test('a roster cut short inside its last entry prunes no one; fixed, the removal goes through', async () => {
+    const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') + entry('cy') });
+    await c.once();
+    const whole = rosterText(entry('ann') + entry('bo') + entry('cy'), 1);
+    // As `head -c` leaves it: cy's entry reduced to `- n`, which still parses.
+    c.repo.write('students/week-01.yaml', whole.slice(0, whole.indexOf('  - name: "cy"') + 5)).commit('cut');
+    const cut = await c.once();
+    expect(cut.stdout).toContain('0 pruned');
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain(
+      `students/week-01.yaml:12: this entry has errors and could be what is left of a running student's, so nobody leaves ${WEEK1} until it is fixed; kept: cy.`,
+    );
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    c.write('students/week-01.yaml', entry('ann') + entry('bo')).commit('cy leaves');
+    const fixed = await c.once();
+    expect(fixed.code).toBe(0);
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo']);
+  });
+
   test('a file that cannot be read at all, under a name that says no week, protects every namespace', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') });
     await c.once();

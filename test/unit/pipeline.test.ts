@@ -87,6 +87,73 @@ describe('last-known-good, per kind of failure', () => {
   });
 });
 
+describe('an entry that could be anyone’s holds back removals from its week (a roster cut short)', () => {
+  const kept = (i: ReturnType<typeof decide>) =>
+    i.desired!.students.filter((s) => s.deployment === 'kept').map((s) => `${s.githubUsername}: ${s.reason}`);
+
+  test('a last item that is not a mapping (`head -c` left `- n`) removes no one, and says which line holds them', () => {
+    const cut = report('students/week-01.yaml', entry('ann') + '  - n\n');
+    const i = decide([cut], lastGood(good('ann'), good('bo')));
+    expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1', 'bo:kept:ghcr.io/bo/app:v0']);
+    expect(kept(i)).toEqual([
+      'bo: line 9 of students/week-01.yaml has an entry with errors that could be this student’s; keeping the last-known-good version until it is fixed',
+    ]);
+  });
+
+  test('an entry cut before its login, or inside it, removes no one; a login that matches keeps only its student', () => {
+    const noLogin = report('students/week-01.yaml', entry('ann') + '  - name: "bo"\n');
+    expect(outcome(decide([noLogin], lastGood(good('ann'), good('bo'))))).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+      'bo:kept:ghcr.io/bo/app:v0',
+    ]);
+    const partLogin = report('students/week-01.yaml', entry('ann') + '  - name: "bo"\n    github_username: "b"\n');
+    expect(outcome(decide([partLogin], lastGood(good('ann'), good('bo'))))).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+      'b:absent:-',
+      'bo:kept:ghcr.io/bo/app:v0',
+    ]);
+    const emptyLogin = report(
+      'students/week-01.yaml',
+      entry('ann') + '  - name: "bo"\n    github_username:\n    container_image: "ghcr.io/bo/app:v1"\n',
+    );
+    expect(outcome(decide([emptyLogin], lastGood(good('ann'), good('bo'))))).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+      'bo:kept:ghcr.io/bo/app:v0',
+    ]);
+    // Cut after bo's login: the entry is bo's, so cy, who left the roster, is removed.
+    const hasLogin = report('students/week-01.yaml', entry('ann') + '  - name: "bo"\n    github_username: "bo"\n');
+    expect(outcome(decide([hasLogin], lastGood(good('ann'), good('bo'), good('cy'))))).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+      'bo:kept:ghcr.io/bo/app:v0',
+    ]);
+  });
+
+  test('a whole entry with errors (a private image, a bad port) does not hold removals back', () => {
+    const verdicts = new Map<string, Verdict>([['ghcr.io/dee/app:v1', { kind: 'private', detail: 'token refused' }]]);
+    const roster = entry('ann') + entry('cy', 'ghcr.io/cy/app:v1', '    port: 0\n') + entry('dee');
+    const i = decide([report('students/week-01.yaml', roster)], lastGood(good('ann'), good('bo')), verdicts);
+    expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1', 'cy:absent:-', 'dee:absent:-']);
+  });
+
+  test('removals in other weeks go on; once the entry is fixed, its week’s go through', () => {
+    const week2 = report('students/week-02.yaml', entry('eve'), 2);
+    const goods = lastGood(
+      good('ann'),
+      good('bo'),
+      good('eve', 'container-course-week02'),
+      good('fay', 'container-course-week02'),
+    );
+    const cut = decide([report('students/week-01.yaml', entry('ann') + '  - n\n'), week2], goods);
+    expect(outcome(cut)).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+      'eve:deployed:ghcr.io/eve/app:v1',
+      'bo:kept:ghcr.io/bo/app:v0',
+    ]);
+    const fixed = decide([report('students/week-01.yaml', entry('ann')), week2], goods);
+    expect(outcome(fixed)).toEqual(['ann:deployed:ghcr.io/ann/app:v1', 'eve:deployed:ghcr.io/eve/app:v1']);
+  });
+});
+
 describe('namespaces', () => {
   test('only the template’s namespaces and allowed ones; never kube-* or default', () => {
     const isCourse = courseNamespaces('{course}-week{week:02}', 'container-course', ['guest-*', 'lab']);
