@@ -78,9 +78,19 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'empty',
 };
 
+/** What YAML's own tags (`!!binary`, `!!timestamp`, `!!set`) make of a value, in the type message. */
+function taggedType(value: unknown): string | undefined {
+  if (value instanceof Uint8Array) return 'binary data (a `!!binary` value)';
+  if (value instanceof Date) return 'a date (a `!!timestamp` value)';
+  if (value instanceof Set) return 'a set (a `!!set` value)';
+  return undefined;
+}
+
 function typeOf(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
+  const tagged = taggedType(value);
+  if (tagged !== undefined) return tagged;
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return 'text';
   if (typeof value === 'number') return Number.isInteger(value) ? 'a number' : `a decimal number (${value})`;
@@ -184,7 +194,9 @@ function schemaProblem(ctx: Context, error: ErrorObject, data: unknown): void {
               ? 'Write each entry as `- name: …` followed by its fields, each on its own line.'
               : expected === 'array'
                 ? 'Write the entries as a list: each one starts with "- " on its own line under `students:`.'
-                : `Write ${TYPE_WORDS[expected] ?? expected} here.`;
+                : taggedType(actual) !== undefined
+                  ? `Remove the tag that starts with "!!" and write ${TYPE_WORDS[expected] ?? expected} here.`
+                  : `Write ${TYPE_WORDS[expected] ?? expected} here.`;
       add(ctx, path, {
         code: 'schema-type',
         severity: 'error',

@@ -246,6 +246,16 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     of: 1,
     findings: [[5, 'error', 'schema-value', /^metadata\.semester contains U\+0085, a control character/]],
   },
+  'yaml-tags': {
+    complete: true,
+    valid: 0,
+    of: 3,
+    findings: [
+      [6, 'error', 'schema-type', /^name must be text, but it is binary data \(a `!!binary` value\)\.$/],
+      [9, 'error', 'schema-type', /^name must be text, but it is a date \(a `!!timestamp` value\)\.$/],
+      [12, 'error', 'schema-type', /^name must be text, but it is a set \(a `!!set` value\)\.$/],
+    ],
+  },
   'port-invalid': {
     complete: true,
     valid: 0,
@@ -350,6 +360,9 @@ describe('what the hints say', () => {
     expect(report.findings.find((f) => f.code === 'schema-required')?.hint).toBe(
       'It has "github_user" instead: rename it to "github_username".',
     );
+  });
+  test('a value YAML turned into binary data, a date or a set: remove the tag', () => {
+    expect(hintOf('yaml-tags', 'schema-type')).toBe('Remove the tag that starts with "!!" and write text here.');
   });
   test('uppercase image names get their lowercase form', () => {
     expect(hintOf('image-uppercase', 'image-uppercase')).toBe(
