@@ -56,13 +56,25 @@ interface Reading {
   bytes: number;
 }
 
-/** The body coming slowest, if slower than MIN_BYTES_PER_SECOND (the oldest of equals): the one to drop for a new delivery. */
+/**
+ * How long a body is taken to have come at MIN_BYTES_PER_SECOND before its bytes say
+ * otherwise: a delivery whose body a proxy passes on just after its headers is not the one
+ * dropped for a sender whose requests each bring a byte, until it has had time to come.
+ */
+const BENEFIT_OF_DOUBT_MS = 1_000;
+
+/**
+ * The body to drop for a new delivery: one slower than MIN_BYTES_PER_SECOND, and of those
+ * the slowest counting the benefit of the doubt, so the oldest of equals.
+ */
 function slowest(readings: ReadonlySet<Reading>, at: number): Reading | undefined {
-  const rate = (r: Reading) => (r.bytes * 1000) / Math.max(1, at - r.since);
+  const elapsed = (r: Reading) => Math.max(1, at - r.since);
+  const judged = (r: Reading) =>
+    (r.bytes * 1000 + MIN_BYTES_PER_SECOND * BENEFIT_OF_DOUBT_MS) / (elapsed(r) + BENEFIT_OF_DOUBT_MS);
   let found: Reading | undefined;
   for (const r of readings) {
-    if (rate(r) >= MIN_BYTES_PER_SECOND) continue;
-    if (found === undefined || rate(r) < rate(found) || (rate(r) === rate(found) && r.since < found.since)) found = r;
+    if ((r.bytes * 1000) / elapsed(r) >= MIN_BYTES_PER_SECOND) continue;
+    if (found === undefined || judged(r) < judged(found)) found = r;
   }
   return found;
 }

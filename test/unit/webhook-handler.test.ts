@@ -112,6 +112,26 @@ function ping(to = port): Promise<IncomingMessage & { text: Promise<string> }> {
   return open(headers, body, to);
 }
 
+/** A signed ping whose body leaves `delayMs` after its headers (a proxy that passes headers on first): its status, 0 if cut off. */
+function delayedPing(to: number, delayMs: number): Promise<number> {
+  const body = pingPayload();
+  const headers = {
+    ...forged,
+    'x-github-event': 'ping',
+    'x-hub-signature-256': signature(SECRET, body),
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: to, path: '/webhooks/github', method: 'POST', headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.flushHeaders();
+    setTimeout(() => req.end(body), delayMs);
+  });
+}
+
 /** A forged body of 3 MB sent steadily to `to`: 512 KB at once, then 10 KB every 10 ms, until the server cuts it off. */
 function streaming(to: number): void {
   const headers = { ...forged, 'content-length': String(3 * 1024 * 1024 - 1) };
@@ -156,6 +176,21 @@ describe('senders that hold slots cannot keep GitHub out (the default 10 s body 
     expect(answer.statusCode).toBe(200);
     expect(await answer.text).toBe('pong\n');
     expect(await counted('slow')).toBe(1);
+  });
+
+  test('a new forged request every 10 ms, each with its first byte: a delivery whose body follows its headers by 50 ms is read and answered', async () => {
+    let flooding = true;
+    void (async () => {
+      while (flooding) {
+        open(forged, '{', patientPort).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // every slot taken
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push(await delayedPing(patientPort, 50));
+    flooding = false;
+    expect(statuses).toEqual(Array(5).fill(200));
   });
 
   test('a new forged request every 5 ms, headers only: every delivery meanwhile is read and answered', async () => {
