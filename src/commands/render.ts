@@ -29,6 +29,31 @@ async function writeDocuments(out: NodeJS.WritableStream, documents: Iterable<st
 }
 const BATCH = 1 << 20;
 
+const HELD_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Replaces the folder with SIGTERM and SIGINT held. The swap is synchronous, so a signal
+ * that comes during it is read once it has ended: then the render dies of it, leaving a
+ * whole folder and no scratch beside it for the next render to clear.
+ */
+async function replaceHoldingSignals(out: string, tree: ReadonlyMap<string, string>, io: CommandIO): Promise<void> {
+  const caught: NodeJS.Signals[] = [];
+  const hold = (signal: NodeJS.Signals) => caught.push(signal);
+  for (const signal of HELD_SIGNALS) process.on(signal, hold);
+  try {
+    replaceRenderFolder(out, tree);
+  } finally {
+    // A signal is read from its pipe on a turn of the event loop: two turns see it.
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    for (const signal of HELD_SIGNALS) process.off(signal, hold);
+  }
+  const signal = caught[0];
+  if (signal === undefined) return;
+  io.stderr.write(`classops render: stopped by ${signal}, once ${out} was whole again\n`);
+  process.kill(process.pid, signal);
+  await new Promise(() => undefined); // the signal ends the process
+}
+
 export async function renderCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -68,7 +93,7 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   if (values.out === '-') {
     await writeDocuments(io.stdout, manifestDocuments(weeks));
   } else {
-    replaceRenderFolder(values.out, manifestTree(weeks));
+    await replaceHoldingSignals(values.out, manifestTree(weeks), io);
     const students = weeks.reduce((n, w) => n + w.students.length, 0);
     io.stdout.write(
       `rendered ${students} student${students === 1 ? '' : 's'} in ${weeks.length} namespace${weeks.length === 1 ? '' : 's'} to ${values.out}\n`,

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import {
   existsSync,
   lstatSync,
@@ -9,6 +10,7 @@ import {
   statSync,
   symlinkSync,
   utimesSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -382,6 +384,37 @@ describe('classops render', () => {
     expect(listing.filter((path) => /classops-(new|old|marker)-/.test(path))).toEqual([]);
     expect(listing).toContain('./.classops-render');
   });
+
+  test.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s while the folder is being replaced: the swap ends first, no scratch is left, and the render dies of it',
+    async (signal) => {
+      const students = tmp('classops-signal-');
+      const entries = Array.from(
+        { length: 2000 },
+        (_, i) => `  - name: "S ${i}"\n    github_username: "s-${i}"\n    container_image: "ghcr.io/s-${i}/app:v1"\n`,
+      ).join('');
+      writeFileSync(join(students, 'week-01.yaml'), rosterText(entries));
+      const parent = tmp('classops-signal-out-');
+      const out = join(parent, 'm');
+      expect(classops(['render', '--out', out, students]).code).toBe(0);
+      const child = spawn(process.execPath, [CLI, 'render', '--out', out, students], { env: childEnv() });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+      // The moment the new tree starts beside the folder, the render is inside the swap.
+      const watcher = watch(parent, (_event, name) => {
+        if (String(name).startsWith('m.classops-new-')) child.kill(signal);
+      });
+      const [code, killedBy] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      watcher.close();
+      expect({ code, killedBy }).toEqual({ code: null, killedBy: signal });
+      expect(stderr).toContain(`classops render: stopped by ${signal}, once ${out} was whole again`);
+      expect(readdirSync(parent)).toEqual(['m']);
+      const marker = readFileSync(join(out, '.classops-render'), 'utf8');
+      const listed = marker.split('\n').filter((line) => line.endsWith('.yaml'));
+      expect(listed).toHaveLength(2003);
+      for (const file of listed) expect(existsSync(join(out, file))).toBe(true);
+    },
+  );
 
   test('--out is required, and not empty', () => {
     for (const args of [['render'], ['render', '--out', '']]) {
