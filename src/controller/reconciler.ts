@@ -254,18 +254,21 @@ async function reconcilePass(
     durationSeconds: (performance.now() - started) / 1000,
     finishedAt: new Date(),
   });
-  publishMetrics(options, revision);
+  publishMetrics(options, revision, desired.held);
   const heldBack = files.filter((f) => !f.complete);
   return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: desired.held };
 }
 
 /** State as gauges: entries per week, complete files, students by outcome and readiness. */
-function publishMetrics(options: ReconcilerOptions, revision: string): void {
+function publishMetrics(options: ReconcilerOptions, revision: string, held: readonly HeldRemovals[]): void {
   const { state, metrics } = options;
   metrics.rosterEntries.reset();
   metrics.rosterFileComplete.reset();
+  metrics.removalsHeld.reset();
   for (const file of state.files.values()) {
     metrics.rosterFileComplete.set({ file: file.file }, file.complete ? 1 : 0);
+    const kept = held.find((h) => h.file === file.file)?.students.length ?? 0;
+    metrics.removalsHeld.set({ file: file.file }, kept);
     const week = String(file.week ?? 'unknown');
     metrics.rosterEntries.inc({ week, validity: 'valid' }, file.validEntries);
     metrics.rosterEntries.inc({ week, validity: 'invalid' }, file.entries - file.validEntries);

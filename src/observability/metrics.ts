@@ -39,6 +39,12 @@ export class Metrics {
     labelNames: ['file'],
     registers: [this.registry],
   });
+  readonly removalsHeld = new Gauge({
+    name: 'classops_removals_held',
+    help: 'Students kept only because an entry in the file could be theirs (no mapping, or a required field missing): nobody leaves its week meanwhile.',
+    labelNames: ['file'],
+    registers: [this.registry],
+  });
   readonly imageChecks = new Counter({
     name: 'classops_image_checks_total',
     help: 'Image checks that reached a registry, by verdict.',

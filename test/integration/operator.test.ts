@@ -115,6 +115,42 @@ describe('classops run as an operator', () => {
     expect(await op.stop('SIGTERM')).toBe(0);
   }, 90_000);
 
+  test('a roster cut short: the students it could hold stay, and /metrics and /api/status say why', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('two');
+    const op = await start(configFor(repo, false));
+    await waitFor(
+      async () => api.list('Deployment').length === 2,
+      30_000,
+      'first reconcile',
+      () => op.output,
+    );
+    repo.write('students/week-01.yaml', rosterText(entry('ann') + '  - n\n')).commit('cut short');
+    const held = /^classops_removals_held\{file="students\/week-01.yaml"\} 1$/m;
+    await waitFor(
+      async () => held.test((await op.get('/metrics')).text),
+      30_000,
+      'the cut roster to be reconciled',
+      () => op.output,
+    );
+    expect(api.list('Deployment').map((d) => d.metadata.name)).toEqual(['student-ann', 'student-bo']);
+    const status = JSON.parse((await op.get('/api/status')).text);
+    expect(status.students.find((s: { githubUsername: string }) => s.githubUsername === 'bo')).toMatchObject({
+      deployment: 'kept',
+      reason: expect.stringContaining('line 9 of students/week-01.yaml has an entry with errors that could be'),
+    });
+    expect(op.output).toContain('removals held back');
+
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('bo leaves');
+    await waitFor(
+      async () => /^classops_removals_held\{file="students\/week-01.yaml"\} 0$/m.test((await op.get('/metrics')).text),
+      30_000,
+      'the fixed roster to be reconciled',
+      () => op.output,
+    );
+    expect(api.list('Deployment').map((d) => d.metadata.name)).toEqual(['student-ann']);
+  }, 90_000);
+
   test('student health comes from the Deployment and its pods', async () => {
     const repo = new GitRepo();
     repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy'))).commit('three');
