@@ -19,6 +19,7 @@ import { computePlan, reconcile, type ReconcileOutcome, type ReconcilerOptions }
 import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
+import type { HeldRemovals } from '../pipeline/desired.js';
 import { ImageChecker } from '../registry/checker.js';
 import { DirSource, SETTLE_MS } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
@@ -45,6 +46,10 @@ function sourceFor(config: ClassopsConfig, once: boolean): Source {
 }
 
 /** What a finished pass logs: its result, its writes and how long the pass itself took. */
+/** What `run --once` and `--dry-run` say of a week whose removals wait on an entry that could be anyone's. */
+const heldRemovalsText = (h: HeldRemovals) =>
+  `${h.file}:${h.line}: this entry has errors and could be what is left of a running student's, so nobody leaves ${h.namespace} until it is fixed; kept: ${h.students.join(', ')}.`;
+
 function passFields(outcome: ReconcileOutcome, state: State): Record<string, unknown> {
   // Milliseconds are all a reader needs; the float's last digits are noise.
   const seconds = state.reconcile.durationSeconds;
@@ -105,12 +110,13 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   log.info('classops starting', { source: source.description, target: target.description });
 
   if (values['dry-run']) {
-    const { plan, revision } = await computePlan(options);
+    const { plan, revision, interpretation } = await computePlan(options);
     const lines = [`dry run at revision ${revision} against ${target.description}; nothing was written`];
     for (const o of plan.create) lines.push(`  + create ${describeRef(refOf(o))}`);
     for (const o of plan.update) lines.push(`  ~ update ${describeRef(refOf(o))}`);
     for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
+    for (const h of interpretation.desired!.held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
     lines.push(
       `${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`,
     );
@@ -143,10 +149,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
             `${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
           );
       }
-      for (const h of outcome.heldRemovals)
-        io.stderr.write(
-          `${h.file}:${h.line}: this entry has errors and could be what is left of a running student's, so nobody leaves ${h.namespace} until it is fixed; kept: ${h.students.join(', ')}.\n`,
-        );
+      for (const h of outcome.heldRemovals) io.stderr.write(`${heldRemovalsText(h)}\n`);
       const clean = outcome.heldBack.length === 0 && outcome.heldRemovals.length === 0;
       return outcome.result === 'success' && clean ? EXIT.ok : EXIT.findings;
     } catch (error) {

@@ -161,6 +161,8 @@ describe('protection follows the week, not the file name', () => {
     const whole = rosterText(entry('ann') + entry('bo') + entry('cy'), 1);
     // As `head -c` leaves it: cy's entry reduced to `- n`, which still parses.
     c.repo.write('students/week-01.yaml', whole.slice(0, whole.indexOf('  - name: "cy"') + 5)).commit('cut');
+    const dryRun = await c.once('--dry-run');
+    expect(dryRun.stdout).toContain(`  ! held: students/week-01.yaml:12: this entry has errors`);
     const cut = await c.once();
     expect(cut.stdout).toContain('0 pruned');
     expect(cut.code).toBe(1);
