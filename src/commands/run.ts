@@ -47,8 +47,11 @@ function sourceFor(config: ClassopsConfig, once: boolean): Source {
 
 /** What a finished pass logs: its result, its writes and how long the pass itself took. */
 /** What `run --once` and `--dry-run` say of a week whose removals wait on an entry that could be anyone's. */
-const heldRemovalsText = (h: HeldRemovals) =>
-  `${h.file}:${h.line}: this entry has errors and could be what is left of a running student's, so nobody leaves ${h.namespace} until it is fixed; kept: ${h.students.join(', ')}.`;
+function heldRemovalsText(h: HeldRemovals): string {
+  const [line, ...more] = h.lines;
+  const also = more.length > 0 ? ` (as could the entries on line ${more.join(', ')})` : '';
+  return `${h.file}:${line}: ${h.problem} The entry could be what is left of a running student's${also}, so nobody leaves ${h.namespace} until it is fixed or removed; kept: ${h.students.join(', ')}.`;
+}
 
 function passFields(outcome: ReconcileOutcome, state: State): Record<string, unknown> {
   // Milliseconds are all a reader needs; the float's last digits are noise.
@@ -143,7 +146,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       );
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
       for (const file of outcome.heldBack) {
-        const first = file.findings.find((f) => f.severity === 'error');
+        // What holds the file back is a file-level error; an entry's would only hold its student.
+        const errors = file.findings.filter((f) => f.severity === 'error');
+        const first = errors.find((f) => f.entryIndex === undefined) ?? errors[0];
         if (first)
           io.stderr.write(
             `${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,

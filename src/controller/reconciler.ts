@@ -201,7 +201,7 @@ async function reconcilePass(
   for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
   for (const group of byKind(plan.prune, (r) => r.kind).reverse()) await inParallel(group, pruneOne);
   for (const h of desired.held)
-    log.warn('removals held back', { namespace: h.namespace, file: h.file, line: h.line, kept: h.students });
+    log.warn('removals held back', { namespace: h.namespace, file: h.file, lines: h.lines, kept: h.students });
   for (const refusal of plan.refused) {
     for (const ref of refusal.objects) metrics.applyOperations.inc({ kind: ref.kind, action: 'refused' });
     log.warn('prune refused', { namespace: refusal.namespace, reason: refusal.reason });

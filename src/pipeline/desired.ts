@@ -3,8 +3,9 @@
  * the last-known-good. Pure. The rules:
  * - a roster that is not complete changes nothing in the namespaces it could own: their
  *   students keep their last-known-good, and nothing there is pruned;
- * - an entry that could be anyone's (a fragment no running student owns, as a file cut short
- *   leaves) prunes no one from its week until it is fixed; the week's other changes go on;
+ * - an entry that could be anyone's (a fragment: the last entry, as a file cut short leaves
+ *   it, or one no running student owns) prunes no one from its week until it is fixed; the
+ *   week's other changes go on;
  * - an entry with errors (the student's image faults included) is not deployed, but a
  *   student who was running keeps their last-known-good version;
  * - a transient registry verdict keeps the last-known-good image, and never blocks a new student;
@@ -56,13 +57,15 @@ export interface DesiredState {
   readonly held: readonly HeldRemovals[];
 }
 
-/** A week that removes no one while its roster holds an entry that could be anyone's. */
+/** A week that removes no one while its roster holds entries that could be anyone's. */
 export interface HeldRemovals {
   readonly namespace: string;
   readonly file: string;
-  /** Line of the fragment's `-`. */
-  readonly line: number;
-  /** Logins kept only because of it. */
+  /** Lines of those entries. */
+  readonly lines: readonly number[];
+  /** The first error of the first of them. */
+  readonly problem: string;
+  /** Logins kept only because of them. */
   readonly students: string[];
 }
 
@@ -106,14 +109,21 @@ export function desiredState(
     const identity = claimed.identities.get(report.file);
     if (identity === undefined || !report.complete) continue;
     weekOf.set(identity.namespace, identity);
-    const fragment = report.entries.find((e) => e.fragment && !lastGood.has(studentKeyOf(identity, e)));
-    if (fragment !== undefined)
+    // A cut leaves the last entry part of one student's and loses those after it, whoever it names.
+    const last = report.entries.length - 1;
+    const fragments = report.entries.filter(
+      (e) => e.fragment && (e.index === last || !lastGood.has(studentKeyOf(identity, e))),
+    );
+    if (fragments.length > 0) {
+      const first = report.findings.find((f) => f.entryIndex === fragments[0]!.index && f.severity === 'error');
       held.set(identity.namespace, {
         namespace: identity.namespace,
         file: identity.file,
-        line: fragment.line,
+        lines: fragments.map((e) => e.line),
+        problem: first?.message ?? 'The entry has errors.',
         students: [],
       });
+    }
     for (const s of studentsOf(report, identity, verdicts, lastGood)) {
       if (s.render !== undefined) pending.push({ identity, ...s.render });
       if (s.fresh !== undefined) fresh.set(studentKey(identity.namespace, s.fresh.entry.githubUsername), s.fresh);
@@ -144,7 +154,7 @@ export function desiredState(
         reason:
           fragment === undefined
             ? 'the roster file has errors; keeping the last-known-good version'
-            : `line ${fragment.line} of ${fragment.file} has an entry with errors that could be this student’s; keeping the last-known-good version until it is fixed`,
+            : `the entry on line ${fragment.lines.join(', ')} of ${fragment.file} has errors and could be what is left of this student's; keeping the last-known-good version until it is fixed or removed`,
         image: good.entry.containerImage,
       }),
     );

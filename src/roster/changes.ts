@@ -4,7 +4,14 @@
  * classmate's old mistake. With an author, a PR may only add, change or remove the
  * author's own entry (instructors excepted).
  */
-import { compareFindings, NO_METADATA, type EntryResult, type Finding, type RosterReport } from './model.js';
+import {
+  compareFindings,
+  NO_FINAL_NEWLINE,
+  NO_METADATA,
+  type EntryResult,
+  type Finding,
+  type RosterReport,
+} from './model.js';
 import { canonicalJson } from '../canonical.js';
 import type { ChangedPath } from '../source/git.js';
 import { quote } from '../unsafe-characters.js';
@@ -81,9 +88,12 @@ export function judgeChanges(
     (base?.findings ?? []).filter((f) => f.entryIndex === undefined).map((f) => `${f.code}\u0000${f.message}`),
   );
   // A file the PR leaves as it was that the base could not read either (a link, say): nothing in it is the PR's.
+  // A missing final line break holds the file back, and is the PR's to add as it touches the file.
   const unchangedProblem = (f: Finding): boolean =>
     (!touched && base === undefined) ||
-    (f.entryIndex === undefined ? baseFileProblems.has(`${f.code}\u0000${f.message}`) : !changed.has(f.entryIndex));
+    (f.entryIndex === undefined
+      ? baseFileProblems.has(`${f.code}\u0000${f.message}`) && !(touched && f.code === NO_FINAL_NEWLINE)
+      : !changed.has(f.entryIndex));
 
   const findings: Finding[] = current.findings.map((f) =>
     f.severity !== 'note' && unchangedProblem(f) ? { ...f, severity: 'note' } : f,
@@ -92,7 +102,9 @@ export function judgeChanges(
   const author = options.author?.toLowerCase();
   if (!touched || exempt(options)) {
     // Nothing to hold against the author: an instructor, or a file the PR leaves as it was.
-  } else if (base?.complete === false) {
+  } else if (
+    base?.findings.some((f) => f.entryIndex === undefined && f.severity === 'error' && f.code !== NO_FINAL_NEWLINE)
+  ) {
     // Its entries could not be read at the base, so no change to it can be told apart from another.
     findings.push({
       code: 'author-broken-base',

@@ -42,7 +42,7 @@ export const ENTRY_DEFAULTS = {
 
 export interface EntryResult {
   readonly index: number;
-  /** Line of the entry's `-`. */
+  /** Line where the entry starts: its first field (the line of its `-` unless that stands alone). */
   readonly line: number;
   /** Line of `container_image`, where image verdicts are reported (the entry's line when absent). */
   readonly imageLine: number;
@@ -99,6 +99,12 @@ export interface RosterReport {
   /** Indexes of the entries a pull request added or changed, once judged as one (see changes.ts). */
   readonly changedEntries?: readonly number[];
 }
+
+/**
+ * The code of a file that does not end with a line break, as a file cut short would not. It
+ * holds the file back, but its entries were read: a pull request may add the line break.
+ */
+export const NO_FINAL_NEWLINE = 'file-no-final-newline';
 
 /** Findings in reading order: by line, column, then code. */
 export function compareFindings(a: Finding, b: Finding): number {

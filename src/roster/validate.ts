@@ -15,6 +15,7 @@ import {
   type RosterMetadata,
   type RosterReport,
   type StudentEntry,
+  NO_FINAL_NEWLINE,
   NO_METADATA,
 } from './model.js';
 import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
@@ -325,6 +326,27 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
   return { week, semester, namespace, headerLine, namespaceLine };
 }
 
+/**
+ * A file cut short (`head -c`, a failed copy) usually still parses, having lost the students
+ * after the cut and part of the last one; it ends without a line break, which editors and
+ * git write. Such a file is held back whole, so it changes and removes no one.
+ */
+function checkFinalLineBreak(ctx: Context): void {
+  const { text } = ctx.parsed;
+  if (text.endsWith('\n')) return;
+  const lastLine = text.slice(text.lastIndexOf('\n') + 1);
+  ctx.findings.push({
+    code: NO_FINAL_NEWLINE,
+    severity: 'error',
+    message:
+      'The file does not end with a line break, as a file cut short would not: until it does, nothing in this week changes.',
+    hint: 'Add a line break after the last line (editors can do it on save: "insert final newline").',
+    file: ctx.file,
+    line: text.split('\n').length,
+    column: lastLine.length + 1,
+  });
+}
+
 function toEntry(raw: Json): StudentEntry {
   return {
     name: raw['name'] as string,
@@ -347,6 +369,7 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
     return { file, complete, metadata, studentsLine, entries, findings };
   };
   if (data === undefined) return done(NO_METADATA, []);
+  checkFinalLineBreak(ctx);
   if (!isObject(data)) {
     add(ctx, [], {
       code: 'schema-type',

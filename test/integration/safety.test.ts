@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync, readFileSyn
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { CLI, classopsAsync } from '../support/cli.js';
+import { CLI, classopsAsync, ROOT } from '../support/cli.js';
 import { CourseRepo, entry } from '../support/course.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { FaultyRegistry } from '../support/faulty-registry.js';
@@ -155,19 +155,38 @@ describe('protection follows the week, not the file name', () => {
     expect(names('Ingress', WEEK1)).toEqual(['student-ann', 'student-ann--latest']);
   });
 
-  test('a roster cut short inside its last entry prunes no one; fixed, the removal goes through', async () => {
+  test('the bundled roster cut short (head -c) is held back whole: nothing is pruned or changed', async () => {
+    const bundled = readFileSync(join(ROOT, 'students/week-01.yaml'), 'utf8');
+    const c = course({});
+    c.repo.write('students/week-01.yaml', bundled).commit('the bundled week');
+    expect((await c.once()).code).toBe(0);
+    const before = api.list('Deployment', WEEK1);
+    // Cut after mchen-dev's login (priya-r lost, which pruned her), then inside mchen-dev's port.
+    for (const cut of ["    github_username: 'mchen-dev'", '    port: 80']) {
+      c.repo.write('students/week-01.yaml', bundled.slice(0, bundled.indexOf(cut) + cut.length)).commit('cut');
+      const run = await c.once();
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('0 created, 0 updated, 0 pruned');
+      expect(run.stderr).toMatch(
+        /students\/week-01\.yaml:\d+:\d+: The file does not end with a line break, as a file cut short would not/,
+      );
+      expect(api.list('Deployment', WEEK1)).toEqual(before);
+    }
+  });
+
+  test('a roster whose last entry was cut to `- n` prunes no one; fixed, the removal goes through', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') + entry('cy') });
     await c.once();
     const whole = rosterText(entry('ann') + entry('bo') + entry('cy'), 1);
-    // As `head -c` leaves it: cy's entry reduced to `- n`, which still parses.
-    c.repo.write('students/week-01.yaml', whole.slice(0, whole.indexOf('  - name: "cy"') + 5)).commit('cut');
+    // cy's entry reduced to `- n` (and the file saved again, with its final line break): it still parses.
+    c.repo.write('students/week-01.yaml', `${whole.slice(0, whole.indexOf('  - name: "cy"') + 5)}\n`).commit('cut');
     const dryRun = await c.once('--dry-run');
-    expect(dryRun.stdout).toContain(`  ! held: students/week-01.yaml:12: this entry has errors`);
+    expect(dryRun.stdout).toContain(`  ! held: students/week-01.yaml:12: Entry 3 must be a mapping`);
     const cut = await c.once();
     expect(cut.stdout).toContain('0 pruned');
     expect(cut.code).toBe(1);
     expect(cut.stderr).toContain(
-      `students/week-01.yaml:12: this entry has errors and could be what is left of a running student's, so nobody leaves ${WEEK1} until it is fixed; kept: cy.`,
+      `students/week-01.yaml:12: Entry 3 must be a mapping of \`key: value\` lines, but it is text. The entry could be what is left of a running student's, so nobody leaves ${WEEK1} until it is fixed or removed; kept: cy.`,
     );
     expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo', 'student-cy']);
     c.write('students/week-01.yaml', entry('ann') + entry('bo')).commit('cy leaves');

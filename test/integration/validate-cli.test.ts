@@ -613,6 +613,11 @@ describe('a pull request is judged on what it changes (real git)', () => {
     const honest = asMallory(repo, base);
     expect(honest.stdout).not.toContain('author-mismatch');
     expect(honest.code).toBe(0);
+    // One that leaves the file without it fails: the file would stay held back, and the change undeployed.
+    repo.write('students/week-01.yaml', mine(text).trimEnd());
+    const unended = asMallory(repo, base);
+    expect(unended.stdout).toContain('error file-no-final-newline');
+    expect(unended.code).toBe(1);
   });
 
   test('a repository whose root is the roster folder is judged from there', () => {

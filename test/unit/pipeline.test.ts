@@ -96,7 +96,7 @@ describe('an entry that could be anyone’s holds back removals from its week (a
     const i = decide([cut], lastGood(good('ann'), good('bo')));
     expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1', 'bo:kept:ghcr.io/bo/app:v0']);
     expect(kept(i)).toEqual([
-      'bo: line 9 of students/week-01.yaml has an entry with errors that could be this student’s; keeping the last-known-good version until it is fixed',
+      "bo: the entry on line 9 of students/week-01.yaml has errors and could be what is left of this student's; keeping the last-known-good version until it is fixed or removed",
     ]);
   });
 
@@ -120,11 +120,22 @@ describe('an entry that could be anyone’s holds back removals from its week (a
       'ann:deployed:ghcr.io/ann/app:v1',
       'bo:kept:ghcr.io/bo/app:v0',
     ]);
-    // Cut after bo's login: the entry is bo's, so cy, who left the roster, is removed.
+    // Cut after bo's login: cy may have come after bo, so the last entry holds whoever it names.
     const hasLogin = report('students/week-01.yaml', entry('ann') + '  - name: "bo"\n    github_username: "bo"\n');
     expect(outcome(decide([hasLogin], lastGood(good('ann'), good('bo'), good('cy'))))).toEqual([
       'ann:deployed:ghcr.io/ann/app:v1',
       'bo:kept:ghcr.io/bo/app:v0',
+      'cy:kept:ghcr.io/cy/app:v0',
+    ]);
+    // The same entry before another one is bo breaking their own: cy, who left, is removed.
+    const midFile = report(
+      'students/week-01.yaml',
+      entry('ann') + '  - name: "bo"\n    github_username: "bo"\n' + entry('dee'),
+    );
+    expect(outcome(decide([midFile], lastGood(good('ann'), good('bo'), good('cy'))))).toEqual([
+      'ann:deployed:ghcr.io/ann/app:v1',
+      'bo:kept:ghcr.io/bo/app:v0',
+      'dee:deployed:ghcr.io/dee/app:v1',
     ]);
   });
 

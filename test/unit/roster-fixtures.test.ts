@@ -246,6 +246,14 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
     of: 1,
     findings: [[5, 'error', 'schema-value', /^metadata\.semester contains U\+0085, a control character/]],
   },
+  'no-final-newline': {
+    complete: false,
+    valid: 2,
+    of: 2,
+    findings: [
+      [12, 'error', 'file-no-final-newline', /^The file does not end with a line break, as a file cut short would not/],
+    ],
+  },
   'yaml-tags': {
     complete: true,
     valid: 0,
