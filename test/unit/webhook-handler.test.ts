@@ -100,8 +100,8 @@ const forged = {
   'content-length': '2000000',
 };
 
-/** A signed ping, as GitHub sends it: headers and body at once. */
-function ping(to = port): Promise<IncomingMessage & { text: Promise<string> }> {
+/** A signed ping's body and headers. */
+function signedPing(): { body: string; headers: Record<string, string> } {
   const body = pingPayload();
   const headers = {
     ...forged,
@@ -109,18 +109,18 @@ function ping(to = port): Promise<IncomingMessage & { text: Promise<string> }> {
     'x-hub-signature-256': signature(SECRET, body),
     'content-length': String(Buffer.byteLength(body)),
   };
+  return { body, headers };
+}
+
+/** A signed ping, as GitHub sends it: headers and body at once. */
+function ping(to = port): Promise<IncomingMessage & { text: Promise<string> }> {
+  const { body, headers } = signedPing();
   return open(headers, body, to);
 }
 
 /** A signed ping whose body leaves `delayMs` after its headers (a proxy that passes headers on first): its status, 0 if cut off. */
 function delayedPing(to: number, delayMs: number): Promise<number> {
-  const body = pingPayload();
-  const headers = {
-    ...forged,
-    'x-github-event': 'ping',
-    'x-hub-signature-256': signature(SECRET, body),
-    'content-length': String(Buffer.byteLength(body)),
-  };
+  const { body, headers } = signedPing();
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port: to, path: '/webhooks/github', method: 'POST', headers }, (res) => {
       res.resume();
