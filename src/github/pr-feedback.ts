@@ -15,39 +15,52 @@ interface Comment {
   readonly id: number;
   readonly body: string;
   readonly bot: boolean;
+  readonly login: string | undefined;
 }
 
 function asComment(v: unknown): Comment | undefined {
-  const c = v as { id?: unknown; body?: unknown; user?: { type?: unknown } | null } | null;
+  const c = v as { id?: unknown; body?: unknown; user?: { type?: unknown; login?: unknown } | null } | null;
   if (typeof c !== 'object' || c === null || typeof c.id !== 'number' || typeof c.body !== 'string') return undefined;
-  return { id: c.id, body: c.body, bot: c.user?.type === 'Bot' };
+  const login = typeof c.user?.login === 'string' ? c.user.login : undefined;
+  return { id: c.id, body: c.body, bot: c.user?.type === 'Bot', login };
+}
+
+/** The user a personal token writes as; undefined for an app's or Actions' token, which GitHub refuses /user. */
+async function tokenLogin(octokit: Octokit): Promise<string | undefined> {
+  try {
+    // Refused for good, not for a while: asked once.
+    return (await octokit.rest.users.getAuthenticated({ request: { retries: 0 } })).data.login;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Creates the classops comment, or edits the one found by its marker (a bot's first, so a
- * person quoting the marker cannot take it over), or leaves it alone when the body is the same.
+ * Creates the classops comment, or edits the one found by its marker, or leaves it alone
+ * when the body is the same. Only a comment this token could have written counts (a bot's,
+ * or the token's own user's): a student who posts the marker first never gets the verdict
+ * written into a comment they can edit. Two runs at once can each create one; the later
+ * ones are deleted, so the pull request is back to one comment.
  */
 export async function upsertComment(
   octokit: Octokit,
   pr: PullRequestRef,
   body: string,
 ): Promise<'created' | 'updated' | 'unchanged'> {
+  const ref = { owner: pr.owner, repo: pr.repo };
   const all = (
-    await octokit.paginate(octokit.rest.issues.listComments, {
-      owner: pr.owner,
-      repo: pr.repo,
-      issue_number: pr.number,
-      per_page: 100,
-    })
+    await octokit.paginate(octokit.rest.issues.listComments, { ...ref, issue_number: pr.number, per_page: 100 })
   ).flatMap((c) => asComment(c) ?? []);
-  const ours = all.filter((c) => c.body.startsWith(COMMENT_MARKER));
-  const existing = ours.find((c) => c.bot) ?? ours[0];
+  const marked = all.filter((c) => c.body.startsWith(COMMENT_MARKER));
+  const me = marked.some((c) => !c.bot) ? await tokenLogin(octokit) : undefined;
+  const [existing, ...extra] = marked.filter((c) => c.bot || (me !== undefined && c.login === me));
   if (existing === undefined) {
-    await octokit.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body });
+    await octokit.rest.issues.createComment({ ...ref, issue_number: pr.number, body });
     return 'created';
   }
+  for (const stale of extra) await octokit.rest.issues.deleteComment({ ...ref, comment_id: stale.id }).catch(() => 0);
   if (existing.body === body) return 'unchanged';
-  await octokit.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: existing.id, body });
+  await octokit.rest.issues.updateComment({ ...ref, comment_id: existing.id, body });
   return 'updated';
 }
 

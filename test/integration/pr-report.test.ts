@@ -96,6 +96,41 @@ describe('classops pr-report', () => {
     expect(gh.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
   });
 
+  test("a student's comment carrying the marker is never taken for classops' own", async () => {
+    gh.addComment(1, '<!-- classops:pr-report -->\n### ✅ classops: every entry in this pull request is valid', 'bo');
+    const bad = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    expect((await prReport(prEvent(bad, 'bo'))).code).toBe(1);
+    const fixed = push(entry('ann') + entry('bo'));
+    expect((await prReport(prEvent(fixed, 'bo'))).code).toBe(0);
+    // classops' comment is its own (created once, then edited); the student's stays as they wrote it.
+    expect(commentWrites().map((r) => `${r.method} ${r.path.replace(/\d+$/, 'N')}`)).toEqual([
+      'POST /repos/course/roster/issues/1/comments',
+      'PATCH /repos/course/roster/issues/comments/N',
+    ]);
+    expect(comments().map((c) => [(c['user'] as { login: string }).login, String(c['body']).split('\n')[1]])).toEqual([
+      ['bo', '### ✅ classops: every entry in this pull request is valid'],
+      ['github-actions[bot]', '### ✅ classops: every entry in this pull request is valid'],
+    ]);
+    expect(gh.requests.filter((r) => r.path === '/user')).toHaveLength(2); // the token is an app's: it has no user
+  });
+
+  test('with a personal token, its own earlier comment is edited', async () => {
+    gh.actor = { ...gh.actor, login: 'prof', type: 'User' };
+    gh.addComment(1, '<!-- classops:pr-report -->\nan earlier verdict', 'prof');
+    expect((await prReport(prEvent(push(entry('ann') + entry('bo'))))).code).toBe(0);
+    expect(commentWrites().map((r) => r.method)).toEqual(['PATCH']);
+    expect(comments()).toHaveLength(1);
+  });
+
+  test('two comments left by runs at once become one: the first is edited, the others deleted', async () => {
+    for (const verdict of ['first', 'second'])
+      gh.addComment(1, `<!-- classops:pr-report -->\n${verdict}`, 'github-actions[bot]', 'Bot');
+    expect((await prReport(prEvent(push(entry('ann') + entry('bo'))))).code).toBe(0);
+    expect(commentWrites().map((r) => r.method)).toEqual(['DELETE', 'PATCH']);
+    expect(comments()).toHaveLength(1);
+    expect(String(comments()[0]!['body'])).toContain('every entry in this pull request is valid');
+  });
+
   test("judged against the base its merge commit was made from, when the event's base is stale", async () => {
     const head = push(entry('ann') + entry('bo'));
     // The base branch moved on after the event fired: an instructor added week 2.

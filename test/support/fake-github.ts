@@ -72,7 +72,7 @@ export class FakeGithub {
   /** A fork's token: every write answers 403. */
   readOnly = false;
   /** Who the token belongs to, shown as the author of what it writes. */
-  actor = USER('github-actions[bot]', 'Bot', 41898282);
+  actor: ReturnType<typeof USER> = USER('github-actions[bot]', 'Bot', 41898282);
   private nextId = 1000;
   private remaining = 5000;
 
@@ -209,6 +209,21 @@ export class FakeGithub {
         this.comments.set(issue, [...(this.comments.get(issue) ?? []), comment]);
         return this.send(res, 201, comment);
       }
+    }
+    // An app's or Actions' installation token may not read /user; a personal token reads its user.
+    if (p === '/user' && method === 'GET') {
+      if (this.actor.type === 'Bot') return this.error(res, 403, 'Resource not accessible by integration');
+      return this.send(res, 200, this.actor);
+    }
+    if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(p)) && method === 'DELETE') {
+      const list = [...this.comments.values()].find((l) => l.some((c) => c.id === Number(m![1])));
+      if (list === undefined) return this.error(res, 404, 'Not Found');
+      list.splice(
+        list.findIndex((c) => c.id === Number(m![1])),
+        1,
+      );
+      res.writeHead(204).end();
+      return;
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(p)) && method === 'PATCH') {
       const comment = [...this.comments.values()].flat().find((c) => c.id === Number(m![1]));

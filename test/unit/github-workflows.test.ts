@@ -43,3 +43,12 @@ test('the example check workflow runs npm before the checkout or outside it', ()
   expect(lines.length).toBeGreaterThan(0);
   expect(lines.filter((l) => l.inCheckout)).toEqual([]);
 });
+
+test('the example report workflow posts for one pull request at a time, and never cancels a post under way', () => {
+  const { concurrency } = load('examples/github/classops-report.yml') as {
+    concurrency: { group: string; 'cancel-in-progress'?: boolean };
+  };
+  expect(concurrency.group).toContain('${{ github.event.workflow_run.head_repository.full_name }}');
+  expect(concurrency.group).toContain('${{ github.event.workflow_run.head_branch }}');
+  expect(concurrency['cancel-in-progress']).not.toBe(true);
+});
