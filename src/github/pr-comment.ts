@@ -52,7 +52,7 @@ export function formatComment(files: readonly ReportFile[], commit?: string): st
     );
   else out.push('### ✅ classops: this pull request changes no roster entry');
   let length = out.join('\n').length;
-  const add = (lines: string[], header: string[]) => {
+  const add = (lines: string[], header: string[], more: (hidden: number) => string) => {
     if (lines.length === 0) return;
     out.push('', ...header);
     length += header.join('\n').length;
@@ -66,10 +66,16 @@ export function formatComment(files: readonly ReportFile[], commit?: string): st
       out.push(line);
       length += line.length + 1;
     }
-    if (hidden > 0) out.push(`| … | ${hidden} more not shown | see the check run's annotations |`);
+    if (hidden > 0) out.push(more(hidden));
   };
-  add(rows, ['| Student | Entry | Verdict |', '|---|---|---|']);
-  add(fileProblems, []);
+  // What the pull request does beyond entries (another file, a header) comes first: rows
+  // of entries, however many, never push it out.
+  add(fileProblems, [], (n) => `- … ${n} more not shown: see the check run's annotations`);
+  add(
+    rows,
+    ['| Student | Entry | Verdict |', '|---|---|---|'],
+    (n) => `| … | ${n} more not shown | see the check run's annotations |`,
+  );
   out.push(
     '',
     `<sub>${commit === undefined ? '' : `Judged at commit ${commit.slice(0, 12)}. `}classops edits this comment on every push to this pull request. Notes about entries it did not change are in the check run.</sub>`,
@@ -96,7 +102,9 @@ const MAX_ANNOTATIONS = 500;
 export function annotationsOf(files: readonly ReportFile[]): Annotation[] {
   const level = { error: 'failure', warning: 'warning', note: 'notice' } as const;
   const findings = files.flatMap((file) => file.findings.map((f) => ({ file, f })));
-  findings.sort((a, b) => bySeverity(a.f, b.f));
+  // The most serious first, and of those the file-level ones, which no number of entries may push out.
+  const fileLevel = (f: Finding) => (f.entryIndex === undefined ? 0 : 1);
+  findings.sort((a, b) => bySeverity(a.f, b.f) || fileLevel(a.f) - fileLevel(b.f));
   return findings.slice(0, MAX_ANNOTATIONS).map(({ file, f }) => ({
     path: file.file,
     start_line: f.line,

@@ -185,14 +185,18 @@ export function formatGithub(reports: readonly RosterReport[]): string {
 
 /** Markdown that shows student text literally: no links (bare URLs included), mentions, HTML or table breaks. */
 export function markdownSafe(text: string): string {
-  return showUnsafe(text.replace(/[\r\n]+/g, ' '))
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1')
-    .replace(/@/g, '@\u200b')
-    .replace(/:\/\//g, ':\u200b//')
-    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\u200b.`);
+  return (
+    showUnsafe(text.replace(/[\r\n]+/g, ' '))
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1')
+      .replace(/@/g, '@\u200b')
+      .replace(/:\/\//g, ':\u200b//')
+      // GitHub links GH-123 to issue 123, and would note the mention there.
+      .replace(/\b(gh)-(?=\d)/gi, '$1\u200b-')
+      .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\u200b.`)
+  );
 }
 
 const ICON: Record<Severity, string> = { error: '❌', warning: '⚠️', note: 'ℹ️' };

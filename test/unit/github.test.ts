@@ -115,6 +115,55 @@ describe('a report read back from an artifact is hostile', () => {
     expect(annotationsOf(files)[0]!.message).toBe('Eve \\u202eevil\\u001b[2J\nFix: a\\u2028b');
   });
 
+  test('hundreds of broken entries never push a file-level problem out of the comment or the annotations', () => {
+    const entries = Array.from({ length: 600 }, (_, i) => ({
+      index: i,
+      line: 6 + 3 * i,
+      githubUsername: `s${i}`,
+      valid: false,
+      changed: true,
+    }));
+    const findings = [
+      ...entries.map((e) => ({
+        code: 'image-invalid',
+        severity: 'error' as const,
+        message: `${'m'.repeat(150)} ${e.index}`,
+        file: 'students/week-01.yaml',
+        line: e.line,
+        column: 1,
+        entryIndex: e.index,
+      })),
+      {
+        code: 'author-other-file',
+        severity: 'error' as const,
+        message: 'This pull request changes .github/workflows/x.yml',
+        file: '.github/workflows/x.yml',
+        line: 1,
+        column: 1,
+      },
+    ];
+    const body = formatComment([{ file: 'students/week-01.yaml', entries, findings }]);
+    expect(body.length).toBeLessThan(65_536);
+    expect(body).toContain('This pull request changes .github/workflows/x.yml');
+    const rows = body.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows.at(-1)).toMatch(/^\| … \| \d+ more not shown \| see the check run's annotations \|$/);
+    const annotations = annotationsOf([{ file: 'students/week-01.yaml', entries, findings }]);
+    expect(annotations).toHaveLength(500);
+    expect(annotations[0]).toMatchObject({ title: 'classops author-other-file' });
+  });
+
+  test('a login GitHub would read as an issue reference (GH-1) is not one', () => {
+    const body = formatComment([
+      {
+        file: 'students/week-01.yaml',
+        entries: [{ index: 0, line: 6, githubUsername: 'GH-1', valid: true, changed: true }],
+        findings: [],
+      },
+    ]);
+    expect(body).not.toMatch(/\bGH-\d/i);
+    expect(body).toContain('| GH\u200b-1 |');
+  });
+
   test('the comment lists only changed entries and escapes what students wrote', () => {
     const body = formatComment([
       {
