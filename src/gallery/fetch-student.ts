@@ -3,6 +3,7 @@
  * together, a byte cap (the rest is never read), and no redirects followed.
  */
 import { request, type Dispatcher } from 'undici';
+import { quote } from '../unsafe-characters.js';
 import { answerStatus, checkAnswer, shortReason, type GalleryStatus, type StudentAnswer } from './student-answer.js';
 
 export interface FetchOptions {
@@ -29,6 +30,8 @@ const UNREACHABLE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
 ]);
+/** Statuses that send the client elsewhere (300 and 304 do not: they are no answer here either). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
@@ -83,10 +86,15 @@ export async function fetchStudent(url: string, login: string, options: FetchOpt
   // Dropping a body undici still reads raises an abort error on it: expected, so not an unhandled one.
   body.on('error', () => undefined);
   const discard = () => body.destroy();
+  if (REDIRECTS.has(statusCode)) {
+    discard();
+    // Quoted: the app's text, not classops' words.
+    const location = typeof headers['location'] === 'string' ? quote(headers['location']) : 'nowhere';
+    return failure('invalid', `HTTP ${statusCode}: redirects to ${location}; redirects are not followed`);
+  }
   if (statusCode >= 300 && statusCode < 400) {
     discard();
-    const location = typeof headers['location'] === 'string' ? headers['location'] : 'nowhere';
-    return failure('invalid', `HTTP ${statusCode}: redirects to ${location}; redirects are not followed`);
+    return failure('invalid', `HTTP ${statusCode} is no answer to show: /student answers 200 with a JSON body`);
   }
   if (statusCode >= 400) {
     discard();
@@ -115,7 +123,10 @@ export async function fetchStudent(url: string, login: string, options: FetchOpt
       size += chunk.copy(received, size);
     }
   } catch (error) {
-    return describeError(error, options.timeoutMs);
+    const described = describeError(error, options.timeoutMs);
+    // Its status line and headers came: a body that stops short is a wrong answer, not no answer.
+    if (described.status !== 'unreachable') return described;
+    return failure('invalid', 'the answer is not valid HTTP: the connection closed before the whole body came');
   }
   const checked = checkAnswer(received.toString('utf8', 0, size));
   if ('problem' in checked) return failure('invalid', checked.problem);

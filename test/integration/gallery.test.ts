@@ -143,7 +143,7 @@ test('each misbehaving app gets its status, and the pages never wait for one', a
   });
   expect(byLogin.get('crashes').reason).toBe('HTTP 500');
   expect(byLogin.get('huge').reason).toBe('the answer is larger than 65536 bytes');
-  expect(byLogin.get('redirector').reason).toMatch(/redirects to http:\/\/localhost:\d+\/student; redirects are not/);
+  expect(byLogin.get('redirector').reason).toMatch(/redirects to "http:\/\/localhost:\d+\/student"; redirects are not/);
   expect(byLogin.get('copycat').reason).toBe('the app says it belongs to "someone-else", not "copycat"');
   expect(byLogin.get('flasky').reason).toBe('the answer is not JSON');
   expect(byLogin.get('gone').reason).toMatch(/connection refused/);
@@ -222,6 +222,8 @@ test('what an app sends is cleaned before anyone reads it, and a reply that is n
     StudentApp.start('unseen', 'unsafe-text'),
     StudentApp.start('tower', 'zalgo'),
     StudentApp.start('ancient', 'not-http'),
+    StudentApp.start('cutoff', 'short-body'),
+    StudentApp.start('cached', 'not-modified'),
   ]);
   try {
     const gallery = await startGallery(targetsFile(hostile.map((a) => ({ github_username: a.login, url: a.url }))));
@@ -239,6 +241,14 @@ test('what an app sends is cleaned before anyone reads it, and a reply that is n
     expect(byLogin.get('tower').student.container_tag).toBe('H' + '\u0489'.repeat(4));
     expect(byLogin.get('ancient')).toMatchObject({ status: 'invalid' });
     expect(byLogin.get('ancient').reason).toMatch(/^the answer is not valid HTTP: /);
+    expect(byLogin.get('cutoff')).toMatchObject({
+      status: 'invalid',
+      reason: 'the answer is not valid HTTP: the connection closed before the whole body came',
+    });
+    expect(byLogin.get('cached')).toMatchObject({
+      status: 'invalid',
+      reason: 'HTTP 304 is no answer to show: /student answers 200 with a JSON body',
+    });
   } finally {
     await Promise.all(hostile.map((a) => a.stop()));
   }

@@ -18,7 +18,9 @@ export type Behaviour =
   | 'html'
   | 'unsafe-text'
   | 'zalgo'
-  | 'not-http';
+  | 'not-http'
+  | 'short-body'
+  | 'not-modified';
 
 export const HOSTILE = {
   scriptName: '<script>document.title="pwned";alert(1)</script>',
@@ -111,6 +113,13 @@ export class StudentApp {
         return;
       case 'zalgo':
         return this.json(res, { ...self, container_tag: HOSTILE.zalgoTag });
+      case 'short-body':
+        // Promises 1000 bytes, sends a few, and closes: an app that died mid-answer.
+        res.socket?.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":');
+        return;
+      case 'not-modified':
+        res.writeHead(304, { location: 'javascript:alert(1)' }).end();
+        return;
       case 'not-http':
         // The JSON alone, with no status line or headers (HTTP/0.9): written on the socket itself.
         res.socket?.end(JSON.stringify(self));
