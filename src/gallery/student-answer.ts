@@ -17,8 +17,11 @@ export interface StudentAnswer {
 }
 
 const MAX_FIELD_CHARS = 200;
-/** Marks stacked on one character beyond this many are dropped: scripts need a few, "Zalgo" text hundreds. */
-const STACKED_MARKS = /(\p{M}{4})\p{M}+/gu;
+/**
+ * Marks stacked on one character beyond this many are dropped: scripts need a few, "Zalgo"
+ * text hundreds. Joiners between them do not break the stack (they draw nothing).
+ */
+const STACKED_MARKS = /((?:\p{M}[\u200c\u200d]*){4})[\p{M}\u200c\u200d]+/gu;
 
 /** Text without unsafe characters or towers of marks, cut to `max` characters (never half of one). */
 function bounded(text: string, max = MAX_FIELD_CHARS): string {

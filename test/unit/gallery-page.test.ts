@@ -85,3 +85,15 @@ test('answers are checked for shape and bounded', () => {
   expect([...long.answer.name]).toHaveLength(200);
   expect(long.answer.github_username).toBe('ab');
 });
+
+test('a tower of marks stays four high, even with joiners between them; scripts and emoji that need joiners keep them', () => {
+  const answer = (tag: string) => {
+    const checked = checkAnswer(JSON.stringify({ name: 'n', github_username: 'a', container_tag: tag }));
+    return 'answer' in checked ? checked.answer.container_tag : checked.problem;
+  };
+  const marks = (text: string) => [...text].filter((c) => /\p{M}/u.test(c)).length;
+  expect(marks(answer('H' + '\u0489'.repeat(199)))).toBe(4);
+  expect(marks(answer('H' + '\u0489\u200d'.repeat(180)))).toBe(4);
+  expect(marks(answer('H' + '\u0489\u200c'.repeat(180)))).toBe(4);
+  expect(answer('क्‍ष ❤️‍🔥 👩🏽‍💻')).toBe('क्‍ष ❤️‍🔥 👩🏽‍💻');
+});
