@@ -148,7 +148,8 @@ const PASTED_COMMAND = /^\s*((?:docker|podman)\s+pull\s+)/;
  */
 function ownReference(ref: ImageReference, registry: string, login: string): string {
   const rest = ref.repository.split('/').slice(1).join('/') || 'container-course-student';
-  return `${registry}/${login.toLowerCase()}/${rest}${ref.tag ? `:${ref.tag}` : ''}`;
+  // A digest is the other account's image: the line names a tag, one the student pushes.
+  return `${registry}/${login.toLowerCase()}/${rest}:${ref.tag ?? 'v1'}`;
 }
 
 export function checkContainerImage(
@@ -214,7 +215,8 @@ export function checkContainerImage(
     );
   }
   const owner = ref.repository.split('/')[0] ?? '';
-  if (policy.imageOwnerMustMatchUsername && login !== undefined && owner !== login.toLowerCase()) {
+  const ownerWrong = policy.imageOwnerMustMatchUsername && login !== undefined && owner !== login.toLowerCase();
+  if (ownerWrong) {
     problems.push(
       error(
         'image-owner-mismatch',
@@ -228,7 +230,10 @@ export function checkContainerImage(
       error(
         'image-tag-missing',
         'The image has no tag, so the cluster would pull whatever "latest" points to at that moment.',
-        `Add the tag you pushed, e.g. ${quote(`${image}:v1`)}.`,
+        // Where the registry or owner is wrong too, the same line as their fixes.
+        corrected !== undefined && (!registryAllowed || ownerWrong)
+          ? `Add the tag you pushed: container_image: "${corrected}".`
+          : `Add the tag you pushed, e.g. ${quote(`${image}:v1`)}.`,
       ),
     );
   } else if (effectiveTag(ref) === 'latest' && ref.digest === undefined) {

@@ -393,6 +393,22 @@ describe('what the hints say', () => {
     ]);
     expect(hints.join(' ')).not.toContain('docker.io');
   });
+  test('an image without a tag on a refused registry, or under another account: every finding gives one line', () => {
+    const hints = (image: string) =>
+      validateRoster(
+        'students/week-01.yaml',
+        Buffer.from(
+          `apiVersion: container-course.ziyotek.edu/v1\nkind: StudentSubmissions\nmetadata:\n  week: 1\nstudents:\n  - name: V\n    github_username: victim\n    container_image: ${image}\n`,
+        ),
+        defaultPolicy(),
+      ).findings.map((f) => f.hint);
+    for (const image of ['docker.io/victim/app', 'ghcr.io/someone/app']) {
+      const all = hints(image);
+      expect(all.length).toBeGreaterThan(1);
+      for (const hint of all) expect(hint).toContain('container_image: "ghcr.io/victim/app:v1".');
+    }
+    expect(hints('ghcr.io/victim/app')).toEqual(['Add the tag you pushed, e.g. "ghcr.io/victim/app:v1".']);
+  });
   test('an image on a refused registry keeps its path under the allowed registry', () => {
     expect(validateFixture('image-registry').findings.map((f) => f.hint)).toEqual([
       'Push your image to ghcr.io and write its full name: container_image: "ghcr.io/ann/app:v1".',
