@@ -333,7 +333,7 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
  */
 function checkFinalLineBreak(ctx: Context): void {
   const { text } = ctx.parsed;
-  if (text.endsWith('\n')) return;
+  if (text === '' || text.endsWith('\n')) return;
   const lastLine = text.slice(text.lastIndexOf('\n') + 1);
   ctx.findings.push({
     code: NO_FINAL_NEWLINE,
@@ -368,8 +368,9 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
     const studentsLine = parsed.data === undefined ? 1 : parsed.locateKey(['students']).line;
     return { file, complete, metadata, studentsLine, entries, findings };
   };
-  if (data === undefined) return done(NO_METADATA, []);
+  // Before the YAML's own errors return: a file cut short often does not parse either.
   checkFinalLineBreak(ctx);
+  if (data === undefined) return done(NO_METADATA, []);
   if (!isObject(data)) {
     add(ctx, [], {
       code: 'schema-type',

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateRoster } from '../../src/roster/validate.js';
 import { defaultPolicy, FIXTURES, validateFixture } from '../support/rosters.js';
 
@@ -368,6 +369,14 @@ describe('what the hints say', () => {
     expect(report.findings.find((f) => f.code === 'schema-required')?.hint).toBe(
       'It has "github_user" instead: rename it to "github_username".',
     );
+  });
+  test('a CRLF file cut after a carriage return that YAML cannot read says it may be cut short too', () => {
+    const crlf = Buffer.from(
+      readFileSync(join(FIXTURES, 'missing-optional/week-01.yaml'), 'utf8').replace(/\n/g, '\r\n'),
+    );
+    const cut = crlf.subarray(0, crlf.indexOf('\r\n', crlf.indexOf('name:')) + 1);
+    const codes = validateRoster('students/week-01.yaml', cut, defaultPolicy()).findings.map((f) => f.code);
+    expect(codes).toContain('file-no-final-newline');
   });
   test('a value YAML turned into binary data, a date or a set: remove the tag', () => {
     expect(hintOf('yaml-tags', 'schema-type')).toBe('Remove the tag that starts with "!!" and write text here.');
