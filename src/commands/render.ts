@@ -29,10 +29,10 @@ async function writeDocuments(out: NodeJS.WritableStream, documents: Iterable<st
 }
 const BATCH = 1 << 20;
 
-const HELD_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const HELD_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /**
- * Replaces the folder with SIGTERM and SIGINT held. The swap is synchronous, so a signal
+ * Replaces the folder with SIGTERM, SIGINT and SIGHUP (a closed terminal) held. The swap is synchronous, so a signal
  * that comes during it is read once it has ended: then the render dies of it, leaving a
  * whole folder and no scratch beside it for the next render to clear.
  */

@@ -385,7 +385,7 @@ describe('classops render', () => {
     expect(listing).toContain('./.classops-render');
   });
 
-  test.each(['SIGTERM', 'SIGINT'] as const)(
+  test.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     '%s while the folder is being replaced: the swap ends first, no scratch is left, and the render dies of it',
     async (signal) => {
       const students = tmp('classops-signal-');
