@@ -149,7 +149,7 @@ const PASTED_COMMAND = /^\s*((?:docker|podman)\s+pull\s+)/;
 function ownReference(ref: ImageReference, registry: string, login: string): string {
   const rest = ref.repository.split('/').slice(1).join('/') || 'container-course-student';
   // A digest is the other account's image: the line names a tag, one the student pushes.
-  return `${registry}/${login.toLowerCase()}/${rest}:${ref.tag ?? 'v1'}`;
+  return `${registry}/${login.toLowerCase()}/${rest}:${ref.tag === undefined || ref.tag === 'latest' ? 'v1' : ref.tag}`;
 }
 
 export function checkContainerImage(
@@ -241,7 +241,10 @@ export function checkContainerImage(
       code: 'image-tag-latest',
       severity: 'warning',
       message: 'The tag "latest" changes whenever you push, so what runs can change without a pull request.',
-      hint: `Tag each release, e.g. "${image.replace(/:latest$/, ':v1')}", and update this line when you release.`,
+      hint:
+        corrected !== undefined && (!registryAllowed || ownerWrong)
+          ? `Tag each release, e.g. container_image: "${corrected}", and update this line when you release.`
+          : `Tag each release, e.g. "${image.replace(/:latest$/, ':v1')}", and update this line when you release.`,
     });
   }
   return problems;
