@@ -45,14 +45,14 @@ function sourceFor(config: ClassopsConfig, once: boolean): Source {
   return new DirSource(config.source.path, pollMs, config.policy.limits.maxFileBytes, once ? 0 : SETTLE_MS);
 }
 
-/** What a finished pass logs: its result, its writes and how long the pass itself took. */
 /** What `run --once` and `--dry-run` say of a week whose removals wait on an entry that could be anyone's. */
 function heldRemovalsText(h: HeldRemovals): string {
   const [line, ...more] = h.lines;
   const also = more.length > 0 ? ` (as could the entries on line ${more.join(', ')})` : '';
-  return `${h.file}:${line}: ${h.problem} The entry could be what is left of a running student's${also}, so nobody leaves ${h.namespace} until it is fixed or removed; kept: ${h.students.join(', ')}.`;
+  return `${h.file}:${line}: ${h.problem} The entry could be what is left of a running student's${also}, so nobody leaves ${h.namespace} until it is fixed or removed; kept for now: ${h.students.join(', ')}.`;
 }
 
+/** What a finished pass logs: its result, its writes and how long the pass itself took. */
 function passFields(outcome: ReconcileOutcome, state: State): Record<string, unknown> {
   // Milliseconds are all a reader needs; the float's last digits are noise.
   const seconds = state.reconcile.durationSeconds;

@@ -3,9 +3,9 @@
  * the last-known-good. Pure. The rules:
  * - a roster that is not complete changes nothing in the namespaces it could own: their
  *   students keep their last-known-good, and nothing there is pruned;
- * - an entry that could be anyone's (a fragment: the last entry, as a file cut short leaves
- *   it, or one no running student owns) prunes no one from its week until it is fixed; the
- *   week's other changes go on;
+ * - an entry that could be anyone's (a fragment last in its file, as a cut leaves it, or
+ *   one without a readable login: see holdsRemovals) prunes no one from its week until it
+ *   is fixed; the week's other changes go on;
  * - an entry with errors (the student's image faults included) is not deployed, but a
  *   student who was running keeps their last-known-good version;
  * - a transient registry verdict keeps the last-known-good image, and never blocks a new student;
@@ -16,7 +16,7 @@ import { isTransient, type Verdict } from '../registry/verdict.js';
 import type { KubeObject } from '../render/objects.js';
 import { weekObjects } from '../render/tree.js';
 import { renderStudents, type RenderedWeek, type StudentToRender, type WeekIdentity } from '../render/week.js';
-import type { Finding, RosterReport, StudentEntry } from '../roster/model.js';
+import { holdsRemovals, type Finding, type RosterReport, type StudentEntry } from '../roster/model.js';
 import type { ClaimedWeeks } from './weeks.js';
 
 /** What a student last ran successfully: the fallback while their entry or file is broken. */
@@ -70,8 +70,6 @@ export interface HeldRemovals {
 }
 
 export const studentKey = (namespace: string, login: string) => `${namespace}/${login.toLowerCase()}`;
-const studentKeyOf = (identity: WeekIdentity, result: { readonly githubUsername: string | undefined }) =>
-  result.githubUsername === undefined ? '' : studentKey(identity.namespace, result.githubUsername);
 
 interface Pending extends Omit<StudentToRender, 'latest'> {
   readonly identity: WeekIdentity;
@@ -109,11 +107,7 @@ export function desiredState(
     const identity = claimed.identities.get(report.file);
     if (identity === undefined || !report.complete) continue;
     weekOf.set(identity.namespace, identity);
-    // A cut leaves the last entry part of one student's and loses those after it, whoever it names.
-    const last = report.entries.length - 1;
-    const fragments = report.entries.filter(
-      (e) => e.fragment && (e.index === last || !lastGood.has(studentKeyOf(identity, e))),
-    );
+    const fragments = report.entries.filter((e) => holdsRemovals(report, e));
     if (fragments.length > 0) {
       const first = report.findings.find((f) => f.entryIndex === fragments[0]!.index && f.severity === 'error');
       held.set(identity.namespace, {
@@ -136,9 +130,9 @@ export function desiredState(
   const decided = new Set(pending.map((p) => studentKey(p.identity.namespace, p.entry.githubUsername)));
   for (const [key, good] of lastGood) {
     const isProtected = claimed.protection.namespaces.has(good.week.namespace);
-    const fragment = isProtected ? undefined : held.get(good.week.namespace);
-    if ((!isProtected && fragment === undefined) || decided.has(key)) continue;
-    fragment?.students.push(good.entry.githubUsername);
+    const holding = isProtected ? undefined : held.get(good.week.namespace);
+    if ((!isProtected && holding === undefined) || decided.has(key)) continue;
+    holding?.students.push(good.entry.githubUsername);
     if (!weekOf.has(good.week.namespace)) weekOf.set(good.week.namespace, good.week);
     pending.push({
       identity: weekOf.get(good.week.namespace)!,
@@ -152,9 +146,9 @@ export function desiredState(
         name: good.entry.name,
         deployment: 'kept',
         reason:
-          fragment === undefined
+          holding === undefined
             ? 'the roster file has errors; keeping the last-known-good version'
-            : `the entry on line ${fragment.lines.join(', ')} of ${fragment.file} has errors and could be what is left of this student's; keeping the last-known-good version until it is fixed or removed`,
+            : `${holding.lines.length === 1 ? 'an entry with errors on line' : 'entries with errors on lines'} ${holding.lines.join(', ')} of ${holding.file} could be what is left of this student's; keeping the last-known-good version until fixed or removed`,
         image: good.entry.containerImage,
       }),
     );

@@ -6,6 +6,8 @@
  */
 import {
   compareFindings,
+  holdsRemovals,
+  mayBeCutShort,
   NO_FINAL_NEWLINE,
   NO_METADATA,
   type EntryResult,
@@ -102,15 +104,17 @@ export function judgeChanges(
   const author = options.author?.toLowerCase();
   if (!touched || exempt(options)) {
     // Nothing to hold against the author: an instructor, or a file the PR leaves as it was.
-  } else if (
-    base?.findings.some((f) => f.entryIndex === undefined && f.severity === 'error' && f.code !== NO_FINAL_NEWLINE)
-  ) {
-    // Its entries could not be read at the base, so no change to it can be told apart from another.
+  } else if (base !== undefined && (!base.complete || mayBeCutShort(base))) {
+    // Its entries could not be read at the base, or a cut may have lost some: no change to it
+    // can be told apart from another, and ending it anew would deploy what the cut left.
+    const cut = mayBeCutShort(base);
     findings.push({
       code: 'author-broken-base',
       severity: 'error',
-      message: `This pull request by ${quote(options.author ?? '')} changes ${quote(current.file)}, which has errors at the base revision; only instructors change it until it is repaired.`,
-      hint: 'Ask an instructor to repair the file first; then change only your own entry in it.',
+      message: `This pull request by ${quote(options.author ?? '')} changes ${quote(current.file)}, which has errors at the base revision${cut ? ' and may have been cut short' : ''}; only instructors change it until it is repaired.`,
+      hint: cut
+        ? 'Ask an instructor to compare the file with its earlier revisions and restore what a cut lost; then change only your own entry in it.'
+        : 'Ask an instructor to repair the file first; then change only your own entry in it.',
       file: current.file,
       line: 1,
       column: 1,
@@ -126,6 +130,19 @@ export function judgeChanges(
         hint: 'Keep your change to your own entry under students:. Ask an instructor if the week itself needs changing.',
         file: current.file,
         line: current.metadata.headerLine,
+        column: 1,
+      });
+    // An entry of someone else's with errors, left last by this change, would hold every
+    // removal in the week: classops cannot tell it from a file cut short.
+    const last = current.entries[current.entries.length - 1];
+    if (last !== undefined && holdsRemovals(current, last) && !changed.has(last.index))
+      findings.push({
+        code: 'author-fragment-last',
+        severity: 'error',
+        message: `This pull request by ${quote(options.author ?? '')} leaves the entry on line ${last.line}, which has errors, last in the file: classops would then remove no one from this week, as it cannot tell that entry from a file cut short.`,
+        hint: 'Ask an instructor to repair that entry first, or keep an entry after it.',
+        file: current.file,
+        line: last.line,
         column: 1,
       });
     for (const entry of current.entries) {

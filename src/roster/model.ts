@@ -106,6 +106,21 @@ export interface RosterReport {
  */
 export const NO_FINAL_NEWLINE = 'file-no-final-newline';
 
+/**
+ * Whether an entry holds every removal in its week: a fragment that is the file's last
+ * entry (a file cut there lost whoever came after), or one whose login cannot be read (it
+ * could be anyone's). A fragment elsewhere that names its login is that student's alone.
+ */
+export function holdsRemovals(report: RosterReport, entry: EntryResult): boolean {
+  return entry.fragment && (entry.index === report.entries.length - 1 || entry.githubUsername === undefined);
+}
+
+/** Whether the file may have been cut short: it ends without a line break, or in a fragment. */
+export function mayBeCutShort(report: RosterReport): boolean {
+  const last = report.entries[report.entries.length - 1];
+  return report.findings.some((f) => f.code === NO_FINAL_NEWLINE) || (last?.fragment ?? false);
+}
+
 /** Findings in reading order: by line, column, then code. */
 export function compareFindings(a: Finding, b: Finding): number {
   return a.line - b.line || a.column - b.column || a.code.localeCompare(b.code);

@@ -340,7 +340,7 @@ function checkFinalLineBreak(ctx: Context): void {
     severity: 'error',
     message:
       'The file does not end with a line break, as a file cut short would not: until it does, nothing in this week changes.',
-    hint: 'Add a line break after the last line (editors can do it on save: "insert final newline").',
+    hint: 'Compare the file with its previous revision first, and restore anything a cut lost; then end it with a line break (editors can on save: "insert final newline").',
     file: ctx.file,
     line: text.split('\n').length,
     column: lastLine.length + 1,

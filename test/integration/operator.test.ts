@@ -138,7 +138,7 @@ describe('classops run as an operator', () => {
     expect(status.students.find((s: { githubUsername: string }) => s.githubUsername === 'bo')).toMatchObject({
       deployment: 'kept',
       reason: expect.stringContaining(
-        "line 9 of students/week-01.yaml has errors and could be what is left of this student's",
+        "an entry with errors on line 9 of students/week-01.yaml could be what is left of this student's",
       ),
     });
     expect(op.output).toContain('removals held back');

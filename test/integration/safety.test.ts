@@ -186,7 +186,7 @@ describe('protection follows the week, not the file name', () => {
     expect(cut.stdout).toContain('0 pruned');
     expect(cut.code).toBe(1);
     expect(cut.stderr).toContain(
-      `students/week-01.yaml:12: Entry 3 must be a mapping of \`key: value\` lines, but it is text. The entry could be what is left of a running student's, so nobody leaves ${WEEK1} until it is fixed or removed; kept: cy.`,
+      `students/week-01.yaml:12: Entry 3 must be a mapping of \`key: value\` lines, but it is text. The entry could be what is left of a running student's, so nobody leaves ${WEEK1} until it is fixed or removed; kept for now: cy.`,
     );
     expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo', 'student-cy']);
     c.write('students/week-01.yaml', entry('ann') + entry('bo')).commit('cy leaves');

@@ -485,17 +485,18 @@ describe('a pull request is judged on what it changes (real git)', () => {
   test("a classmate's old entry without a login is not the PR's; deleting a file with any name is seen", () => {
     const repo = new GitRepo();
     const noLogin = '  - name: "Carl"\n    container_image: "ghcr.io/carl/app:v1"\n';
-    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory') + noLogin));
+    // Before Mallory's: last in the file, it would make the file look cut short (an instructor's to repair).
+    repo.write('students/week-01.yaml', rosterText(noLogin + entry('Mallory', 'mallory')));
     repo.write('students/séminaire "1".yaml', rosterText(entry('Ann', 'ann'), 2));
     const base = repo.commit('base');
-    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory', 'ghcr.io/mallory/app:v2') + noLogin));
+    repo.write('students/week-01.yaml', rosterText(noLogin + entry('Mallory', 'mallory', 'ghcr.io/mallory/app:v2')));
     const run = asMallory(repo, base);
     expect(run.stdout).toContain('note schema-required');
     expect(run.code).toBe(0);
     // Deleting it is removing an entry that is nobody's to remove but an instructor.
     repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory')));
-    expect(asMallory(repo, base).stdout).toContain('removes the entry of "(no username)" (line 9 before the change)');
-    repo.write('students/week-01.yaml', rosterText(entry('Mallory', 'mallory') + noLogin));
+    expect(asMallory(repo, base).stdout).toContain('removes the entry of "(no username)" (line 6 before the change)');
+    repo.write('students/week-01.yaml', rosterText(noLogin + entry('Mallory', 'mallory')));
     rmSync(join(repo.dir, 'students/séminaire "1".yaml'));
     const removed = asMallory(repo, base);
     expect(removed.code).toBe(1);
@@ -599,8 +600,8 @@ describe('a pull request is judged on what it changes (real git)', () => {
       '  - name: No\n    github_username: "ann"\n    container_image: "ghcr.io/ann/app:v1"\n' +
       '    health_endpoint: "/ready"  # default /health\n    port: 8080  \n';
     const text = rosterText(ann + entry('Mallory', 'mallory'));
-    repo.write('students/week-01.yaml', text.trimEnd());
-    const base = repo.commit('no final newline, a trailing blank');
+    repo.write('students/week-01.yaml', text);
+    const base = repo.commit('a trailing blank');
     const mine = (t: string) => t.replace('ghcr.io/mallory/app:v1', 'ghcr.io/mallory/app:v2');
     // A lone CR ends the comment's line for an editor, not for YAML: Ann's port would become part of it.
     repo.write('students/week-01.yaml', mine(text.replace('# default /health\n', '# default /health\r')));
@@ -608,16 +609,53 @@ describe('a pull request is judged on what it changes (real git)', () => {
     // A YAML 1.1 directive makes Ann's unquoted No the boolean false.
     repo.write('students/week-01.yaml', `%YAML 1.1\n---\n${mine(text)}`);
     expect(asMallory(repo, base).stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
-    // An editor that adds the final newline and strips trailing blanks changes nothing of Ann's.
+    // An editor that strips trailing blanks changes nothing of Ann's.
     repo.write('students/week-01.yaml', mine(text).replace('port: 8080  \n', 'port: 8080\n'));
     const honest = asMallory(repo, base);
     expect(honest.stdout).not.toContain('author-mismatch');
     expect(honest.code).toBe(0);
-    // One that leaves the file without it fails: the file would stay held back, and the change undeployed.
+    // One that drops the final line break fails: the file would be held back, and the change undeployed.
     repo.write('students/week-01.yaml', mine(text).trimEnd());
     const unended = asMallory(repo, base);
     expect(unended.stdout).toContain('error file-no-final-newline');
     expect(unended.code).toBe(1);
+  });
+
+  test('a roster that may have been cut short is an instructor’s to repair: a student can neither end it anew nor add after it', () => {
+    const repo = new GitRepo();
+    repo.write('classops.yaml', 'policy:\n  instructors: [prof]\n');
+    const whole = rosterText(entry('Ann', 'ann') + entry('Bo', 'bo') + entry('Cy', 'cy'));
+    const judge = (base: string, author: string) =>
+      classops(['validate', '--changed-since', base, '--author', author, 'students'], { cwd: repo.dir });
+    const cutMessage = 'which has errors at the base revision and may have been cut short; only instructors change it';
+    // Cut inside Bo's image (no final line break), then a line break added: Cy would be pruned.
+    repo.write('students/week-01.yaml', whole.slice(0, whole.indexOf('ghcr.io/bo/app') + 10));
+    let base = repo.commit('cut inside a line');
+    repo.write('students/week-01.yaml', `${whole.slice(0, whole.indexOf('ghcr.io/bo/app') + 10)}\n`);
+    expect(judge(base, 'newkid').stdout).toContain(cutMessage);
+    expect(judge(base, 'newkid').code).toBe(1);
+    // Cut at the end of Bo's login line: his entry is last and incomplete; appending after it is refused too.
+    const cutLine = whole.slice(0, whole.indexOf('\n', whole.indexOf('github_username: "bo"')) + 1);
+    repo.write('students/week-01.yaml', cutLine);
+    base = repo.commit('cut at a line end');
+    repo.write('students/week-01.yaml', cutLine + entry('Newkid', 'newkid'));
+    expect(judge(base, 'newkid').stdout).toContain(cutMessage);
+    // An instructor restores the file.
+    repo.write('students/week-01.yaml', whole);
+    expect(judge(base, 'prof').code).toBe(0);
+  });
+
+  test('a student who leaves a classmate’s incomplete entry last in the file is told it would hold every removal', () => {
+    const repo = new GitRepo();
+    // Bo's entry lacks its image (kept at its last-known-good, holding nothing while an entry follows).
+    const bo = '  - name: "Bo"\n    github_username: "bo"\n';
+    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + bo + entry('Cy', 'cy')));
+    const base = repo.commit('bo broke his entry');
+    repo.write('students/week-01.yaml', rosterText(entry('Ann', 'ann') + bo));
+    const run = classops(['validate', '--changed-since', base, '--author', 'cy', 'students'], { cwd: repo.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('error author-fragment-last');
+    expect(run.stdout).toContain('leaves the entry on line 9, which has errors, last in the file');
   });
 
   test('a repository whose root is the roster folder is judged from there', () => {

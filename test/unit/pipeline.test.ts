@@ -96,7 +96,7 @@ describe('an entry that could be anyone’s holds back removals from its week (a
     const i = decide([cut], lastGood(good('ann'), good('bo')));
     expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1', 'bo:kept:ghcr.io/bo/app:v0']);
     expect(kept(i)).toEqual([
-      "bo: the entry on line 9 of students/week-01.yaml has errors and could be what is left of this student's; keeping the last-known-good version until it is fixed or removed",
+      "bo: an entry with errors on line 9 of students/week-01.yaml could be what is left of this student's; keeping the last-known-good version until fixed or removed",
     ]);
   });
 
@@ -137,6 +137,18 @@ describe('an entry that could be anyone’s holds back removals from its week (a
       'bo:kept:ghcr.io/bo/app:v0',
       'dee:deployed:ghcr.io/dee/app:v1',
     ]);
+  });
+
+  test('a fragment before other entries that names its login is that student’s alone: removals go on', () => {
+    // A student waiting for their image (no container_image yet), running or not; bo left the roster.
+    const waiting = '  - name: "Sam"\n    github_username: "sam"\n';
+    for (const goods of [lastGood(good('ann'), good('bo')), lastGood(good('ann'), good('bo'), good('sam'))]) {
+      const i = decide([report('students/week-01.yaml', entry('ann') + waiting + entry('dee'))], goods);
+      expect(outcome(i).filter((o) => o.startsWith('bo:'))).toEqual([]);
+    }
+    // Without a login it could be anyone's, wherever it is.
+    const anon = report('students/week-01.yaml', entry('ann') + '  - name: "Sam"\n' + entry('dee'));
+    expect(outcome(decide([anon], lastGood(good('ann'), good('bo'))))).toContain('bo:kept:ghcr.io/bo/app:v0');
   });
 
   test('a whole entry with errors (a private image, a bad port) does not hold removals back', () => {
