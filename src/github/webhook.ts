@@ -69,12 +69,13 @@ const BENEFIT_OF_DOUBT_MS = 1_000;
  */
 function slowest(readings: ReadonlySet<Reading>, at: number): Reading | undefined {
   const elapsed = (r: Reading) => Math.max(1, at - r.since);
-  const judged = (r: Reading) =>
+  // Of two bodies with the same bytes the older has the lower rate, so it goes first.
+  const rateWithDoubt = (r: Reading) =>
     (r.bytes * 1000 + MIN_BYTES_PER_SECOND * BENEFIT_OF_DOUBT_MS) / (elapsed(r) + BENEFIT_OF_DOUBT_MS);
   let found: Reading | undefined;
   for (const r of readings) {
     if ((r.bytes * 1000) / elapsed(r) >= MIN_BYTES_PER_SECOND) continue;
-    if (found === undefined || judged(r) < judged(found)) found = r;
+    if (found === undefined || rateWithDoubt(r) < rateWithDoubt(found)) found = r;
   }
   return found;
 }

@@ -370,6 +370,12 @@ describe('what the hints say', () => {
       'It has "github_user" instead: rename it to "github_username".',
     );
   });
+  test('a last line of only spaces is named as such', () => {
+    const text = `${readFileSync(join(FIXTURES, 'missing-optional/week-01.yaml'), 'utf8')}    `;
+    const finding = validateRoster('students/week-01.yaml', Buffer.from(text), defaultPolicy()).findings[0];
+    expect(finding).toMatchObject({ code: 'file-no-final-newline', line: 9, column: 5 });
+    expect(finding!.message).toContain('does not end with a line break (its last line holds only spaces)');
+  });
   test('a CRLF file cut after a carriage return that YAML cannot read says it may be cut short too', () => {
     const crlf = Buffer.from(
       readFileSync(join(FIXTURES, 'missing-optional/week-01.yaml'), 'utf8').replace(/\n/g, '\r\n'),
