@@ -113,7 +113,7 @@ export function judgeChanges(
       severity: 'error',
       message: `This pull request by ${quote(options.author ?? '')} changes ${quote(current.file)}, which has errors at the base revision${cut ? ' and may have been cut short' : ''}; only instructors change it until it is repaired.`,
       hint: cut
-        ? 'Ask an instructor to compare the file with its earlier revisions and restore what a cut lost; then change only your own entry in it.'
+        ? "Ask an instructor to compare the file with its earlier revisions (if it has any) and restore what a cut lost, and to end it with a line break, its last entry complete (an entry still waiting for its image is best kept as a comment, as the roster's own example is); then change only your own entry in it."
         : 'Ask an instructor to repair the file first; then change only your own entry in it.',
       file: current.file,
       line: 1,
@@ -140,7 +140,7 @@ export function judgeChanges(
         code: 'author-fragment-last',
         severity: 'error',
         message: `This pull request by ${quote(options.author ?? '')} leaves the entry on line ${last.line}, which has errors, last in the file: classops would then remove no one from this week, as it cannot tell that entry from a file cut short.`,
-        hint: 'Ask an instructor to repair that entry first, or keep an entry after it.',
+        hint: 'Ask an instructor to complete that entry, or to keep it as a comment until it is ready; or keep an entry of yours after it.',
         file: current.file,
         line: last.line,
         column: 1,

@@ -59,8 +59,8 @@ export interface EntryResult {
   /** Present when the entry has no error findings. */
   readonly entry: StudentEntry | undefined;
   /**
-   * The entry is no mapping, or a field every entry has is missing or no text: it may be
-   * what is left of a classmate's entry (a file cut short), so it cannot tell who left.
+   * The entry is no mapping, or a field every entry has is missing, empty or no text: it may
+   * be what is left of a classmate's entry (a file cut short), so it cannot tell who left.
    */
   readonly fragment: boolean;
 }

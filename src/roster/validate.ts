@@ -413,7 +413,9 @@ export function validateRoster(file: string, bytes: Uint8Array, policy: PolicyCo
       raw,
       source: parsed.sourceAt(['students', index]) ?? '',
       entry: valid ? toEntry(raw) : undefined,
-      fragment: !isObject(raw) || KEYS.entryRequired.some((key) => typeof raw[key] !== 'string'),
+      // Empty text too: a block scalar (`>-`) cut after its first line reads as "".
+      fragment:
+        !isObject(raw) || KEYS.entryRequired.some((key) => typeof raw[key] !== 'string' || raw[key].trim() === ''),
     };
   });
   return done(metadata, entries);

@@ -120,6 +120,14 @@ describe('an entry that could be anyone’s holds back removals from its week (a
       'ann:deployed:ghcr.io/ann/app:v1',
       'bo:kept:ghcr.io/bo/app:v0',
     ]);
+    // A block scalar cut after its indicator reads as empty text: still a fragment.
+    const blockCut = report(
+      'students/week-01.yaml',
+      entry('ann') + '  - name: "bo"\n    github_username: "bo"\n    container_image: >-\n',
+    );
+    expect(outcome(decide([blockCut], lastGood(good('ann'), good('bo'), good('cy'))))).toContain(
+      'cy:kept:ghcr.io/cy/app:v0',
+    );
     // Cut after bo's login: cy may have come after bo, so the last entry holds whoever it names.
     const hasLogin = report('students/week-01.yaml', entry('ann') + '  - name: "bo"\n    github_username: "bo"\n');
     expect(outcome(decide([hasLogin], lastGood(good('ann'), good('bo'), good('cy'))))).toEqual([
