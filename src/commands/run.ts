@@ -119,6 +119,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     for (const o of plan.update) lines.push(`  ~ update ${describeRef(refOf(o))}`);
     for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
+    for (const o of plan.withheld) lines.push(`  ! withheld ${describeRef(refOf(o))} (its week's prunes were refused)`);
     for (const h of interpretation.desired!.held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
     lines.push(
       `${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`,

@@ -3,7 +3,8 @@
  * written only when it is missing or differs (its spec hash, or a field someone else
  * changed). An object no longer desired is pruned only when classops made it (its
  * source-file annotation), no broken roster could own its namespace, it is not a
- * Namespace, and the guard does not stop a mass deletion.
+ * Namespace, and the guard does not stop a mass deletion. A week the guard stops is
+ * suspect (a roster cut short looks so), so its running students are left as they are.
  */
 import { describeRef, keyOf, refOf, type ObjectRef } from '../cluster/target.js';
 import type { Protection } from '../pipeline/weeks.js';
@@ -25,6 +26,8 @@ export interface Plan {
   readonly unchangedLive: readonly KubeObject[];
   readonly prune: readonly ObjectRef[];
   readonly refused: readonly RefusedPrune[];
+  /** Updates not made: their week's prunes were refused by the guard. */
+  readonly withheld: readonly KubeObject[];
 }
 
 export interface PlanOptions {
@@ -146,12 +149,15 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
       refused.push({
         namespace,
         objects: objects.map(refOf),
-        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}). Nothing was deleted; if this is intended, run once with --allow-mass-prune.`,
+        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}). Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.`,
       });
       continue;
     }
     prune.push(...objects.map(refOf));
   }
   prune.sort((a, b) => kindOrder(b.kind) - kindOrder(a.kind));
-  return { create, update, unchanged, unchangedLive, prune, refused };
+  const guarded = new Set(refused.filter((r) => r.objects.some((o) => o.kind !== 'Namespace')).map((r) => r.namespace));
+  const withheld = update.filter((o) => guarded.has(namespaceOf(o)));
+  const made = update.filter((o) => !guarded.has(namespaceOf(o)));
+  return { create, update: made, unchanged, unchangedLive, prune, refused, withheld };
 }

@@ -202,6 +202,7 @@ async function reconcilePass(
   for (const group of byKind(plan.prune, (r) => r.kind).reverse()) await inParallel(group, pruneOne);
   for (const h of desired.held)
     log.warn('removals held back', { namespace: h.namespace, file: h.file, lines: h.lines, kept: h.students });
+  for (const object of plan.withheld) metrics.applyOperations.inc({ kind: object.kind, action: 'refused' });
   for (const refusal of plan.refused) {
     for (const ref of refusal.objects) metrics.applyOperations.inc({ kind: ref.kind, action: 'refused' });
     log.warn('prune refused', { namespace: refusal.namespace, reason: refusal.reason });
@@ -219,6 +220,11 @@ async function reconcilePass(
 
   // Last-known-good: what was just applied (or already matched) becomes the fallback; pruned students leave it.
   const nextGood = new Map(lastGood);
+  // What was not applied (failed, or withheld by the guard) is not a last-known-good.
+  for (const object of plan.withheld) {
+    const student = object.metadata.labels?.[LABEL.student];
+    if (student !== undefined) failed.add(studentKey(object.metadata.namespace ?? '', student));
+  }
   for (const [key, good] of desired.fresh) if (!failed.has(key)) nextGood.set(key, good);
   const pruned = new Set(plan.prune.map(keyOf));
   for (const gone of live) {

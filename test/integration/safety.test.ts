@@ -174,6 +174,28 @@ describe('protection follows the week, not the file name', () => {
     }
   });
 
+  test('a roster cut after an entry’s image: the guard refuses the prunes, and the cut student is left as they run', async () => {
+    const port = '    port: 8080\n';
+    const five = ['ann', 'bo', 'cy', 'dee', 'eve'].map((login) => entry(login, undefined, port)).join('');
+    const c = course({ 'students/week-01.yaml': five });
+    await c.once();
+    const portOf = (login: string) =>
+      api.get('apps/v1', 'Deployment', WEEK1, `student-${login}`)!.spec.template.spec.containers[0].ports[0]
+        .containerPort;
+    // Cut at the end of Bo's image line: his port line and three classmates lost, and the file is valid YAML.
+    c.write('students/week-01.yaml', entry('ann', undefined, port) + entry('bo')).commit('cut at a line end');
+    const cut = await c.once();
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain('0 created, 0 updated, 0 pruned');
+    expect(cut.stdout).toContain('its running students were left as they are');
+    expect(names('Deployment', WEEK1)).toHaveLength(5);
+    expect(portOf('bo')).toBe(8080);
+    // Meant: the instructor says so once.
+    expect((await c.once('--allow-mass-prune')).code).toBe(0);
+    expect(portOf('bo')).toBe(5000);
+    expect(names('Deployment', WEEK1)).toEqual(['student-ann', 'student-bo']);
+  });
+
   test('a roster whose last entry was cut to `- n` prunes no one; fixed, the removal goes through', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') + entry('cy') });
     await c.once();

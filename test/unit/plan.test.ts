@@ -124,6 +124,29 @@ describe('planChanges', () => {
     ]);
   });
 
+  test('while the guard holds a week, its running students are left as they are; new ones and other weeks go on', () => {
+    const live = [...student('ann'), ...student('bo'), ...student('cy'), ...student('dee')];
+    // What a roster cut after Ann's image leaves: Ann changed (her port lost), three classmates gone, one new.
+    const changedAnn = [object('Deployment', 'student-ann', {}, { port: 5000 }), ...student('ann').slice(1)];
+    const other = {
+      ...object('Deployment', 'student-eve', {}, { port: 2 }),
+      metadata: { ...object('Deployment', 'student-eve').metadata, namespace: 'course-week02' },
+    } as KubeObject;
+    const plan = planChanges(
+      [...changedAnn, ...student('new'), other],
+      [...live, { ...other, spec: { port: 1 } }],
+      options(),
+    );
+    expect(plan.prune).toEqual([]);
+    expect(refs(plan.update)).toEqual(['Deployment/student-eve']);
+    expect(refs(plan.withheld)).toEqual(['Deployment/student-ann']);
+    expect(refs(plan.create)).toEqual(['Service/student-new', 'Deployment/student-new', 'Ingress/student-new']);
+    expect(plan.refused[0]?.reason).toContain('its running students were left as they are');
+    expect(refs(planChanges(changedAnn, live, options({ allowMassPrune: true })).update)).toEqual([
+      'Deployment/student-ann',
+    ]);
+  });
+
   test('namespaces are never pruned', () => {
     const plan = planChanges([], [object('Namespace', NS)], options());
     expect(plan.prune).toEqual([]);
@@ -278,7 +301,7 @@ describe('planChanges', () => {
           namespace: NS,
           name: o.metadata.name,
         })),
-        reason: `Pruning would remove 2 of 3 students in ${NS}, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted; if this is intended, run once with --allow-mass-prune.`,
+        reason: `Pruning would remove 2 of 3 students in ${NS}, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.`,
       },
     ]);
   });

@@ -351,7 +351,7 @@ describe('pruning', () => {
     const refused = await reconcile(c.options);
     expect(refused.result).toBe('refused');
     expect(api.writes().length).toBe(before);
-    const reason = `Pruning would remove 3 of 3 students in ${NS}, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted; if this is intended, run once with --allow-mass-prune.`;
+    const reason = `Pruning would remove 3 of 3 students in ${NS}, more than the guard allows (1, cluster.maxPruneFraction 0.5). Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.`;
     expect(events().filter((e) => e.type === 'Warning')).toEqual([
       { reason: 'PruneRefused', type: 'Warning', on: 'Deployment/student-ann', message: reason },
     ]);
