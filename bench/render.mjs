@@ -34,7 +34,9 @@ const config = loadConfig({
   env: {},
   overrides: { policy: { limits: { maxFileBytes: 64 << 20, maxEntries: STUDENTS } } },
 });
-const report = validateRoster('week-01.yaml', Buffer.from(lines.join('\n')), config.policy);
+const roster = `${lines.join('\n')}\n`;
+const report = validateRoster('week-01.yaml', Buffer.from(roster), config.policy);
+if (!report.complete) throw new Error(`the bench roster is held back: ${report.findings[0]?.message}`);
 const verdicts = new Map(
   report.entries.map((e, i) => [
     e.entry.containerImage,
@@ -98,7 +100,7 @@ console.log(
 
 // The whole command, as a user runs it once (validation and writing the 62 MB stream included).
 const dir = mkdtempSync(join(tmpdir(), 'classops-bench-render-'));
-writeFileSync(join(dir, 'week-01.yaml'), lines.join('\n'));
+writeFileSync(join(dir, 'week-01.yaml'), roster);
 const cli = timedNode([CLI, 'render', 'week-01.yaml', '--out', '-'], {
   cwd: dir,
   maxBuffer: 256 << 20,
