@@ -153,6 +153,33 @@ describe('classops run as an operator', () => {
     expect(api.list('Deployment').map((d) => d.metadata.name)).toEqual(['student-ann']);
   }, 90_000);
 
+  test('what the prune guard withheld is never taken for a last-known-good', async () => {
+    const port = (login: string, value = 8080) => `${entry(login)}    port: ${value}\n`;
+    const others = port('cy') + port('dee') + port('eve');
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(port('ann') + port('bo') + others)).commit('five');
+    const op = await start(configFor(repo, false));
+    const reconciled = (revision: string) =>
+      waitFor(
+        async () => JSON.parse((await op.get('/api/status')).text).reconcile?.revision === revision,
+        30_000,
+        `revision ${revision} to be reconciled`,
+        () => op.output,
+      );
+    await reconciled(repo.git('rev-parse', 'HEAD'));
+    const portOf = (login: string) =>
+      api.get('apps/v1', 'Deployment', NS, `student-${login}`)!.spec.template.spec.containers[0].ports[0].containerPort;
+    // Cut after Bo's image: the guard refuses three removals, and Bo's lost port waits with them.
+    await reconciled(repo.write('students/week-01.yaml', rosterText(port('ann') + entry('bo'))).commit('cut'));
+    expect(portOf('bo')).toBe(8080);
+    // Restored, but Bo's entry now has an error: he keeps what last ran, which the cut never changed.
+    await reconciled(
+      repo.write('students/week-01.yaml', rosterText(port('ann') + port('bo', 0) + others)).commit('bo breaks'),
+    );
+    expect(portOf('bo')).toBe(8080);
+    expect(api.list('Deployment')).toHaveLength(5);
+  }, 90_000);
+
   test('student health comes from the Deployment and its pods', async () => {
     const repo = new GitRepo();
     repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo') + entry('cy'))).commit('three');
