@@ -32,9 +32,9 @@ const BATCH = 1 << 20;
 const HELD_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /**
- * Replaces the folder with SIGTERM, SIGINT and SIGHUP (a closed terminal) held. The swap is synchronous, so a signal
- * that comes during it is read once it has ended: then the render dies of it, leaving a
- * whole folder and no scratch beside it for the next render to clear.
+ * Replaces the folder with SIGTERM, SIGINT and SIGHUP (a closed terminal) held. The swap
+ * is synchronous, so a signal that comes during it is read once it has ended: then the
+ * render dies of it, leaving a whole folder and no scratch beside it for the next render.
  */
 async function replaceHoldingSignals(out: string, tree: ReadonlyMap<string, string>, io: CommandIO): Promise<void> {
   const caught: NodeJS.Signals[] = [];

@@ -119,6 +119,12 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
   return { revision: snapshot.revision, interpretation, plan, live, lastGood, target };
 }
 
+/** The `namespace/login` key of the student an object is for, when it is a student's. */
+function studentKeyOf(object: KubeObject): string | undefined {
+  const student = object.metadata.labels?.[LABEL.student];
+  return student === undefined ? undefined : studentKey(object.metadata.namespace ?? '', student);
+}
+
 /** Items grouped by kind, groups in apply order. */
 function byKind<T>(items: readonly T[], kindOf: (item: T) => string): T[][] {
   const groups = new Map<number, T[]>();
@@ -153,7 +159,8 @@ async function reconcilePass(
   const { revision, interpretation, plan, live, lastGood, target } = await computePlan(options, signal);
   const desired = interpretation.desired!;
   const errors: string[] = [];
-  const failed = new Set<string>();
+  // Students whose objects were not applied (withheld by the guard, or failed): not a last-known-good.
+  const failed = new Set(plan.withheld.flatMap((o) => studentKeyOf(o) ?? []));
   const done = { created: 0, updated: 0, pruned: 0 };
 
   // Objects of one kind go out together, a few at a time; kinds in order, so a Namespace
@@ -177,8 +184,8 @@ async function reconcilePass(
       metrics.applyOperations.inc({ kind: object.kind, action: 'failed' });
       errors.push((error as Error).message);
       log.error(`could not apply ${describeRef(refOf(object))}`, { error: (error as Error).message });
-      const student = object.metadata.labels?.[LABEL.student];
-      if (student !== undefined) failed.add(studentKey(object.metadata.namespace ?? '', student));
+      const key = studentKeyOf(object);
+      if (key !== undefined) failed.add(key);
     }
   };
   const pruneOne = async (ref: ObjectRef) => {
@@ -220,17 +227,11 @@ async function reconcilePass(
 
   // Last-known-good: what was just applied (or already matched) becomes the fallback; pruned students leave it.
   const nextGood = new Map(lastGood);
-  // What was not applied (failed, or withheld by the guard) is not a last-known-good.
-  for (const object of plan.withheld) {
-    const student = object.metadata.labels?.[LABEL.student];
-    if (student !== undefined) failed.add(studentKey(object.metadata.namespace ?? '', student));
-  }
   for (const [key, good] of desired.fresh) if (!failed.has(key)) nextGood.set(key, good);
   const pruned = new Set(plan.prune.map(keyOf));
   for (const gone of live) {
-    const student = gone.metadata.labels?.[LABEL.student];
-    if (gone.kind === 'Deployment' && student !== undefined && pruned.has(keyOf(refOf(gone))))
-      nextGood.delete(studentKey(gone.metadata.namespace!, student));
+    const key = studentKeyOf(gone);
+    if (gone.kind === 'Deployment' && key !== undefined && pruned.has(keyOf(refOf(gone)))) nextGood.delete(key);
   }
 
   const health = await target.health().catch(() => new Map<string, StudentHealth>());

@@ -102,17 +102,17 @@ export function judgeChanges(
   );
 
   const author = options.author?.toLowerCase();
+  const baseCut = base !== undefined && mayBeCutShort(base);
   if (!touched || exempt(options)) {
     // Nothing to hold against the author: an instructor, or a file the PR leaves as it was.
-  } else if (base !== undefined && (!base.complete || mayBeCutShort(base))) {
+  } else if (base !== undefined && (!base.complete || baseCut)) {
     // Its entries could not be read at the base, or a cut may have lost some: no change to it
     // can be told apart from another, and ending it anew would deploy what the cut left.
-    const cut = mayBeCutShort(base);
     findings.push({
       code: 'author-broken-base',
       severity: 'error',
-      message: `This pull request by ${quote(options.author ?? '')} changes ${quote(current.file)}, which has errors at the base revision${cut ? ' and may have been cut short' : ''}; only instructors change it until it is repaired.`,
-      hint: cut
+      message: `This pull request by ${quote(options.author ?? '')} changes ${quote(current.file)}, which has errors at the base revision${baseCut ? ' and may have been cut short' : ''}; only instructors change it until it is repaired.`,
+      hint: baseCut
         ? "Ask an instructor to compare the file with its earlier revisions (if it has any) and restore what a cut lost, and to end it with a line break, its last entry complete (an entry still waiting for its image is best kept as a comment, as the roster's own example is); then change only your own entry in it."
         : 'Ask an instructor to repair the file first; then change only your own entry in it.',
       file: current.file,

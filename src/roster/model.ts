@@ -102,7 +102,7 @@ export interface RosterReport {
 
 /**
  * The code of a file that does not end with a line break, as a file cut short would not. It
- * holds the file back, but its entries were read: a pull request may add the line break.
+ * holds the file back; only an instructor may end it anew (see mayBeCutShort).
  */
 export const NO_FINAL_NEWLINE = 'file-no-final-newline';
 

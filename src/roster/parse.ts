@@ -53,7 +53,7 @@ export interface ParsedRoster {
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 const START: Position = { line: 1, column: 1 };
 
-function positionAt(text: string, offset: number): Position {
+export function positionAt(text: string, offset: number): Position {
   let line = 1;
   let lineStart = 0;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {

@@ -225,14 +225,15 @@ export function checkContainerImage(
       ),
     );
   }
+  // Where the registry or owner is wrong, every finding's fix is that one corrected line.
+  const oneLine = !registryAllowed || ownerWrong ? corrected : undefined;
   if (ref.tag === undefined && ref.digest === undefined) {
     problems.push(
       error(
         'image-tag-missing',
         'The image has no tag, so the cluster would pull whatever "latest" points to at that moment.',
-        // Where the registry or owner is wrong too, the same line as their fixes.
-        corrected !== undefined && (!registryAllowed || ownerWrong)
-          ? `Add the tag you pushed: container_image: "${corrected}".`
+        oneLine !== undefined
+          ? `Add the tag you pushed: container_image: "${oneLine}".`
           : `Add the tag you pushed, e.g. ${quote(`${image}:v1`)}.`,
       ),
     );
@@ -242,8 +243,8 @@ export function checkContainerImage(
       severity: 'warning',
       message: 'The tag "latest" changes whenever you push, so what runs can change without a pull request.',
       hint:
-        corrected !== undefined && (!registryAllowed || ownerWrong)
-          ? `Tag each release, e.g. container_image: "${corrected}", and update this line when you release.`
+        oneLine !== undefined
+          ? `Tag each release, e.g. container_image: "${oneLine}", and update this line when you release.`
           : `Tag each release, e.g. "${image.replace(/:latest$/, ':v1')}", and update this line when you release.`,
     });
   }

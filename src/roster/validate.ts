@@ -18,7 +18,7 @@ import {
   NO_FINAL_NEWLINE,
   NO_METADATA,
 } from './model.js';
-import { parseRoster, type ParsedRoster, type PathSegment } from './parse.js';
+import { parseRoster, positionAt, type ParsedRoster, type PathSegment } from './parse.js';
 import { quote } from '../unsafe-characters.js';
 import {
   checkCharacters,
@@ -334,17 +334,15 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
 function checkFinalLineBreak(ctx: Context): void {
   const { text } = ctx.parsed;
   if (text === '' || text.endsWith('\n')) return;
-  const lastLine = text.slice(text.lastIndexOf('\n') + 1);
   // An editor's indentation left on an empty last line looks like a line break to the eye.
-  const blank = lastLine.trim() === '' ? ' (its last line holds only spaces)' : '';
+  const blank = text.slice(text.lastIndexOf('\n') + 1).trim() === '' ? ' (its last line holds only spaces)' : '';
   ctx.findings.push({
     code: NO_FINAL_NEWLINE,
     severity: 'error',
     message: `The file does not end with a line break${blank}, as a file cut short would not: until it does, nothing in this week changes.`,
     hint: 'Compare the file with its previous revision first, and restore anything a cut lost; then end it with a line break (editors can on save: "insert final newline").',
     file: ctx.file,
-    line: text.split('\n').length,
-    column: lastLine.length + 1,
+    ...positionAt(text, text.length),
   });
 }
 
