@@ -20,7 +20,7 @@ export interface HttpOptions {
   readonly connectionsPerOrigin?: number;
 }
 
-const pools = new Map<number, Dispatcher>();
+const pools = new Map<string, Dispatcher>();
 
 /**
  * A connection pool with a cap per origin. Without one, undici opens a new connection
@@ -29,11 +29,13 @@ const pools = new Map<number, Dispatcher>();
  */
 async function dispatcherFor(options: HttpOptions): Promise<Dispatcher | undefined> {
   if (options.dispatcher !== undefined || options.connectionsPerOrigin === undefined) return options.dispatcher;
-  let pool = pools.get(options.connectionsPerOrigin);
+  const key = `${options.connectionsPerOrigin}/${options.timeoutMs}`;
+  let pool = pools.get(key);
   if (pool === undefined) {
     const { Agent } = await import('undici');
-    pool = new Agent({ connections: options.connectionsPerOrigin });
-    pools.set(options.connectionsPerOrigin, pool);
+    // Connecting (TCP and TLS) is bounded by registry.timeout too: undici's own 10 s ignores the request's signal.
+    pool = new Agent({ connections: options.connectionsPerOrigin, connect: { timeout: options.timeoutMs } });
+    pools.set(key, pool);
   }
   return pool;
 }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { classopsAsync as classops } from '../support/cli.js';
@@ -117,6 +118,22 @@ describe('classops check-image', () => {
       `${open.host}/nobody/app:v1: repository-not-found\n  The registry has no repository for ${open.host}/nobody/app:v1.\n  fix: Check the spelling of the owner and image name, and that you pushed the image (docker push ${open.host}/nobody/app:v1).\n`,
     );
   });
+
+  // Bounded only by the test's time limit (8 s, eight times registry.timeout): undici's own connect limit is 10 s.
+  test('a registry that takes connections and never speaks is given up on at registry.timeout, not at undici’s connect limit', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = tempDir('classops-silent-');
+      writeFileSync(join(dir, 'classops.yaml'), 'registry:\n  timeout: 1s\n');
+      const port = (silent.address() as AddressInfo).port;
+      const run = await classops(['check-image', `127.0.0.1:${port}/s1/app:v1`], { cwd: dir });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`127.0.0.1:${port} did not answer in time`);
+    } finally {
+      silent.close();
+    }
+  }, 8_000);
 
   test('an invalid reference is a usage error', async () => {
     const run = await classops(['check-image', 'ghcr.io/Bad/Name']);
