@@ -84,6 +84,16 @@ async function aborted(signal: AbortSignal | undefined): Promise<boolean> {
 const nothingToDo = (plan: Plan) =>
   plan.create.length === 0 && plan.update.length === 0 && plan.prune.length === 0 && plan.refused.length === 0;
 
+/** Last-known-good from what is applied, as a process's first pass starts from it. */
+function readBack(live: readonly KubeObject[], { config, log }: ReconcilerOptions): ReadonlyMap<string, LastGood> {
+  const { lastGood, refused } = lastGoodFromLive(live, config.policy);
+  for (const { object, problem } of refused)
+    log.warn(
+      `not falling back to the entry recorded on ${object}: ${problem}. It was edited by hand; the student's roster entry decides, and while it cannot, the Deployment is left as it is`,
+    );
+  return lastGood;
+}
+
 /** Reads the source and the target and decides what to do; touches neither, nor State (what --dry-run shows). */
 export async function computePlan(options: ReconcilerOptions, signal?: AbortSignal): Promise<PlannedPass> {
   const { config, source, state } = options;
@@ -92,7 +102,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
   // The watch's copy serves only once a pass has run (last-known-good comes from State, not from it).
   const cached = state.lastGood === undefined ? undefined : target.listCached?.();
   let live = cached ?? (await unlessAborted(target.listManaged(), signal));
-  const lastGood = state.lastGood ?? lastGoodFromLive(live);
+  const lastGood = state.lastGood ?? readBack(live, options);
   const interpretation = await unlessAborted(
     interpretRosters(
       { files: snapshot.files, unreadable: snapshot.problems, config, images: options.images },

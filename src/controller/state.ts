@@ -4,11 +4,21 @@
  * metrics, gallery and GitHub feedback read it. Last-known-good is rebuilt from what is
  * applied (annotations carry the entry), so a restart changes nothing.
  */
-import type { StudentHealth } from '../cluster/target.js';
+import { describeRef, refOf, type StudentHealth } from '../cluster/target.js';
+import type { PolicyConfig } from '../config.js';
 import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import type { Finding, StudentEntry } from '../roster/model.js';
+import {
+  checkContainerImage,
+  checkEndpoint,
+  checkGithubUsername,
+  checkName,
+  checkPort,
+  type Problem,
+} from '../roster/rules.js';
+import { quote } from '../unsafe-characters.js';
 
 export type { Deployment, LastGood } from '../pipeline/desired.js';
 export { studentKey } from '../pipeline/desired.js';
@@ -66,9 +76,47 @@ const isEntry = (v: unknown): v is StudentEntry => {
   );
 };
 
-/** Last-known-good read back from applied Deployments: what a restarted controller starts from. */
-export function lastGoodFromLive(live: readonly KubeObject[]): Map<string, LastGood> {
+/** A Deployment whose recorded entry was not read back, and why. */
+export interface RefusedReadBack {
+  readonly object: string;
+  readonly problem: string;
+}
+
+/**
+ * Why a recorded entry is not one this course would deploy for the Deployment's student,
+ * or undefined. The annotation is only as trusted as whoever can edit the Deployment, so it
+ * passes the roster's own rules before it is deployed again.
+ */
+function readBackProblem(entry: StudentEntry, student: string | undefined, policy: PolicyConfig): string | undefined {
+  const login = entry.githubUsername;
+  if (student?.toLowerCase() !== login.toLowerCase())
+    return `github_username ${quote(login)} is not the student the Deployment is for (${quote(student ?? '')})`;
+  const fields: Array<[string, string | number, Problem[]]> = [
+    ['name', entry.name, checkName(entry.name)],
+    ['github_username', login, checkGithubUsername(login)],
+    ['container_image', entry.containerImage, checkContainerImage(entry.containerImage, login, policy)],
+    ['student_endpoint', entry.studentEndpoint, checkEndpoint('student_endpoint', entry.studentEndpoint)],
+    ['health_endpoint', entry.healthEndpoint, checkEndpoint('health_endpoint', entry.healthEndpoint)],
+    ['port', entry.port, checkPort(entry.port)],
+  ];
+  for (const [field, value, problems] of fields) {
+    const error = problems.find((p) => p.severity === 'error');
+    const shown = typeof value === 'string' ? quote(value) : String(value);
+    if (error !== undefined) return `${field} ${shown}: ${error.message}`;
+  }
+  return undefined;
+}
+
+/**
+ * Last-known-good read back from applied Deployments: what a restarted controller starts
+ * from. A recorded entry the course's rules refuse is left out and reported.
+ */
+export function lastGoodFromLive(
+  live: readonly KubeObject[],
+  policy: PolicyConfig,
+): { lastGood: Map<string, LastGood>; refused: RefusedReadBack[] } {
   const lastGood = new Map<string, LastGood>();
+  const refused: RefusedReadBack[] = [];
   for (const object of live) {
     if (object.kind !== 'Deployment') continue;
     const annotations = object.metadata.annotations ?? {};
@@ -83,12 +131,17 @@ export function lastGoodFromLive(live: readonly KubeObject[]): Map<string, LastG
       continue;
     }
     if (!isEntry(entry)) continue;
+    const problem = readBackProblem(entry, object.metadata.labels?.[LABEL.student], policy);
+    if (problem !== undefined) {
+      refused.push({ object: describeRef(refOf(object)), problem });
+      continue;
+    }
     const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
     const image = spec?.template?.spec?.containers?.[0]?.image;
     const digest = image?.includes('@') ? image.slice(image.indexOf('@') + 1) : undefined;
     lastGood.set(studentKey(namespace, entry.githubUsername), { week: { file, week, namespace }, entry, digest });
   }
-  return lastGood;
+  return { lastGood, refused };
 }
 
 const sortedStudents = (a: StudentStatus, b: StudentStatus) =>

@@ -328,7 +328,9 @@ export function checkEndpoint(field: string, path: string): Problem[] {
 }
 
 export function checkPort(port: number): Problem[] {
-  if (port >= 1 && port <= 65535) return [];
+  if (Number.isInteger(port) && port >= 1 && port <= 65535) return [];
+  if (!Number.isInteger(port))
+    return [error('port-invalid', `Port ${port} is not a whole number.`, 'Write the port as digits only, e.g. 5000.')];
   return [
     error(
       'port-invalid',

@@ -115,6 +115,32 @@ describe('a roster file that does not parse', () => {
   });
 });
 
+describe('last-known-good read back after a restart', () => {
+  test("is checked against the course's rules: a hand-edited entry annotation is never deployed", async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    await runOnce(c, '--no-image-checks');
+    // Someone with write access to the namespace (not a student's pull request) edits bo's
+    // recorded entry; a broken roster then makes the next process fall back to it.
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    const recorded = JSON.parse(live.metadata.annotations!['classops.dev/entry']) as Record<string, unknown>;
+    const evil = JSON.stringify({ ...recorded, containerImage: 'docker.io/evil/miner:v1' });
+    api.put({
+      ...live,
+      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': evil } },
+    });
+    c.commitText(BROKEN);
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.code).toBe(1);
+    const images = api.list('Deployment').map((d) => JSON.stringify(d.spec.template.spec.containers));
+    expect(images.join()).not.toContain('evil');
+    expect(run.stderr).toContain(`Deployment ${NS}/student-bo`);
+    expect(run.stderr).toMatch(/container_image \\?"docker\.io\/evil\/miner:v1\\?"/);
+    // bo is neither pruned nor redeployed from the edit; ann is kept as before.
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
+    expect(api.writes().filter((w) => w.includes('student-bo') && !w.includes('/events'))).toHaveLength(4);
+  });
+});
+
 describe('self-heal through the watch, with git polling slower than the test', () => {
   test('a hand edit is put back, again after the watch drops, and a deleted object comes back', async () => {
     const repo = new GitRepo();

@@ -32,10 +32,11 @@ describe('last-known-good read back from the cluster', () => {
     else annotations['classops.dev/entry'] = value;
     return { ...d, metadata: { ...d.metadata, annotations } } as KubeObject;
   };
+  const readBack = (objects: readonly KubeObject[]) => lastGoodFromLive(objects, c.config.policy);
   const annEntry = () => JSON.parse(ann().metadata.annotations!['classops.dev/entry']!) as Record<string, unknown>;
 
   test('each applied student is read back from their Deployment: week, file, entry and pinned digest', () => {
-    const good = lastGoodFromLive(live);
+    const good = readBack(live).lastGood;
     expect([...good.keys()]).toEqual([`${NS}/ann`, `${NS}/bo`]);
     expect(good.get(`${NS}/ann`)).toEqual({
       week: { file: `${c.folder}/week-01.yaml`, week: 1, namespace: NS },
@@ -66,8 +67,8 @@ describe('last-known-good read back from the cluster', () => {
     const noAnnotations = { ...d, metadata: { ...d.metadata, annotations: undefined } } as KubeObject;
     const noLabels = { ...d, metadata: { ...d.metadata, labels: undefined } } as KubeObject;
     for (const object of [noFile, noNamespace, week('1.5'), week('one'), noAnnotations, noLabels])
-      expect(lastGoodFromLive([object]).size).toBe(0);
-    expect(lastGoodFromLive([week('02')]).get(`${NS}/ann`)!.week.week).toBe(2);
+      expect(readBack([object]).lastGood.size).toBe(0);
+    expect(readBack([week('02')]).lastGood.get(`${NS}/ann`)!.week.week).toBe(2);
   });
 
   test('an entry annotation that is missing, not JSON, or not a whole entry is not read back', () => {
@@ -84,17 +85,49 @@ describe('last-known-good read back from the cluster', () => {
       wrong('healthEndpoint', false),
       wrong('port', '5000'),
     ])
-      expect(lastGoodFromLive([withEntry(value)]).size).toBe(0);
-    expect(lastGoodFromLive([withEntry(JSON.stringify(annEntry()))]).size).toBe(1);
+      expect(readBack([withEntry(value)]).lastGood.size).toBe(0);
+    expect(readBack([withEntry(JSON.stringify(annEntry()))]).lastGood.size).toBe(1);
+  });
+
+  test("an entry the course's rules refuse (edited by hand) is not read back, and the refusal names the field", () => {
+    const edited = (field: string, value: unknown, label?: string) => {
+      const d = withEntry(JSON.stringify({ ...annEntry(), [field]: value }));
+      if (label !== undefined) d.metadata.labels = { ...d.metadata.labels, 'classops.dev/student': label };
+      return d;
+    };
+    const refusals: Array<[KubeObject, RegExp]> = [
+      [edited('containerImage', 'docker.io/evil/app:v1'), /container_image "docker\.io\/evil\/app:v1"/],
+      [edited('containerImage', 'ghcr.io/someone-else/app:v1'), /container_image .*someone-else/],
+      [edited('containerImage', 'ghcr.io/ann/app'), /container_image/],
+      [edited('name', 'Ann\u202eevil'), /name/],
+      [edited('name', ''), /name/],
+      [edited('githubUsername', 'week01', 'week01'), /github_username "week01": .*cannot be a login/],
+      [edited('githubUsername', 'bo'), /^github_username "bo" is not the student the Deployment is for \("ann"\)$/],
+      [edited('studentEndpoint', '//evil.example/x'), /student_endpoint/],
+      [edited('healthEndpoint', '/health?x=1'), /health_endpoint/],
+      [edited('port', 5000.5), /port 5000\.5/],
+      [edited('port', 0), /port/],
+      [edited('port', 70000), /port/],
+    ];
+    for (const [object, problem] of refusals) {
+      const { lastGood, refused } = readBack([object]);
+      expect(lastGood.size).toBe(0);
+      expect(refused).toEqual([{ object: `Deployment ${NS}/student-ann`, problem: expect.stringMatching(problem) }]);
+    }
+    // A login written in another case is the same student, and a warning is no refusal.
+    for (const object of [edited('githubUsername', 'ANN', 'ann'), edited('containerImage', 'ghcr.io/ann/app:latest')]) {
+      const { lastGood, refused } = readBack([object]);
+      expect([lastGood.size, refused]).toEqual([1, []]);
+    }
   });
 
   test('only Deployments count, and one without containers has no digest', () => {
     const asService = { ...ann(), kind: 'Service' } as KubeObject;
-    expect(lastGoodFromLive([asService]).size).toBe(0);
+    expect(readBack([asService]).lastGood.size).toBe(0);
     const noSpec = { ...ann(), spec: undefined } as KubeObject;
-    expect(lastGoodFromLive([noSpec]).get(`${NS}/ann`)!.digest).toBeUndefined();
+    expect(readBack([noSpec]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
     const noContainers = { ...ann(), spec: { template: { spec: { containers: [] } } } } as KubeObject;
-    expect(lastGoodFromLive([noContainers]).get(`${NS}/ann`)!.digest).toBeUndefined();
+    expect(readBack([noContainers]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
   });
 });
 
