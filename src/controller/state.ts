@@ -9,6 +9,7 @@ import type { PolicyConfig } from '../config.js';
 import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
+import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
 import type { Finding, StudentEntry } from '../roster/model.js';
 import {
   checkContainerImage,
@@ -107,6 +108,16 @@ function readBackProblem(entry: StudentEntry, student: string | undefined, polic
   return undefined;
 }
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** The digest a live image pins, when it is the image classops renders for the entry at that digest. */
+function pinnedDigest(entry: StudentEntry, image: string | undefined): string | undefined {
+  const digest = image?.slice(image.indexOf('@') + 1);
+  const parsed = parseImageReference(entry.containerImage);
+  if (digest === undefined || !DIGEST.test(digest) || !parsed.ok) return undefined;
+  return image === pinImageReference(parsed.reference, digest) ? digest : undefined;
+}
+
 /**
  * Last-known-good read back from applied Deployments: what a restarted controller starts
  * from. A recorded entry the course's rules refuse is left out and reported.
@@ -137,8 +148,7 @@ export function lastGoodFromLive(
       continue;
     }
     const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
-    const image = spec?.template?.spec?.containers?.[0]?.image;
-    const digest = image?.includes('@') ? image.slice(image.indexOf('@') + 1) : undefined;
+    const digest = pinnedDigest(entry, spec?.template?.spec?.containers?.[0]?.image);
     lastGood.set(studentKey(namespace, entry.githubUsername), { week: { file, week, namespace }, entry, digest });
   }
   return { lastGood, refused };

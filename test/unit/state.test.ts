@@ -129,6 +129,21 @@ describe('last-known-good read back from the cluster', () => {
     const noContainers = { ...ann(), spec: { template: { spec: { containers: [] } } } } as KubeObject;
     expect(readBack([noContainers]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
   });
+
+  test("a digest is read back only from the image classops renders for the entry (the entry's repository, a sha256)", () => {
+    const withImage = (image: string) => {
+      const d = ann();
+      d['spec'] = { template: { spec: { containers: [{ name: 'app', image }] } } };
+      return d;
+    };
+    const digestOf = (image: string) => readBack([withImage(image)]).lastGood.get(`${NS}/ann`)!.digest;
+    expect(digestOf(`ghcr.io/ann/app@${DIGEST}`)).toBe(DIGEST);
+    expect(digestOf(`docker.io/evil/miner@${DIGEST}`)).toBeUndefined();
+    expect(digestOf(`ghcr.io/ann/app-other@${DIGEST}`)).toBeUndefined();
+    expect(digestOf(`ghcr.io/ann/app@sha256:${'a'.repeat(63)}`)).toBeUndefined();
+    expect(digestOf(`ghcr.io/ann/app@sha256:${'a'.repeat(64)}\nimage: evil`)).toBeUndefined();
+    expect(digestOf('ghcr.io/ann/app@md5:abc')).toBeUndefined();
+  });
 });
 
 describe('the record of passes', () => {
