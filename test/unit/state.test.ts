@@ -131,11 +131,8 @@ describe('last-known-good read back from the cluster', () => {
   });
 
   test("a digest is read back only from the image classops renders for the entry (the entry's repository, a sha256)", () => {
-    const withImage = (image: string) => {
-      const d = ann();
-      d['spec'] = { template: { spec: { containers: [{ name: 'app', image }] } } };
-      return d;
-    };
+    const withImage = (image: string) =>
+      ({ ...ann(), spec: { template: { spec: { containers: [{ name: 'app', image }] } } } }) as KubeObject;
     const digestOf = (image: string) => readBack([withImage(image)]).lastGood.get(`${NS}/ann`)!.digest;
     expect(digestOf(`ghcr.io/ann/app@${DIGEST}`)).toBe(DIGEST);
     expect(digestOf(`docker.io/evil/miner@${DIGEST}`)).toBeUndefined();
