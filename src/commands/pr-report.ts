@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Octokit } from 'octokit';
 import type { PullRequestRef } from '../github/pr-feedback.js';
 import type { ReportFile } from '../github/report-file.js';
+import { durationMs } from '../config.js';
 import { readRegularFile } from '../regular-file.js';
 import { formatGithub, formatJson } from '../roster/report.js';
 import { EXIT, UsageError, type CommandIO } from './io.js';
@@ -28,6 +29,16 @@ function readEvent(path: string | undefined): unknown {
   }
 }
 
+/** --timeout: how long one request waits for GitHub. */
+function timeoutOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return durationMs(text);
+  } catch (error) {
+    throw new UsageError(`--timeout: ${(error as Error).message}`);
+  }
+}
+
 export async function prReportCommand(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -42,8 +53,10 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
       branch: { type: 'string' },
       'check-images': { type: 'boolean' },
       config: { type: 'string' },
+      timeout: { type: 'string' },
     },
   });
+  const timeoutMs = timeoutOf(values.timeout);
   const event = readEvent(io.env['GITHUB_EVENT_PATH']);
   const repository = values.repository ?? stringOf(io.env['GITHUB_REPOSITORY']);
   if (repository === undefined || !/^[\w.-]+\/[\w.-]+$/.test(repository))
@@ -103,7 +116,7 @@ export async function prReportCommand(args: string[], io: CommandIO): Promise<nu
 
   const { githubClient, statusOf } = await import('../github/client.js');
   const warn = (message: string) => io.stderr.write(`::warning title=classops pr-report::${message}\n`);
-  const octokit = await githubClient({ token, baseUrl, warn });
+  const octokit = await githubClient({ token, baseUrl, warn, timeoutMs });
   const why = (error: unknown) =>
     statusOf(error) === 403
       ? 'the token may not write here (a fork\'s read-only token, or missing "pull-requests: write"/"checks: write")'

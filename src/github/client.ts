@@ -17,6 +17,31 @@ export interface GithubClientOptions {
   readonly onRateLimitRemaining?: (remaining: number) => void;
   /** Retries of a failed request (5xx); GitHub's own advice is a few with backoff. */
   readonly retries?: number;
+  /** How long one request may wait for GitHub's whole answer (default 20 s). */
+  readonly timeoutMs?: number;
+}
+
+export const GITHUB_TIMEOUT_MS = 20_000;
+
+/**
+ * fetch that gives up on GitHub after `ms` (connecting, the headers and the body). Its error
+ * is named AbortError, which Octokit passes on without retrying: a GitHub that took the
+ * request and said nothing would only keep the job waiting as long again.
+ */
+function fetchWithin(ms: number): typeof fetch {
+  return async (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await fetch(input, { ...init, signal });
+    } catch (error) {
+      if (!timeout.aborted) throw error;
+      const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+      const notAnswered = new Error(`GitHub did not answer ${init?.method ?? 'GET'} ${path} within ${ms / 1000}s`);
+      notAnswered.name = 'AbortError';
+      throw notAnswered;
+    }
+  };
 }
 
 export async function githubClient(options: GithubClientOptions): Promise<Octokit> {
@@ -35,7 +60,7 @@ export async function githubClient(options: GithubClientOptions): Promise<Octoki
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: 'classops',
     throttle: { onRateLimit: limited('rate limit'), onSecondaryRateLimit: limited('secondary rate limit') },
-    request: { retries: options.retries ?? 2 },
+    request: { retries: options.retries ?? 2, fetch: fetchWithin(options.timeoutMs ?? GITHUB_TIMEOUT_MS) },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   octokit.hook.after('request', (response) => {

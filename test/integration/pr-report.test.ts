@@ -235,6 +235,30 @@ describe('classops pr-report', () => {
     expect(run.stderr).toContain('::warning title=classops pr-report::could not comment on #1');
   }, 90_000); // each request is retried with backoff before giving up
 
+  test('GitHub that takes requests and never answers: each waits --timeout once, then a warning; the exit code is the verdict', async () => {
+    const bad = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    gh.inject({ status: 0, times: 1000, hang: true });
+    const run = await prReport(prEvent(bad), '--timeout', '1s');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /::warning title=classops pr-report::could not comment on #1: GitHub did not answer GET \S+ within 1s/,
+    );
+    expect(run.stderr).toMatch(
+      /::warning title=classops pr-report::could not create the check run: GitHub did not answer POST \S+check-runs within 1s/,
+    );
+    // A request GitHub never answered is not sent again: its retry would only wait as long.
+    const sent = gh.requests.map((r) => `${r.method} ${r.path}`);
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(sent).toHaveLength(2);
+  });
+
+  test('--timeout takes a duration', async () => {
+    const run = await prReport(prEvent(push(entry('ann'))), '--timeout', 'soon');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--timeout');
+    expect(run.stderr).toContain('e.g. 500ms, 10s, 5m, 1h');
+  });
+
   /** Stage 1 as the example workflow runs it: the report of validate --format json, in a file. */
   async function stage1Report(author = 'bo'): Promise<string> {
     const run = await classopsAsync(['validate', '--changed-since', base, '--author', author, '--format', 'json'], {

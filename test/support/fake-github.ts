@@ -24,6 +24,8 @@ export interface GithubFault {
   readonly retryAfter?: number;
   /** 403 with GitHub's secondary rate limit message. */
   readonly secondary?: boolean;
+  /** Takes the request and never answers (status unused). */
+  readonly hang?: boolean;
 }
 
 interface Stored {
@@ -185,6 +187,7 @@ export class FakeGithub {
     );
     if (fault !== undefined) {
       fault.times -= 1;
+      if (fault.hang) return;
       const headers: Record<string, string> =
         fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) };
       const message = fault.secondary

@@ -52,3 +52,11 @@ test('the example report workflow posts for one pull request at a time, and neve
   expect(concurrency.group).toContain('${{ github.event.workflow_run.head_branch }}');
   expect(concurrency['cancel-in-progress']).not.toBe(true);
 });
+
+test("every example job ends within minutes, not GitHub's six hours, if anything hangs", () => {
+  for (const file of ['examples/github/classops-check.yml', 'examples/github/classops-report.yml']) {
+    const jobs = Object.values<{ 'timeout-minutes'?: number }>(load(file).jobs);
+    expect(jobs.map((job) => job['timeout-minutes'])).toEqual(jobs.map(() => expect.any(Number)));
+    for (const job of jobs) expect(job['timeout-minutes']).toBeLessThanOrEqual(15);
+  }
+});
