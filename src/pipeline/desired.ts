@@ -226,8 +226,12 @@ function studentsOf(
     const verdict = entry === undefined ? undefined : verdicts.get(entry.containerImage);
     const base = { findings, verdict: verdict?.kind };
     const at = { line: result.line, index: result.index };
-    if (entry !== undefined && (verdict === undefined || !isTransient(verdict) || previous === undefined)) {
-      const digest = verdict?.kind === 'pullable' ? verdict.digest : undefined;
+    // An image the registry cannot speak for now keeps the digest it last confirmed; the
+    // rest of the entry goes ahead (a port fix need not wait out an outage).
+    const unconfirmed = verdict !== undefined && isTransient(verdict);
+    const sameImage = previous !== undefined && previous.entry.containerImage === entry?.containerImage;
+    if (entry !== undefined && (!unconfirmed || previous === undefined || sameImage)) {
+      const digest = verdict?.kind === 'pullable' ? verdict.digest : unconfirmed ? previous?.digest : undefined;
       outcomes.push({
         login: entry.githubUsername,
         render: { entry, digest, ...at },

@@ -71,6 +71,25 @@ describe('last-known-good, per kind of failure', () => {
     ]);
   });
 
+  test('a registry outage with the image unchanged: the digest last confirmed stays, the rest of the entry goes ahead', () => {
+    const DIGEST = `sha256:${'b'.repeat(64)}`;
+    const verdicts = new Map<string, Verdict>([['ghcr.io/ann/app:v0', { kind: 'unreachable', reason: 'timeout' }]]);
+    const before = { ...good('ann'), digest: DIGEST };
+    const fixed = entry('ann', 'ghcr.io/ann/app:v0', '    port: 8080\n');
+    const i = decide([report('students/week-01.yaml', fixed)], lastGood(before), verdicts);
+    expect(outcome(i)).toEqual([`ann:deployed:ghcr.io/ann/app@${DIGEST}`]);
+    const deployment = i.desired!.objects.find((o) => o.kind === 'Deployment')!;
+    const container = (deployment['spec'] as { template: { spec: { containers: Record<string, unknown>[] } } }).template
+      .spec.containers[0]!;
+    expect(container['image']).toBe(`ghcr.io/ann/app@${DIGEST}`);
+    expect(container['ports']).toEqual([expect.objectContaining({ containerPort: 8080 })]);
+    // What it records as last-known-good keeps the confirmed digest.
+    expect(i.desired!.fresh.get('container-course-week01/ann')!.digest).toBe(DIGEST);
+    // Without image checks there is no verdict: the image is deployed as written.
+    const unchecked = decide([report('students/week-01.yaml', fixed)], lastGood(before));
+    expect(unchecked.desired!.fresh.get('container-course-week01/ann')!.digest).toBeUndefined();
+  });
+
   test('a broken file keeps every student of the namespaces it could own, and protects them', () => {
     const broken = validateRoster('students/week-01.yaml', Buffer.from('students: [\n'), config.policy);
     const i = decide([broken], lastGood(good('ann'), good('bo', 'container-course-week02')));
