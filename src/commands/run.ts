@@ -19,7 +19,8 @@ import { computePlan, reconcile, type ReconcileOutcome, type ReconcilerOptions }
 import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
-import type { HeldRemovals } from '../pipeline/desired.js';
+import { studentKey, type HeldRemovals, type StudentPlan } from '../pipeline/desired.js';
+import { bySeverity } from '../roster/model.js';
 import { ImageChecker } from '../registry/checker.js';
 import { DirSource, SETTLE_MS } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
@@ -50,6 +51,30 @@ function heldRemovalsText(h: HeldRemovals): string {
   const [line, ...more] = h.lines;
   const also = more.length > 0 ? ` (as could the entries on line ${more.join(', ')})` : '';
   return `${h.file}:${line}: ${h.problem} The entry could be what is left of a running student's${also}, so nobody leaves ${h.namespace} until it is fixed or removed; kept for now: ${h.students.join(', ')}.`;
+}
+
+/**
+ * One line per student of a complete roster who does not run what their entry says, and
+ * why (an entry with errors, an image the registry could not confirm). Students of files
+ * held back, or kept by held removals, are told by those files' lines.
+ */
+function notAsWrittenLines(
+  students: Iterable<StudentPlan>,
+  heldFiles: ReadonlySet<string>,
+  held: readonly HeldRemovals[],
+): string[] {
+  const heldStudents = new Set(held.flatMap((h) => h.students.map((login) => studentKey(h.namespace, login))));
+  const lines: string[] = [];
+  for (const s of students) {
+    if (s.deployment === 'deployed' || heldFiles.has(s.file)) continue;
+    if (heldStudents.has(studentKey(s.namespace, s.githubUsername))) continue;
+    const finding = [...s.findings].sort(bySeverity)[0];
+    const where = finding === undefined ? s.file : `${s.file}:${finding.line}:${finding.column}`;
+    const why = s.deployment === 'absent' ? `${s.reason ?? 'not in the roster'}, so it is not deployed` : s.reason;
+    const error = finding?.severity === 'error' ? ` (${finding.message})` : '';
+    lines.push(`${where}: ${s.githubUsername}: ${why}${error}`);
+  }
+  return lines;
 }
 
 /** What a finished pass logs: its result, its writes and how long the pass itself took. */
@@ -120,7 +145,10 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
     for (const o of plan.withheld) lines.push(`  ! withheld ${describeRef(refOf(o))} (its week's prunes were refused)`);
-    for (const h of interpretation.desired!.held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
+    const { students, held } = interpretation.desired!;
+    for (const h of held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
+    const heldFiles = new Set(interpretation.reports.filter((r) => !r.complete).map((r) => r.file));
+    for (const line of notAsWrittenLines(students, heldFiles, held)) lines.push(`  ! ${line}`);
     lines.push(
       `${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`,
     );
@@ -156,6 +184,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
           );
       }
       for (const h of outcome.heldRemovals) io.stderr.write(`${heldRemovalsText(h)}\n`);
+      const heldFiles = new Set(outcome.heldBack.map((f) => f.file));
+      for (const line of notAsWrittenLines(state.students.values(), heldFiles, outcome.heldRemovals))
+        io.stderr.write(`${line}\n`);
       const clean = outcome.heldBack.length === 0 && outcome.heldRemovals.length === 0;
       return outcome.result === 'success' && clean ? EXIT.ok : EXIT.findings;
     } catch (error) {

@@ -55,7 +55,7 @@ describe('classops run keeps the cluster equal to the roster', () => {
   test('--dry-run shows what would change and writes nothing', async () => {
     const c = course(entry('ann') + entry('bo'));
     await once(c, '--no-image-checks');
-    c.commit(entry('ann', 'ghcr.io/ann/app:v2') + entry('cy'));
+    c.commit(entry('ann', 'ghcr.io/ann/app:v2') + entry('cy') + entry('dee', 'ghcr.io/someone/app:v1'));
     const before = api.writes().length;
     const run = await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', c.config], {
       cwd: join(c.config, '..'),
@@ -64,6 +64,7 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(run.stdout).toContain('  + create Deployment container-course-week01/student-cy');
     expect(run.stdout).toContain('  ~ update Deployment container-course-week01/student-ann');
     expect(run.stdout).toContain('  - prune  Deployment container-course-week01/student-bo');
+    expect(run.stdout).toMatch(/\n {2}! \S*week-01\.yaml:\d+:\d+: dee: the entry has errors, so it is not deployed \(/);
     expect(run.stdout).toContain('4 to create, 1 to update, 4 to prune, 8 unchanged');
     expect(api.writes().length).toBe(before);
   });
@@ -129,6 +130,17 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(run.code).toBe(0);
     expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
     expect(imageOf('student-ann')).toBe('ghcr.io/ann/app:v1');
+    // The run says who is not running what the roster says, where, and why.
+    const told = run.stderr.split('\n').filter((l) => !l.startsWith('{'));
+    expect(told).toEqual([
+      expect.stringMatching(
+        /week-01\.yaml:\d+:\d+: ann: the entry has errors; keeping the last-known-good version \(Port 99999 is outside 1-65535\.\)$/,
+      ),
+      expect.stringMatching(
+        /week-01\.yaml:\d+:\d+: dee: the entry has errors, so it is not deployed \(The image belongs to "someone"/,
+      ),
+      '',
+    ]);
   });
 
   test('someone edits a managed Deployment: the next pass puts it back, writing only that object', async () => {
@@ -215,6 +227,10 @@ describe('image checks in the loop (real registry)', () => {
     c.commit(entry('ann', `${host}/ann/app:v2`) + entry('bo', `${host}/bo/app:v1`) + entry('cy', `${host}/cy/app:v1`));
     const outage = await once(c);
     expect(outage.code).toBe(0);
+    expect(outage.stderr).toMatch(
+      /week-01\.yaml:\d+:\d+: ann: the registry could not confirm the new image \(unreachable\); keeping the last-known-good version\n/,
+    );
+    expect(outage.stderr).not.toMatch(/: (bo|cy): /);
     expect(deployments()).toEqual(['student-ann', 'student-bo', 'student-cy']);
     expect(imageOf('student-ann')).toBe(`${host}/ann/app@${v1.digest}`); // kept: the new tag could not be checked
     expect(imageOf('student-bo')).toBe(`${host}/bo/app@${v1.digest}`);
