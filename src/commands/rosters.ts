@@ -140,7 +140,7 @@ async function pullRequestChanges(
   let config: ChangedPath | undefined;
   // Untracked files count only as roster files, which validate reads from the work tree anyway.
   // git runs in a judged folder (the repository's root may be one), else beside the first judged file.
-  const where = judged.folders[0] ?? dirname(resolve(judged.paths[0] ?? '.'));
+  const where = judged.folders.find((f) => !isMissing(f)) ?? dirname(resolve(judged.paths[0] ?? '.'));
   const all = (await changedSince(where, since)).filter((c) => !c.untracked || isRoster(c));
   for (const change of all) {
     if (change.path === configPath) config = change;
@@ -149,6 +149,16 @@ async function pullRequestChanges(
     else other.push(change);
   }
   return { paths: all.map((c) => c.path), rosters, config, other };
+}
+
+/** Whether nothing is at the path (a link that leads nowhere is there). */
+function isMissing(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** Roster files the pull request deletes (or renames away), named as the judged folder names them. */
@@ -209,7 +219,10 @@ export async function judgeRosters(
   const { config, inRepository } = await configAt(options);
   const paths = options.paths.length > 0 ? options.paths : [config.source.path];
   const linked = refusedFolders(paths);
-  const readable = paths.filter((p) => !linked.has(p));
+  // git keeps no empty folder: one whose last file a pull request deletes is gone from the
+  // checkout, and is judged as empty once the diff shows the deletion (below).
+  const gone = options.since === undefined ? [] : paths.filter((p) => !linked.has(p) && isMissing(p));
+  const readable = paths.filter((p) => !linked.has(p) && !gone.includes(p));
   const listing = collectRosterFiles(readable);
   const { files, problems: unreadable } = readRosterFiles(
     options.since === undefined ? listing : withoutSymlinks(listing),
@@ -225,8 +238,14 @@ export async function judgeRosters(
 
   const since = options.since;
   const judge = { author: options.author, instructors: config.policy.instructors };
-  const folders = readable.filter((p) => statSync(p).isDirectory());
+  const folders = [...readable.filter((p) => statSync(p).isDirectory()), ...gone];
   const changes = await pullRequestChanges({ folders, paths }, inRepository, since);
+  for (const path of gone) {
+    const removed = [...changes.rosters.values()].some(
+      (c) => c.status === 'D' && (c.path === physical(path) || dirname(c.path) === physical(path)),
+    );
+    if (!removed) throw new SourceError(`${path}: no such file or folder`);
+  }
   const base = await baseReports(checked, config, since);
   const reports = checked.map((report) => {
     if (linked.has(report.file)) return report; // its link is the PR's change, reported below

@@ -23,11 +23,21 @@ async function git(cwd: string, args: string[]): Promise<Buffer> {
  */
 export function physical(path: string): string {
   const absolute = resolve(path);
-  try {
-    return join(realpathSync(dirname(absolute)), basename(absolute));
-  } catch {
-    return absolute;
+  // A folder a pull request emptied is gone from the checkout: resolve what is left above it.
+  const rest = [basename(absolute)];
+  for (let folder = dirname(absolute); ; folder = dirname(folder)) {
+    try {
+      return join(realpathSync(folder), ...rest);
+    } catch {
+      if (dirname(folder) === folder) return absolute;
+      rest.unshift(basename(folder));
+    }
   }
+}
+
+/** The nearest folder at or above `dir` that is there, for running git beside a deleted path. */
+function nearestFolder(dir: string): string {
+  return existsSync(dir) || dirname(dir) === dir ? dir : nearestFolder(dirname(dir));
 }
 
 /** Git's mode of a symbolic link. */
@@ -55,7 +65,7 @@ export async function readFileAtRevision(
   options: { readonly followLink?: boolean } = {},
 ): Promise<Buffer | undefined> {
   const absolute = physical(file);
-  const cwd = dirname(absolute);
+  const cwd = nearestFolder(dirname(absolute));
   const top = await topLevel(cwd, file);
   try {
     await git(cwd, ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);

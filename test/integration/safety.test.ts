@@ -94,6 +94,34 @@ describe('a student cannot choose where classops writes', () => {
     expect(teacher.stdout).not.toContain('author-removed-file');
   });
 
+  test.each([
+    ['the judged folder named', ['students']],
+    ["the config's folder (no path named)", []],
+  ])('a PR that deletes the only week file (the folder with it) fails validate --author; %s', async (_, paths) => {
+    const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') }, 'policy:\n  instructors: [teacher]\n');
+    c.repo.write('classops.yaml', 'policy:\n  instructors: [teacher]\n').commit('rules');
+    c.repo.git('checkout', '-q', '-b', 'pr');
+    c.repo.git('rm', '-q', 'students/week-01.yaml');
+    c.commit('delete');
+    const judge = (author: string) =>
+      classopsAsync(['validate', ...paths, '--format', 'json', '--changed-since', 'main', '--author', author], {
+        cwd: c.repo.dir,
+      });
+    const mallory = await judge('mallory');
+    expect([mallory.code, mallory.stderr]).toEqual([1, '']);
+    const codes = (
+      JSON.parse(mallory.stdout) as { files: Array<{ file: string; findings: Array<{ code: string }> }> }
+    ).files.flatMap((f) => f.findings.map((x) => `${f.file} ${x.code}`));
+    expect(codes).toEqual(['students/week-01.yaml author-removed-file']);
+    const teacher = await judge('teacher');
+    expect([teacher.code, teacher.stdout]).toEqual([0, expect.not.stringContaining('author-removed-file')]);
+    // A folder that was never there is still a usage error, PR or not.
+    const typo = await classopsAsync(['validate', 'studnets', '--changed-since', 'main', '--author', 'bo'], {
+      cwd: c.repo.dir,
+    });
+    expect([typo.code, typo.stderr]).toEqual([2, expect.stringContaining('studnets: no such file or folder')]);
+  });
+
   test('run writes nothing into kube-system, holds the file back and exits 1', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') });
     c.repo.write('students/week-05.yaml', mallory('kube-system')).commit('mallory');
