@@ -6,6 +6,7 @@
 import {
   Document,
   LineCounter,
+  isCollection,
   isMap,
   isPair,
   isScalar,
@@ -16,7 +17,13 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { Finding } from './model.js';
-import { duplicateKeyFinding, explainYamlError } from './syntax.js';
+import {
+  complexKeyFinding,
+  duplicateKeyFinding,
+  explainYamlError,
+  loneCarriageReturnFinding,
+  unknownTagFinding,
+} from './syntax.js';
 
 export interface ParseLimits {
   readonly maxFileBytes: number;
@@ -148,6 +155,12 @@ function countItems(text: string): number {
   return items;
 }
 
+/**
+ * A CR that ends no CRLF: the parser here ends lines only at LF, YAML (and other readers)
+ * also at a CR alone. One at the very end is a CRLF file cut short, which file-no-final-newline names.
+ */
+export const LONE_CR = /\r(?!\n|$)/;
+
 export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits): ParsedRoster {
   const findings: Finding[] = [];
   if (bytes.length > limits.maxFileBytes) {
@@ -165,6 +178,12 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
   const text = decode(file, bytes, findings);
   if (text === undefined) return unreadable(file, '', findings);
 
+  const loneCr = LONE_CR.exec(text);
+  if (loneCr !== null) {
+    findings.push(loneCarriageReturnFinding(file, positionAt(text, loneCr.index)));
+    return unreadable(file, text, findings);
+  }
+
   const maxItems = limits.maxEntries * ITEMS_PER_ENTRY + 100;
   const items = countItems(text);
   if (items > maxItems) {
@@ -181,7 +200,8 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
 
   const lineCounter = new LineCounter();
   // Duplicate keys are found by walkDocument: the parser's own check is quadratic in a mapping's keys.
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
+  // logLevel: what the parser would print (a collection key, say) is reported here, in words.
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true, logLevel: 'error' });
   const documents = Array.isArray(docs) ? docs : [];
   const [doc, ...extra] = documents;
   const extraWithContent = extra.filter((d) => d.contents !== null || d.errors.length > 0);
@@ -218,10 +238,21 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
 
   const at = (node: Node | null | undefined): Position | undefined =>
     node?.range ? toPosition(lineCounter.linePos(node.range[0])) : undefined;
-  const duplicate = findDuplicateKey(doc);
-  if (duplicate !== undefined) {
-    const { line, column } = at(duplicate.second) ?? START;
-    findings.push(duplicateKeyFinding(file, duplicate.key, line, column, at(duplicate.first)?.line));
+  const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (unknownTag !== undefined) {
+    const position = toPosition(lineCounter.linePos(unknownTag.pos[0]));
+    findings.push(unknownTagFinding(file, text.slice(...unknownTag.pos), position));
+    return unreadable(file, text, findings);
+  }
+  const keyProblem = findKeyProblem(doc);
+  if (keyProblem?.kind === 'complex') {
+    const source = text.slice(keyProblem.key.range?.[0], keyProblem.key.range?.[1]);
+    findings.push(complexKeyFinding(file, source, at(keyProblem.key) ?? START));
+    return unreadable(file, text, findings);
+  }
+  if (keyProblem?.kind === 'duplicate') {
+    const { line, column } = at(keyProblem.second) ?? START;
+    findings.push(duplicateKeyFinding(file, keyProblem.key, line, column, at(keyProblem.first)?.line));
     return unreadable(file, text, findings);
   }
 
@@ -261,8 +292,15 @@ function keyOf(pair: Pair): string | undefined {
   return isScalar(pair.key) ? String(pair.key.value) : undefined;
 }
 
-/** The first key that repeats within its mapping, in document order: one pass, one set per mapping. */
-function findDuplicateKey(doc: Document): { key: string; first: Node; second: Node } | undefined {
+type KeyProblem =
+  | { readonly kind: 'duplicate'; readonly key: string; readonly first: Node; readonly second: Node }
+  | { readonly kind: 'complex'; readonly key: Node };
+
+/**
+ * The first key that repeats within its mapping, or that is a list or mapping (JavaScript
+ * would make text of it, as no other reader does), in document order: one pass, one set per mapping.
+ */
+function findKeyProblem(doc: Document): KeyProblem | undefined {
   // An explicit stack rather than recursion: nesting depth is the author's choice.
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
@@ -270,10 +308,11 @@ function findDuplicateKey(doc: Document): { key: string; first: Node; second: No
     if (isMap(node)) {
       const seen = new Map<string, Node>();
       for (const pair of node.items) {
+        if (isCollection(pair.key)) return { kind: 'complex', key: pair.key };
         const key = keyOf(pair);
         if (key === undefined) continue;
         const first = seen.get(key);
-        if (first !== undefined) return { key, first, second: pair.key as Node };
+        if (first !== undefined) return { kind: 'duplicate', key, first, second: pair.key as Node };
         seen.set(key, pair.key as Node);
       }
       for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]!.value, node.items[i]!.key);

@@ -117,6 +117,43 @@ export function duplicateKeyFinding(
   };
 }
 
+/** A tag such as `!evil`: YAML's own resolve nothing for it, and each reader does as it likes. */
+export function unknownTagFinding(file: string, tag: string, at: { line: number; column: number }): Finding {
+  return {
+    code: 'yaml-unknown-tag',
+    severity: 'error',
+    message: `The tag ${quote(tag)} is not one YAML defines; other YAML readers may read this value otherwise.`,
+    hint: `Remove ${quote(tag)} and keep the value after it.`,
+    file,
+    ...at,
+  };
+}
+
+/** `? [port]`: a key that is a list or mapping, which JavaScript would turn into text. */
+export function complexKeyFinding(file: string, source: string, at: { line: number; column: number }): Finding {
+  return {
+    code: 'yaml-complex-key',
+    severity: 'error',
+    message: `A key here is a list or mapping (${quote(source)}); keys in a roster are plain words, such as name or port.`,
+    hint: 'Write the key as a word followed by a colon, e.g. port: 5000, and remove the "?" line.',
+    file,
+    ...at,
+  };
+}
+
+/** Classic Mac OS line endings (CR alone), or a stray CR: readers disagree on where lines end. */
+export function loneCarriageReturnFinding(file: string, at: { line: number; column: number }): Finding {
+  return {
+    code: 'file-cr-line-endings',
+    severity: 'error',
+    message:
+      'Lines in this file end with a carriage return alone (CR, "\\r"), as on classic Mac OS, or a stray CR is in a line; YAML readers disagree on where its lines end.',
+    hint: 'Save the file with LF line endings (editors show the setting in the status bar), then check the lines are as you meant them.',
+    file,
+    ...at,
+  };
+}
+
 const FRIENDLY: Record<string, { message: string; hint: string }> = {
   TAB_AS_INDENT: {
     message: 'A tab is used for indentation; YAML allows only spaces.',

@@ -18,7 +18,7 @@ import {
   NO_FINAL_NEWLINE,
   NO_METADATA,
 } from './model.js';
-import { parseRoster, positionAt, type ParsedRoster, type PathSegment } from './parse.js';
+import { LONE_CR, parseRoster, positionAt, type ParsedRoster, type PathSegment } from './parse.js';
 import { quote } from '../unsafe-characters.js';
 import {
   checkCharacters,
@@ -333,7 +333,8 @@ function checkMetadata(ctx: Context, data: Json): RosterMetadata {
  */
 function checkFinalLineBreak(ctx: Context): void {
   const { text } = ctx.parsed;
-  if (text === '' || text.endsWith('\n')) return;
+  // In a file of CR line endings, a CR ends the last line too (file-cr-line-endings holds it back).
+  if (text === '' || text.endsWith('\n') || (text.endsWith('\r') && LONE_CR.test(text))) return;
   // An editor's indentation left on an empty last line looks like a line break to the eye.
   const blank = text.slice(text.lastIndexOf('\n') + 1).trim() === '' ? ' (its last line holds only spaces)' : '';
   ctx.findings.push({

@@ -28,6 +28,13 @@ describe('classops validate on the bundled roster', () => {
     expect(run.stdout).not.toContain('\u001b['); // no colour when not a terminal
   });
 
+  test("a key that is a list is the roster's error, and nothing from the YAML parser reaches the terminal", () => {
+    const run = classops(['validate', fixturePath('collection-key')]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('error yaml-complex-key');
+    expect(run.stderr).toBe('');
+  });
+
   test('warnings alone exit 0', () => {
     expect(classops(['validate', fixturePath('image-latest')]).code).toBe(0);
   });

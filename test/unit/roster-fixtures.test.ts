@@ -265,6 +265,45 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
       [12, 'error', 'schema-type', /^name must be text, but it is a set \(a `!!set` value\)\.$/],
     ],
   },
+  'unknown-tag': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [
+        9,
+        'error',
+        'yaml-unknown-tag',
+        /^The tag "!evil" is not one YAML defines; other YAML readers may read this value otherwise\.$/,
+      ],
+    ],
+  },
+  'cr-line-endings': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [
+        1,
+        'error',
+        'file-cr-line-endings',
+        /^Lines in this file end with a carriage return alone \(CR, "\\r"\), as on classic Mac OS/,
+      ],
+    ],
+  },
+  'collection-key': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [
+        9,
+        'error',
+        'yaml-complex-key',
+        /^A key here is a list or mapping \("\[port\]"\); keys in a roster are plain words, such as name or port\.$/,
+      ],
+    ],
+  },
   'port-invalid': {
     complete: true,
     valid: 0,
