@@ -170,8 +170,11 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       const { plan, done, errors } = outcome;
       const failed = errors.length > 0 ? `, ${errors.length} failed` : '';
       const refused = plan.refused.length ? `; refused: ${plan.refused.map((r) => r.reason).join(' ')}` : '';
+      const clean = outcome.heldBack.length === 0 && outcome.heldRemovals.length === 0;
+      // Every write went through, yet some of the roster waits (the lines below say why): exit 1.
+      const result = outcome.result === 'success' && !clean ? 'held back' : outcome.result;
       io.stdout.write(
-        `${outcome.result} at revision ${outcome.revision}: ${done.created} created, ${done.updated} updated, ${done.pruned} pruned, ${plan.unchanged.length} unchanged${failed}${refused}\n`,
+        `${result} at revision ${outcome.revision}: ${done.created} created, ${done.updated} updated, ${done.pruned} pruned, ${plan.unchanged.length} unchanged${failed}${refused}\n`,
       );
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
       for (const file of outcome.heldBack) {
@@ -187,7 +190,6 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       const heldFiles = new Set(outcome.heldBack.map((f) => f.file));
       for (const line of notAsWrittenLines(state.students.values(), heldFiles, outcome.heldRemovals))
         io.stderr.write(`${line}\n`);
-      const clean = outcome.heldBack.length === 0 && outcome.heldRemovals.length === 0;
       return outcome.result === 'success' && clean ? EXIT.ok : EXIT.findings;
     } catch (error) {
       const what = cancel.signal.aborted ? 'reconcile cancelled' : 'reconcile failed, nothing was changed';

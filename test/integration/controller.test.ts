@@ -92,6 +92,7 @@ describe('classops run keeps the cluster equal to the roster', () => {
     c.commitText(rosterText(entry('ann') + '    - name: "Bo"\n      github_username: "bo"\n'));
     const run = await once(c, '--no-image-checks');
     expect(run.code).toBe(1); // something is held back: the operator must know
+    expect(run.stdout).toMatch(/^held back at revision [0-9a-f]{40}: 0 created, 0 updated, 0 pruned, \d+ unchanged\n$/);
     expect(run.stderr).toContain(
       'students/week-01.yaml:9:5: This entry is indented 4 spaces; the entries above (line 6) use 2. Nothing in this week was changed; the last-known-good stays deployed.',
     );
