@@ -5,18 +5,17 @@
  * applied (annotations carry the entry), so a restart changes nothing.
  */
 import { describeRef, refOf, type StudentHealth } from '../cluster/target.js';
-import type { PolicyConfig } from '../config.js';
 import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
 import type { Finding, StudentEntry } from '../roster/model.js';
 import {
-  checkContainerImage,
   checkEndpoint,
   checkGithubUsername,
   checkName,
   checkPort,
+  weekFromFileName,
   type Problem,
 } from '../roster/rules.js';
 import { quote } from '../unsafe-characters.js';
@@ -84,18 +83,19 @@ export interface RefusedReadBack {
 }
 
 /**
- * Why a recorded entry is not one this course would deploy for the Deployment's student,
- * or undefined. The annotation is only as trusted as whoever can edit the Deployment, so it
- * passes the roster's own rules before it is deployed again.
+ * Why a recorded entry is not what classops wrote on this Deployment, or undefined. The
+ * annotation is only as trusted as whoever can edit the Deployment, so the entry must name
+ * the Deployment's student and pass the rules that hold for every course. The course's
+ * policy (registries, image owners) is not asked: it may have changed since, and a student
+ * kept under the older one stays kept after a restart as without one.
  */
-function readBackProblem(entry: StudentEntry, student: string | undefined, policy: PolicyConfig): string | undefined {
+function entryProblem(entry: StudentEntry, student: string | undefined): string | undefined {
   const login = entry.githubUsername;
   if (student?.toLowerCase() !== login.toLowerCase())
     return `github_username ${quote(login)} is not the student the Deployment is for (${quote(student ?? '')})`;
   const fields: Array<[string, string | number, Problem[]]> = [
     ['name', entry.name, checkName(entry.name)],
     ['github_username', login, checkGithubUsername(login)],
-    ['container_image', entry.containerImage, checkContainerImage(entry.containerImage, login, policy)],
     ['student_endpoint', entry.studentEndpoint, checkEndpoint('student_endpoint', entry.studentEndpoint)],
     ['health_endpoint', entry.healthEndpoint, checkEndpoint('health_endpoint', entry.healthEndpoint)],
     ['port', entry.port, checkPort(entry.port)],
@@ -108,24 +108,45 @@ function readBackProblem(entry: StudentEntry, student: string | undefined, polic
   return undefined;
 }
 
+/** A file named for a week (week-NN.yaml) that is not the Deployment's week: one of the two was edited. */
+function fileProblem(file: string, week: number): string | undefined {
+  const named = weekFromFileName(file);
+  return named === undefined || named === week
+    ? undefined
+    : `its file ${quote(file)} is week ${named}'s, but the Deployment is labelled week ${week}`;
+}
+
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** The digest a live image pins, when it is the image classops renders for the entry at that digest. */
-function pinnedDigest(entry: StudentEntry, image: string | undefined): string | undefined {
-  const digest = image?.slice(image.indexOf('@') + 1);
+/**
+ * The digest the Deployment pins the entry's image at (undefined when it runs the image as
+ * written), or why the image it runs is not the entry's: an edited annotation or image.
+ */
+function imageDigest(entry: StudentEntry, live: string | undefined): { digest?: string; problem?: string } {
   const parsed = parseImageReference(entry.containerImage);
-  if (digest === undefined || !DIGEST.test(digest) || !parsed.ok) return undefined;
-  return image === pinImageReference(parsed.reference, digest) ? digest : undefined;
+  if (!parsed.ok) return { problem: `container_image ${quote(entry.containerImage)}: ${parsed.problem}` };
+  if (live === entry.containerImage) return { digest: parsed.reference.digest };
+  const digest = live?.slice(live.indexOf('@') + 1);
+  // An entry that names its digest runs that one; one with a tag, whichever the registry confirmed.
+  const pinned =
+    digest !== undefined &&
+    DIGEST.test(digest) &&
+    (parsed.reference.digest ?? digest) === digest &&
+    live === pinImageReference(parsed.reference, digest);
+  if (pinned) return { digest };
+  return {
+    problem: `the Deployment runs ${quote(live ?? 'no image')}, not container_image ${quote(entry.containerImage)}`,
+  };
 }
 
 /**
  * Last-known-good read back from applied Deployments: what a restarted controller starts
  * from. A recorded entry the course's rules refuse is left out and reported.
  */
-export function lastGoodFromLive(
-  live: readonly KubeObject[],
-  policy: PolicyConfig,
-): { lastGood: Map<string, LastGood>; refused: RefusedReadBack[] } {
+export function lastGoodFromLive(live: readonly KubeObject[]): {
+  lastGood: Map<string, LastGood>;
+  refused: RefusedReadBack[];
+} {
   const lastGood = new Map<string, LastGood>();
   const refused: RefusedReadBack[] = [];
   for (const object of live) {
@@ -142,13 +163,14 @@ export function lastGoodFromLive(
       continue;
     }
     if (!isEntry(entry)) continue;
-    const problem = readBackProblem(entry, object.metadata.labels?.[LABEL.student], policy);
+    const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
+    const { digest, problem: imageProblem } = imageDigest(entry, spec?.template?.spec?.containers?.[0]?.image);
+    const problem =
+      entryProblem(entry, object.metadata.labels?.[LABEL.student]) ?? fileProblem(file, week) ?? imageProblem;
     if (problem !== undefined) {
       refused.push({ object: describeRef(refOf(object)), problem });
       continue;
     }
-    const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
-    const digest = pinnedDigest(entry, spec?.template?.spec?.containers?.[0]?.image);
     lastGood.set(studentKey(namespace, entry.githubUsername), { week: { file, week, namespace }, entry, digest });
   }
   return { lastGood, refused };

@@ -116,7 +116,7 @@ describe('a roster file that does not parse', () => {
 });
 
 describe('last-known-good read back after a restart', () => {
-  test("is checked against the course's rules: a hand-edited entry annotation is never deployed", async () => {
+  test('is checked against what the Deployment runs: a hand-edited entry annotation is never deployed', async () => {
     const c = course(api, entry('ann') + entry('bo'));
     await runOnce(c, '--no-image-checks');
     // Someone with write access to the namespace (not a student's pull request) edits bo's

@@ -32,7 +32,7 @@ describe('last-known-good read back from the cluster', () => {
     else annotations['classops.dev/entry'] = value;
     return { ...d, metadata: { ...d.metadata, annotations } } as KubeObject;
   };
-  const readBack = (objects: readonly KubeObject[]) => lastGoodFromLive(objects, c.config.policy);
+  const readBack = (objects: readonly KubeObject[]) => lastGoodFromLive(objects);
   const annEntry = () => JSON.parse(ann().metadata.annotations!['classops.dev/entry']!) as Record<string, unknown>;
 
   test('each applied student is read back from their Deployment: week, file, entry and pinned digest', () => {
@@ -68,7 +68,13 @@ describe('last-known-good read back from the cluster', () => {
     const noLabels = { ...d, metadata: { ...d.metadata, labels: undefined } } as KubeObject;
     for (const object of [noFile, noNamespace, week('1.5'), week('one'), noAnnotations, noLabels])
       expect(readBack([object]).lastGood.size).toBe(0);
-    expect(readBack([week('02')]).lastGood.get(`${NS}/ann`)!.week.week).toBe(2);
+    // A file not named for a week says nothing against the label.
+    const unnamed = week('02');
+    unnamed.metadata.annotations = {
+      ...unnamed.metadata.annotations,
+      'classops.dev/source-file': 'students/roster.yaml',
+    };
+    expect(readBack([unnamed]).lastGood.get(`${NS}/ann`)!.week.week).toBe(2);
   });
 
   test('an entry annotation that is missing, not JSON, or not a whole entry is not read back', () => {
@@ -89,57 +95,97 @@ describe('last-known-good read back from the cluster', () => {
     expect(readBack([withEntry(JSON.stringify(annEntry()))]).lastGood.size).toBe(1);
   });
 
-  test("an entry the course's rules refuse (edited by hand) is not read back, and the refusal names the field", () => {
-    const edited = (field: string, value: unknown, label?: string) => {
-      const d = withEntry(JSON.stringify({ ...annEntry(), [field]: value }));
-      if (label !== undefined) d.metadata.labels = { ...d.metadata.labels, 'classops.dev/student': label };
-      return d;
-    };
-    const refusals: Array<[KubeObject, RegExp]> = [
-      [edited('containerImage', 'docker.io/evil/app:v1'), /container_image "docker\.io\/evil\/app:v1"/],
-      [edited('containerImage', 'ghcr.io/someone-else/app:v1'), /container_image .*someone-else/],
-      [edited('containerImage', 'ghcr.io/ann/app'), /container_image/],
-      [edited('name', 'Ann\u202eevil'), /name/],
-      [edited('name', ''), /name/],
-      [edited('githubUsername', 'week01', 'week01'), /github_username "week01": .*cannot be a login/],
-      [edited('githubUsername', 'bo'), /^github_username "bo" is not the student the Deployment is for \("ann"\)$/],
-      [edited('studentEndpoint', '//evil.example/x'), /student_endpoint/],
-      [edited('healthEndpoint', '/health?x=1'), /health_endpoint/],
-      [edited('port', 5000.5), /port 5000\.5/],
-      [edited('port', 0), /port/],
-      [edited('port', 70000), /port/],
+  /** ann's Deployment running `image`, with `entry` fields changed in its record. */
+  const edited = (fields: Record<string, unknown>, image?: string, label?: string) => {
+    const d = withEntry(JSON.stringify({ ...annEntry(), ...fields }));
+    if (label !== undefined) d.metadata.labels = { ...d.metadata.labels, 'classops.dev/student': label };
+    if (image === undefined) return d;
+    return { ...d, spec: { template: { spec: { containers: [{ name: 'app', image }] } } } } as KubeObject;
+  };
+  const refusal = (object: KubeObject) => {
+    const { lastGood, refused } = readBack([object]);
+    expect(lastGood.size).toBe(0);
+    expect(refused.map((r) => r.object)).toEqual([`Deployment ${NS}/student-ann`]);
+    return refused[0]!.problem;
+  };
+
+  test('an entry that is not what classops wrote on the Deployment is not read back, and the refusal names the field', () => {
+    const cases: Array<[KubeObject, RegExp]> = [
+      // The record edited, the Deployment still running the student's image.
+      [
+        edited({ containerImage: 'docker.io/evil/app:v1' }),
+        /^the Deployment runs ".*", not container_image "docker\.io\/evil\/app:v1"$/,
+      ],
+      [
+        edited({ containerImage: 'ghcr.io/someone-else/app:v1' }),
+        /not container_image "ghcr\.io\/someone-else\/app:v1"$/,
+      ],
+      [edited({ containerImage: 'not an image' }, 'not an image'), /^container_image "not an image": /],
+      [edited({ name: 'Ann\u202eevil' }), /^name "Ann\\u202eevil": /],
+      [edited({ name: '' }), /^name "": The name is empty\.$/],
+      [edited({ githubUsername: 'week01' }, undefined, 'week01'), /^github_username "week01": .*cannot be a login/],
+      [edited({ githubUsername: 'bo' }), /^github_username "bo" is not the student the Deployment is for \("ann"\)$/],
+      [edited({ studentEndpoint: '//evil.example/x' }), /^student_endpoint "\/\/evil\.example\/x": /],
+      [edited({ healthEndpoint: '/health?x=1' }), /^health_endpoint "\/health\?x=1": /],
+      [edited({ port: 5000.5 }), /^port 5000\.5: Port 5000\.5 is not a whole number\.$/],
+      [edited({ port: 0 }), /^port 0: /],
+      [edited({ port: 70000 }), /^port 70000: /],
     ];
-    for (const [object, problem] of refusals) {
-      const { lastGood, refused } = readBack([object]);
-      expect(lastGood.size).toBe(0);
-      expect(refused).toEqual([{ object: `Deployment ${NS}/student-ann`, problem: expect.stringMatching(problem) }]);
-    }
-    // A login written in another case is the same student, and a warning is no refusal.
-    for (const object of [edited('githubUsername', 'ANN', 'ann'), edited('containerImage', 'ghcr.io/ann/app:latest')]) {
-      const { lastGood, refused } = readBack([object]);
-      expect([lastGood.size, refused]).toEqual([1, []]);
-    }
+    for (const [object, problem] of cases) expect(refusal(object)).toMatch(problem);
+    // A login written in another case is the same student.
+    expect(readBack([edited({ githubUsername: 'ANN' }, undefined, 'ann')]).refused).toEqual([]);
   });
 
-  test('only Deployments count, and one without containers has no digest', () => {
+  test("the course's policy is not asked: a student deployed under an older one is still read back", () => {
+    // The policy allows ghcr.io only; the record and the Deployment agree on quay.io, as applied before a change.
+    const image = `quay.io/ann/app@${DIGEST}`;
+    const { lastGood, refused } = readBack([edited({ containerImage: image }, image)]);
+    expect(refused).toEqual([]);
+    expect(lastGood.get(`${NS}/ann`)!.entry.containerImage).toBe(image);
+  });
+
+  test("a source file named for another week than the Deployment's label is not read back", () => {
+    const d = ann();
+    const moved = {
+      ...d,
+      metadata: {
+        ...d.metadata,
+        annotations: { ...d.metadata.annotations, 'classops.dev/source-file': 'students/week-02.yaml' },
+      },
+    } as KubeObject;
+    expect(refusal(moved)).toBe(`its file "students/week-02.yaml" is week 2's, but the Deployment is labelled week 1`);
+  });
+
+  test('only Deployments count, and one without a container is not what classops wrote', () => {
     const asService = { ...ann(), kind: 'Service' } as KubeObject;
     expect(readBack([asService]).lastGood.size).toBe(0);
-    const noSpec = { ...ann(), spec: undefined } as KubeObject;
-    expect(readBack([noSpec]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
-    const noContainers = { ...ann(), spec: { template: { spec: { containers: [] } } } } as KubeObject;
-    expect(readBack([noContainers]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
+    expect(refusal({ ...ann(), spec: undefined } as KubeObject)).toMatch(/^the Deployment runs "no image"/);
+    expect(refusal({ ...ann(), spec: { template: { spec: { containers: [] } } } } as KubeObject)).toMatch(
+      /^the Deployment runs "no image"/,
+    );
   });
 
-  test("a digest is read back only from the image classops renders for the entry (the entry's repository, a sha256)", () => {
-    const withImage = (image: string) =>
-      ({ ...ann(), spec: { template: { spec: { containers: [{ name: 'app', image }] } } } }) as KubeObject;
-    const digestOf = (image: string) => readBack([withImage(image)]).lastGood.get(`${NS}/ann`)!.digest;
-    expect(digestOf(`ghcr.io/ann/app@${DIGEST}`)).toBe(DIGEST);
-    expect(digestOf(`docker.io/evil/miner@${DIGEST}`)).toBeUndefined();
-    expect(digestOf(`ghcr.io/ann/app-other@${DIGEST}`)).toBeUndefined();
-    expect(digestOf(`ghcr.io/ann/app@sha256:${'a'.repeat(63)}`)).toBeUndefined();
-    expect(digestOf(`ghcr.io/ann/app@sha256:${'a'.repeat(64)}\nimage: evil`)).toBeUndefined();
-    expect(digestOf('ghcr.io/ann/app@md5:abc')).toBeUndefined();
+  test("the image the Deployment runs is the entry's, as written or at a sha256 digest (the entry's own, when it names one)", () => {
+    // ann's entry names its digest: only that one is hers.
+    expect(readBack([edited({}, `ghcr.io/ann/app@${DIGEST}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(DIGEST);
+    for (const image of [
+      `ghcr.io/ann/app@sha256:${'b'.repeat(64)}`,
+      `docker.io/evil/miner@${DIGEST}`,
+      `ghcr.io/ann/app-other@${DIGEST}`,
+    ])
+      expect(refusal(edited({}, image))).toMatch(/^the Deployment runs /);
+    // A tag: as written, or pinned at the digest the registry confirmed.
+    const tagged = (image: string) => edited({ containerImage: 'ghcr.io/ann/app:v1' }, image);
+    expect(readBack([tagged('ghcr.io/ann/app:v1')]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
+    const other = `sha256:${'c'.repeat(64)}`;
+    expect(readBack([tagged(`ghcr.io/ann/app@${other}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(other);
+    for (const image of [
+      'ghcr.io/ann/app:v2',
+      `ghcr.io/ann/app@sha256:${'a'.repeat(63)}`,
+      `ghcr.io/ann/app@sha256:${'a'.repeat(64)}\nimage: evil`,
+      'ghcr.io/ann/app@md5:abc',
+    ])
+      expect(refusal(tagged(image))).toMatch(/^the Deployment runs /);
   });
 });
 
