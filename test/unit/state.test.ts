@@ -159,8 +159,8 @@ describe('last-known-good read back from the cluster', () => {
   test('only Deployments count, and one without a container is not what classops wrote', () => {
     const asService = { ...ann(), kind: 'Service' } as KubeObject;
     expect(readBack([asService]).lastGood.size).toBe(0);
-    expect(refusal({ ...ann(), spec: undefined } as KubeObject)).toMatch(/^the Deployment runs "no image"/);
-    expect(refusal({ ...ann(), spec: { template: { spec: { containers: [] } } } } as KubeObject)).toMatch(
+    expect(refusal({ ...ann(), spec: undefined })).toMatch(/^the Deployment runs "no image"/);
+    expect(refusal({ ...ann(), spec: { template: { spec: { containers: [] } } } })).toMatch(
       /^the Deployment runs "no image"/,
     );
   });
