@@ -29,14 +29,17 @@ function readEvent(path: string | undefined): unknown {
   }
 }
 
-/** --timeout: how long one request waits for GitHub. */
+/** --timeout: how long one request waits for GitHub, from a second to an hour. */
 function timeoutOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
+  let ms: number;
   try {
-    return durationMs(text);
+    ms = durationMs(text);
   } catch (error) {
     throw new UsageError(`--timeout: ${(error as Error).message}`);
   }
+  if (ms < 1000 || ms > 3_600_000) throw new UsageError(`--timeout ${text}: give between 1s and 1h`);
+  return ms;
 }
 
 export async function prReportCommand(args: string[], io: CommandIO): Promise<number> {

@@ -79,8 +79,8 @@ Options:
   --branch BRANCH       with --from-report: the branch classops deploys (default: the
                         repository's default branch); a fork's PR into another is not trusted
   --check-images        check that every image can be pulled anonymously (network)
-  --timeout DURATION    how long one GitHub request may take (default 20s); one that
-                        GitHub never answers is not retried
+  --timeout DURATION    how long one GitHub request may take, its whole answer included,
+                        1s to 1h (default 20s); one GitHub does not answer is not retried
   --config PATH         config file (default ./classops.yaml when present)
 
 Exit codes: 0 the PR's entries are valid, 1 they have errors, 2 usage or I/O error.

@@ -24,16 +24,21 @@ export interface GithubClientOptions {
 export const GITHUB_TIMEOUT_MS = 20_000;
 
 /**
- * fetch that gives up on GitHub after `ms` (connecting, the headers and the body). Its error
- * is named AbortError, which Octokit passes on without retrying: a GitHub that took the
- * request and said nothing would only keep the job waiting as long again.
+ * fetch that gives up on GitHub after `ms`: connecting, the headers and the whole body,
+ * which it reads before Octokit does (Octokit takes a body cut short for an empty answer).
+ * Its error is named AbortError, which Octokit passes on without retrying: a GitHub that
+ * took the request and stopped answering would only keep the job waiting as long again.
  */
 function fetchWithin(ms: number): typeof fetch {
   return async (input, init) => {
     const timeout = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     try {
-      return await fetch(input, { ...init, signal });
+      const response = await fetch(input, { ...init, signal });
+      const body = await response.arrayBuffer();
+      const whole = new Response(body.byteLength === 0 ? null : body, response);
+      Object.defineProperty(whole, 'url', { value: response.url });
+      return whole;
     } catch (error) {
       if (!timeout.aborted) throw error;
       const path = new URL(input instanceof Request ? input.url : String(input)).pathname;

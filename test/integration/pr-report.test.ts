@@ -252,11 +252,31 @@ describe('classops pr-report', () => {
     expect(sent).toHaveLength(2);
   });
 
+  test('GitHub that sends half an answer and stops: a warning, not an empty answer taken for a whole one', async () => {
+    const bad = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    gh.addComment(1, '<!-- classops:pr-report -->\nan earlier verdict', 'github-actions[bot]', 'Bot');
+    gh.inject({ status: 0, times: 1000, stallBody: true, method: 'GET' });
+    const run = await prReport(prEvent(bad), '--timeout', '1s');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/could not comment on #1: GitHub did not answer GET \S+ within 1s/);
+    // Nothing was written on the strength of a list that never came whole.
+    expect(commentWrites()).toEqual([]);
+    const sent = gh.requests.filter((r) => r.method === 'GET').map((r) => r.path);
+    expect(new Set(sent).size).toBe(sent.length);
+  });
+
   test('--timeout takes a duration', async () => {
     const run = await prReport(prEvent(push(entry('ann'))), '--timeout', 'soon');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--timeout');
     expect(run.stderr).toContain('e.g. 500ms, 10s, 5m, 1h');
+    for (const silly of ['0s', '999ms', '2h']) {
+      const out = await prReport(prEvent(push(entry('ann'))), '--timeout', silly);
+      expect([out.code, out.stderr]).toEqual([
+        2,
+        expect.stringContaining(`--timeout ${silly}: give between 1s and 1h`),
+      ]);
+    }
   });
 
   /** Stage 1 as the example workflow runs it: the report of validate --format json, in a file. */

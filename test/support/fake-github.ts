@@ -26,6 +26,8 @@ export interface GithubFault {
   readonly secondary?: boolean;
   /** Takes the request and never answers (status unused). */
   readonly hang?: boolean;
+  /** Answers as usual, but sends half the body and never the rest (status unused). */
+  readonly stallBody?: boolean;
 }
 
 interface Stored {
@@ -49,6 +51,8 @@ export class FakeGithub {
   port = 0;
   readonly requests: RecordedRequest[] = [];
   private readonly faults: GithubFault[] = [];
+  /** Answers whose bodies stop halfway. */
+  private readonly stalled = new WeakSet<ServerResponse>();
   /**
    * Pull requests by number: what GET /pulls/:n answers. With `dir`, a real repository
    * holding both commits, its files and commits are git's, as GitHub lists them.
@@ -132,7 +136,8 @@ export class FakeGithub {
       'x-ratelimit-resource': 'core',
       ...headers,
     });
-    res.end(text);
+    if (this.stalled.has(res)) res.write(text.slice(0, text.length >> 1));
+    else res.end(text);
   }
 
   private error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -185,7 +190,10 @@ export class FakeGithub {
     const fault = this.faults.find(
       (f) => f.times > 0 && (f.method ?? method) === method && url.pathname.includes(f.path ?? ''),
     );
-    if (fault !== undefined) {
+    if (fault?.stallBody) {
+      fault.times -= 1;
+      this.stalled.add(res);
+    } else if (fault !== undefined) {
       fault.times -= 1;
       if (fault.hang) return;
       const headers: Record<string, string> =
