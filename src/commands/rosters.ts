@@ -25,7 +25,14 @@ import {
   SourceError,
   type RosterListing,
 } from '../source/dir.js';
-import { changedSince, isRegularFileMode, physical, readFileAtRevision, type ChangedPath } from '../source/git.js';
+import {
+  changedSince,
+  isRegularFileMode,
+  nearestFolder,
+  physical,
+  readFileAtRevision,
+  type ChangedPath,
+} from '../source/git.js';
 
 /** File texts by name, for showing the offending line under a finding. */
 export function sourcesOf(files: ReadonlyMap<string, Buffer>): Map<string, string> {
@@ -140,7 +147,7 @@ async function pullRequestChanges(
   let config: ChangedPath | undefined;
   // Untracked files count only as roster files, which validate reads from the work tree anyway.
   // git runs in a judged folder (the repository's root may be one), else beside the first judged file.
-  const where = judged.folders.find((f) => !isMissing(f)) ?? dirname(resolve(judged.paths[0] ?? '.'));
+  const where = nearestFolder(resolve(judged.folders[0] ?? dirname(resolve(judged.paths[0] ?? '.'))));
   const all = (await changedSince(where, since)).filter((c) => !c.untracked || isRoster(c));
   for (const change of all) {
     if (change.path === configPath) config = change;

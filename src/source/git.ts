@@ -36,7 +36,7 @@ export function physical(path: string): string {
 }
 
 /** The nearest folder at or above `dir` that is there, for running git beside a deleted path. */
-function nearestFolder(dir: string): string {
+export function nearestFolder(dir: string): string {
   return existsSync(dir) || dirname(dir) === dir ? dir : nearestFolder(dirname(dir));
 }
 

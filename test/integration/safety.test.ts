@@ -95,32 +95,39 @@ describe('a student cannot choose where classops writes', () => {
   });
 
   test.each([
-    ['the judged folder named', ['students']],
-    ["the config's folder (no path named)", []],
-  ])('a PR that deletes the only week file (the folder with it) fails validate --author; %s', async (_, paths) => {
-    const c = course({ 'students/week-01.yaml': entry('ann') + entry('bo') }, 'policy:\n  instructors: [teacher]\n');
-    c.repo.write('classops.yaml', 'policy:\n  instructors: [teacher]\n').commit('rules');
-    c.repo.git('checkout', '-q', '-b', 'pr');
-    c.repo.git('rm', '-q', 'students/week-01.yaml');
-    c.commit('delete');
-    const judge = (author: string) =>
-      classopsAsync(['validate', ...paths, '--format', 'json', '--changed-since', 'main', '--author', author], {
+    ['the judged folder named', 'students', ['students']],
+    ["the config's folder (no path named)", 'students', []],
+    ["the config's nested folder (both gone)", 'course/students', []],
+    ['the file named, its nested folders gone', 'course/students', ['course/students/week-01.yaml']],
+  ])(
+    'a PR that deletes the only week file (the folder with it) fails validate --author; %s',
+    async (_, folder, paths) => {
+      const file = `${folder}/week-01.yaml`;
+      const rules = `source:\n  path: ${folder}\npolicy:\n  instructors: [teacher]\n`;
+      const c = course({ [file]: entry('ann') + entry('bo') }, rules);
+      c.repo.write('classops.yaml', rules).commit('rules');
+      c.repo.git('checkout', '-q', '-b', 'pr');
+      c.repo.git('rm', '-q', file);
+      c.commit('delete');
+      const judge = (author: string) =>
+        classopsAsync(['validate', ...paths, '--format', 'json', '--changed-since', 'main', '--author', author], {
+          cwd: c.repo.dir,
+        });
+      const mallory = await judge('mallory');
+      expect([mallory.code, mallory.stderr]).toEqual([1, '']);
+      const codes = (
+        JSON.parse(mallory.stdout) as { files: Array<{ file: string; findings: Array<{ code: string }> }> }
+      ).files.flatMap((f) => f.findings.map((x) => `${f.file} ${x.code}`));
+      expect(codes).toEqual([`${file} author-removed-file`]);
+      const teacher = await judge('teacher');
+      expect([teacher.code, teacher.stdout]).toEqual([0, expect.not.stringContaining('author-removed-file')]);
+      // A folder that was never there is still a usage error, PR or not.
+      const typo = await classopsAsync(['validate', 'studnets', '--changed-since', 'main', '--author', 'bo'], {
         cwd: c.repo.dir,
       });
-    const mallory = await judge('mallory');
-    expect([mallory.code, mallory.stderr]).toEqual([1, '']);
-    const codes = (
-      JSON.parse(mallory.stdout) as { files: Array<{ file: string; findings: Array<{ code: string }> }> }
-    ).files.flatMap((f) => f.findings.map((x) => `${f.file} ${x.code}`));
-    expect(codes).toEqual(['students/week-01.yaml author-removed-file']);
-    const teacher = await judge('teacher');
-    expect([teacher.code, teacher.stdout]).toEqual([0, expect.not.stringContaining('author-removed-file')]);
-    // A folder that was never there is still a usage error, PR or not.
-    const typo = await classopsAsync(['validate', 'studnets', '--changed-since', 'main', '--author', 'bo'], {
-      cwd: c.repo.dir,
-    });
-    expect([typo.code, typo.stderr]).toEqual([2, expect.stringContaining('studnets: no such file or folder')]);
-  });
+      expect([typo.code, typo.stderr]).toEqual([2, expect.stringContaining('studnets: no such file or folder')]);
+    },
+  );
 
   test('run writes nothing into kube-system, holds the file back and exits 1', async () => {
     const c = course({ 'students/week-01.yaml': entry('ann') });
