@@ -610,9 +610,13 @@ describe('a pull request is judged on what it changes (real git)', () => {
     repo.write('students/week-01.yaml', text);
     const base = repo.commit('a trailing blank');
     const mine = (t: string) => t.replace('ghcr.io/mallory/app:v1', 'ghcr.io/mallory/app:v2');
-    // A lone CR ends the comment's line for an editor, not for YAML: Ann's port would become part of it.
+    // A lone CR ends the comment's line for some readers, not for others: Ann's port could become part of it.
     repo.write('students/week-01.yaml', mine(text.replace('# default /health\n', '# default /health\r')));
-    expect(asMallory(repo, base).stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
+    const cr = asMallory(repo, base);
+    expect([cr.code, cr.stdout]).toEqual([
+      1,
+      expect.stringContaining('students/week-01.yaml:9:49: error file-cr-line-endings'),
+    ]);
     // A YAML 1.1 directive makes Ann's unquoted No the boolean false.
     repo.write('students/week-01.yaml', `%YAML 1.1\n---\n${mine(text)}`);
     expect(asMallory(repo, base).stdout).toContain('This pull request by "mallory" changes the entry of "ann".');
