@@ -21,6 +21,7 @@ import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { studentKey, type HeldRemovals, type StudentPlan } from '../pipeline/desired.js';
 import { bySeverity } from '../roster/model.js';
+import { shown } from '../unsafe-characters.js';
 import { ImageChecker } from '../registry/checker.js';
 import { DirSource, SETTLE_MS } from '../source/dir.js';
 import { GitSource } from '../source/git.js';
@@ -50,7 +51,7 @@ function sourceFor(config: ClassopsConfig, once: boolean): Source {
 function heldRemovalsText(h: HeldRemovals): string {
   const [line, ...more] = h.lines;
   const also = more.length > 0 ? ` (as could the entries on line ${more.join(', ')})` : '';
-  return `${h.file}:${line}: ${h.problem} The entry could be what is left of a running student's${also}, so nobody leaves ${h.namespace} until it is fixed or removed; kept for now: ${h.students.join(', ')}.`;
+  return `${shown(h.file, 200)}:${line}: ${h.problem} The entry could be what is left of a running student's${also}, so nobody leaves ${h.namespace} until it is fixed or removed; kept for now: ${h.students.map((login) => shown(login)).join(', ')}.`;
 }
 
 /**
@@ -69,10 +70,11 @@ function notAsWrittenLines(
     if (s.deployment === 'deployed' || heldFiles.has(s.file)) continue;
     if (heldStudents.has(studentKey(s.namespace, s.githubUsername))) continue;
     const finding = [...s.findings].sort(bySeverity)[0];
-    const where = finding === undefined ? s.file : `${s.file}:${finding.line}:${finding.column}`;
+    const where =
+      finding === undefined ? shown(s.file, 200) : `${shown(s.file, 200)}:${finding.line}:${finding.column}`;
     const why = s.deployment === 'absent' ? `${s.reason ?? 'not in the roster'}, so it is not deployed` : s.reason;
     const error = finding?.severity === 'error' ? ` (${finding.message})` : '';
-    lines.push(`${where}: ${s.githubUsername}: ${why}${error}`);
+    lines.push(`${where}: ${shown(s.githubUsername)}: ${why}${error}`);
   }
   return lines;
 }
@@ -183,7 +185,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         const first = errors.find((f) => f.entryIndex === undefined) ?? errors[0];
         if (first)
           io.stderr.write(
-            `${file.file}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
+            `${shown(file.file, 200)}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
           );
       }
       for (const h of outcome.heldRemovals) io.stderr.write(`${heldRemovalsText(h)}\n`);

@@ -507,6 +507,27 @@ describe('the operator’s process', () => {
     expect(run.stdout).toMatch(/^success at revision \S+: 0 created, 0 updated, 0 pruned, \d+ unchanged\n$/);
   });
 
+  test("run --once and --dry-run show a student's odd login escaped: it cannot forge a line on the terminal", async () => {
+    const dir = tempDir('classops-forge-');
+    mkdirSync(join(dir, 'students'));
+    const forged = String.raw`eve\e[2K\rstudents/week-01.yaml:1:1: ann: forged\nx`;
+    writeFileSync(
+      join(dir, 'students/week-01.yaml'),
+      rosterText(
+        entry('ann') + `  - name: "Eve"\n    github_username: "${forged}"\n    container_image: "ghcr.io/eve/app:v1"\n`,
+      ),
+    );
+    for (const mode of ['--once', '--dry-run']) {
+      const run = await classopsAsync(['run', mode, '--no-image-checks'], { cwd: dir });
+      const told = run.stderr + run.stdout;
+      expect(told).toContain(
+        String.raw`eve\u001b[2K\u000dstudents/week-01.yaml:1:1: ann: forged\u000ax: the entry has errors`,
+      );
+      expect(told).not.toMatch(/[\u001b\r]/);
+      expect(told.split('\n').filter((l) => l.includes('forged'))).toHaveLength(1);
+    }
+  });
+
   test('run --once on a folder whose index cannot be saved: the objects are written, and it says why it is slower', async () => {
     const dir = tempDir('classops-index-');
     mkdirSync(join(dir, 'students'));
