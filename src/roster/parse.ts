@@ -22,6 +22,7 @@ import {
   duplicateKeyFinding,
   explainYamlError,
   loneCarriageReturnFinding,
+  otherLineBreakFinding,
   unknownTagFinding,
 } from './syntax.js';
 
@@ -161,6 +162,9 @@ function countItems(text: string): number {
  */
 export const LONE_CR = /\r(?!\n|$)/;
 
+/** NEL, LS and PS: line breaks to YAML 1.1 readers (kubectl's go-yaml), text to this parser. */
+const OTHER_LINE_BREAK = /[\u0085\u2028\u2029]/;
+
 export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits): ParsedRoster {
   const findings: Finding[] = [];
   if (bytes.length > limits.maxFileBytes) {
@@ -179,8 +183,13 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
   if (text === undefined) return unreadable(file, '', findings);
 
   const loneCr = LONE_CR.exec(text);
+  const otherBreak = OTHER_LINE_BREAK.exec(text);
   if (loneCr !== null) {
     findings.push(loneCarriageReturnFinding(file, positionAt(text, loneCr.index)));
+    return unreadable(file, text, findings);
+  }
+  if (otherBreak !== null) {
+    findings.push(otherLineBreakFinding(file, otherBreak[0], positionAt(text, otherBreak.index)));
     return unreadable(file, text, findings);
   }
 

@@ -117,7 +117,7 @@ export function duplicateKeyFinding(
   };
 }
 
-/** A tag such as `!evil`: YAML's own resolve nothing for it, and each reader does as it likes. */
+/** A tag such as `!evil`: no YAML schema defines it, so each reader does as it likes. */
 export function unknownTagFinding(file: string, tag: string, at: { line: number; column: number }): Finding {
   return {
     code: 'yaml-unknown-tag',
@@ -149,6 +149,19 @@ export function loneCarriageReturnFinding(file: string, at: { line: number; colu
     message:
       'Lines in this file end with a carriage return alone (CR, "\\r"), as on classic Mac OS, or a stray CR is in a line; YAML readers disagree on where its lines end.',
     hint: 'Save the file with LF line endings (editors show the setting in the status bar), then check the lines are as you meant them.',
+    file,
+    ...at,
+  };
+}
+
+/** NEL, LS or PS anywhere: in a comment, it would end the comment's line for kubectl and not here. */
+export function otherLineBreakFinding(file: string, char: string, at: { line: number; column: number }): Finding {
+  const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return {
+    code: 'file-unicode-line-break',
+    severity: 'error',
+    message: `The file holds ${code}, a line break to some YAML readers (kubectl's among them) and not to others, so they would read different rosters.`,
+    hint: 'Retype the line by hand: such characters come from text copied out of a PDF, a chat or a word processor.',
     file,
     ...at,
   };

@@ -291,6 +291,19 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
       ],
     ],
   },
+  'unicode-line-break': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [
+        8,
+        'error',
+        'file-unicode-line-break',
+        /^The file holds U\+2028, a line break to some YAML readers \(kubectl's among them\) and not to others/,
+      ],
+    ],
+  },
   'collection-key': {
     complete: false,
     valid: 0,
