@@ -6,6 +6,7 @@
 import {
   Document,
   LineCounter,
+  isAlias,
   isCollection,
   isMap,
   isPair,
@@ -22,6 +23,7 @@ import {
   duplicateKeyFinding,
   explainYamlError,
   loneCarriageReturnFinding,
+  mergeKeyFinding,
   otherLineBreakFinding,
   unknownTagFinding,
 } from './syntax.js';
@@ -254,9 +256,14 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
     return unreadable(file, text, findings);
   }
   const keyProblem = findKeyProblem(doc);
-  if (keyProblem?.kind === 'complex') {
+  if (keyProblem !== undefined && keyProblem.kind !== 'duplicate') {
     const source = text.slice(keyProblem.key.range?.[0], keyProblem.key.range?.[1]);
-    findings.push(complexKeyFinding(file, source, at(keyProblem.key) ?? START));
+    const position = at(keyProblem.key) ?? START;
+    findings.push(
+      keyProblem.kind === 'merge'
+        ? mergeKeyFinding(file, position)
+        : complexKeyFinding(file, keyProblem.kind, source, position),
+    );
     return unreadable(file, text, findings);
   }
   if (keyProblem?.kind === 'duplicate') {
@@ -303,7 +310,7 @@ function keyOf(pair: Pair): string | undefined {
 
 type KeyProblem =
   | { readonly kind: 'duplicate'; readonly key: string; readonly first: Node; readonly second: Node }
-  | { readonly kind: 'complex'; readonly key: Node };
+  | { readonly kind: 'complex' | 'alias' | 'merge'; readonly key: Node };
 
 /**
  * The first key that repeats within its mapping, or that is a list or mapping (JavaScript
@@ -318,7 +325,9 @@ function findKeyProblem(doc: Document): KeyProblem | undefined {
       const seen = new Map<string, Node>();
       for (const pair of node.items) {
         if (isCollection(pair.key)) return { kind: 'complex', key: pair.key };
+        if (isAlias(pair.key)) return { kind: 'alias', key: pair.key };
         const key = keyOf(pair);
+        if (key === '<<') return { kind: 'merge', key: pair.key as Node };
         if (key === undefined) continue;
         const first = seen.get(key);
         if (first !== undefined) return { kind: 'duplicate', key, first, second: pair.key as Node };

@@ -327,7 +327,19 @@ export function checkEndpoint(field: string, path: string): Problem[] {
   return [];
 }
 
-export function checkPort(port: number): Problem[] {
+/** A leading 0 or a base prefix: 010 is 10 to this parser and 8 to YAML 1.1 readers (kubectl's). */
+const AMBIGUOUS_NUMBER = /^[-+]?0(?:[0-9_]|[box])/i;
+
+/** The port as read, and as written in the roster when known. */
+export function checkPort(port: number, written?: string): Problem[] {
+  if (written !== undefined && AMBIGUOUS_NUMBER.test(written))
+    return [
+      error(
+        'port-invalid',
+        `The port is written ${quote(written)}; YAML readers disagree on numbers written with a leading 0 or a 0o, 0x or 0b prefix (kubectl's reads 010 as 8).`,
+        'Write the port in plain digits, e.g. port: 5000.',
+      ),
+    ];
   if (Number.isInteger(port) && port >= 1 && port <= 65535) return [];
   if (!Number.isInteger(port))
     return [error('port-invalid', `Port ${port} is not a whole number.`, 'Write the port as digits only, e.g. 5000.')];

@@ -117,25 +117,69 @@ export function duplicateKeyFinding(
   };
 }
 
+/** The tags of YAML's schemas (1.1 and 1.2), after "!!". */
+const YAML_TAGS = new Set([
+  'str',
+  'int',
+  'float',
+  'bool',
+  'null',
+  'map',
+  'seq',
+  'binary',
+  'timestamp',
+  'set',
+  'omap',
+  'pairs',
+  'merge',
+  'value',
+  'yaml',
+]);
+
 /** A tag such as `!evil`: no YAML schema defines it, so each reader does as it likes. */
 export function unknownTagFinding(file: string, tag: string, at: { line: number; column: number }): Finding {
+  // YAML's own tag on a value it does not fit (`!!float 8080`, `!!map` on a list) is not resolved either.
+  const misplaced = YAML_TAGS.has(tag.replace(/^!!|^!<tag:yaml\.org,2002:|>$/g, ''));
   return {
     code: 'yaml-unknown-tag',
     severity: 'error',
-    message: `The tag ${quote(tag)} is not one YAML defines; other YAML readers may read this value otherwise.`,
+    message: misplaced
+      ? `The tag ${quote(tag)} does not fit the value after it; other YAML readers may read this value otherwise.`
+      : `The tag ${quote(tag)} is not one YAML defines; other YAML readers may read this value otherwise.`,
     hint: `Remove ${quote(tag)} and keep the value after it.`,
     file,
     ...at,
   };
 }
 
-/** `? [port]`: a key that is a list or mapping, which JavaScript would turn into text. */
-export function complexKeyFinding(file: string, source: string, at: { line: number; column: number }): Finding {
+/**
+ * `? [port]` or `*name :`: a key that is a list or mapping (which JavaScript would turn into
+ * text) or an alias (which hides a duplicate key from the check that finds them).
+ */
+export function complexKeyFinding(
+  file: string,
+  kind: 'complex' | 'alias',
+  source: string,
+  at: { line: number; column: number },
+): Finding {
   return {
     code: 'yaml-complex-key',
     severity: 'error',
-    message: `A key here is a list or mapping (${quote(source)}); keys in a roster are plain words, such as name or port.`,
-    hint: 'Write the key as a word followed by a colon, e.g. port: 5000, and remove the "?" line.',
+    message: `A key here is ${kind === 'alias' ? 'an alias' : 'a list or mapping'} (${quote(source)}); keys in a roster are plain words, such as name or port.`,
+    hint: `Write the key as a word followed by a colon, e.g. port: 5000${kind === 'alias' ? '' : ', and remove the "?" line'}.`,
+    file,
+    ...at,
+  };
+}
+
+/** `<<:` merges a mapping in for YAML 1.1 readers (kubectl's), and is a plain key to this one. */
+export function mergeKeyFinding(file: string, at: { line: number; column: number }): Finding {
+  return {
+    code: 'yaml-merge-key',
+    severity: 'error',
+    message:
+      '"<<" merges another mapping into this one for some YAML readers (kubectl\'s among them) and is a plain key for others, so they would read different entries.',
+    hint: 'Write each field out in the entry itself, e.g. port: 5000.',
     file,
     ...at,
   };

@@ -277,7 +277,9 @@ function checkEntries(ctx: Context, students: readonly unknown[], policy: Policy
       const path = str(field);
       if (path !== undefined) run(field, checkEndpoint(field, path));
     }
-    if (typeof raw['port'] === 'number' && Number.isInteger(raw['port'])) run('port', checkPort(raw['port']));
+    if (typeof raw['port'] === 'number' && Number.isInteger(raw['port'])) {
+      run('port', checkPort(raw['port'], ctx.parsed.sourceAt(at('port'))));
+    }
   });
 
   for (const [login, indexes] of seen) {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateRoster } from '../../src/roster/validate.js';
-import { defaultPolicy, FIXTURES, validateFixture } from '../support/rosters.js';
+import { defaultPolicy, FIXTURES, rosterText, validateFixture } from '../support/rosters.js';
 
 type Expected = [line: number, severity: string, code: string, message?: RegExp];
 
@@ -304,6 +304,20 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
       ],
     ],
   },
+  'merge-key': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [[9, 'error', 'yaml-merge-key', /^"<<" merges another mapping into this one for some YAML readers/]],
+  },
+  'alias-key': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [9, 'error', 'yaml-complex-key', /^A key here is an alias \("\*key"\); keys in a roster are plain words/],
+    ],
+  },
   'collection-key': {
     complete: false,
     valid: 0,
@@ -320,11 +334,18 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
   'port-invalid': {
     complete: true,
     valid: 0,
-    of: 3,
+    of: 5,
     findings: [
       [9, 'error', 'port-invalid', /Port 70000 is outside 1-65535/],
       [13, 'error', 'port-invalid', /Port 0 is outside/],
       [17, 'error', 'schema-type', /decimal number \(50\.5\)/],
+      [
+        21,
+        'error',
+        'port-invalid',
+        /^The port is written "010"; YAML readers disagree on numbers written with a leading 0/,
+      ],
+      [25, 'error', 'port-invalid', /^The port is written "0o17"/],
     ],
   },
   'name-invalid': {
@@ -435,6 +456,24 @@ describe('what the hints say', () => {
     const cut = crlf.subarray(0, crlf.indexOf('\r\n', crlf.indexOf('name:')) + 1);
     const codes = validateRoster('students/week-01.yaml', cut, defaultPolicy()).findings.map((f) => f.code);
     expect(codes).toContain('file-no-final-newline');
+  });
+  test("YAML's own tag on a value it does not fit is named as such, not as a tag YAML lacks", () => {
+    const port = (value: string) =>
+      validateRoster(
+        'students/week-01.yaml',
+        Buffer.from(
+          rosterText(
+            `  - name: Ann\n    github_username: ann\n    container_image: ghcr.io/ann/app:v1\n    port: ${value}\n`,
+          ),
+        ),
+        defaultPolicy(),
+      ).findings.map((f) => f.message);
+    expect(port('!!float 8080')).toEqual([
+      'The tag "!!float" does not fit the value after it; other YAML readers may read this value otherwise.',
+    ]);
+    expect(port('!!evil 8080')).toEqual([
+      'The tag "!!evil" is not one YAML defines; other YAML readers may read this value otherwise.',
+    ]);
   });
   test('a value YAML turned into binary data, a date or a set: remove the tag', () => {
     expect(hintOf('yaml-tags', 'schema-type')).toBe('Remove the tag that starts with "!!" and write text here.');
