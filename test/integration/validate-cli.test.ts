@@ -135,18 +135,19 @@ describe('classops validate on the bundled roster', () => {
 
   test('direction marks in an echoed line are shown as escapes, in every format, and the caret still points', () => {
     const dir = tempDir('classops-bidi-');
-    // U+202E reverses what follows on a screen; U+2028 breaks the line in some viewers. One
-    // line holds both, so the login's caret comes after an escape that widens the line.
+    // U+202E reverses what follows on a screen; U+200B draws nothing. One line holds both, so
+    // the login's caret comes after an escape that widens the line. (A raw U+2028, a line
+    // break to some readers, holds the whole file back: file-unicode-line-break.)
     const line =
-      '  - { name: "Eve \u202e1v:ppa", github_username: "eve\u2028", container_image: "ghcr.io/eve/app:v1" }';
+      '  - { name: "Eve \u202e1v:ppa", github_username: "eve\u200b", container_image: "ghcr.io/eve/app:v1" }';
     writeFileSync(join(dir, 'week-01.yaml'), rosterText(`${line}\n`));
     for (const format of ['text', 'github', 'markdown']) {
       const run = classops(['validate', '--format', format, dir]);
       expect(run.code).toBe(1);
-      expect(run.stdout).not.toMatch(/[\u202e\u2028]/);
+      expect(run.stdout).not.toMatch(/[\u202e\u200b]/);
     }
     const out = classops(['validate', dir]).stdout.split('\n');
-    const shown = line.replace('\u202e', '\\u202e').replace('\u2028', '\\u2028');
+    const shown = line.replace('\u202e', '\\u202e').replace('\u200b', '\\u200b');
     const echoes = out.flatMap((l, i) => (l.endsWith(` | ${shown}`) ? [i] : []));
     expect(echoes).toHaveLength(2); // the name's finding and the login's
     const carets = echoes.map((i) => out[i + 1]!.indexOf('^') - out[i]!.indexOf(' | ') - ' | '.length);
