@@ -116,7 +116,8 @@ function fileProblem(file: string, week: number): string | undefined {
     : `its file ${quote(file)} is week ${named}'s, but the Deployment is labelled week ${week}`;
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** The digests registries pin by (OCI: sha256, and sha512 where a registry uses it). */
+const DIGEST = /^sha(?:256:[0-9a-f]{64}|512:[0-9a-f]{128})$/;
 
 /**
  * The digest the Deployment pins the entry's image at (undefined when it runs the image as

@@ -177,8 +177,8 @@ describe('last-known-good read back from the cluster', () => {
     // A tag: as written, or pinned at the digest the registry confirmed.
     const tagged = (image: string) => edited({ containerImage: 'ghcr.io/ann/app:v1' }, image);
     expect(readBack([tagged('ghcr.io/ann/app:v1')]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
-    const other = `sha256:${'c'.repeat(64)}`;
-    expect(readBack([tagged(`ghcr.io/ann/app@${other}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(other);
+    for (const other of [`sha256:${'c'.repeat(64)}`, `sha512:${'d'.repeat(128)}`])
+      expect(readBack([tagged(`ghcr.io/ann/app@${other}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(other);
     for (const image of [
       'ghcr.io/ann/app:v2',
       `ghcr.io/ann/app@sha256:${'a'.repeat(63)}`,
