@@ -85,8 +85,8 @@ const nothingToDo = (plan: Plan) =>
   plan.create.length === 0 && plan.update.length === 0 && plan.prune.length === 0 && plan.refused.length === 0;
 
 /** Last-known-good from what is applied, as a process's first pass starts from it. */
-function readBack(live: readonly KubeObject[], { log }: ReconcilerOptions): ReadonlyMap<string, LastGood> {
-  const { lastGood, refused } = lastGoodFromLive(live);
+function readBack(live: readonly KubeObject[], { config, log }: ReconcilerOptions): ReadonlyMap<string, LastGood> {
+  const { lastGood, refused } = lastGoodFromLive(live, courseNamespacesOf(config).weekMayLiveIn);
   for (const { object, problem } of refused)
     log.warn(
       `not trusting the entry recorded on ${object} as last-known-good: ${problem} (edited by hand?). The student's roster entry decides; while it has errors, they are treated as a new student and not kept running`,

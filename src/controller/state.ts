@@ -6,6 +6,7 @@
  */
 import { describeRef, refOf, type StudentHealth } from '../cluster/target.js';
 import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
+import type { CourseNamespaces } from '../pipeline/weeks.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
 import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
@@ -128,11 +129,12 @@ function imageDigest(entry: StudentEntry, live: string | undefined): { digest?: 
   if (!parsed.ok) return { problem: `container_image ${quote(entry.containerImage)}: ${parsed.problem}` };
   if (live === entry.containerImage) return { digest: parsed.reference.digest };
   const digest = live?.slice(live.indexOf('@') + 1);
-  // An entry that names its digest runs that one; one with a tag, whichever the registry confirmed.
+  // An entry that names a sha256 digest runs that one; else whichever the registry confirmed.
+  const own = parsed.reference.digest;
   const pinned =
     digest !== undefined &&
     DIGEST.test(digest) &&
-    (parsed.reference.digest ?? digest) === digest &&
+    (own?.startsWith('sha256:') !== true || own === digest) &&
     live === pinImageReference(parsed.reference, digest);
   if (pinned) return { digest };
   return {
@@ -144,7 +146,10 @@ function imageDigest(entry: StudentEntry, live: string | undefined): { digest?: 
  * Last-known-good read back from applied Deployments: what a restarted controller starts
  * from. A recorded entry the course's rules refuse is left out and reported.
  */
-export function lastGoodFromLive(live: readonly KubeObject[]): {
+export function lastGoodFromLive(
+  live: readonly KubeObject[],
+  weekMayLiveIn: CourseNamespaces['weekMayLiveIn'],
+): {
   lastGood: Map<string, LastGood>;
   refused: RefusedReadBack[];
 } {
@@ -167,7 +172,10 @@ export function lastGoodFromLive(live: readonly KubeObject[]): {
     const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
     const { digest, problem: imageProblem } = imageDigest(entry, spec?.template?.spec?.containers?.[0]?.image);
     const problem =
-      entryProblem(entry, object.metadata.labels?.[LABEL.student]) ?? fileProblem(file, week) ?? imageProblem;
+      entryProblem(entry, object.metadata.labels?.[LABEL.student]) ??
+      fileProblem(file, week) ??
+      (weekMayLiveIn(namespace, week) ? undefined : `week ${week}'s students do not live in ${namespace}`) ??
+      imageProblem;
     if (problem !== undefined) {
       refused.push({ object: describeRef(refOf(object)), problem });
       continue;

@@ -18,17 +18,22 @@ export interface CourseNamespaces {
   /** Whether an instructor listed it, so any week's roster may name it. */
   readonly isListed: (namespace: string) => boolean;
   readonly templateFor: (week: number) => string;
+  /** Whether a week's objects may live in a namespace: its template's, or one an instructor listed. */
+  readonly weekMayLiveIn: (namespace: string, week: number) => boolean;
 }
 
 export function courseNamespacesOf(config: ClassopsConfig): CourseNamespaces {
+  const isListed = listedNamespaces(config.render.allowedNamespaces);
+  const templateFor = (week: number) => namespaceFromTemplate(config.render.namespaceTemplate, config.course, week);
   return {
     isCourseNamespace: courseNamespaces(
       config.render.namespaceTemplate,
       config.course,
       config.render.allowedNamespaces,
     ),
-    isListed: listedNamespaces(config.render.allowedNamespaces),
-    templateFor: (week) => namespaceFromTemplate(config.render.namespaceTemplate, config.course, week),
+    isListed,
+    templateFor,
+    weekMayLiveIn: (namespace, week) => namespace === templateFor(week) || isListed(namespace),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { reconcile } from '../../src/controller/reconciler.js';
 import { lastGoodFromLive, State, type PassRecord, type StudentStatus } from '../../src/controller/state.js';
+import { courseNamespacesOf } from '../../src/pipeline/weeks.js';
 import type { KubeObject } from '../../src/render/objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { entry, InProcessCourse, NS } from '../support/in-process.js';
@@ -32,7 +33,8 @@ describe('last-known-good read back from the cluster', () => {
     else annotations['classops.dev/entry'] = value;
     return { ...d, metadata: { ...d.metadata, annotations } } as KubeObject;
   };
-  const readBack = (objects: readonly KubeObject[]) => lastGoodFromLive(objects);
+  const readBack = (objects: readonly KubeObject[]) =>
+    lastGoodFromLive(objects, courseNamespacesOf(c.config).weekMayLiveIn);
   const annEntry = () => JSON.parse(ann().metadata.annotations!['classops.dev/entry']!) as Record<string, unknown>;
 
   test('each applied student is read back from their Deployment: week, file, entry and pinned digest', () => {
@@ -68,13 +70,13 @@ describe('last-known-good read back from the cluster', () => {
     const noLabels = { ...d, metadata: { ...d.metadata, labels: undefined } } as KubeObject;
     for (const object of [noFile, noNamespace, week('1.5'), week('one'), noAnnotations, noLabels])
       expect(readBack([object]).lastGood.size).toBe(0);
-    // A file not named for a week says nothing against the label.
-    const unnamed = week('02');
+    // A file not named for a week says nothing against the label, which is read as a number.
+    const unnamed = week('001');
     unnamed.metadata.annotations = {
       ...unnamed.metadata.annotations,
       'classops.dev/source-file': 'students/roster.yaml',
     };
-    expect(readBack([unnamed]).lastGood.get(`${NS}/ann`)!.week.week).toBe(2);
+    expect(readBack([unnamed]).lastGood.get(`${NS}/ann`)!.week.week).toBe(1);
   });
 
   test('an entry annotation that is missing, not JSON, or not a whole entry is not read back', () => {
@@ -156,6 +158,22 @@ describe('last-known-good read back from the cluster', () => {
     expect(refusal(moved)).toBe(`its file "students/week-02.yaml" is week 2's, but the Deployment is labelled week 1`);
   });
 
+  test("a week label and file edited together must still name the namespace's week", () => {
+    const d = ann();
+    const moved = {
+      ...d,
+      metadata: {
+        ...d.metadata,
+        labels: { ...d.metadata.labels, 'classops.dev/week': '02' },
+        annotations: { ...d.metadata.annotations, 'classops.dev/source-file': 'students/week-02.yaml' },
+      },
+    } as KubeObject;
+    expect(refusal(moved)).toBe(`week 2's students do not live in ${NS}`);
+    // A namespace an instructor listed may hold any week.
+    const listed = lastGoodFromLive([moved], () => true);
+    expect(listed.lastGood.get(`${NS}/ann`)!.week).toEqual({ file: 'students/week-02.yaml', week: 2, namespace: NS });
+  });
+
   test('only Deployments count, and one without a container is not what classops wrote', () => {
     const asService = { ...ann(), kind: 'Service' } as KubeObject;
     expect(readBack([asService]).lastGood.size).toBe(0);
@@ -168,6 +186,9 @@ describe('last-known-good read back from the cluster', () => {
   test("the image the Deployment runs is the entry's, as written or at a sha256 digest (the entry's own, when it names one)", () => {
     // ann's entry names its digest: only that one is hers.
     expect(readBack([edited({}, `ghcr.io/ann/app@${DIGEST}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(DIGEST);
+    // One that names a sha512 digest runs the sha256 the registry computed for it.
+    const sha512 = `ghcr.io/ann/app@sha512:${'e'.repeat(128)}`;
+    expect(readBack([edited({ containerImage: sha512 }, `ghcr.io/ann/app@${DIGEST}`)]).refused).toEqual([]);
     for (const image of [
       `ghcr.io/ann/app@sha256:${'b'.repeat(64)}`,
       `docker.io/evil/miner@${DIGEST}`,
