@@ -36,7 +36,13 @@ function fetchWithin(ms: number): typeof fetch {
     try {
       const response = await fetch(input, { ...init, signal });
       const body = await response.arrayBuffer();
-      const whole = new Response(body.byteLength === 0 ? null : body, response);
+      // The reason phrase only if fetch's Response takes it back (obs-text, a DEL, do not).
+      const statusText = /^[\t\x20-\x7e]*$/.test(response.statusText) ? response.statusText : '';
+      const whole = new Response(body.byteLength === 0 ? null : body, {
+        status: response.status,
+        statusText,
+        headers: response.headers,
+      });
       Object.defineProperty(whole, 'url', { value: response.url });
       return whole;
     } catch (error) {

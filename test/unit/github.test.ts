@@ -1,6 +1,8 @@
-/** The pure parts of the GitHub feedback: which pushes matter, hostile reports, entry lines, status wording. */
+/** The GitHub feedback: which pushes matter, hostile reports, entry lines, status wording, and the client's reading of answers. */
+import { createServer, type AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.js';
 import { State } from '../../src/controller/state.js';
+import { githubClient } from '../../src/github/client.js';
 import { annotationsOf, countErrors, formatComment } from '../../src/github/pr-comment.js';
 import { readReport, ReportError } from '../../src/github/report-file.js';
 import { entryLines, wantedStatuses } from '../../src/github/statuses.js';
@@ -248,5 +250,37 @@ describe('commit statuses', () => {
     ]);
     expect(wanted[1]!.description).toBe('Not running: CrashLoopBackOff');
     expect([...wanted[2]!.description]).toHaveLength(140);
+  });
+});
+
+describe('the GitHub client', () => {
+  test('an answer whose reason phrase fetch would refuse to copy is read all the same, once', async () => {
+    // A proxy or GitHub Enterprise may send a reason phrase in Latin-1, which fetch keeps but
+    // a new Response refuses: the answer must still be read, not failed and retried.
+    let requests = 0;
+    const server = createServer((socket) => {
+      socket.once('data', () => {
+        requests += 1;
+        const body = '{"login":"prof"}';
+        socket.end(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 200 '),
+            Buffer.from([0xe9, 0x74, 0xe9]), // "été" in Latin-1
+            Buffer.from(
+              `\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+            ),
+          ]),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const octokit = await githubClient({ token: 't', baseUrl: `http://127.0.0.1:${port}`, warn: () => undefined });
+      const { data } = await octokit.request('GET /user');
+      expect([data, requests]).toEqual([{ login: 'prof' }, 1]);
+    } finally {
+      server.close();
+    }
   });
 });
