@@ -327,16 +327,19 @@ export function checkEndpoint(field: string, path: string): Problem[] {
   return [];
 }
 
-/** A leading 0 or a base prefix: 010 is 10 to this parser and 8 to YAML 1.1 readers (kubectl's). */
-const AMBIGUOUS_NUMBER = /^[-+]?0(?:[0-9_]|[box])/i;
+/** Read alike by every YAML reader; 010 is 10 to this parser and 8 to kubectl's, 5e3 is text to PyYAML. */
+const PLAIN_DIGITS = /^(?:0|[1-9][0-9]*)$/;
+
+/** A value as written, without its quotes (`!!int "010"` is written `"010"`). */
+const unwrapped = (written: string) => written.replace(/^(["'])(.*)\1$/s, '$2');
 
 /** The port as read, and as written in the roster when known. */
 export function checkPort(port: number, written?: string): Problem[] {
-  if (written !== undefined && AMBIGUOUS_NUMBER.test(written))
+  if (written !== undefined && !PLAIN_DIGITS.test(unwrapped(written)))
     return [
       error(
         'port-invalid',
-        `The port is written ${quote(written)}; YAML readers disagree on numbers written with a leading 0 or a 0o, 0x or 0b prefix (kubectl's reads 010 as 8).`,
+        `The port is written ${quote(written)}; YAML readers disagree on numbers not written in plain digits (kubectl's reads 010 as 8).`,
         'Write the port in plain digits, e.g. port: 5000.',
       ),
     ];

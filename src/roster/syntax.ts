@@ -172,6 +172,19 @@ export function complexKeyFinding(
   };
 }
 
+/** A %YAML or %TAG line: it changes how the values below it read, differently for each reader. */
+export function directiveFinding(file: string, directive: string): Finding {
+  return {
+    code: 'yaml-directive',
+    severity: 'error',
+    message: `The file starts with a ${quote(directive)} directive, which changes how its values read (under %YAML 1.1, No is false and 1:20 is 80), differently for each YAML reader.`,
+    hint: 'Remove the line that starts with "%" and the "---" after it: a roster is plain YAML.',
+    file,
+    line: 1,
+    column: 1,
+  };
+}
+
 /** `<<:` merges a mapping in for YAML 1.1 readers (kubectl's), and is a plain key to this one. */
 export function mergeKeyFinding(file: string, at: { line: number; column: number }): Finding {
   return {

@@ -304,6 +304,19 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
       ],
     ],
   },
+  'yaml-directive': {
+    complete: false,
+    valid: 0,
+    of: 0,
+    findings: [
+      [
+        1,
+        'error',
+        'yaml-directive',
+        /^The file starts with a "%YAML 1\.1" directive, which changes how its values read/,
+      ],
+    ],
+  },
   'merge-key': {
     complete: false,
     valid: 0,
@@ -333,8 +346,8 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
   },
   'port-invalid': {
     complete: true,
-    valid: 0,
-    of: 5,
+    valid: 1,
+    of: 8,
     findings: [
       [9, 'error', 'port-invalid', /Port 70000 is outside 1-65535/],
       [13, 'error', 'port-invalid', /Port 0 is outside/],
@@ -343,9 +356,11 @@ const CASES: Record<string, { complete: boolean; valid: number; of: number; find
         21,
         'error',
         'port-invalid',
-        /^The port is written "010"; YAML readers disagree on numbers written with a leading 0/,
+        /^The port is written "010"; YAML readers disagree on numbers not written in plain digits/,
       ],
       [25, 'error', 'port-invalid', /^The port is written "0o17"/],
+      [29, 'error', 'port-invalid', /^The port is written "\\"010\\""/],
+      [33, 'error', 'port-invalid', /^The port is written "5e3"/],
     ],
   },
   'name-invalid': {
