@@ -4,6 +4,7 @@
  * metrics, gallery and GitHub feedback read it. Last-known-good is rebuilt from what is
  * applied (annotations carry the entry), so a restart changes nothing.
  */
+import { textHash } from '../canonical.js';
 import { describeRef, refOf, type StudentHealth } from '../cluster/target.js';
 import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
 import type { CourseNamespaces } from '../pipeline/weeks.js';
@@ -122,9 +123,14 @@ const DIGEST = /^sha(?:256:[0-9a-f]{64}|512:[0-9a-f]{128})$/;
 
 /**
  * The digest the Deployment pins the entry's image at (undefined when it runs the image as
- * written), or why the image it runs is not the entry's: an edited annotation or image.
+ * written), or why the image it runs is not the entry's. An image changed by hand under an
+ * intact record (`kubectl set image`) is drift the next pass heals: the entry stands, unpinned.
  */
-function imageDigest(entry: StudentEntry, live: string | undefined): { digest?: string; problem?: string } {
+function imageDigest(
+  entry: StudentEntry,
+  live: string | undefined,
+  intact: boolean,
+): { digest?: string; problem?: string } {
   const parsed = parseImageReference(entry.containerImage);
   if (!parsed.ok) return { problem: `container_image ${quote(entry.containerImage)}: ${parsed.problem}` };
   if (live === entry.containerImage) return { digest: parsed.reference.digest };
@@ -137,6 +143,7 @@ function imageDigest(entry: StudentEntry, live: string | undefined): { digest?: 
     (own?.startsWith('sha256:') !== true || own === digest) &&
     live === pinImageReference(parsed.reference, digest);
   if (pinned) return { digest };
+  if (intact) return {};
   return {
     problem: `the Deployment runs ${quote(live ?? 'no image')}, not container_image ${quote(entry.containerImage)}`,
   };
@@ -170,7 +177,12 @@ export function lastGoodFromLive(
     }
     if (!isEntry(entry)) continue;
     const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
-    const { digest, problem: imageProblem } = imageDigest(entry, spec?.template?.spec?.containers?.[0]?.image);
+    // The record as classops wrote it: its hash and image annotations agree with the entry.
+    const intact =
+      annotations[ANNOTATION.entryHash] === textHash(annotations[ANNOTATION.entry] ?? '') &&
+      annotations[ANNOTATION.image] === entry.containerImage;
+    const live = spec?.template?.spec?.containers?.[0]?.image;
+    const { digest, problem: imageProblem } = imageDigest(entry, live, intact);
     const problem =
       entryProblem(entry, object.metadata.labels?.[LABEL.student]) ??
       fileProblem(file, week) ??

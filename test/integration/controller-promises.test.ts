@@ -141,6 +141,29 @@ describe('last-known-good read back after a restart', () => {
   });
 });
 
+describe('an image changed by hand while classops was down', () => {
+  test('is drift: a student whose entry has errors is kept and put back, not pruned', async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    await runOnce(c, '--no-image-checks');
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    const [container] = live.spec.template.spec.containers as Array<Record<string, unknown>>;
+    const template = live.spec.template as { spec: Record<string, unknown> };
+    api.put({
+      ...live,
+      spec: {
+        ...live.spec,
+        template: { ...template, spec: { ...template.spec, containers: [{ ...container, image: 'busybox:debug' }] } },
+      },
+    });
+    c.commit(entry('ann') + entry('bo', 'ghcr.io/bo/app:v1', '    port: 99999\n'));
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.stderr).toMatch(/: bo: the entry has errors; keeping the last-known-good version/);
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
+    const healed = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    expect((healed.spec.template.spec.containers as Array<{ image: string }>)[0]!.image).toBe('ghcr.io/bo/app:v1');
+  });
+});
+
 describe('self-heal through the watch, with git polling slower than the test', () => {
   test('a hand edit is put back, again after the watch drops, and a deleted object comes back', async () => {
     const repo = new GitRepo();

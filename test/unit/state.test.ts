@@ -174,18 +174,27 @@ describe('last-known-good read back from the cluster', () => {
     expect(listed.lastGood.get(`${NS}/ann`)!.week).toEqual({ file: 'students/week-02.yaml', week: 2, namespace: NS });
   });
 
-  test('only Deployments count, and one without a container is not what classops wrote', () => {
+  test('only Deployments count; one whose container went missing keeps an intact record, unpinned', () => {
     const asService = { ...ann(), kind: 'Service' } as KubeObject;
     expect(readBack([asService]).lastGood.size).toBe(0);
-    expect(refusal({ ...ann(), spec: undefined })).toMatch(/^the Deployment runs "no image"/);
-    expect(refusal({ ...ann(), spec: { template: { spec: { containers: [] } } } })).toMatch(
+    expect(readBack([{ ...ann(), spec: undefined }]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
+    const noContainers = { template: { spec: { containers: [] } } };
+    expect(refusal({ ...edited({ healthEndpoint: '/ready' }), spec: noContainers })).toMatch(
       /^the Deployment runs "no image"/,
     );
   });
 
-  test("the image the Deployment runs is the entry's, as written or at a sha256 digest (the entry's own, when it names one)", () => {
-    // ann's entry names its digest: only that one is hers.
-    expect(readBack([edited({}, `ghcr.io/ann/app@${DIGEST}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(DIGEST);
+  test('an image changed by hand under an intact record (kubectl set image) is drift: the entry stands, unpinned', () => {
+    const { lastGood, refused } = readBack([edited({}, `docker.io/evil/miner@${DIGEST}`)]);
+    expect(refused).toEqual([]);
+    expect(lastGood.get(`${NS}/ann`)).toEqual(expect.objectContaining({ digest: undefined }));
+    expect(lastGood.get(`${NS}/ann`)!.entry.containerImage).toBe(`ghcr.io/ann/app@${DIGEST}`);
+  });
+
+  test("under an edited record, the image the Deployment runs is the entry's, as written or at a digest (the entry's own sha256, when it names one)", () => {
+    // The record no longer hashes to its classops.dev/entry-hash: someone changed it.
+    const recorded = (image: string) => edited({ healthEndpoint: '/ready' }, image);
+    expect(readBack([recorded(`ghcr.io/ann/app@${DIGEST}`)]).lastGood.get(`${NS}/ann`)!.digest).toBe(DIGEST);
     // One that names a sha512 digest runs the sha256 the registry computed for it.
     const sha512 = `ghcr.io/ann/app@sha512:${'e'.repeat(128)}`;
     expect(readBack([edited({ containerImage: sha512 }, `ghcr.io/ann/app@${DIGEST}`)]).refused).toEqual([]);
@@ -194,7 +203,7 @@ describe('last-known-good read back from the cluster', () => {
       `docker.io/evil/miner@${DIGEST}`,
       `ghcr.io/ann/app-other@${DIGEST}`,
     ])
-      expect(refusal(edited({}, image))).toMatch(/^the Deployment runs /);
+      expect(refusal(recorded(image))).toMatch(/^the Deployment runs /);
     // A tag: as written, or pinned at the digest the registry confirmed.
     const tagged = (image: string) => edited({ containerImage: 'ghcr.io/ann/app:v1' }, image);
     expect(readBack([tagged('ghcr.io/ann/app:v1')]).lastGood.get(`${NS}/ann`)!.digest).toBeUndefined();
