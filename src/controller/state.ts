@@ -8,9 +8,9 @@ import { textHash } from '../canonical.js';
 import { describeRef, refOf, type StudentHealth } from '../cluster/target.js';
 import { studentKey, type LastGood, type StudentPlan } from '../pipeline/desired.js';
 import type { CourseNamespaces } from '../pipeline/weeks.js';
-import { ANNOTATION, LABEL } from '../render/names.js';
+import { ANNOTATION, LABEL, studentObjectName } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
-import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
+import { parseImageReference, pinImageReference, type ImageReference } from '../roster/image-reference.js';
 import type { Finding, StudentEntry } from '../roster/model.js';
 import {
   checkEndpoint,
@@ -122,31 +122,33 @@ function fileProblem(file: string, week: number): string | undefined {
 const DIGEST = /^sha(?:256:[0-9a-f]{64}|512:[0-9a-f]{128})$/;
 
 /**
- * The digest the Deployment pins the entry's image at (undefined when it runs the image as
- * written), or why the image it runs is not the entry's. An image changed by hand under an
- * intact record (`kubectl set image`) is drift the next pass heals: the entry stands, unpinned.
+ * The digest the Deployment pins the entry's image at, when it runs it pinned; undefined when
+ * it runs it as written, or another image set by hand (`kubectl set image`), drift the next
+ * pass puts back.
  */
-function imageDigest(
-  entry: StudentEntry,
-  live: string | undefined,
-  intact: boolean,
-): { digest?: string; problem?: string } {
-  const parsed = parseImageReference(entry.containerImage);
-  if (!parsed.ok) return { problem: `container_image ${quote(entry.containerImage)}: ${parsed.problem}` };
-  if (live === entry.containerImage) return { digest: parsed.reference.digest };
+function pinnedDigest(entry: StudentEntry, ref: ImageReference, live: string | undefined): string | undefined {
+  if (live === entry.containerImage) return ref.digest;
   const digest = live?.slice(live.indexOf('@') + 1);
   // An entry that names a sha256 digest runs that one; else whichever the registry confirmed.
-  const own = parsed.reference.digest;
+  const ownIsSha256 = ref.digest?.startsWith('sha256:') === true;
   const pinned =
     digest !== undefined &&
     DIGEST.test(digest) &&
-    (own?.startsWith('sha256:') !== true || own === digest) &&
-    live === pinImageReference(parsed.reference, digest);
-  if (pinned) return { digest };
-  if (intact) return {};
-  return {
-    problem: `the Deployment runs ${quote(live ?? 'no image')}, not container_image ${quote(entry.containerImage)}`,
-  };
+    (!ownIsSha256 || ref.digest === digest) &&
+    live === pinImageReference(ref, digest);
+  return pinned ? digest : undefined;
+}
+
+/** Why the Deployment's record is not as classops wrote it (an edit the hash does not cover), or undefined. */
+function recordProblem(object: KubeObject, entry: StudentEntry): string | undefined {
+  const annotations = object.metadata.annotations ?? {};
+  if (annotations[ANNOTATION.entryHash] !== textHash(annotations[ANNOTATION.entry] ?? ''))
+    return `its ${ANNOTATION.entry} no longer matches its ${ANNOTATION.entryHash}`;
+  if (annotations[ANNOTATION.image] !== entry.containerImage)
+    return `its ${ANNOTATION.image} is not the recorded entry's image`;
+  if (object.metadata.name !== studentObjectName(entry.githubUsername))
+    return `it is not named ${studentObjectName(entry.githubUsername)}, as the recorded student's Deployment is`;
+  return undefined;
 }
 
 /**
@@ -166,9 +168,10 @@ export function lastGoodFromLive(
     if (object.kind !== 'Deployment') continue;
     const annotations = object.metadata.annotations ?? {};
     const file = annotations[ANNOTATION.sourceFile];
-    const week = Number(object.metadata.labels?.[LABEL.week]);
+    const weekLabel = object.metadata.labels?.[LABEL.week] ?? '';
+    const week = Number(weekLabel);
     const namespace = object.metadata.namespace;
-    if (file === undefined || namespace === undefined || !Number.isInteger(week)) continue;
+    if (file === undefined || namespace === undefined || !/^[0-9]+$/.test(weekLabel) || week < 1) continue;
     let entry: unknown;
     try {
       entry = JSON.parse(annotations[ANNOTATION.entry] ?? '');
@@ -176,22 +179,20 @@ export function lastGoodFromLive(
       continue;
     }
     if (!isEntry(entry)) continue;
-    const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
-    // The record as classops wrote it: its hash and image annotations agree with the entry.
-    const intact =
-      annotations[ANNOTATION.entryHash] === textHash(annotations[ANNOTATION.entry] ?? '') &&
-      annotations[ANNOTATION.image] === entry.containerImage;
-    const live = spec?.template?.spec?.containers?.[0]?.image;
-    const { digest, problem: imageProblem } = imageDigest(entry, live, intact);
+    const image = parseImageReference(entry.containerImage);
     const problem =
       entryProblem(entry, object.metadata.labels?.[LABEL.student]) ??
+      recordProblem(object, entry) ??
       fileProblem(file, week) ??
       (weekMayLiveIn(namespace, week) ? undefined : `week ${week}'s students do not live in ${namespace}`) ??
-      imageProblem;
+      (image.ok ? undefined : `container_image ${quote(entry.containerImage)}: ${image.problem}`);
     if (problem !== undefined) {
       refused.push({ object: describeRef(refOf(object)), problem });
       continue;
     }
+    if (!image.ok) continue; // refused above, as the chain's last problem
+    const spec = object['spec'] as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined;
+    const digest = pinnedDigest(entry, image.reference, spec?.template?.spec?.containers?.[0]?.image);
     lastGood.set(studentKey(namespace, entry.githubUsername), { week: { file, week, namespace }, entry, digest });
   }
   return { lastGood, refused };
