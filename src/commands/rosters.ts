@@ -248,8 +248,9 @@ export async function judgeRosters(
   const folders = [...readable.filter((p) => statSync(p).isDirectory()), ...gone];
   const changes = await pullRequestChanges({ folders, paths }, inRepository, since);
   for (const path of gone) {
+    const at = physical(path);
     const removed = [...changes.rosters.values()].some(
-      (c) => c.status === 'D' && (c.path === physical(path) || dirname(c.path) === physical(path)),
+      (c) => c.status === 'D' && (c.path === at || dirname(c.path) === at),
     );
     if (!removed) throw new SourceError(`${path}: no such file or folder`);
   }

@@ -85,11 +85,10 @@ export interface RefusedReadBack {
 }
 
 /**
- * Why a recorded entry is not what classops wrote on this Deployment, or undefined. The
- * annotation is only as trusted as whoever can edit the Deployment, so the entry must name
- * the Deployment's student and pass the rules that hold for every course. The course's
- * policy (registries, image owners) is not asked: it may have changed since, and a student
- * kept under the older one stays kept after a restart as without one.
+ * Why a recorded entry is not one classops could have written on this Deployment, or
+ * undefined: it must name the Deployment's student and pass the rules that hold for every
+ * course. The course's policy (registries, image owners) is not asked: it may have changed
+ * since, and a student kept under the older one stays kept after a restart as without one.
  */
 function entryProblem(entry: StudentEntry, student: string | undefined): string | undefined {
   const login = entry.githubUsername;
@@ -153,7 +152,7 @@ function recordProblem(object: KubeObject, entry: StudentEntry): string | undefi
 
 /**
  * Last-known-good read back from applied Deployments: what a restarted controller starts
- * from. A recorded entry the course's rules refuse is left out and reported.
+ * from. A record that is not what classops wrote there is left out and reported.
  */
 export function lastGoodFromLive(
   live: readonly KubeObject[],

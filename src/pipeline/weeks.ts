@@ -18,22 +18,24 @@ export interface CourseNamespaces {
   /** Whether an instructor listed it, so any week's roster may name it. */
   readonly isListed: (namespace: string) => boolean;
   readonly templateFor: (week: number) => string;
-  /** Whether a week's objects may live in a namespace: its template's, or one an instructor listed. */
+  /** Whether a week's objects may live in a namespace: its own templated one, or one an instructor listed. */
   readonly weekMayLiveIn: (namespace: string, week: number) => boolean;
 }
 
 export function courseNamespacesOf(config: ClassopsConfig): CourseNamespaces {
   const isListed = listedNamespaces(config.render.allowedNamespaces);
   const templateFor = (week: number) => namespaceFromTemplate(config.render.namespaceTemplate, config.course, week);
+  const isCourseNamespace = courseNamespaces(
+    config.render.namespaceTemplate,
+    config.course,
+    config.render.allowedNamespaces,
+  );
   return {
-    isCourseNamespace: courseNamespaces(
-      config.render.namespaceTemplate,
-      config.course,
-      config.render.allowedNamespaces,
-    ),
+    isCourseNamespace,
     isListed,
     templateFor,
-    weekMayLiveIn: (namespace, week) => namespace === templateFor(week) || isListed(namespace),
+    weekMayLiveIn: (namespace, week) =>
+      (namespace === templateFor(week) && isCourseNamespace(namespace)) || isListed(namespace),
   };
 }
 
@@ -77,9 +79,8 @@ function namespaceOf(report: RosterReport, week: number, course: CourseNamespace
       `The namespace template gives ${JSON.stringify(chosen)}, which is not a valid namespace name.`,
       'Fix render.namespaceTemplate in classops.yaml.',
     );
-  // A week's own templated namespace, or one an instructor listed: never another week's.
-  const own = chosen === course.templateFor(week) && course.isCourseNamespace(chosen);
-  if (!own && !course.isListed(chosen))
+  // Never another week's namespace.
+  if (!course.weekMayLiveIn(chosen, week))
     return fileFinding(
       report,
       namespaceLine,

@@ -252,10 +252,10 @@ export function parseRoster(file: string, bytes: Uint8Array, limits: ParseLimits
     node?.range ? toPosition(lineCounter.linePos(node.range[0])) : undefined;
   // %YAML 1.1 makes this parser read `No` as false and 1:20 as 80; %TAG renames YAML's own tags.
   const { yaml, tags } = doc.directives ?? { yaml: { version: '1.2' }, tags: {} };
-  const directive =
-    yaml.version !== '1.2' ? `%YAML ${yaml.version}` : Object.keys(tags).find((handle) => handle !== '!!');
+  const tag = Object.keys(tags).find((handle) => handle !== '!!');
+  const directive = yaml.version !== '1.2' ? `%YAML ${yaml.version}` : tag && `%TAG ${tag}`;
   if (directive !== undefined) {
-    findings.push(directiveFinding(file, directive.startsWith('%') ? directive : `%TAG ${directive}`));
+    findings.push(directiveFinding(file, directive));
     return unreadable(file, text, findings);
   }
   const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');

@@ -16,7 +16,8 @@ export interface Problem {
 }
 
 const NONCHARACTER = /\p{Noncharacter_Code_Point}/u;
-const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+/** `U+2028`: how a finding names a character. */
+export const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** The first unsafe character of a value, in words ("U+0085, a control character"), or undefined. */
 export function unsafeCharacter(value: string): string | undefined {

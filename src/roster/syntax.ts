@@ -6,6 +6,8 @@
  */
 import type { YAMLError } from 'yaml';
 import type { Finding } from './model.js';
+import type { Position } from './parse.js';
+import { codePoint } from './rules.js';
 import { quote } from '../unsafe-characters.js';
 
 interface Line {
@@ -98,6 +100,17 @@ function missingColon(file: string, line: Line, body: string, column: number): F
   };
 }
 
+/** An error of the file as YAML, at a position. */
+const yamlError = (code: string, file: string, at: Position, message: string, hint: string): Finding => ({
+  code,
+  severity: 'error',
+  message,
+  hint,
+  file,
+  line: at.line,
+  column: at.column,
+});
+
 /** A key repeated in one mapping; parse.ts finds both occurrences in one pass over the document. */
 export function duplicateKeyFinding(
   file: string,
@@ -106,15 +119,13 @@ export function duplicateKeyFinding(
   column: number,
   firstLine: number | undefined,
 ): Finding {
-  return {
-    code: 'yaml-duplicate-key',
-    severity: 'error',
-    message: `${quote(key)} appears twice in the same mapping${firstLine === undefined ? '' : ` (first on line ${firstLine})`}.`,
-    hint: 'Keep one of the two lines. If you meant to add a second entry, start it with "- " on its own line.',
+  return yamlError(
+    'yaml-duplicate-key',
     file,
-    line,
-    column,
-  };
+    { line, column },
+    `${quote(key)} appears twice in the same mapping${firstLine === undefined ? '' : ` (first on line ${firstLine})`}.`,
+    'Keep one of the two lines. If you meant to add a second entry, start it with "- " on its own line.',
+  );
 }
 
 /** The tags of YAML's schemas (1.1 and 1.2), after "!!". */
@@ -137,91 +148,75 @@ const YAML_TAGS = new Set([
 ]);
 
 /** A tag such as `!evil`: no YAML schema defines it, so each reader does as it likes. */
-export function unknownTagFinding(file: string, tag: string, at: { line: number; column: number }): Finding {
+export function unknownTagFinding(file: string, tag: string, at: Position): Finding {
   // YAML's own tag on a value it does not fit (`!!float 8080`, `!!map` on a list) is not resolved either.
   const misplaced = YAML_TAGS.has(tag.replace(/^!!|^!<tag:yaml\.org,2002:|>$/g, ''));
-  return {
-    code: 'yaml-unknown-tag',
-    severity: 'error',
-    message: misplaced
-      ? `The tag ${quote(tag)} does not fit the value after it; other YAML readers may read this value otherwise.`
-      : `The tag ${quote(tag)} is not one YAML defines; other YAML readers may read this value otherwise.`,
-    hint: `Remove ${quote(tag)} and keep the value after it.`,
+  const what = misplaced ? 'does not fit the value after it' : 'is not one YAML defines';
+  return yamlError(
+    'yaml-unknown-tag',
     file,
-    ...at,
-  };
+    at,
+    `The tag ${quote(tag)} ${what}; other YAML readers may read this value otherwise.`,
+    `Remove ${quote(tag)} and keep the value after it.`,
+  );
 }
 
 /**
  * `? [port]` or `*name :`: a key that is a list or mapping (which JavaScript would turn into
  * text) or an alias (which hides a duplicate key from the check that finds them).
  */
-export function complexKeyFinding(
-  file: string,
-  kind: 'complex' | 'alias',
-  source: string,
-  at: { line: number; column: number },
-): Finding {
-  return {
-    code: 'yaml-complex-key',
-    severity: 'error',
-    message: `A key here is ${kind === 'alias' ? 'an alias' : 'a list or mapping'} (${quote(source)}); keys in a roster are plain words, such as name or port.`,
-    hint: `Write the key as a word followed by a colon, e.g. port: 5000${kind === 'alias' ? '' : ', and remove the "?" line'}.`,
+export function complexKeyFinding(file: string, kind: 'complex' | 'alias', source: string, at: Position): Finding {
+  return yamlError(
+    'yaml-complex-key',
     file,
-    ...at,
-  };
+    at,
+    `A key here is ${kind === 'alias' ? 'an alias' : 'a list or mapping'} (${quote(source)}); keys in a roster are plain words, such as name or port.`,
+    `Write the key as a word followed by a colon, e.g. port: 5000${kind === 'alias' ? '' : ', and remove the "?" line'}.`,
+  );
 }
 
 /** A %YAML or %TAG line: it changes how the values below it read, differently for each reader. */
 export function directiveFinding(file: string, directive: string): Finding {
-  return {
-    code: 'yaml-directive',
-    severity: 'error',
-    message: `The file starts with a ${quote(directive)} directive, which changes how its values read (under %YAML 1.1, No is false and 1:20 is 80), differently for each YAML reader.`,
-    hint: 'Remove the line that starts with "%" and the "---" after it: a roster is plain YAML.',
+  return yamlError(
+    'yaml-directive',
     file,
-    line: 1,
-    column: 1,
-  };
+    { line: 1, column: 1 },
+    `The file starts with a ${quote(directive)} directive, which changes how its values read (under %YAML 1.1, No is false and 1:20 is 80), differently for each YAML reader.`,
+    'Remove the line that starts with "%" and the "---" after it: a roster is plain YAML.',
+  );
 }
 
 /** `<<:` merges a mapping in for YAML 1.1 readers (kubectl's), and is a plain key to this one. */
-export function mergeKeyFinding(file: string, at: { line: number; column: number }): Finding {
-  return {
-    code: 'yaml-merge-key',
-    severity: 'error',
-    message:
-      '"<<" merges another mapping into this one for some YAML readers (kubectl\'s among them) and is a plain key for others, so they would read different entries.',
-    hint: 'Write each field out in the entry itself, e.g. port: 5000.',
+export function mergeKeyFinding(file: string, at: Position): Finding {
+  return yamlError(
+    'yaml-merge-key',
     file,
-    ...at,
-  };
+    at,
+    '"<<" merges another mapping into this one for some YAML readers (kubectl\'s among them) and is a plain key for others, so they would read different entries.',
+    'Write each field out in the entry itself, e.g. port: 5000.',
+  );
 }
 
 /** Classic Mac OS line endings (CR alone), or a stray CR: readers disagree on where lines end. */
-export function loneCarriageReturnFinding(file: string, at: { line: number; column: number }): Finding {
-  return {
-    code: 'file-cr-line-endings',
-    severity: 'error',
-    message:
-      'Lines in this file end with a carriage return alone (CR, "\\r"), as on classic Mac OS, or a stray CR is in a line; YAML readers disagree on where its lines end.',
-    hint: 'Save the file with LF line endings (editors show the setting in the status bar), then check the lines are as you meant them.',
+export function loneCarriageReturnFinding(file: string, at: Position): Finding {
+  return yamlError(
+    'file-cr-line-endings',
     file,
-    ...at,
-  };
+    at,
+    'Lines in this file end with a carriage return alone (CR, "\\r"), as on classic Mac OS, or a stray CR is in a line; YAML readers disagree on where its lines end.',
+    'Save the file with LF line endings (editors show the setting in the status bar), then check the lines are as you meant them.',
+  );
 }
 
 /** NEL, LS or PS anywhere: in a comment, it would end the comment's line for kubectl and not here. */
-export function otherLineBreakFinding(file: string, char: string, at: { line: number; column: number }): Finding {
-  const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-  return {
-    code: 'file-unicode-line-break',
-    severity: 'error',
-    message: `The file holds ${code}, a line break to some YAML readers (kubectl's among them) and not to others, so they would read different rosters.`,
-    hint: 'Retype the line by hand: such characters come from text copied out of a PDF, a chat or a word processor.',
+export function otherLineBreakFinding(file: string, char: string, at: Position): Finding {
+  return yamlError(
+    'file-unicode-line-break',
     file,
-    ...at,
-  };
+    at,
+    `The file holds ${codePoint(char)}, a line break to some YAML readers (kubectl's among them) and not to others, so they would read different rosters.`,
+    'Retype the line by hand: such characters come from text copied out of a PDF, a chat or a word processor.',
+  );
 }
 
 const FRIENDLY: Record<string, { message: string; hint: string }> = {
