@@ -27,7 +27,8 @@ export const GITHUB_TIMEOUT_MS = 20_000;
  * fetch that gives up on GitHub after `ms`: connecting, the headers and the whole body,
  * which it reads before Octokit does (Octokit takes a body cut short for an empty answer).
  * Its error is named AbortError, which Octokit passes on without retrying: a GitHub that
- * took the request and stopped answering would only keep the job waiting as long again.
+ * took the request and stopped answering would only keep the job waiting as long again, and
+ * a POST whose answer was lost would be carried out twice.
  */
 function fetchWithin(ms: number): typeof fetch {
   return async (input, init) => {
@@ -46,11 +47,19 @@ function fetchWithin(ms: number): typeof fetch {
       Object.defineProperty(whole, 'url', { value: response.url });
       return whole;
     } catch (error) {
-      if (!timeout.aborted) throw error;
+      const method = init?.method ?? 'GET';
       const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
-      const notAnswered = new Error(`GitHub did not answer ${init?.method ?? 'GET'} ${path} within ${ms / 1000}s`);
-      notAnswered.name = 'AbortError';
-      throw notAnswered;
+      // A POST whose answer was lost may have been carried out (a comment made): not sent again.
+      if (!timeout.aborted && method !== 'POST') throw error;
+      const cause =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error);
+      const lost = new Error(
+        timeout.aborted
+          ? `GitHub did not answer ${method} ${path} within ${ms / 1000}s`
+          : `GitHub's answer to ${method} ${path} was lost (${cause}); not sent again, as GitHub may have acted on it`,
+      );
+      lost.name = 'AbortError';
+      throw lost;
     }
   };
 }

@@ -265,6 +265,21 @@ describe('classops pr-report', () => {
     expect(new Set(sent).size).toBe(sent.length);
   });
 
+  test('a connection that closes halfway through the answer to a POST: GitHub may have acted, so it is not sent again', async () => {
+    const bad = push(entry('ann') + entry('bo', 'ghcr.io/someone-else/app:v1'));
+    gh.inject({ status: 0, times: 1000, dropBody: true, method: 'POST' });
+    const run = await prReport(prEvent(bad));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/could not comment on #1: GitHub's answer to POST \S+ was lost \(/);
+    expect(run.stderr).toMatch(/could not create the check run: GitHub's answer to POST \S+check-runs was lost/);
+    // One comment and one check run, as GitHub made them: no copies from retries.
+    expect(comments()).toHaveLength(1);
+    expect(gh.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      'POST /repos/course/roster/issues/1/comments',
+      'POST /repos/course/roster/check-runs',
+    ]);
+  });
+
   test('--timeout takes a duration', async () => {
     const run = await prReport(prEvent(push(entry('ann'))), '--timeout', 'soon');
     expect(run.code).toBe(2);

@@ -28,6 +28,8 @@ export interface GithubFault {
   readonly hang?: boolean;
   /** Answers as usual, but sends half the body and never the rest (status unused). */
   readonly stallBody?: boolean;
+  /** Answers as usual, but sends half the body and closes the connection (status unused). */
+  readonly dropBody?: boolean;
 }
 
 interface Stored {
@@ -53,6 +55,8 @@ export class FakeGithub {
   private readonly faults: GithubFault[] = [];
   /** Answers whose bodies stop halfway. */
   private readonly stalled = new WeakSet<ServerResponse>();
+  /** Answers whose connections close halfway through the body. */
+  private readonly dropped = new WeakSet<ServerResponse>();
   /**
    * Pull requests by number: what GET /pulls/:n answers. With `dir`, a real repository
    * holding both commits, its files and commits are git's, as GitHub lists them.
@@ -136,8 +140,9 @@ export class FakeGithub {
       'x-ratelimit-resource': 'core',
       ...headers,
     });
-    if (this.stalled.has(res)) res.write(text.slice(0, text.length >> 1));
+    if (this.stalled.has(res) || this.dropped.has(res)) res.write(text.slice(0, text.length >> 1));
     else res.end(text);
+    if (this.dropped.has(res)) setImmediate(() => res.socket?.destroy());
   }
 
   private error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -190,9 +195,9 @@ export class FakeGithub {
     const fault = this.faults.find(
       (f) => f.times > 0 && (f.method ?? method) === method && url.pathname.includes(f.path ?? ''),
     );
-    if (fault?.stallBody) {
+    if (fault?.stallBody || fault?.dropBody) {
       fault.times -= 1;
-      this.stalled.add(res);
+      (fault.dropBody ? this.dropped : this.stalled).add(res);
     } else if (fault !== undefined) {
       fault.times -= 1;
       if (fault.hang) return;
