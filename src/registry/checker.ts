@@ -9,7 +9,7 @@ import { durationMs, type RegistryConfig } from '../config.js';
 import { TokenCache } from './auth.js';
 import { Breaker, type CheckOutcome } from './breaker.js';
 import { checkImageOnce, type CheckOptions } from './client.js';
-import { CHECK_TIMEOUTS } from './http.js';
+import { CHECK_TIMEOUTS, RegistryPool } from './http.js';
 import { formatImageReference, parseImageReference, type ImageReference } from '../roster/image-reference.js';
 import { isStudentFault, type Verdict } from './verdict.js';
 
@@ -50,7 +50,7 @@ export class ImageChecker {
       bases: new Map(),
       http: {
         timeoutMs: durationMs(config.timeout),
-        connectionsPerOrigin: config.concurrencyPerRegistry,
+        pool: new RegistryPool(config.concurrencyPerRegistry, durationMs(config.timeout)),
       },
       tokens: new TokenCache(this.now),
       blobStores: new Map(),
@@ -84,6 +84,7 @@ export class ImageChecker {
   /** Cancels every check under way (they end as unreachable, which is never cached): for shutdown. */
   close(): void {
     this.closing.abort();
+    void this.options.http.pool?.close().catch(() => undefined);
   }
 
   /** The verdict for an image reference as written in a roster. The reference must be valid. */

@@ -4,6 +4,7 @@
  * from HTTPS down to plain HTTP).
  */
 import type { Dispatcher } from 'undici';
+import type { Connections } from '../connections.js';
 
 export const MAX_REDIRECTS = 3;
 /** A whole check (ping, token, manifest, config, redirects) takes at most this many registry.timeout. */
@@ -16,28 +17,41 @@ export interface HttpOptions {
   readonly signal?: AbortSignal;
   /** When (performance.now) the check's last request may start: it may take CHECK_TIMEOUTS timeouts in all. */
   readonly startBy?: number;
-  /** Connections kept per registry, when no dispatcher is given: the checks that may run at once. */
-  readonly connectionsPerOrigin?: number;
+  /** The checker's pool, used when no dispatcher is given. */
+  readonly pool?: RegistryPool;
 }
 
-const pools = new Map<string, Dispatcher>();
-
 /**
- * A connection pool with a cap per origin. Without one, undici opens a new connection
- * whenever the last one has not yet reported itself free, which happens between the
- * requests of one check; with it, the request waits that instant and reuses the connection.
+ * A checker's connections, with a cap per registry: the checks that may run at once.
+ * Without one, undici opens a new connection whenever the last one has not yet reported
+ * itself free, which happens between the requests of one check; with it, the request waits
+ * that instant and reuses the connection. Opened by the first request (undici is loaded
+ * then, so commands that never check an image never load it); closed at shutdown.
  */
-async function dispatcherFor(options: HttpOptions): Promise<Dispatcher | undefined> {
-  if (options.dispatcher !== undefined || options.connectionsPerOrigin === undefined) return options.dispatcher;
-  const key = `${options.connectionsPerOrigin}/${options.timeoutMs}`;
-  let pool = pools.get(key);
-  if (pool === undefined) {
-    const { Agent } = await import('undici');
-    // Connecting (TCP and TLS) is bounded by registry.timeout too: undici's own 10 s ignores the request's signal.
-    pool = new Agent({ connections: options.connectionsPerOrigin, connect: { timeout: options.timeoutMs } });
-    pools.set(key, pool);
+export class RegistryPool {
+  private opened: Promise<Connections> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly perRegistry: number,
+    /** Connecting (TCP and TLS) is bounded by registry.timeout too: undici's own 10 s ignores the request's signal. */
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  async dispatcher(): Promise<Dispatcher> {
+    this.opened ??= import('../connections.js').then((m) =>
+      m.openConnections({ connections: this.perRegistry }, this.connectTimeoutMs),
+    );
+    const connections = await this.opened;
+    if (this.closed) await connections.close(); // a request after close() fails at once
+    return connections.dispatcher;
   }
-  return pool;
+
+  /** Ends every request and connection, those still connecting too: for shutdown. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await (await this.opened)?.close();
+  }
 }
 
 export interface HttpResponse {
@@ -155,7 +169,7 @@ export async function registryRequest(
 ): Promise<HttpResponse> {
   // undici is loaded by the first request, so commands that never check an image never load it.
   const { request } = await import('undici');
-  const dispatcher = await dispatcherFor(options);
+  const dispatcher = options.dispatcher ?? (await options.pool?.dispatcher());
   let url = new URL(target);
   let currentHeaders = headers;
   for (let hop = 0; ; hop++) {

@@ -420,6 +420,58 @@ describe('the operator’s process', () => {
     expect(api.writes()).toEqual([]);
   });
 
+  /** A registry host that takes the connection and never says a word, not even TLS's first. */
+  async function silentRegistry(): Promise<{ host: string; connections: () => number }> {
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections += 1;
+      cleanup.push(() => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+    return { host: `127.0.0.1:${(server.address() as { port: number }).port}`, connections: () => connections };
+  }
+
+  // registry.timeout is 120 s and the test's own limit 30 s: the process must end when told, not when the connection gives up.
+  test('run --once: SIGTERM while a registry accepts the connection and never answers: the process ends, exit 1', async () => {
+    const registry = await silentRegistry();
+    const c = course(
+      { 'students/week-01.yaml': entry('ann', `${registry.host}/ann/app:v1`) },
+      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
+    );
+    const once = spawn(process.execPath, [CLI, 'run', '--once', '--config', c.config], {
+      cwd: c.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanup.push(() => once.kill('SIGKILL'));
+    let stderr = '';
+    once.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+    await waitFor(async () => registry.connections() > 0, 20_000, 'the connection to the registry');
+    once.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
+    expect(api.writes()).toEqual([]);
+  });
+
+  test('the controller: SIGTERM while a registry accepts the connection and never answers: the process ends, exit 0', async () => {
+    const registry = await silentRegistry();
+    const c = course(
+      { 'students/week-01.yaml': entry('ann', `${registry.host}/ann/app:v1`) },
+      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
+    );
+    const op = await RunningClassops.start(['--config', c.config], { cwd: c.dir });
+    cleanup.push(() => op.stop('SIGKILL'));
+    await waitFor(
+      async () => registry.connections() > 0,
+      20_000,
+      'the connection to the registry',
+      () => op.output,
+    );
+    expect(await op.stop('SIGTERM')).toBe(0);
+    expect(api.writes()).toEqual([]);
+  });
+
   test('run --once on the folder target: SIGTERM once the writes have begun stops them, exit 1', async () => {
     // Folder writes never wait on the network: the pass must still hear the signal between them.
     const dir = tempDir('classops-once-folder-');

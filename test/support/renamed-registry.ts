@@ -6,6 +6,7 @@
 import { Agent } from 'undici';
 import { TokenCache } from '../../src/registry/auth.js';
 import { checkImageOnce } from '../../src/registry/client.js';
+import { RegistryPool } from '../../src/registry/http.js';
 import type { Verdict } from '../../src/registry/verdict.js';
 import { parseImageReference } from '../../src/roster/image-reference.js';
 
@@ -31,7 +32,7 @@ export function checkThrough(dispatcher: Agent, image: string, plainHttp: readon
     plainHttp,
     bases: new Map(),
     // The checker always asks for a pool per registry: a dispatcher given must still be the one used.
-    http: { timeoutMs: 10_000, dispatcher, connectionsPerOrigin: 4 },
+    http: { timeoutMs: 10_000, dispatcher, pool: new RegistryPool(4, 10_000) },
     tokens: new TokenCache(),
     blobStores: new Map(),
     now: () => performance.now(),
