@@ -10,7 +10,8 @@ import { describeRef, keyOf, refOf, type ObjectRef } from '../cluster/target.js'
 import type { Protection } from '../pipeline/weeks.js';
 import { kindOrder } from '../render/kinds.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
-import type { KubeObject } from '../render/objects.js';
+import { latestRouteName, type KubeObject } from '../render/objects.js';
+import { studentKey } from '../pipeline/desired.js';
 
 export interface RefusedPrune {
   readonly namespace: string;
@@ -40,6 +41,12 @@ export interface PlanOptions {
   readonly needsRewrite?: ((live: KubeObject) => boolean) | undefined;
   /** The target adds nothing to what it is given (Target.exact): live must equal desired, field for field. */
   readonly exact?: boolean | undefined;
+  /**
+   * Students (`namespace/login`, DesiredState.leftAsFound) whose objects in that namespace
+   * are not pruned: their entry has errors. The route of their plain path goes when another
+   * week of theirs now has it, as one path has one route.
+   */
+  readonly leftAsFound?: ReadonlySet<string> | undefined;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -123,7 +130,15 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     o.metadata.annotations?.[ANNOTATION.sourceFile] !== undefined &&
     !protection.namespaces.has(namespaceOf(o)) &&
     (!protection.unknown || protection.owned.has(namespaceOf(o)));
-  const candidates = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && prunable(o));
+  const desiredNames = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+  const leftAsFound = (o: KubeObject) => {
+    const login = student(o);
+    if (login === undefined || options.leftAsFound?.has(studentKey(namespaceOf(o), login)) !== true) return false;
+    return !(
+      o.metadata.name === latestRouteName({ githubUsername: login }) && desiredNames.has(`${o.kind}/${o.metadata.name}`)
+    );
+  };
+  const candidates = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && prunable(o) && !leftAsFound(o));
   const refused: RefusedPrune[] = [];
   const prune: ObjectRef[] = [];
   const namespaces = candidates.filter((o) => o.kind === 'Namespace');

@@ -89,7 +89,7 @@ function readBack(live: readonly KubeObject[], { config, log }: ReconcilerOption
   const { lastGood, refused } = lastGoodFromLive(live, courseNamespacesOf(config).weekMayLiveIn);
   for (const { object, problem } of refused)
     log.warn(
-      `not trusting the entry recorded on ${object} as last-known-good: ${problem} (edited by hand?). The student's roster entry decides; while it has errors, they are treated as a new student and not kept running`,
+      `not trusting the entry recorded on ${object} as last-known-good: ${problem} (edited by hand?). The student's roster entry decides; while it has errors, what runs of theirs is left as it is`,
     );
   return lastGood;
 }
@@ -119,6 +119,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
       writtenAsIs: (live) => target.writtenAsIs?.(live) === true,
       needsRewrite: (live) => target.needsRewrite?.(live) === true,
       exact: target.exact === true,
+      leftAsFound: desired.leftAsFound,
     });
   let plan = planFor(live);
   if (cached !== undefined && !nothingToDo(plan)) {

@@ -68,6 +68,7 @@ export interface PassRecord {
 const isEntry = (v: unknown): v is StudentEntry => {
   const e = v as Record<string, unknown>;
   return (
+    typeof v === 'object' &&
     v !== null &&
     typeof e['name'] === 'string' &&
     typeof e['githubUsername'] === 'string' &&
@@ -175,9 +176,12 @@ export function lastGoodFromLive(
     try {
       entry = JSON.parse(annotations[ANNOTATION.entry] ?? '');
     } catch {
+      entry = undefined;
+    }
+    if (!isEntry(entry)) {
+      refused.push({ object: describeRef(refOf(object)), problem: `its ${ANNOTATION.entry} is not a roster entry` });
       continue;
     }
-    if (!isEntry(entry)) continue;
     const image = parseImageReference(entry.containerImage);
     const problem =
       entryProblem(entry, object.metadata.labels?.[LABEL.student]) ??

@@ -7,7 +7,8 @@
  *   one without a readable login: see holdsRemovals) prunes no one from its week until it
  *   is fixed; the week's other changes go on;
  * - an entry with errors (the student's image faults included) is not deployed, but a
- *   student who was running keeps their last-known-good version;
+ *   student who was running keeps their last-known-good version, and one without (a record
+ *   that could not be read back) is left as they run: an entry with errors removes no one;
  * - a transient registry verdict keeps the last-known-good image, and never blocks a new student;
  * - a student in several weeks has the plain `<prefix>/<login>` path on their newest week only.
  */
@@ -55,6 +56,11 @@ export interface DesiredState {
   readonly fresh: ReadonlyMap<string, LastGood>;
   /** Weeks whose removals wait on a fragment, with the students they keep. */
   readonly held: readonly HeldRemovals[];
+  /**
+   * Students (studentKey) whose entry has errors and who have no last-known-good: whatever of
+   * theirs runs is neither changed nor pruned (see PlanOptions.leftAsFound).
+   */
+  readonly leftAsFound: ReadonlySet<string>;
 }
 
 /** A week that removes no one while its roster holds entries that could be anyone's. */
@@ -87,6 +93,7 @@ export function desiredState(
   const fresh = new Map<string, LastGood>();
   const weekOf = new Map<string, WeekIdentity>();
   const held = new Map<string, HeldRemovals>();
+  const leftAsFound = new Set<string>();
   const plan = (identity: WeekIdentity, login: string, s: Partial<StudentPlan>): StudentPlan => ({
     namespace: identity.namespace,
     week: identity.week,
@@ -121,6 +128,7 @@ export function desiredState(
     for (const s of studentsOf(report, identity, verdicts, lastGood)) {
       if (s.render !== undefined) pending.push({ identity, ...s.render });
       if (s.fresh !== undefined) fresh.set(studentKey(identity.namespace, s.fresh.entry.githubUsername), s.fresh);
+      if (s.render === undefined) leftAsFound.add(studentKey(identity.namespace, s.login));
       students.push(plan(identity, s.login, s.plan));
     }
   }
@@ -195,7 +203,7 @@ export function desiredState(
     };
   });
   const waiting = [...held.values()].filter((h) => h.students.length > 0);
-  return { weeks, objects: weeks.flatMap(weekObjects), students: withService, fresh, held: waiting };
+  return { weeks, objects: weeks.flatMap(weekObjects), students: withService, fresh, held: waiting, leftAsFound };
 }
 
 interface StudentOutcome {

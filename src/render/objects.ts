@@ -264,7 +264,7 @@ export function studentPath(render: RenderConfig, entry: Pick<StudentEntry, 'git
 }
 
 /** The route of the plain path: `--` cannot occur in a login, so this never names another student's route. */
-export function latestRouteName(entry: StudentEntry): string {
+export function latestRouteName(entry: Pick<StudentEntry, 'githubUsername'>): string {
   return `${studentObjectName(entry.githubUsername)}--latest`;
 }
 

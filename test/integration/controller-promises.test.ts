@@ -139,6 +139,67 @@ describe('last-known-good read back after a restart', () => {
     expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
     expect(api.writes().filter((w) => w.includes('student-bo') && !w.includes('/events'))).toHaveLength(4);
   });
+  test('a record that cannot be read back, and an entry that now has errors: what runs is left as it is, not pruned', async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    await runOnce(c, '--no-image-checks');
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    api.put({
+      ...live,
+      metadata: {
+        ...live.metadata,
+        annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'edited by hand' },
+      },
+    });
+    const before = api.writes().length;
+    c.commit(entry('ann') + entry('bo', 'ghcr.io/bo/app:v1', '    port: 99999\n'));
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.stderr).toContain('not trusting the entry recorded on');
+    expect(run.stderr).toContain('while it has errors, what runs of theirs is left as it is');
+    expect(run.stderr).toMatch(/: bo: the entry has errors/);
+    expect(run.stdout).toMatch(/ 0 pruned, /);
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
+    expect(names('Service')).toEqual(['student-ann', 'student-bo']);
+    // bo has no other week: the plain path stays where it was.
+    expect(names('Ingress')).toEqual(['student-ann', 'student-ann--latest', 'student-bo', 'student-bo--latest']);
+    expect(
+      api
+        .writes()
+        .slice(before)
+        .filter((w) => w.includes('student-bo') && !w.includes('/events')),
+    ).toEqual([]);
+    // Fixed, bo is deployed from the entry again.
+    c.commit(entry('ann') + entry('bo', 'ghcr.io/bo/app:v2'));
+    expect((await runOnce(c, '--no-image-checks')).code).toBe(0);
+    const fixed = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
+    expect((fixed.spec.template.spec.containers as Array<{ image: string }>)[0]!.image).toBe('ghcr.io/bo/app:v2');
+  });
+
+  test('left as it is in one week, a student whose other week deploys: the plain path moves there', async () => {
+    const WEEK2 = 'container-course-week02';
+    const c = course(api, entry('bo'));
+    c.repo.write('students/week-02.yaml', rosterText(entry('bo'), 2)).commit('week 2');
+    await runOnce(c, '--no-image-checks');
+    const ingresses = (namespace: string) =>
+      api
+        .list('Ingress', namespace)
+        .map((o) => o.metadata.name as string)
+        .sort();
+    expect(ingresses(WEEK2)).toEqual(['student-bo', 'student-bo--latest']);
+    const live = api.get('apps/v1', 'Deployment', WEEK2, 'student-bo')!;
+    api.put({
+      ...live,
+      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': '{}' } },
+    });
+    c.repo.write('students/week-02.yaml', rosterText(entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n'), 2));
+    c.repo.commit('week 2 broken');
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.stdout).toMatch(/ 1 pruned, /);
+    // One route per path: week 1 takes the plain path; week 2's Deployment, Service and week route stay.
+    expect(ingresses(NS)).toEqual(['student-bo', 'student-bo--latest']);
+    expect(ingresses(WEEK2)).toEqual(['student-bo']);
+    expect(api.get('apps/v1', 'Deployment', WEEK2, 'student-bo')).toBeDefined();
+    expect(api.get('v1', 'Service', WEEK2, 'student-bo')).toBeDefined();
+  });
 });
 
 describe('an image changed by hand while classops was down', () => {

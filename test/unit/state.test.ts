@@ -92,7 +92,7 @@ describe('last-known-good read back from the cluster', () => {
     expect(readBack([unnamed]).lastGood.get(`${NS}/ann`)!.week.week).toBe(1);
   });
 
-  test('an entry annotation that is missing, not JSON, or not a whole entry is not read back', () => {
+  test('an entry annotation that is missing, not JSON, or not a whole entry is not read back, and is reported', () => {
     const wrong = (field: string, value: unknown) => JSON.stringify({ ...annEntry(), [field]: value });
     for (const value of [
       undefined,
@@ -105,8 +105,13 @@ describe('last-known-good read back from the cluster', () => {
       wrong('studentEndpoint', null),
       wrong('healthEndpoint', false),
       wrong('port', '5000'),
-    ])
-      expect(readBack([withEntry(value)]).lastGood.size).toBe(0);
+    ]) {
+      const { lastGood, refused } = readBack([withEntry(value)]);
+      expect(lastGood.size).toBe(0);
+      expect(refused).toEqual([
+        { object: `Deployment ${NS}/student-ann`, problem: 'its classops.dev/entry is not a roster entry' },
+      ]);
+    }
     expect(readBack([withEntry(JSON.stringify(annEntry()))]).lastGood.size).toBe(1);
   });
 
