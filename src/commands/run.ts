@@ -140,14 +140,14 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   log.info('classops starting', { source: source.description, target: target.description });
 
   if (values['dry-run']) {
-    const { plan, revision, interpretation } = await computePlan(options);
+    const { plan, revision, interpretation, held } = await computePlan(options);
     const lines = [`dry run at revision ${revision} against ${target.description}; nothing was written`];
     for (const o of plan.create) lines.push(`  + create ${describeRef(refOf(o))}`);
     for (const o of plan.update) lines.push(`  ~ update ${describeRef(refOf(o))}`);
     for (const r of plan.prune) lines.push(`  - prune  ${describeRef(r)}`);
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
     for (const o of plan.withheld) lines.push(`  ! withheld ${describeRef(refOf(o))} (its week's prunes were refused)`);
-    const { students, held } = interpretation.desired!;
+    const { students } = interpretation.desired!;
     for (const h of held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
     const heldFiles = new Set(interpretation.reports.filter((r) => !r.complete).map((r) => r.file));
     for (const line of notAsWrittenLines(students, heldFiles, held)) lines.push(`  ! ${line}`);

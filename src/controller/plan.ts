@@ -11,7 +11,7 @@ import type { Protection } from '../pipeline/weeks.js';
 import { kindOrder } from '../render/kinds.js';
 import { ANNOTATION, LABEL } from '../render/names.js';
 import { latestRouteName, type KubeObject } from '../render/objects.js';
-import { studentKey } from '../pipeline/desired.js';
+import { studentKey, type LeftAsFound } from '../pipeline/desired.js';
 
 export interface RefusedPrune {
   readonly namespace: string;
@@ -29,6 +29,8 @@ export interface Plan {
   readonly refused: readonly RefusedPrune[];
   /** Updates not made: their week's prunes were refused by the guard. */
   readonly withheld: readonly KubeObject[];
+  /** Live objects no longer desired and not pruned: their students are left as found (PlanOptions.leftAsFound). */
+  readonly leftAsFound: readonly KubeObject[];
 }
 
 export interface PlanOptions {
@@ -42,11 +44,11 @@ export interface PlanOptions {
   /** The target adds nothing to what it is given (Target.exact): live must equal desired, field for field. */
   readonly exact?: boolean | undefined;
   /**
-   * Students (`namespace/login`, DesiredState.leftAsFound) whose objects in that namespace
-   * are not pruned: their entry has errors. The route of their plain path goes when another
-   * week of theirs now has it, as one path has one route.
+   * Students whose objects are not pruned (DesiredState.leftAsFound): their entry has errors,
+   * or their week's removals are held. The route of their plain path goes when another week of
+   * theirs now has it, whatever its kind, as one path has one route.
    */
-  readonly leftAsFound?: ReadonlySet<string> | undefined;
+  readonly leftAsFound?: LeftAsFound | undefined;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -130,15 +132,18 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     o.metadata.annotations?.[ANNOTATION.sourceFile] !== undefined &&
     !protection.namespaces.has(namespaceOf(o)) &&
     (!protection.unknown || protection.owned.has(namespaceOf(o)));
-  const desiredNames = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+  const desiredNames = new Set(desired.map((o) => o.metadata.name));
   const leftAsFound = (o: KubeObject) => {
     const login = student(o);
-    if (login === undefined || options.leftAsFound?.has(studentKey(namespaceOf(o), login)) !== true) return false;
-    return !(
-      o.metadata.name === latestRouteName({ githubUsername: login }) && desiredNames.has(`${o.kind}/${o.metadata.name}`)
-    );
+    const left = options.leftAsFound;
+    if (login === undefined || left === undefined) return false;
+    const namespace = namespaceOf(o);
+    if (!left.namespaces.has(namespace) && !left.students.has(studentKey(namespace, login))) return false;
+    const latest = latestRouteName({ githubUsername: login });
+    return !(o.metadata.name === latest && desiredNames.has(latest));
   };
-  const candidates = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && prunable(o) && !leftAsFound(o));
+  const gone = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && prunable(o));
+  const candidates = gone.filter((o) => !leftAsFound(o));
   const refused: RefusedPrune[] = [];
   const prune: ObjectRef[] = [];
   const namespaces = candidates.filter((o) => o.kind === 'Namespace');
@@ -174,5 +179,14 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
   const guarded = new Set(refused.filter((r) => r.objects.some((o) => o.kind !== 'Namespace')).map((r) => r.namespace));
   const withheld = update.filter((o) => guarded.has(namespaceOf(o)));
   const made = update.filter((o) => !guarded.has(namespaceOf(o)));
-  return { create, update: made, unchanged, unchangedLive, prune, refused, withheld };
+  return {
+    create,
+    update: made,
+    unchanged,
+    unchangedLive,
+    prune,
+    refused,
+    withheld,
+    leftAsFound: gone.filter(leftAsFound),
+  };
 }

@@ -57,6 +57,20 @@ export interface PlannedPass {
   readonly live: readonly KubeObject[];
   readonly lastGood: ReadonlyMap<string, LastGood>;
   readonly target: Target;
+  /** Weeks whose removals wait, with every student kept because of it. */
+  readonly held: readonly HeldRemovals[];
+}
+
+/** Held weeks that keep someone: their last-known-good students, and those whose Deployment was left as found. */
+function heldWithFound(held: readonly HeldRemovals[], plan: Plan): HeldRemovals[] {
+  return held
+    .map((h) => {
+      const found = plan.leftAsFound.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === h.namespace);
+      const logins = found.flatMap((o) => o.metadata.labels?.[LABEL.student] ?? []);
+      // A last-known-good student is rendered, so never left as found: no one is named twice.
+      return { ...h, students: [...h.students, ...logins] };
+    })
+    .filter((h) => h.students.length > 0);
 }
 
 /** Resolves as the promise does, or rejects as soon as the pass is cancelled. */
@@ -84,12 +98,15 @@ async function aborted(signal: AbortSignal | undefined): Promise<boolean> {
 const nothingToDo = (plan: Plan) =>
   plan.create.length === 0 && plan.update.length === 0 && plan.prune.length === 0 && plan.refused.length === 0;
 
+/** Why a student who is not rendered still runs. */
+const LEFT_AS_FOUND = 'what runs of theirs is left as it is';
+
 /** Last-known-good from what is applied, as a process's first pass starts from it. */
 function readBack(live: readonly KubeObject[], { config, log }: ReconcilerOptions): ReadonlyMap<string, LastGood> {
   const { lastGood, refused } = lastGoodFromLive(live, courseNamespacesOf(config).weekMayLiveIn);
   for (const { object, problem } of refused)
     log.warn(
-      `not trusting the entry recorded on ${object} as last-known-good: ${problem} (edited by hand?). The student's roster entry decides; while it has errors, what runs of theirs is left as it is`,
+      `not trusting the entry recorded on ${object} as last-known-good: ${problem} (edited by hand?). The student's roster entry decides; while it has errors, ${LEFT_AS_FOUND}`,
     );
   return lastGood;
 }
@@ -127,7 +144,8 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
     live = await unlessAborted(target.listManaged(), signal);
     plan = planFor(live);
   }
-  return { revision: snapshot.revision, interpretation, plan, live, lastGood, target };
+  const held = heldWithFound(desired.held, plan);
+  return { revision: snapshot.revision, interpretation, plan, live, lastGood, target, held };
 }
 
 /** The `namespace/login` key of the student an object is for, when it is a student's. */
@@ -167,7 +185,7 @@ async function reconcilePass(
   signal?: AbortSignal,
 ): Promise<ReconcileOutcome> {
   const { state, metrics, log } = options;
-  const { revision, interpretation, plan, live, lastGood, target } = await computePlan(options, signal);
+  const { revision, interpretation, plan, live, lastGood, target, held } = await computePlan(options, signal);
   const desired = interpretation.desired!;
   const errors: string[] = [];
   // Students whose objects were not applied (withheld by the guard, or failed): not a last-known-good.
@@ -218,7 +236,7 @@ async function reconcilePass(
   for (const group of byKind(changes, (c) => c.o.kind)) await inParallel(group, (c) => applyOne(c.o, c.action));
   for (const object of plan.unchanged) metrics.applyOperations.inc({ kind: object.kind, action: 'unchanged' });
   for (const group of byKind(plan.prune, (r) => r.kind).reverse()) await inParallel(group, pruneOne);
-  for (const h of desired.held)
+  for (const h of held)
     log.warn('removals held back', { namespace: h.namespace, file: h.file, lines: h.lines, kept: h.students });
   for (const object of plan.withheld) metrics.applyOperations.inc({ kind: object.kind, action: 'refused' });
   for (const refusal of plan.refused) {
@@ -245,11 +263,20 @@ async function reconcilePass(
     if (gone.kind === 'Deployment' && key !== undefined && pruned.has(keyOf(refOf(gone)))) nextGood.delete(key);
   }
 
+  // A student not rendered whose Deployment stays (DesiredState.leftAsFound) runs on as found.
+  const running = new Set(
+    live.flatMap((o) => (o.kind === 'Deployment' && !pruned.has(keyOf(refOf(o))) ? (studentKeyOf(o) ?? []) : [])),
+  );
   const health = await target.health().catch(() => new Map<string, StudentHealth>());
-  const students: StudentStatus[] = desired.students.map((s) => ({
-    ...s,
-    health: health.get(studentKey(s.namespace, s.githubUsername)),
-  }));
+  const students: StudentStatus[] = desired.students.map((s) => {
+    const key = studentKey(s.namespace, s.githubUsername);
+    const found = s.deployment === 'absent' && running.has(key);
+    return {
+      ...s,
+      ...(found ? { deployment: 'kept' as const, reason: `${s.reason ?? 'not rendered'}; ${LEFT_AS_FOUND}` } : {}),
+      health: health.get(key),
+    };
+  });
   const files: FileStatus[] = interpretation.reports.map((r) => ({
     file: r.file,
     complete: r.complete,
@@ -272,9 +299,9 @@ async function reconcilePass(
     durationSeconds: (performance.now() - started) / 1000,
     finishedAt: new Date(),
   });
-  publishMetrics(options, revision, desired.held);
+  publishMetrics(options, revision, held);
   const heldBack = files.filter((f) => !f.complete);
-  return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: desired.held };
+  return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: held };
 }
 
 /** State as gauges: entries per week, complete files, students by outcome and readiness. */

@@ -27,7 +27,10 @@ export interface LastGood {
   readonly digest: string | undefined;
 }
 
-/** deployed: running what the roster says; kept: running the last-known-good because the current entry cannot be used; absent: not deployed. */
+/**
+ * deployed: running what the roster says; kept: running what ran before (the last-known-good,
+ * or what was found running) because the current entry cannot be used; absent: not deployed.
+ */
 export type Deployment = 'deployed' | 'kept' | 'absent';
 
 /** What the rosters say about one student, before the cluster says how their app is doing. */
@@ -54,13 +57,17 @@ export interface DesiredState {
   readonly students: readonly StudentPlan[];
   /** Entries rendered fresh (not last-known-good), to record as the new last-known-good once applied. */
   readonly fresh: ReadonlyMap<string, LastGood>;
-  /** Weeks whose removals wait on a fragment, with the students they keep. */
+  /** Weeks whose removals wait on a fragment, with the last-known-good students they keep (maybe none). */
   readonly held: readonly HeldRemovals[];
-  /**
-   * Students (studentKey) whose entry has errors and who have no last-known-good: whatever of
-   * theirs runs is neither changed nor pruned (see PlanOptions.leftAsFound).
-   */
-  readonly leftAsFound: ReadonlySet<string>;
+  /** What of students not rendered runs on as it is, neither changed nor pruned (PlanOptions.leftAsFound). */
+  readonly leftAsFound: LeftAsFound;
+}
+
+export interface LeftAsFound {
+  /** Students (studentKey) whose entry has errors and who have no last-known-good. */
+  readonly students: ReadonlySet<string>;
+  /** Weeks whose removals are held: every student in them. */
+  readonly namespaces: ReadonlySet<string>;
 }
 
 /** A week that removes no one while its roster holds entries that could be anyone's. */
@@ -202,8 +209,14 @@ export function desiredState(
       studentEndpoint: r.entry.studentEndpoint,
     };
   });
-  const waiting = [...held.values()].filter((h) => h.students.length > 0);
-  return { weeks, objects: weeks.flatMap(weekObjects), students: withService, fresh, held: waiting, leftAsFound };
+  return {
+    weeks,
+    objects: weeks.flatMap(weekObjects),
+    students: withService,
+    fresh,
+    held: [...held.values()],
+    leftAsFound: { students: leftAsFound, namespaces: new Set(held.keys()) },
+  };
 }
 
 interface StudentOutcome {

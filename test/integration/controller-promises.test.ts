@@ -155,7 +155,7 @@ describe('last-known-good read back after a restart', () => {
     const run = await runOnce(c, '--no-image-checks');
     expect(run.stderr).toContain('not trusting the entry recorded on');
     expect(run.stderr).toContain('while it has errors, what runs of theirs is left as it is');
-    expect(run.stderr).toMatch(/: bo: the entry has errors/);
+    expect(run.stderr).toMatch(/: bo: the entry has errors; what runs of theirs is left as it is \(/);
     expect(run.stdout).toMatch(/ 0 pruned, /);
     expect(names('Deployment')).toEqual(['student-ann', 'student-bo']);
     expect(names('Service')).toEqual(['student-ann', 'student-bo']);
@@ -199,6 +199,46 @@ describe('last-known-good read back after a restart', () => {
     expect(ingresses(WEEK2)).toEqual(['student-bo']);
     expect(api.get('apps/v1', 'Deployment', WEEK2, 'student-bo')).toBeDefined();
     expect(api.get('v1', 'Service', WEEK2, 'student-bo')).toBeDefined();
+  });
+
+  test('left as it is, with the routes now HTTPRoutes: the old plain-path Ingress still makes way', async () => {
+    const WEEK2 = 'container-course-week02';
+    const c = course(api, entry('bo'));
+    c.repo.write('students/week-02.yaml', rosterText(entry('bo'), 2)).commit('week 2');
+    await runOnce(c, '--no-image-checks');
+    const live = api.get('apps/v1', 'Deployment', WEEK2, 'student-bo')!;
+    api.put({
+      ...live,
+      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'x' } },
+    });
+    c.repo.write('students/week-02.yaml', rosterText(entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n'), 2));
+    c.repo.commit('week 2 broken');
+    writeFileSync(c.config, readFileSync(c.config, 'utf8') + 'render:\n  routing:\n    mode: httproute\n');
+    expect((await runOnce(c, '--no-image-checks')).stdout).toMatch(/ \d+ pruned, /);
+    const plainPath = [...api.list('Ingress'), ...api.list('HTTPRoute')]
+      .filter((o) => o.metadata.name === 'student-bo--latest')
+      .map((o) => `${o.kind} ${o.metadata.namespace as string}`);
+    expect(plainPath).toEqual([`HTTPRoute ${NS}`]);
+    expect(api.list('Ingress', WEEK2).map((o) => o.metadata.name as string)).toEqual(['student-bo']);
+  });
+});
+
+describe('removals held by an entry that could be anyone’s', () => {
+  test('keep every student of the week, those whose record cannot be read back too', async () => {
+    const c = course(api, entry('ann') + entry('bo') + entry('cy'));
+    await runOnce(c, '--no-image-checks');
+    const live = api.get('apps/v1', 'Deployment', NS, 'student-cy')!;
+    api.put({
+      ...live,
+      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'x' } },
+    });
+    // cy's entry is gone, and an entry without a login is left last: nobody leaves week 1 until it is fixed.
+    c.commit(entry('ann') + entry('bo') + '  - name: "half"\n');
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.stderr).toContain(`so nobody leaves ${NS} until it is fixed or removed; kept for now: cy.`);
+    expect(run.stdout).toMatch(/ 0 pruned, /);
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(names('Ingress')).toContain('student-cy--latest');
   });
 });
 
