@@ -4,3 +4,5 @@ export const TABLE_END: string;
 export function configSchema(): Record<string, any>;
 export function configDefaults(schema?: Record<string, any>): Record<string, any>;
 export function generatedFiles(): Promise<Array<{ path: string; content: string }>>;
+export const SAMPLE_START: string;
+export const SAMPLE_END: string;

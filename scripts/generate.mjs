@@ -3,14 +3,20 @@
 //   helm/classops/values.schema.json (`config`)      from schemas/config.schema.json
 //   helm/classops/files/*                            copies of monitoring/ (a chart reads only its own files)
 //   README.md (configuration reference table)        from schemas/config.schema.json
+//   README.md (the sample pull request comment)      from classops validate and pr-report's formatComment
 //   manifests/classops.yaml                          the chart rendered with its default values
 // `npm run generate` after changing any source; test/unit/generated.test.ts fails while one is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import * as prettier from 'prettier';
 import { Document } from 'yaml';
 import { envName } from '../dist/config.js';
+import { formatComment } from '../dist/github/pr-comment.js';
+import { readReport } from '../dist/github/report-file.js';
 import { renderChart, toManifest } from './helm-template.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -19,6 +25,8 @@ const read = (path) => readFileSync(`${ROOT}${path}`, 'utf8');
 const VALUES_MARKER = '# ---- config: generated from schemas/config.schema.json';
 export const TABLE_START = '<!-- config-table:start (npm run generate) -->';
 export const TABLE_END = '<!-- config-table:end -->';
+export const SAMPLE_START = '<!-- pr-comment-sample:start (npm run generate) -->';
+export const SAMPLE_END = '<!-- pr-comment-sample:end -->';
 
 export function configSchema() {
   return JSON.parse(read('schemas/config.schema.json'));
@@ -75,11 +83,60 @@ const cell = (text) =>
     .replaceAll('|', '\\|')
     .replaceAll(/\s*\n\s*/g, ' ');
 
+/** `text` with what lies between the markers `start` and `end` replaced by `content`. */
+function between(text, start, end, content) {
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from === -1 || to < from) throw new Error(`README.md lost its markers ${start} … ${end}`);
+  return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
+}
+
+/**
+ * The comment pr-report posts for the README's sample pull request: analopez adds her own
+ * entry and, by mistake, one for bochen whose image has neither registry nor tag. Made by
+ * the real `classops validate` on a real git repository, so the README cannot drift from it.
+ */
+function prCommentSample() {
+  const repo = mkdtempSync(join(tmpdir(), 'classops-sample-'));
+  try {
+    const git = (...args) =>
+      execFileSync('git', ['-c', 'user.name=sample', '-c', 'user.email=sample@example.com', ...args], { cwd: repo });
+    const header =
+      'apiVersion: container-course.ziyotek.edu/v1\nkind: StudentSubmissions\nmetadata:\n  week: 1\nstudents:\n';
+    const entry = (name, login, image) =>
+      `  - name: "${name}"\n    github_username: "${login}"\n    container_image: "${image}"\n`;
+    const base = header + entry('Jared Gore', 'jlgore', 'ghcr.io/jlgore/container-course-student:v1');
+    mkdirSync(join(repo, 'students'));
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'students/week-01.yaml'), base);
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    const added = entry('Ana Lopez', 'analopez', 'ghcr.io/analopez/container-course-student:v1');
+    writeFileSync(join(repo, 'students/week-01.yaml'), base + added + entry('Bo Chen', 'bochen', 'bochen/app'));
+    git('commit', '-qam', 'add analopez');
+    const args = ['validate', 'students', '--changed-since', 'main~1', '--author', 'analopez', '--format', 'json'];
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    // Exit 1: the sample has errors, which is its point.
+    const json = (() => {
+      try {
+        return execFileSync(process.execPath, [cli, ...args], { cwd: repo, encoding: 'utf8' });
+      } catch (error) {
+        if (error.status === 1) return error.stdout;
+        throw error;
+      }
+    })();
+    const comment = formatComment(readReport(json)).trimEnd();
+    return comment
+      .split('\n')
+      .map((line) => (line === '' ? '>' : `> ${line}`))
+      .join('\n');
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
 async function readme() {
   const current = read('README.md');
-  const start = current.indexOf(TABLE_START);
-  const end = current.indexOf(TABLE_END);
-  if (start === -1 || end < start) throw new Error(`README.md lost its markers ${TABLE_START} … ${TABLE_END}`);
   const rows = configLeaves(configSchema()).map(({ path, schema }) => {
     const type = schema.enum !== undefined ? schema.enum.join(' \\| ') : schema.type;
     return `| \`${path.join('.')}\` | ${type} | \`${cell(JSON.stringify(schema.default))}\` | \`${envName(path)}\` | ${cell(schema.description ?? '')} |`;
@@ -89,7 +146,7 @@ async function readme() {
     '| --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
-  return `${current.slice(0, start + TABLE_START.length)}\n${table}\n${current.slice(end)}`;
+  return between(between(current, TABLE_START, TABLE_END, table), SAMPLE_START, SAMPLE_END, prCommentSample());
 }
 
 async function manifests(files) {
