@@ -1,5 +1,5 @@
 // Mutation testing of the code whose faults cost students or the cluster (issue 14).
-// Run by hand, never in CI: `npm run mutate` (see README "Mutation testing").
+// Run by hand, never in CI: `npm run mutate` (see docs/TESTING.md, "Mutation testing").
 import { AREAS, chosenArea } from './stryker.areas.mjs';
 
 // One area per run (STRYKER_TESTS), each with its own incremental file and reports, so

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite uses as real parts (see README, "Testing").
+# Installs the Debian packages the test suite uses as real parts (see README, "Quick start" and "Developing").
 # Idempotent: does nothing when every package is already there.
 set -euo pipefail
 packages=(git openssl docker-registry skopeo prometheus chromium nginx-light wrk)

@@ -48,7 +48,9 @@ Keeps the cluster (or ./out/manifests) equal to the rosters: validates, checks i
 renders, applies with server-side apply, prunes with a guard, heals drift.
 
 Options:
-  --once                one reconcile, then exit (0 success, 1 partial/refused/failed)
+  --once                one reconcile, then exit (0 success; 1 when a write failed or was
+                        refused, a roster file or a week's removals were held back, or
+                        the pass could not run)
   --dry-run             print what would be applied and pruned; write nothing
   --allow-mass-prune    let this run prune more than cluster.maxPruneFraction of a week
   --kubeconfig PATH     the cluster to manage (only a named cluster is ever written to)
@@ -80,7 +82,7 @@ Options:
                         repository's default branch); a fork's PR into another is not trusted
   --check-images        check that every image can be pulled anonymously (network)
   --timeout DURATION    how long one GitHub request may take, its whole answer included,
-                        1s to 1h (default 20s); one GitHub does not answer is not retried
+                        1s to 1h (default 20s); a request GitHub never answers is not retried
   --config PATH         config file (default ./classops.yaml when present)
 
 Exit codes: 0 the PR's entries are valid, 1 they have errors, 2 usage or I/O error.
