@@ -30,6 +30,14 @@ const names = (kind: string) =>
     .map((o) => o.metadata.name as string)
     .sort();
 const BROKEN = rosterText(entry('ann') + entry('bo')) + '  - name: broken\n    github_username "x"\n';
+/** Sets the `classops.dev/entry` annotation of a live Deployment, as a hand edit would. */
+function editRecord(namespace: string, name: string, entryText: string): void {
+  const live = api.get('apps/v1', 'Deployment', namespace, name)!;
+  api.put({
+    ...live,
+    metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': entryText } },
+  });
+}
 
 describe('the prune guard', () => {
   test.each([
@@ -96,14 +104,7 @@ describe('a roster file that does not parse', () => {
     await runOnce(c, '--no-image-checks');
     // bo's entry annotation was edited by hand: classops cannot keep bo as last-known-good,
     // so only the protection of the broken file's objects keeps bo running.
-    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
-    api.put({
-      ...live,
-      metadata: {
-        ...live.metadata,
-        annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'edited by hand' },
-      },
-    });
+    editRecord(NS, 'student-bo', 'edited by hand');
     c.commitText(BROKEN);
     const run = await runOnce(c, '--no-image-checks');
     expect(run.code).toBe(1); // the file is held back at its last-known-good
@@ -123,11 +124,7 @@ describe('last-known-good read back after a restart', () => {
     // recorded entry; a broken roster then makes the next process fall back to it.
     const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
     const recorded = JSON.parse(live.metadata.annotations!['classops.dev/entry']) as Record<string, unknown>;
-    const evil = JSON.stringify({ ...recorded, containerImage: 'docker.io/evil/miner:v1' });
-    api.put({
-      ...live,
-      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': evil } },
-    });
+    editRecord(NS, 'student-bo', JSON.stringify({ ...recorded, containerImage: 'docker.io/evil/miner:v1' }));
     c.commitText(BROKEN);
     const run = await runOnce(c, '--no-image-checks');
     expect(run.code).toBe(1);
@@ -142,14 +139,7 @@ describe('last-known-good read back after a restart', () => {
   test('a record that cannot be read back, and an entry that now has errors: what runs is left as it is, not pruned', async () => {
     const c = course(api, entry('ann') + entry('bo'));
     await runOnce(c, '--no-image-checks');
-    const live = api.get('apps/v1', 'Deployment', NS, 'student-bo')!;
-    api.put({
-      ...live,
-      metadata: {
-        ...live.metadata,
-        annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'edited by hand' },
-      },
-    });
+    editRecord(NS, 'student-bo', 'edited by hand');
     const before = api.writes().length;
     c.commit(entry('ann') + entry('bo', 'ghcr.io/bo/app:v1', '    port: 99999\n'));
     const run = await runOnce(c, '--no-image-checks');
@@ -185,11 +175,7 @@ describe('last-known-good read back after a restart', () => {
         .map((o) => o.metadata.name as string)
         .sort();
     expect(ingresses(WEEK2)).toEqual(['student-bo', 'student-bo--latest']);
-    const live = api.get('apps/v1', 'Deployment', WEEK2, 'student-bo')!;
-    api.put({
-      ...live,
-      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': '{}' } },
-    });
+    editRecord(WEEK2, 'student-bo', '{}');
     c.repo.write('students/week-02.yaml', rosterText(entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n'), 2));
     c.repo.commit('week 2 broken');
     const run = await runOnce(c, '--no-image-checks');
@@ -206,11 +192,7 @@ describe('last-known-good read back after a restart', () => {
     const c = course(api, entry('bo'));
     c.repo.write('students/week-02.yaml', rosterText(entry('bo'), 2)).commit('week 2');
     await runOnce(c, '--no-image-checks');
-    const live = api.get('apps/v1', 'Deployment', WEEK2, 'student-bo')!;
-    api.put({
-      ...live,
-      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'x' } },
-    });
+    editRecord(WEEK2, 'student-bo', 'x');
     c.repo.write('students/week-02.yaml', rosterText(entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n'), 2));
     c.repo.commit('week 2 broken');
     writeFileSync(c.config, readFileSync(c.config, 'utf8') + 'render:\n  routing:\n    mode: httproute\n');
@@ -227,11 +209,7 @@ describe('removals held by an entry that could be anyone’s', () => {
   test('keep every student of the week, those whose record cannot be read back too', async () => {
     const c = course(api, entry('ann') + entry('bo') + entry('cy'));
     await runOnce(c, '--no-image-checks');
-    const live = api.get('apps/v1', 'Deployment', NS, 'student-cy')!;
-    api.put({
-      ...live,
-      metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, 'classops.dev/entry': 'x' } },
-    });
+    editRecord(NS, 'student-cy', 'x');
     // cy's entry is gone, and an entry without a login is left last: nobody leaves week 1 until it is fixed.
     c.commit(entry('ann') + entry('bo') + '  - name: "half"\n');
     const run = await runOnce(c, '--no-image-checks');

@@ -374,14 +374,31 @@ describe('one login in two weeks', () => {
 });
 
 describe('the operator’s process', () => {
+  /** ann's week 1, her image on `host` (allowed, whoever owns it), checked with a 120 s registry.timeout. */
+  const courseOn = (host: string, image: string, options: Parameters<typeof course>[2] = {}) =>
+    course(
+      { 'students/week-01.yaml': entry('ann', `${host}/${image}`) },
+      `policy:\n  allowedRegistries: ["${host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
+      options,
+    );
+
+  /** `classops run --once` for the course as a process: its exit code once it ends, and what it wrote to stderr. */
+  function startOnce(c: CourseRepo) {
+    const once = spawn(process.execPath, [CLI, 'run', '--once', '--config', c.config], {
+      cwd: c.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanup.push(() => once.kill('SIGKILL'));
+    let stderr = '';
+    once.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+    return { exited, stderr: () => stderr, kill: (signal: NodeJS.Signals) => once.kill(signal) };
+  }
+
   test('SIGTERM while a pass waits on a registry that never answers: exits 0, writes nothing, releases the lease', async () => {
     const registry = await new FaultyRegistry().start();
     cleanup.push(() => registry.stop());
-    const c = course(
-      { 'students/week-01.yaml': entry('ann', `${registry.host}/hang/app:v1`) },
-      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
-      { leaderElection: true },
-    );
+    const c = courseOn(registry.host, 'hang/app:v1', { leaderElection: true });
     const op = await RunningClassops.start(['--config', c.config], { cwd: c.dir });
     cleanup.push(() => op.stop('SIGKILL'));
     await waitFor(
@@ -402,21 +419,11 @@ describe('the operator’s process', () => {
   test('run --once: SIGTERM while an image check hangs cancels the pass, writes nothing, exit 1', async () => {
     const registry = await new FaultyRegistry().start();
     cleanup.push(() => registry.stop());
-    const c = course(
-      { 'students/week-01.yaml': entry('ann', `${registry.host}/hang/app:v1`) },
-      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
-    );
-    const once = spawn(process.execPath, [CLI, 'run', '--once', '--config', c.config], {
-      cwd: c.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    once.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+    const once = startOnce(courseOn(registry.host, 'hang/app:v1'));
     await waitFor(async () => registry.requests.some((r) => r.includes('/hang/')), 20_000, 'the hanging check');
     once.kill('SIGTERM');
-    expect(await exited).toBe(1);
-    expect(stderr).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
+    expect(await once.exited).toBe(1);
+    expect(once.stderr()).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
     expect(api.writes()).toEqual([]);
   });
 
@@ -435,31 +442,17 @@ describe('the operator’s process', () => {
   // registry.timeout is 120 s and the test's own limit 30 s: the process must end when told, not when the connection gives up.
   test('run --once: SIGTERM while a registry accepts the connection and never answers: the process ends, exit 1', async () => {
     const registry = await silentRegistry();
-    const c = course(
-      { 'students/week-01.yaml': entry('ann', `${registry.host}/ann/app:v1`) },
-      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
-    );
-    const once = spawn(process.execPath, [CLI, 'run', '--once', '--config', c.config], {
-      cwd: c.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanup.push(() => once.kill('SIGKILL'));
-    let stderr = '';
-    once.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+    const once = startOnce(courseOn(registry.host, 'ann/app:v1'));
     await waitFor(async () => registry.connections() > 0, 20_000, 'the connection to the registry');
     once.kill('SIGTERM');
-    expect(await exited).toBe(1);
-    expect(stderr).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
+    expect(await once.exited).toBe(1);
+    expect(once.stderr()).toContain('classops run: reconcile cancelled: stopped by SIGTERM');
     expect(api.writes()).toEqual([]);
   });
 
   test('the controller: SIGTERM while a registry accepts the connection and never answers: the process ends, exit 0', async () => {
     const registry = await silentRegistry();
-    const c = course(
-      { 'students/week-01.yaml': entry('ann', `${registry.host}/ann/app:v1`) },
-      `policy:\n  allowedRegistries: ["${registry.host}"]\n  imageOwnerMustMatchUsername: false\nregistry:\n  timeout: 120s\n`,
-    );
+    const c = courseOn(registry.host, 'ann/app:v1');
     const op = await RunningClassops.start(['--config', c.config], { cwd: c.dir });
     cleanup.push(() => op.stop('SIGKILL'));
     await waitFor(
