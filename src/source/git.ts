@@ -12,8 +12,18 @@ import type { Snapshot, Source } from './index.js';
 const run = promisify(execFile);
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
+/**
+ * The environment of every git classops runs: paths are taken literally. A file a student
+ * names `:week-02.yaml` is otherwise read by git as pathspec magic for `week-02.yaml`, and
+ * its pull request judged as an edit of that file rather than a new one.
+ */
+function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { GIT_GLOB_PATHSPECS: _g, GIT_NOGLOB_PATHSPECS: _n, GIT_ICASE_PATHSPECS: _i, ...env } = process.env;
+  return { ...env, ...extra, GIT_LITERAL_PATHSPECS: '1' };
+}
+
 async function git(cwd: string, args: string[]): Promise<Buffer> {
-  const { stdout } = await run('git', args, { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT });
+  const { stdout } = await run('git', args, { cwd, encoding: 'buffer', maxBuffer: MAX_OUTPUT, env: gitEnv() });
   return stdout;
 }
 
@@ -262,7 +272,7 @@ export class GitSource implements Source {
         cwd,
         encoding: 'buffer',
         maxBuffer: MAX_OUTPUT,
-        env: { ...process.env, ...this.authEnv() },
+        env: gitEnv(this.authEnv()),
         timeout: 120_000,
       });
       return stdout;

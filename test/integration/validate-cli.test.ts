@@ -683,6 +683,21 @@ describe('a pull request is judged on what it changes (real git)', () => {
     }
   });
 
+  test('a new file named like a git pathspec (":week-02.yaml") is a new file, not an edit of week-02.yaml', () => {
+    const repo = new GitRepo();
+    repo.write('week-01.yaml', rosterText(entry('Ann', 'ann')));
+    repo.write('week-02.yaml', rosterText('', 2));
+    const base = repo.commit('rosters at the root');
+    for (const name of [':week-02.yaml', '::week-02.yaml', ':(top)week-02.yaml']) {
+      repo.write(name, rosterText(entry('Dave', 'dave'), 2));
+      const run = classops(['validate', '--changed-since', base, '--author', 'dave', '.'], { cwd: repo.dir });
+      expect([name, run.code]).toEqual([name, 1]);
+      expect(run.stdout).toContain('error author-header-change');
+      expect(run.stdout).toContain('adds a new roster file');
+      rmSync(join(repo.dir, name));
+    }
+  });
+
   test('a PR that adds a week file judges all its entries; an unknown ref is a usage error', () => {
     const { repo, base } = repoWithRoster();
     repo.write('students/week-02.yaml', rosterText(entry('Ann', 'ann', 'ghcr.io/ann/app'), 2));
