@@ -278,11 +278,50 @@ export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
   merged = deepMerge(merged, fromEnv(options.env ?? process.env));
   merged = deepMerge(merged, options.overrides ?? {});
   const validate = schemaValidator('config', { useDefaults: true });
+  const invalid = (problems: string[]) =>
+    new ConfigError(`invalid configuration${file === undefined ? '' : ` in ${file}`}: ${problems.join('; ')}`);
   if (!validate(merged)) {
-    const problems = (validate.errors ?? []).map(
-      (e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`,
+    throw invalid(
+      (validate.errors ?? []).map((e) => {
+        const unknown = (e.params as { additionalProperty?: string }).additionalProperty;
+        const key = unknown === undefined ? '' : `: ${JSON.stringify(unknown)}`;
+        return `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}${key}`;
+      }),
     );
-    throw new ConfigError(`invalid configuration${file === undefined ? '' : ` in ${file}`}: ${problems.join('; ')}`);
   }
-  return merged as unknown as ClassopsConfig;
+  const config = merged as unknown as ClassopsConfig;
+  const problems = durationProblems(config);
+  if (problems.length > 0) throw invalid(problems);
+  return config;
+}
+
+/**
+ * The shortest each duration may be: zero polls or resyncs in a busy loop, a zero timeout
+ * fails every request, and a Lease is kept in whole seconds.
+ */
+const DURATION_FLOORS: ReadonlyArray<[string, (c: ClassopsConfig) => string, number]> = [
+  ['source.pollInterval', (c) => c.source.pollInterval, 100],
+  ['cluster.resyncInterval', (c) => c.cluster.resyncInterval, 100],
+  ['registry.timeout', (c) => c.registry.timeout, 1000],
+  ['gallery.fetchTimeout', (c) => c.gallery.fetchTimeout, 100],
+  ['gallery.refreshInterval', (c) => c.gallery.refreshInterval, 1000],
+  ['cluster.leaderElection.leaseDuration', (c) => c.cluster.leaderElection.leaseDuration, 1000],
+  ['cluster.leaderElection.renewInterval', (c) => c.cluster.leaderElection.renewInterval, 10],
+];
+
+const shownMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+function durationProblems(config: ClassopsConfig): string[] {
+  const problems: string[] = [];
+  for (const [name, read, floor] of DURATION_FLOORS) {
+    const text = read(config);
+    if (text !== '' && durationMs(text) < floor)
+      problems.push(`${name} ${JSON.stringify(text)} is shorter than ${shownMs(floor)}`);
+  }
+  const { leaseDuration, renewInterval } = config.cluster.leaderElection;
+  if (durationMs(renewInterval) >= durationMs(leaseDuration))
+    problems.push(
+      `cluster.leaderElection.renewInterval ${JSON.stringify(renewInterval)} must be shorter than leaseDuration ${JSON.stringify(leaseDuration)}`,
+    );
+  return problems;
 }

@@ -21,6 +21,8 @@ export class Controller {
   private stopped = true;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** When the scheduled pass starts (performance.now). */
+  private dueAt: number | undefined;
   private resync: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
   private cancel: AbortController | undefined;
@@ -42,9 +44,17 @@ export class Controller {
     this.schedule(delayMs);
   }
 
+  /**
+   * Starts a pass in `delayMs`, unless one is due sooner: signals keep coming from a poll
+   * faster than the debounce or a busy watch, and a burst waits one debounce, not for its end.
+   */
   private schedule(delayMs: number): void {
+    const due = performance.now() + delayMs;
+    if (this.dueAt !== undefined && this.dueAt <= due) return;
     clearTimeout(this.timer);
+    this.dueAt = due;
     this.timer = setTimeout(() => {
+      this.dueAt = undefined;
       this.running = this.loop().finally(() => (this.running = undefined));
     }, delayMs);
   }
@@ -99,6 +109,7 @@ export class Controller {
   async stop(graceMs = 10_000): Promise<boolean> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.dueAt = undefined;
     clearTimeout(this.resync);
     this.stopWatching?.();
     this.cancel?.abort(new Error('classops is stopping'));

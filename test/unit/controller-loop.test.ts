@@ -64,6 +64,21 @@ function controllerFor(c: InProcessCourse, options: Partial<ControllerOptions> =
 const results = (outcomes: Array<ReconcileOutcome | Error>) =>
   outcomes.map((o) => (o instanceof Error ? `error: ${o.message}` : o.result));
 
+test('change signals faster than the debounce still lead to a pass: a burst waits one debounce, not for its end', async () => {
+  const c = new InProcessCourse(api).week(entry('ann'));
+  const { controller, outcomes } = controllerFor(c, { debounceMs: 200 });
+  controller.start();
+  await waitFor(async () => outcomes.length === 1, 5_000, 'the first pass');
+  c.week(entry('ann') + entry('bo'));
+  // A signal every 20 ms (a poll interval far below the debounce, or a busy watch), for as long as the test waits.
+  const storm = setInterval(() => controller.trigger(), 20);
+  try {
+    await waitFor(async () => api.get('apps/v1', 'Deployment', NS, 'student-bo') !== undefined, 5_000, 'bo deployed');
+  } finally {
+    clearInterval(storm);
+  }
+});
+
 test('start runs a pass at once and publishes its result; starting again does nothing', async () => {
   const c = new InProcessCourse(api).week(entry('ann'));
   const { controller, outcomes } = controllerFor(c, { debounceMs: 60_000 });

@@ -79,9 +79,37 @@ describe('configuration', () => {
     );
   });
 
-  test('unknown keys and a missing file are refused', () => {
-    expect(() => loadConfig({ env: {}, overrides: { polcy: {} } })).toThrow(/must NOT have additional properties/);
+  test('unknown keys and a missing file are refused; the unknown key is named', () => {
+    expect(() => loadConfig({ env: {}, overrides: { polcy: {} } })).toThrow(
+      /\(top level\) must NOT have additional properties: "polcy"/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { registry: { timout: '5s' } } })).toThrow(
+      /\/registry must NOT have additional properties: "timout"/,
+    );
     expect(() => loadConfig({ env: {}, file: '/no/such/classops.yaml' })).toThrow(/cannot read config file/);
+  });
+
+  test('durations that would stop or flood the controller are refused, each with its floor', () => {
+    const refused = (overrides: Record<string, unknown>) => () => loadConfig({ env: {}, overrides });
+    expect(refused({ source: { pollInterval: '0s' } })).toThrow(
+      new ConfigError('invalid configuration: source.pollInterval "0s" is shorter than 100ms'),
+    );
+    expect(refused({ cluster: { resyncInterval: '0s' } })).toThrow(/cluster.resyncInterval "0s" is shorter than 100ms/);
+    expect(refused({ registry: { timeout: '0s' } })).toThrow(/registry.timeout "0s" is shorter than 1s/);
+    expect(refused({ gallery: { refreshInterval: '10ms' } })).toThrow(
+      /gallery.refreshInterval "10ms" is shorter than 1s/,
+    );
+    expect(refused({ gallery: { fetchTimeout: '0ms' } })).toThrow(/gallery.fetchTimeout "0ms" is shorter than 100ms/);
+    expect(refused({ cluster: { leaderElection: { leaseDuration: '400ms' } } })).toThrow(
+      /cluster.leaderElection.leaseDuration "400ms" is shorter than 1s/,
+    );
+    expect(refused({ cluster: { leaderElection: { leaseDuration: '5s', renewInterval: '5s' } } })).toThrow(
+      /cluster.leaderElection.renewInterval "5s" must be shorter than leaseDuration "5s"/,
+    );
+    // An empty pollInterval is the default (5m with a webhook, 30s without); the floors themselves are allowed.
+    expect(() =>
+      loadConfig({ env: {}, overrides: { source: { pollInterval: '100ms' }, registry: { timeout: '1s' } } }),
+    ).not.toThrow();
   });
 
   test('owner matching can be turned off for courses that host images centrally', () => {
