@@ -159,17 +159,33 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     const ns = namespaceOf(o);
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
   }
+  // Every running student of the course leaving at once (an emptied roster folder, a source
+  // that lists nothing) is refused even where each week loses only the one it may.
+  const deployments = (objects: readonly KubeObject[]) =>
+    new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => `${namespaceOf(o)}/${student(o)}`));
+  const allRunning = deployments(live);
+  const everyone = allRunning.size > 1 && deployments(candidates).size === allRunning.size && !options.allowMassPrune;
   for (const [namespace, objects] of byNamespace) {
     const leaving = new Set(objects.filter((o) => o.kind === 'Deployment').map(student));
     const running = new Set(
       live.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === namespace).map(student),
     );
     const allowed = Math.max(1, Math.floor(options.maxPruneFraction * running.size));
+    const unleft =
+      ' Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.';
     if (leaving.size > allowed && !options.allowMassPrune) {
       refused.push({
         namespace,
         objects: objects.map(refOf),
-        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}). Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.`,
+        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}).${unleft}`,
+      });
+      continue;
+    }
+    if (everyone && leaving.size > 0) {
+      refused.push({
+        namespace,
+        objects: objects.map(refOf),
+        reason: `Pruning would remove every one of the course's ${allRunning.size} running students, ${leaving.size} of them in ${namespace}: the roster files look emptied or gone.${unleft}`,
       });
       continue;
     }

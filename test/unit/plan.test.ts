@@ -305,4 +305,25 @@ describe('planChanges', () => {
       },
     ]);
   });
+  test('every running student of the course leaving at once is refused, though each week loses only one', () => {
+    const inWeek = (namespace: string, login: string) =>
+      student(login).map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
+    // Three weeks of one student each, as an emptied roster folder leaves them: nothing is desired.
+    const live = [
+      ...inWeek('course-week01', 'ann'),
+      ...inWeek('course-week02', 'bo'),
+      ...inWeek('course-week03', 'cy'),
+    ];
+    const protection = { namespaces: new Set<string>(), unknown: false, owned: new Set<string>() };
+    const plan = planChanges([], live, options({ protection }));
+    expect(plan.prune).toEqual([]);
+    expect(plan.refused.map((r) => r.namespace)).toEqual(['course-week01', 'course-week02', 'course-week03']);
+    expect(plan.refused[0]!.reason).toContain(
+      "Pruning would remove every one of the course's 3 running students, 1 of them in course-week01: the roster files look emptied or gone.",
+    );
+    expect(planChanges([], live, options({ protection, allowMassPrune: true })).prune).toHaveLength(9);
+    // One student of the course may always leave, and one of several when others stay.
+    expect(planChanges([], inWeek('course-week01', 'ann'), options({ protection })).prune).toHaveLength(3);
+    expect(planChanges(inWeek('course-week02', 'bo'), live.slice(0, 6), options({ protection })).prune).toHaveLength(3);
+  });
 });
