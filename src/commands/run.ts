@@ -20,7 +20,7 @@ import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { studentKey, type HeldRemovals, type StudentPlan } from '../pipeline/desired.js';
-import { bySeverity } from '../roster/model.js';
+import { bySeverity, type Finding } from '../roster/model.js';
 import { shown } from '../unsafe-characters.js';
 import { ImageChecker } from '../registry/checker.js';
 import { DirSource, SETTLE_MS } from '../source/dir.js';
@@ -45,6 +45,15 @@ function sourceFor(config: ClassopsConfig, once: boolean): Source {
     });
   }
   return new DirSource(config.source.path, pollMs, config.policy.limits.maxFileBytes, once ? 0 : SETTLE_MS);
+}
+
+/** What `run --once` and `--dry-run` say of a roster file held back at its last-known-good: its first error. */
+function heldBackText(file: { readonly file: string; readonly findings: readonly Finding[] }): string | undefined {
+  // What holds the file back is a file-level error; an entry's would only hold its student.
+  const errors = file.findings.filter((f) => f.severity === 'error');
+  const first = errors.find((f) => f.entryIndex === undefined) ?? errors[0];
+  if (first === undefined) return undefined;
+  return `${shown(file.file, 200)}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.`;
 }
 
 /** What `run --once` and `--dry-run` say of a week whose removals wait on an entry that could be anyone's. */
@@ -148,14 +157,20 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     for (const r of plan.refused) lines.push(`  ! refused: ${r.reason}`);
     for (const o of plan.withheld) lines.push(`  ! withheld ${describeRef(refOf(o))} (its week's prunes were refused)`);
     const { students } = interpretation.desired!;
+    const heldBack = interpretation.reports.filter((r) => !r.complete);
+    for (const file of heldBack) {
+      const line = heldBackText(file);
+      if (line !== undefined) lines.push(`  ! held back: ${line}`);
+    }
     for (const h of held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
-    const heldFiles = new Set(interpretation.reports.filter((r) => !r.complete).map((r) => r.file));
+    const heldFiles = new Set(heldBack.map((r) => r.file));
     for (const line of notAsWrittenLines(students, heldFiles, held)) lines.push(`  ! ${line}`);
     lines.push(
-      `${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}`,
+      `${plan.create.length} to create, ${plan.update.length} to update, ${plan.prune.length} to prune, ${plan.unchanged.length} unchanged${plan.refused.length ? `, ${plan.refused.length} prune(s) refused` : ''}${heldBack.length ? `, ${heldBack.length} file(s) held back` : ''}`,
     );
     io.stdout.write(`${lines.join('\n')}\n`);
-    return EXIT.ok;
+    // As `--once` would exit: 1 when the pass would refuse or hold back something.
+    return plan.refused.length === 0 && heldBack.length === 0 && held.length === 0 ? EXIT.ok : EXIT.findings;
   }
   if (values.once) {
     // A signal cancels the pass as it does a running controller's: no write starts after it.
@@ -180,13 +195,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       );
       for (const error of outcome.errors) io.stderr.write(`${error}\n`);
       for (const file of outcome.heldBack) {
-        // What holds the file back is a file-level error; an entry's would only hold its student.
-        const errors = file.findings.filter((f) => f.severity === 'error');
-        const first = errors.find((f) => f.entryIndex === undefined) ?? errors[0];
-        if (first)
-          io.stderr.write(
-            `${shown(file.file, 200)}:${first.line}:${first.column}: ${first.message} Nothing in this week was changed; the last-known-good stays deployed.\n`,
-          );
+        const line = heldBackText(file);
+        if (line !== undefined) io.stderr.write(`${line}\n`);
       }
       for (const h of outcome.heldRemovals) io.stderr.write(`${heldRemovalsText(h)}\n`);
       const heldFiles = new Set(outcome.heldBack.map((f) => f.file));

@@ -51,7 +51,8 @@ Options:
   --once                one reconcile, then exit (0 success; 1 when a write failed or was
                         refused, a roster file or a week's removals were held back, or
                         the pass could not run)
-  --dry-run             print what would be applied and pruned; write nothing
+  --dry-run             print what would be applied and pruned; write nothing (exit 1 when
+                        the pass would refuse or hold back something)
   --allow-mass-prune    let this run prune more than cluster.maxPruneFraction of a week
   --kubeconfig PATH     the cluster to manage (only a named cluster is ever written to)
   --context NAME        a context of the kubeconfig

@@ -69,6 +69,22 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(api.writes().length).toBe(before);
   });
 
+  test('--dry-run names a roster file the pass would hold back, and exits 1 as the pass would', async () => {
+    const c = course(entry('ann') + entry('bo'));
+    await once(c, '--no-image-checks');
+    c.commitText(rosterText(entry('ann') + entry('bo')) + '  - name: [\n');
+    const before = api.writes().length;
+    const run = await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', c.config], {
+      cwd: join(c.config, '..'),
+    });
+    expect(run.stdout).toMatch(
+      /\n {2}! held back: students\/week-01\.yaml:\d+:\d+: .+ Nothing in this week was changed; the last-known-good stays deployed\.\n/,
+    );
+    expect(run.stdout).toContain(', 1 file(s) held back');
+    expect(run.code).toBe(1);
+    expect(api.writes().length).toBe(before);
+  });
+
   test('removing a student prunes their objects, and only theirs', async () => {
     const c = course(entry('ann') + entry('bo') + entry('cy'));
     await once(c, '--no-image-checks');
