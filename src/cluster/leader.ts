@@ -39,6 +39,11 @@ export interface LeaderOptions {
   readonly onStoppedLeading: () => void;
   /** A follower asked for a reconcile (a push reached it); called on the leader. */
   readonly onPassRequested?: () => void;
+  /**
+   * The Lease could not be read or written, with why; undefined once it can again. Called
+   * when that changes, not every round.
+   */
+  readonly onLeaseProblem?: (problem: string | undefined) => void;
 }
 
 /** The Lease followers stamp to ask the leader for a reconcile. */
@@ -73,6 +78,10 @@ export class LeaderElector {
   private round: Promise<void> | undefined;
   /** The pass-request stamp last seen while leading; undefined until the first read. */
   private lastRequest: string | undefined;
+  /** The last round read a Lease another replica holds and renews in time. */
+  private following = false;
+  /** Why the last round could not read or write the Lease. */
+  private problem: string | undefined;
 
   constructor(
     private readonly api: JsonObjectApi,
@@ -83,6 +92,11 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** Whether another replica leads, as the last round read the Lease: a follower that knows its leader. */
+  get followsLeader(): boolean {
+    return !this.leading && this.following;
+  }
+
   start(): void {
     this.round = this.tick();
   }
@@ -90,10 +104,18 @@ export class LeaderElector {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     let holding = false;
+    let problem: string | undefined;
     try {
       holding = await this.tryAcquireOrRenew();
-    } catch {
-      holding = false; // the API server is away: stop leading once the lease could have expired
+    } catch (error) {
+      // The API server is away, or refuses the Lease (its namespace, RBAC): lead no more.
+      holding = false;
+      this.following = false;
+      problem = (error as Error).message;
+    }
+    if (problem !== this.problem) {
+      this.problem = problem;
+      this.options.onLeaseProblem?.(problem);
     }
     if (this.stopped) return; // stopped meanwhile: a round that was under way starts or stops nothing
     if (holding && !this.leading) {
@@ -162,6 +184,7 @@ export class LeaderElector {
     const seconds = Math.round(durationMs(this.options.leaseDuration) / 1000);
     const lease = await this.read();
     const decision = decideLease(lease, this.options.identity, now.getTime(), seconds);
+    this.following = decision === 'wait';
     if (decision === 'wait') return false;
     if (lease === undefined) {
       await this.api.createJson({

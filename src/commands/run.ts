@@ -244,7 +244,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       createApp({
         state,
         metrics,
-        ready: () => (elector !== undefined && !elector.isLeader) || state.reconcile.result !== undefined,
+        // A follower is ready while it knows who leads; one that cannot read the Lease is not.
+        ready: () => elector?.followsLeader === true || state.reconcile.result !== undefined,
         webhook: await githubWebhook(config, { metrics, log, onPush: () => onPush() }),
         gallery: gallery.router,
       }),
@@ -278,6 +279,13 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       leaseDuration: config.cluster.leaderElection.leaseDuration,
       renewInterval: config.cluster.leaderElection.renewInterval,
       onStartedLeading: startLeading,
+      onLeaseProblem: (problem) =>
+        problem === undefined
+          ? log.info('the Lease can be read and written again')
+          : log.error('cannot take or renew the Lease: this replica neither leads nor follows while this lasts', {
+              lease: `${config.cluster.leaderElection.leaseNamespace || cluster.defaultLeaseNamespace}/${config.cluster.leaderElection.leaseName}`,
+              error: problem,
+            }),
       onPassRequested: () => {
         log.info('a follower passed on a push: reconcile queued');
         controller.trigger();

@@ -237,6 +237,29 @@ describe('classops run as an operator', () => {
     expect(metrics).toMatch(/^classops_students_ready\{week="01"\} 1$/m);
   }, 90_000);
 
+  test('a replica that cannot make the Lease says why and is not ready: it neither leads nor follows', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
+    // The Lease's namespace is missing, or RBAC refuses it: every create is answered 404.
+    api.inject({
+      method: 'POST',
+      path: '/apis/coordination.k8s.io/v1/namespaces/default/leases',
+      status: 404,
+      times: 1000,
+    });
+    const op = await start(configFor(repo, true), { POD_NAME: 'classops-a' });
+    await waitFor(
+      async () => op.output.includes('cannot take or renew the Lease'),
+      20_000,
+      'the Lease problem in the log',
+      () => op.output,
+    );
+    expect(op.output).toContain('"lease":"default/classops"');
+    expect((await op.get('/readyz')).status).toBe(503);
+    expect(/^classops_leader 0$/m.test((await op.get('/metrics')).text)).toBe(true);
+    expect(api.get('apps/v1', 'Deployment', NS, 'student-ann')).toBeUndefined();
+  });
+
   test('two controllers: one leads; the other takes over when the lease expires', async () => {
     const repo = new GitRepo();
     repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');

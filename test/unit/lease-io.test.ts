@@ -58,6 +58,7 @@ function elector(identity: string, leaseDuration = '15s') {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(api.kubeconfig());
   const events: string[] = [];
+  const problems: Array<string | undefined> = [];
   const e = new LeaderElector(kubeConfig.makeApiClient(JsonObjectApi), {
     name: 'classops',
     namespace: 'course-ops',
@@ -66,9 +67,10 @@ function elector(identity: string, leaseDuration = '15s') {
     renewInterval: '20ms',
     onStartedLeading: () => events.push('started'),
     onStoppedLeading: () => events.push('stopped'),
+    onLeaseProblem: (problem) => problems.push(problem),
   });
   electors.push(e);
-  return { e, events };
+  return { e, events, problems };
 }
 
 const leaseRequests = (method: string) => api.requests.filter((r) => r.startsWith(`${method} ${LEASE_PATH}`)).length;
@@ -174,6 +176,33 @@ test.each([
   expect(e.isLeader).toBe(true);
   // A Lease that cannot be read is not taken for missing: it is created once only.
   expect(api.requests.filter((r) => r.startsWith('POST '))).toHaveLength(1);
+});
+
+test('a Lease that cannot be made (its namespace missing, RBAC) is reported once with why, and once when it can', async () => {
+  api.inject({
+    method: 'POST',
+    path: '/apis/coordination.k8s.io/v1/namespaces/course-ops/leases',
+    status: 404,
+    times: 5,
+  });
+  const { e, events, problems } = elector('classops-a');
+  e.start();
+  await waitFor(async () => api.servedFaults.length === 5, 3_000, 'five refused rounds');
+  await waitFor(async () => e.isLeader, 3_000, 'a to lead once the Lease can be made');
+  expect(problems).toEqual([expect.stringContaining('404'), undefined]);
+  expect(events).toEqual(['started']);
+});
+
+test('a follower knows its leader only while it reads a Lease another replica renews in time', async () => {
+  leaseHeldBy('classops-b', 1_000, { leaseDurationSeconds: 30 });
+  const { e } = elector('classops-a');
+  expect(e.followsLeader).toBe(false);
+  e.start();
+  await rounds(2);
+  expect(e.followsLeader).toBe(true);
+  api.inject({ method: 'GET', path: LEASE_PATH, status: 500, times: 1000 });
+  await waitFor(async () => !e.followsLeader, 3_000, 'a to stop following');
+  expect(e.isLeader).toBe(false);
 });
 
 test('stop: no more rounds, even when it comes while a round is under way, and the Lease is kept as it is', async () => {
