@@ -11,9 +11,21 @@ export class OutsideCourseError extends Error {
   override readonly name = 'OutsideCourseError';
 }
 
-export function guardTarget(target: Target, isCourseNamespace: (namespace: string) => boolean): Target {
+/**
+ * `onOutside` hears of every listed object the guard hides (another course's, or this
+ * course's left in namespaces it no longer has), each time a listing is read.
+ */
+export function guardTarget(
+  target: Target,
+  isCourseNamespace: (namespace: string) => boolean,
+  onOutside: (objects: readonly KubeObject[]) => void = () => undefined,
+): Target {
   const namespaceOf = (ref: ObjectRef) => (ref.kind === 'Namespace' ? ref.name : (ref.namespace ?? ''));
   const allowed = (ref: ObjectRef) => isManagedKind(ref.apiVersion, ref.kind) && isCourseNamespace(namespaceOf(ref));
+  const inCourse = (objects: readonly KubeObject[]) => {
+    onOutside(objects.filter((o) => !allowed(refOf(o))));
+    return objects.filter((o) => allowed(refOf(o)));
+  };
   const check = (ref: ObjectRef) => {
     if (!allowed(ref))
       throw new OutsideCourseError(
@@ -22,8 +34,11 @@ export function guardTarget(target: Target, isCourseNamespace: (namespace: strin
   };
   return {
     description: target.description,
-    listManaged: async () => (await target.listManaged()).filter((o: KubeObject) => allowed(refOf(o))),
-    listCached: () => target.listCached?.()?.filter((o: KubeObject) => allowed(refOf(o))),
+    listManaged: async () => inCourse(await target.listManaged()),
+    listCached: () => {
+      const cached = target.listCached?.();
+      return cached === undefined ? undefined : inCourse(cached);
+    },
     writtenAsIs: (object) => target.writtenAsIs?.(object) ?? false,
     needsRewrite: (object) => target.needsRewrite?.(object) ?? false,
     exact: target.exact,

@@ -15,7 +15,13 @@ import type { Target } from '../cluster/target.js';
 import { describeRef, refOf } from '../cluster/target.js';
 import type { ManagedObjectWatcher } from '../cluster/watch.js';
 import { Controller } from '../controller/controller.js';
-import { computePlan, reconcile, type ReconcileOutcome, type ReconcilerOptions } from '../controller/reconciler.js';
+import {
+  computePlan,
+  leftBehindText,
+  reconcile,
+  type ReconcileOutcome,
+  type ReconcilerOptions,
+} from '../controller/reconciler.js';
 import { State } from '../controller/state.js';
 import { createLogger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
@@ -149,7 +155,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   log.info('classops starting', { source: source.description, target: target.description });
 
   if (values['dry-run']) {
-    const { plan, revision, interpretation, held } = await computePlan(options);
+    const { plan, revision, interpretation, held, leftBehind } = await computePlan(options);
     const lines = [`dry run at revision ${revision} against ${target.description}; nothing was written`];
     for (const o of plan.create) lines.push(`  + create ${describeRef(refOf(o))}`);
     for (const o of plan.update) lines.push(`  ~ update ${describeRef(refOf(o))}`);
@@ -163,6 +169,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       if (line !== undefined) lines.push(`  ! held back: ${line}`);
     }
     for (const h of held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
+    const behind = leftBehindText(config.course, leftBehind);
+    if (behind !== undefined) lines.push(`  ! ${behind}`);
     const heldFiles = new Set(heldBack.map((r) => r.file));
     for (const line of notAsWrittenLines(students, heldFiles, held)) lines.push(`  ! ${line}`);
     lines.push(
@@ -199,6 +207,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         if (line !== undefined) io.stderr.write(`${line}\n`);
       }
       for (const h of outcome.heldRemovals) io.stderr.write(`${heldRemovalsText(h)}\n`);
+      const behind = leftBehindText(config.course, outcome.leftBehind);
+      if (behind !== undefined) io.stderr.write(`${behind}\n`);
       const heldFiles = new Set(outcome.heldBack.map((f) => f.file));
       for (const line of notAsWrittenLines(state.students.values(), heldFiles, outcome.heldRemovals))
         io.stderr.write(`${line}\n`);

@@ -48,6 +48,7 @@ export interface ReconcileOutcome {
   readonly heldBack: readonly FileStatus[];
   /** Weeks that removed no one because an entry in their roster could be anyone's. */
   readonly heldRemovals: readonly HeldRemovals[];
+  readonly leftBehind: readonly ObjectRef[];
 }
 
 export interface PlannedPass {
@@ -59,6 +60,8 @@ export interface PlannedPass {
   readonly target: Target;
   /** Weeks whose removals wait, with every student kept because of it. */
   readonly held: readonly HeldRemovals[];
+  /** This course's objects outside its namespaces (see leftBehindText). */
+  readonly leftBehind: readonly ObjectRef[];
 }
 
 /** Held weeks that keep someone: their last-known-good students, and those whose Deployment was left as found. */
@@ -114,7 +117,8 @@ function readBack(live: readonly KubeObject[], { config, log }: ReconcilerOption
 /** Reads the source and the target and decides what to do; touches neither, nor State (what --dry-run shows). */
 export async function computePlan(options: ReconcilerOptions, signal?: AbortSignal): Promise<PlannedPass> {
   const { config, source, state } = options;
-  const target = guardTarget(options.target, courseNamespacesOf(config).isCourseNamespace);
+  let outside: readonly KubeObject[] = [];
+  const target = guardTarget(options.target, courseNamespacesOf(config).isCourseNamespace, (o) => (outside = o));
   const snapshot = await unlessAborted(source.snapshot(), signal);
   // The watch's copy serves only once a pass has run (last-known-good comes from State, not from it).
   const cached = state.lastGood === undefined ? undefined : target.listCached?.();
@@ -145,7 +149,16 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
     plan = planFor(live);
   }
   const held = heldWithFound(desired.held, plan);
-  return { revision: snapshot.revision, interpretation, plan, live, lastGood, target, held };
+  // This course's objects in namespaces it no longer has: left by an earlier namespaceTemplate.
+  const leftBehind = outside.filter((o) => o.metadata.labels?.[LABEL.partOf] === config.course).map(refOf);
+  return { revision: snapshot.revision, interpretation, plan, live, lastGood, target, held, leftBehind };
+}
+
+/** What `run` says of objects this course left in namespaces it no longer has, or undefined when there are none. */
+export function leftBehindText(course: string, refs: readonly ObjectRef[]): string | undefined {
+  if (refs.length === 0) return undefined;
+  const namespaces = [...new Set(refs.map((r) => (r.kind === 'Namespace' ? r.name : (r.namespace ?? ''))))].sort();
+  return `${refs.length} object(s) of course ${course} are in namespaces it no longer has (${namespaces.join(', ')}), left by an earlier namespaceTemplate: classops no longer reads, updates or prunes them, and their routes may still answer. Delete those namespaces by hand once the students run in the new ones.`;
 }
 
 /** The `namespace/login` key of the student an object is for, when it is a student's. */
@@ -185,7 +198,12 @@ async function reconcilePass(
   signal?: AbortSignal,
 ): Promise<ReconcileOutcome> {
   const { state, metrics, log } = options;
-  const { revision, interpretation, plan, live, lastGood, target, held } = await computePlan(options, signal);
+  const { revision, interpretation, plan, live, lastGood, target, held, leftBehind } = await computePlan(
+    options,
+    signal,
+  );
+  const behind = leftBehindText(options.config.course, leftBehind);
+  if (behind !== undefined) log.warn(behind);
   const desired = interpretation.desired!;
   const errors: string[] = [];
   // Students whose objects were not applied (withheld by the guard, or failed): not a last-known-good.
@@ -301,7 +319,7 @@ async function reconcilePass(
   });
   publishMetrics(options, revision, held);
   const heldBack = files.filter((f) => !f.complete);
-  return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: held };
+  return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: held, leftBehind };
 }
 
 /** State as gauges: entries per week, complete files, students by outcome and readiness. */

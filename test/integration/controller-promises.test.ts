@@ -220,6 +220,27 @@ describe('removals held by an entry that could be anyone’s', () => {
   });
 });
 
+describe('a namespaceTemplate changed under a running course', () => {
+  test('the course moves to the new namespaces; what stays in the old ones is named, never touched', async () => {
+    const c = course(api, entry('ann') + entry('bo'));
+    expect((await runOnce(c, '--no-image-checks')).code).toBe(0);
+    writeFileSync(c.config, `${readFileSync(c.config, 'utf8')}render:\n  namespaceTemplate: "{course}-w{week}"\n`);
+    const before = api.writes().filter((w) => w.includes(`/namespaces/${NS}/`)).length;
+    const dry = await runOnce(c, '--no-image-checks', '--dry-run');
+    expect(dry.stdout).toContain(
+      `  ! 13 object(s) of course container-course are in namespaces it no longer has (${NS})`,
+    );
+    const run = await runOnce(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      `13 object(s) of course container-course are in namespaces it no longer has (${NS}), left by an earlier namespaceTemplate`,
+    );
+    expect(names('Deployment')).toEqual(['student-ann', 'student-ann', 'student-bo', 'student-bo']);
+    expect(api.get('apps/v1', 'Deployment', 'container-course-w1', 'student-ann')).toBeDefined();
+    expect(api.writes().filter((w) => w.includes(`/namespaces/${NS}/`)).length).toBe(before);
+  });
+});
+
 describe('an image changed by hand while classops was down', () => {
   test('is drift: a student whose entry has errors is kept and put back, not pruned', async () => {
     const c = course(api, entry('ann') + entry('bo'));
