@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readRegularFile } from './regular-file.js';
+import { inThousandths, quantityValue } from './quantity.js';
 import { loadSchema, schemaValidator } from './schemas.js';
 
 export interface PolicyConfig {
@@ -290,7 +291,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
     );
   }
   const config = merged as unknown as ClassopsConfig;
-  const problems = durationProblems(config);
+  const problems = [...durationProblems(config), ...resourceProblems(config.render)];
   if (problems.length > 0) throw invalid(problems);
   return config;
 }
@@ -323,5 +324,44 @@ function durationProblems(config: ClassopsConfig): string[] {
     problems.push(
       `cluster.leaderElection.renewInterval ${JSON.stringify(renewInterval)} must be shorter than leaseDuration ${JSON.stringify(leaseDuration)}`,
     );
+  return problems;
+}
+
+/**
+ * Resources that no API server would take, or that no pod could run with: refused before a
+ * pass writes a single object (each would be refused on its own, or run every student out).
+ */
+function resourceProblems(render: RenderConfig): string[] {
+  const problems: string[] = [];
+  const { requests, limits } = render.resources;
+  const max = render.limitRangeMax;
+  const amounts: Array<[string, string, 'cpu' | 'memory' | undefined]> = [
+    ['render.resources.requests.cpu', requests.cpu, 'cpu'],
+    ['render.resources.requests.memory', requests.memory, 'memory'],
+    ['render.resources.limits.cpu', limits.cpu, 'cpu'],
+    ['render.resources.limits.memory', limits.memory, 'memory'],
+    ['render.limitRangeMax.cpu', max.cpu, 'cpu'],
+    ['render.limitRangeMax.memory', max.memory, 'memory'],
+    ...Object.entries(render.quota).map(([key, value]): [string, string, 'cpu' | 'memory' | undefined] => [
+      `render.quota.${key}`,
+      value,
+      key.endsWith('memory') ? 'memory' : undefined,
+    ]),
+  ];
+  for (const [name, text, kind] of amounts) {
+    if (quantityValue(text) === undefined)
+      problems.push(`${name} ${JSON.stringify(text)} is not a Kubernetes quantity (e.g. 150, 500m, 12Gi)`);
+    else if (kind === 'memory' && inThousandths(text))
+      problems.push(`${name} ${JSON.stringify(text)} is thousandths of a byte; write Mi or Gi (e.g. 64Mi)`);
+  }
+  const order = (small: [string, string], large: [string, string]) => {
+    const [a, b] = [quantityValue(small[1]), quantityValue(large[1])];
+    if (a !== undefined && b !== undefined && a > b)
+      problems.push(`${small[0]} ${JSON.stringify(small[1])} is more than ${large[0]} ${JSON.stringify(large[1])}`);
+  };
+  for (const kind of ['cpu', 'memory'] as const) {
+    order([`render.resources.requests.${kind}`, requests[kind]], [`render.resources.limits.${kind}`, limits[kind]]);
+    order([`render.resources.limits.${kind}`, limits[kind]], [`render.limitRangeMax.${kind}`, max[kind]]);
+  }
   return problems;
 }

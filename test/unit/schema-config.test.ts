@@ -112,6 +112,26 @@ describe('configuration', () => {
     ).not.toThrow();
   });
 
+  test('resources no API server would take, or no pod could run with, are refused with what is wrong', () => {
+    const refused = (render: Record<string, unknown>) => () => loadConfig({ env: {}, overrides: { render } });
+    expect(refused({ resources: { requests: { cpu: '500m' }, limits: { cpu: '100m' } } })).toThrow(
+      /render.resources.requests.cpu "500m" is more than render.resources.limits.cpu "100m"/,
+    );
+    expect(refused({ resources: { limits: { memory: '2Gi' } } })).toThrow(
+      /render.resources.limits.memory "2Gi" is more than render.limitRangeMax.memory "1Gi"/,
+    );
+    expect(refused({ resources: { limits: { memory: '64m' } } })).toThrow(
+      /render.resources.limits.memory "64m" is thousandths of a byte; write Mi or Gi/,
+    );
+    expect(refused({ quota: { pods: 'lots' } })).toThrow(/render.quota.pods "lots" is not a Kubernetes quantity/);
+    expect(refused({ quota: { pods: '-5' } })).toThrow(/render.quota.pods "-5" is not a Kubernetes quantity/);
+    expect(refused({ quota: { 'limits.memory': '48m' } })).toThrow(/render.quota.limits.memory "48m" is thousandths/);
+    // Equal requests and limits (a Guaranteed pod) and the defaults are fine.
+    expect(() =>
+      loadConfig({ env: {}, overrides: { render: { resources: { requests: { cpu: '200m' } } } } }),
+    ).not.toThrow();
+  });
+
   test('owner matching can be turned off for courses that host images centrally', () => {
     const policy = loadConfig({ env: {}, overrides: { policy: { imageOwnerMustMatchUsername: false } } }).policy;
     expect(validateFixture('image-owner', policy).findings).toEqual([]);
