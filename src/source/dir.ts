@@ -3,15 +3,18 @@ import { isUtf8 } from 'node:buffer';
 import { lstatSync, readdirSync, realpathSync, statSync, watch as watchFs } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { contentHash } from '../canonical.js';
+import { DEFAULT_CONFIG_FILE } from '../config.js';
 import { readRegularFile, type FileIdentity } from '../regular-file.js';
 import type { Snapshot, Source } from './index.js';
 
 /**
  * Whether a file (a name, or a path whose last part counts) is read as a roster: `*.yaml` or
  * `*.yml` in any case (a week renamed to .YAML must not vanish, and its students with it), but
- * not a ConfigMap volume's own `..` entries. Every source lists files by this.
+ * not a ConfigMap volume's own `..` entries, nor the course's `classops.yaml` in a roster
+ * folder that is the repository's root. Every source lists files by this.
  */
-export const isRosterFileName = (name: string): boolean => /\.ya?ml$/i.test(name) && !basename(name).startsWith('..');
+export const isRosterFileName = (name: string): boolean =>
+  /\.ya?ml$/i.test(name) && !basename(name).startsWith('..') && basename(name) !== DEFAULT_CONFIG_FILE;
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';

@@ -683,6 +683,16 @@ describe('a pull request is judged on what it changes (real git)', () => {
     }
   });
 
+  test('a roster folder that also holds classops.yaml reads it as the config, never as a roster', () => {
+    const dir = tempDir('classops-root-');
+    writeFileSync(join(dir, 'week-01.yaml'), rosterText(entry('Ann', 'ann')));
+    writeFileSync(join(dir, 'classops.yaml'), 'source:\n  path: .\n');
+    const run = classops(['validate'], { cwd: dir });
+    expect(run.stdout).not.toContain('classops.yaml');
+    expect(run.stdout).toContain('1 of 1 entry will deploy');
+    expect(run.code).toBe(0);
+  });
+
   test('a new file named like a git pathspec (":week-02.yaml") is a new file, not an edit of week-02.yaml', () => {
     const repo = new GitRepo();
     repo.write('week-01.yaml', rosterText(entry('Ann', 'ann')));

@@ -73,6 +73,12 @@ describe('configuration', () => {
     expect(config.policy.limits.maxAliases).toBe(3);
   });
 
+  test('an emptied allow-list of registries is refused, not a course where no image is allowed', () => {
+    expect(() => loadConfig({ env: { CLASSOPS_POLICY_ALLOWED_REGISTRIES: '' } })).toThrow(
+      /\/policy\/allowedRegistries must NOT have fewer than 1 items/,
+    );
+  });
+
   test('a wrong environment value is a clear error', () => {
     expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(
       new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'),
