@@ -217,6 +217,19 @@ export class LeaderElector {
     return true;
   }
 
+  /**
+   * Another replica that holds the Lease and renews it in time, as it reads now, or
+   * undefined (no Lease, a free or lapsed one, or this replica's own): for a one-off pass,
+   * which takes no Lease but must not fight a running leader.
+   */
+  async currentLeader(): Promise<string | undefined> {
+    const lease = await this.read();
+    const seconds = Math.round(durationMs(this.options.leaseDuration) / 1000);
+    return decideLease(lease, this.options.identity, Date.now(), seconds) === 'wait'
+      ? (lease?.spec.holderIdentity ?? undefined)
+      : undefined;
+  }
+
   /** Stops renewing and keeps the lease as it is: it runs out on its own (a pass may still be writing). */
   stop(): void {
     this.stopped = true;

@@ -180,6 +180,32 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     // As `--once` would exit: 1 when the pass would refuse or hold back something.
     return plan.refused.length === 0 && heldBack.length === 0 && held.length === 0 ? EXIT.ok : EXIT.findings;
   }
+  const lease = cluster && {
+    name: config.cluster.leaderElection.leaseName,
+    namespace: config.cluster.leaderElection.leaseNamespace || cluster.defaultLeaseNamespace,
+    identity: io.env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
+    leaseDuration: config.cluster.leaderElection.leaseDuration,
+    renewInterval: config.cluster.leaderElection.renewInterval,
+  };
+  if (values.once && cluster && lease && config.cluster.leaderElection.enabled) {
+    // A one-off pass takes no Lease, but does not write beside a controller that leads the course.
+    const idle = { onStartedLeading: () => undefined, onStoppedLeading: () => undefined };
+    const leader = await cluster
+      .elector({ ...lease, ...idle })
+      .currentLeader()
+      .catch((error: unknown) => {
+        log.warn('could not read the Lease: running once without knowing whether a controller leads', {
+          error: (error as Error).message,
+        });
+        return undefined;
+      });
+    if (leader !== undefined) {
+      io.stderr.write(
+        `classops run: not running once: ${shown(leader)} leads this course (Lease ${lease.namespace}/${lease.name}) and reconciles it; a second writer would fight it. See what would change with --dry-run, or stop it first.\n`,
+      );
+      return EXIT.findings;
+    }
+  }
   if (values.once) {
     // A signal cancels the pass as it does a running controller's: no write starts after it.
     const cancel = new AbortController();
@@ -281,19 +307,15 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     watcher = cluster?.watcher(() => controller.trigger());
     watcher?.start();
   };
-  if (cluster && config.cluster.leaderElection.enabled) {
+  if (cluster && lease && config.cluster.leaderElection.enabled) {
     elector = cluster.elector({
-      name: config.cluster.leaderElection.leaseName,
-      namespace: config.cluster.leaderElection.leaseNamespace || cluster.defaultLeaseNamespace,
-      identity: io.env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
-      leaseDuration: config.cluster.leaderElection.leaseDuration,
-      renewInterval: config.cluster.leaderElection.renewInterval,
+      ...lease,
       onStartedLeading: startLeading,
       onLeaseProblem: (problem) =>
         problem === undefined
           ? log.info('the Lease can be read and written again')
           : log.error('cannot take or renew the Lease: this replica neither leads nor follows while this lasts', {
-              lease: `${config.cluster.leaderElection.leaseNamespace || cluster.defaultLeaseNamespace}/${config.cluster.leaderElection.leaseName}`,
+              lease: `${lease.namespace}/${lease.name}`,
               error: problem,
             }),
       onPassRequested: () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../support/cli.js';
+import { classopsAsync, ROOT } from '../support/cli.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { GitRepo } from '../support/git.js';
 import { requireProgram, waitFor } from '../support/processes.js';
@@ -236,6 +236,34 @@ describe('classops run as an operator', () => {
     expect(metrics).toMatch(/^classops_student_ready\{week="01",student="bo",reason="ImagePullBackOff"\} 0$/m);
     expect(metrics).toMatch(/^classops_students_ready\{week="01"\} 1$/m);
   }, 90_000);
+
+  test('run --once does not write beside a controller that leads the course; with the Lease lapsed, it runs', async () => {
+    const repo = new GitRepo();
+    repo.write('students/week-01.yaml', rosterText(entry('ann'))).commit('ann');
+    const config = configFor(repo, true);
+    const op = await start(config, { POD_NAME: 'classops-a' });
+    const holder = () => api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')?.spec.holderIdentity;
+    await waitFor(
+      async () => holder() === 'classops-a',
+      20_000,
+      'a to lead',
+      () => op.output,
+    );
+    const once = () =>
+      classopsAsync(['run', '--once', '--no-image-checks', '--config', config], { cwd: join(config, '..') });
+    const refused = await once();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'classops run: not running once: classops-a leads this course (Lease default/classops) and reconciles it',
+    );
+    expect(refused.stdout).toBe('');
+    await op.stop('SIGKILL'); // the Lease is left to lapse (8 s)
+    const lease = api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')!;
+    api.put({ ...lease, spec: { ...lease.spec, renewTime: new Date(Date.now() - 60_000).toISOString() } });
+    const ran = await once();
+    expect(ran.stdout).toMatch(/^success at revision /);
+    expect(ran.code).toBe(0);
+  });
 
   test('a replica that cannot make the Lease says why and is not ready: it neither leads nor follows', async () => {
     const repo = new GitRepo();
