@@ -7,6 +7,8 @@ import { dirname, resolve } from 'node:path';
  * than an ENOTDIR on a staging path they never named.
  */
 export function outputFolderProblem(dir: string): string | undefined {
+  // An empty setting would be the working folder, whatever it holds.
+  if (dir.trim() === '') return 'no folder is named (an empty setting); name one, e.g. out/manifests';
   for (let path = resolve(dir); ; path = dirname(path)) {
     const stat = statSync(path, { throwIfNoEntry: false });
     if (stat !== undefined)

@@ -95,7 +95,8 @@ export class DirectoryTarget implements Target {
     this.description = `folder ${dir}`;
     this.root = resolve(dir);
     const problem = outputFolderProblem(dir);
-    if (problem !== undefined) throw new ClusterError(`cluster.manifestsDir ${dir}: ${problem}`, undefined);
+    if (problem !== undefined)
+      throw new ClusterError(`cluster.manifestsDir ${JSON.stringify(dir)}: ${problem}`, undefined);
     if (existsSync(this.root) && readdirSync(this.root).length > 0 && !existsSync(join(this.root, MANIFESTS_MARKER)))
       throw new ClusterError(
         `refusing to manage ${dir}: it is not empty and was not made by "classops run" (set cluster.manifestsDir to an empty or new folder)`,

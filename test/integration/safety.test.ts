@@ -528,7 +528,7 @@ describe('the operator’s process', () => {
       env: { CLASSOPS_CLUSTER_MANIFESTS_DIR: 'out/manifests' },
     });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`cluster.manifestsDir out/manifests: ${join(dir, 'out')} is a file, not a folder`);
+    expect(run.stderr).toContain(`cluster.manifestsDir "out/manifests": ${join(dir, 'out')} is a file, not a folder`);
     expect(readdirSync(dir).sort()).toEqual(['out', 'students']);
   });
 

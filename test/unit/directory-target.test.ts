@@ -173,7 +173,11 @@ test('a folder it did not make is refused; an empty or new one is taken', () => 
   mkdirSync(join(root, 'empty'));
   expect(new DirectoryTarget(join(root, 'empty')).description).toBe(`folder ${join(root, 'empty')}`);
   expect(() => new DirectoryTarget(join(root, 'notes.txt'))).toThrow(
-    `cluster.manifestsDir ${join(root, 'notes.txt')}: it is a file, not a folder`,
+    `cluster.manifestsDir ${JSON.stringify(join(root, 'notes.txt'))}: it is a file, not a folder`,
+  );
+  // An empty setting is no folder at all, not the working folder.
+  expect(() => new DirectoryTarget('')).toThrow(
+    'cluster.manifestsDir "": no folder is named (an empty setting); name one, e.g. out/manifests',
   );
 });
 
