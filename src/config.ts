@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readRegularFile } from './regular-file.js';
-import { inThousandths, quantityValue } from './quantity.js';
+import { exceeds, inThousandths, parseQuantity } from './quantity.js';
 import { loadSchema, schemaValidator } from './schemas.js';
 
 export interface PolicyConfig {
@@ -319,8 +319,8 @@ function durationProblems(config: ClassopsConfig): string[] {
     if (text !== '' && durationMs(text) < floor)
       problems.push(`${name} ${JSON.stringify(text)} is shorter than ${shownMs(floor)}`);
   }
-  const { leaseDuration, renewInterval } = config.cluster.leaderElection;
-  if (durationMs(renewInterval) >= durationMs(leaseDuration))
+  const { enabled, leaseDuration, renewInterval } = config.cluster.leaderElection;
+  if (enabled && durationMs(renewInterval) >= durationMs(leaseDuration))
     problems.push(
       `cluster.leaderElection.renewInterval ${JSON.stringify(renewInterval)} must be shorter than leaseDuration ${JSON.stringify(leaseDuration)}`,
     );
@@ -349,14 +349,14 @@ function resourceProblems(render: RenderConfig): string[] {
     ]),
   ];
   for (const [name, text, kind] of amounts) {
-    if (quantityValue(text) === undefined)
+    if (parseQuantity(text) === undefined)
       problems.push(`${name} ${JSON.stringify(text)} is not a Kubernetes quantity (e.g. 150, 500m, 12Gi)`);
     else if (kind === 'memory' && inThousandths(text))
       problems.push(`${name} ${JSON.stringify(text)} is thousandths of a byte; write Mi or Gi (e.g. 64Mi)`);
   }
   const order = (small: [string, string], large: [string, string]) => {
-    const [a, b] = [quantityValue(small[1]), quantityValue(large[1])];
-    if (a !== undefined && b !== undefined && a > b)
+    const [a, b] = [parseQuantity(small[1]), parseQuantity(large[1])];
+    if (a !== undefined && b !== undefined && exceeds(a, b))
       problems.push(`${small[0]} ${JSON.stringify(small[1])} is more than ${large[0]} ${JSON.stringify(large[1])}`);
   };
   for (const kind of ['cpu', 'memory'] as const) {

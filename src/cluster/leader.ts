@@ -108,10 +108,11 @@ export class LeaderElector {
     try {
       holding = await this.tryAcquireOrRenew();
     } catch (error) {
-      // The API server is away, or refuses the Lease (its namespace, RBAC): lead no more.
+      // The API server is away, or refuses the Lease (its namespace, RBAC): lead no more. A
+      // 409 is another replica writing first, as replicas racing at start do: a round not won.
       holding = false;
       this.following = false;
-      problem = (error as Error).message;
+      if (statusOf(error) !== 409) problem = (error as Error).message;
     }
     if (problem !== this.problem) {
       this.problem = problem;

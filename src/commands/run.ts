@@ -188,7 +188,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     renewInterval: config.cluster.leaderElection.renewInterval,
   };
   if (values.once && cluster && lease && config.cluster.leaderElection.enabled) {
-    // A one-off pass takes no Lease, but does not write beside a controller that leads the course.
+    // A one-off pass takes no Lease, but does not write beside a controller that leads the
+    // course, unless it is told to prune what that controller's guard refused.
     const idle = { onStartedLeading: () => undefined, onStoppedLeading: () => undefined };
     const leader = await cluster
       .elector({ ...lease, ...idle })
@@ -199,9 +200,16 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         });
         return undefined;
       });
-    if (leader !== undefined) {
+    const where = `Lease ${lease.namespace}/${lease.name}`;
+    if (leader === undefined)
+      log.info(`no other classops leads by ${where}`, {
+        note: 'a controller installed by the chart keeps its Lease in its own namespace: set cluster.leaderElection.leaseNamespace to it when running from outside the cluster',
+      });
+    else if (values['allow-mass-prune'] === true)
+      log.warn(`${shown(leader)} leads this course (${where}); running once beside it, as --allow-mass-prune asks`);
+    else {
       io.stderr.write(
-        `classops run: not running once: ${shown(leader)} leads this course (Lease ${lease.namespace}/${lease.name}) and reconciles it; a second writer would fight it. See what would change with --dry-run, or stop it first.\n`,
+        `classops run: not running once: ${shown(leader)} leads this course (${where}) and reconciles it; a second writer would fight it. See what would change with --dry-run, or stop it first (with --allow-mass-prune, to prune what its guard refused, the pass runs beside it).\n`,
       );
       return EXIT.findings;
     }
@@ -280,8 +288,12 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       createApp({
         state,
         metrics,
-        // A follower is ready while it knows who leads; one that cannot read the Lease is not.
-        ready: () => elector?.followsLeader === true || state.reconcile.result !== undefined,
+        // Ready after a first pass while leading, or while following a leader it reads in the
+        // Lease; a replica that cannot read the Lease is not, whatever it did before.
+        ready: () =>
+          elector === undefined
+            ? state.reconcile.result !== undefined
+            : elector.followsLeader || (elector.isLeader && state.reconcile.result !== undefined),
         webhook: await githubWebhook(config, { metrics, log, onPush: () => onPush() }),
         gallery: gallery.router,
       }),

@@ -159,12 +159,16 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     const ns = namespaceOf(o);
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
   }
-  // Every running student of the course leaving at once (an emptied roster folder, a source
-  // that lists nothing) is refused even where each week loses only the one it may.
+  // No student left in any roster while several run (an emptied roster folder, a source that
+  // lists nothing) is refused even where each week loses only the one it may.
   const deployments = (objects: readonly KubeObject[]) =>
     new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => `${namespaceOf(o)}/${student(o)}`));
   const allRunning = deployments(live);
-  const everyone = allRunning.size > 1 && deployments(candidates).size === allRunning.size && !options.allowMassPrune;
+  const everyone =
+    allRunning.size > 1 &&
+    deployments(desired).size === 0 &&
+    deployments(candidates).size === allRunning.size &&
+    !options.allowMassPrune;
   for (const [namespace, objects] of byNamespace) {
     const leaving = new Set(objects.filter((o) => o.kind === 'Deployment').map(student));
     const running = new Set(
@@ -185,7 +189,7 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
       refused.push({
         namespace,
         objects: objects.map(refOf),
-        reason: `Pruning would remove every one of the course's ${allRunning.size} running students, ${leaving.size} of them in ${namespace}: the roster files look emptied or gone.${unleft}`,
+        reason: `Pruning would remove every one of the course's ${allRunning.size} running students, ${leaving.size} of them in ${namespace}, and no roster names a student: the roster files look emptied or gone.${unleft}`,
       });
       continue;
     }

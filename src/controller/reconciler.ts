@@ -158,7 +158,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
 export function leftBehindText(course: string, refs: readonly ObjectRef[]): string | undefined {
   if (refs.length === 0) return undefined;
   const namespaces = [...new Set(refs.map((r) => (r.kind === 'Namespace' ? r.name : (r.namespace ?? ''))))].sort();
-  return `${refs.length} object(s) of course ${course} are in namespaces it no longer has (${namespaces.join(', ')}), left by an earlier namespaceTemplate: classops no longer reads, updates or prunes them, and their routes may still answer. Delete those namespaces by hand once the students run in the new ones.`;
+  return `${refs.length} object(s) of course ${course} are in namespaces it no longer has (${namespaces.join(', ')}), left by an earlier namespaceTemplate or allowedNamespaces: classops no longer reads, updates or prunes them, and their routes may still answer. Delete them by hand (their namespaces, when nothing else lives there) once the students run in the new ones.`;
 }
 
 /** The `namespace/login` key of the student an object is for, when it is a student's. */

@@ -257,7 +257,28 @@ describe('classops run as an operator', () => {
       'classops run: not running once: classops-a leads this course (Lease default/classops) and reconciles it',
     );
     expect(refused.stdout).toBe('');
-    await op.stop('SIGKILL'); // the Lease is left to lapse (8 s)
+    // To prune what the leader's guard refused, the one-off pass runs beside it.
+    const beside = await classopsAsync(
+      ['run', '--once', '--no-image-checks', '--allow-mass-prune', '--config', config],
+      { cwd: join(config, '..') },
+    );
+    expect(beside.stderr).toContain('classops-a leads this course (Lease default/classops); running once beside it');
+    expect(beside.code).toBe(0);
+    // A leader that can no longer read the Lease is not ready, though it has reconciled.
+    expect((await op.get('/readyz')).status).toBe(200);
+    api.inject({
+      method: 'GET',
+      path: '/apis/coordination.k8s.io/v1/namespaces/default/leases/classops',
+      status: 500,
+      times: 1000,
+    });
+    await waitFor(
+      async () => (await op.get('/readyz')).status === 503,
+      20_000,
+      'a not ready',
+      () => op.output,
+    );
+    await op.stop('SIGKILL'); // the Lease is left to lapse (8 s); its reads still fail, which stops no one-off pass
     const lease = api.get('coordination.k8s.io/v1', 'Lease', 'default', 'classops')!;
     api.put({ ...lease, spec: { ...lease.spec, renewTime: new Date(Date.now() - 60_000).toISOString() } });
     const ran = await once();

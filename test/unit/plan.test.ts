@@ -319,11 +319,16 @@ describe('planChanges', () => {
     expect(plan.prune).toEqual([]);
     expect(plan.refused.map((r) => r.namespace)).toEqual(['course-week01', 'course-week02', 'course-week03']);
     expect(plan.refused[0]!.reason).toContain(
-      "Pruning would remove every one of the course's 3 running students, 1 of them in course-week01: the roster files look emptied or gone.",
+      "Pruning would remove every one of the course's 3 running students, 1 of them in course-week01, and no roster names a student: the roster files look emptied or gone.",
     );
     expect(planChanges([], live, options({ protection, allowMassPrune: true })).prune).toHaveLength(9);
     // One student of the course may always leave, and one of several when others stay.
     expect(planChanges([], inWeek('course-week01', 'ann'), options({ protection })).prune).toHaveLength(3);
     expect(planChanges(inWeek('course-week02', 'bo'), live.slice(0, 6), options({ protection })).prune).toHaveLength(3);
+    // Students moved between weeks all leave their old ones, but the rosters still name them: the week guard decides.
+    const moved = [...inWeek('course-week02', 'ann'), ...inWeek('course-week01', 'bo')];
+    const swap = planChanges(moved, live.slice(0, 6), options({ protection }));
+    expect(swap.refused).toEqual([]);
+    expect(swap.prune).toHaveLength(6);
   });
 });

@@ -112,6 +112,13 @@ describe('configuration', () => {
     expect(refused({ cluster: { leaderElection: { leaseDuration: '5s', renewInterval: '5s' } } })).toThrow(
       /cluster.leaderElection.renewInterval "5s" must be shorter than leaseDuration "5s"/,
     );
+    // Without leader election, the Lease's timings do not matter.
+    expect(() =>
+      loadConfig({
+        env: {},
+        overrides: { cluster: { leaderElection: { enabled: false, leaseDuration: '5s', renewInterval: '5s' } } },
+      }),
+    ).not.toThrow();
     // An empty pollInterval is the default (5m with a webhook, 30s without); the floors themselves are allowed.
     expect(() =>
       loadConfig({ env: {}, overrides: { source: { pollInterval: '100ms' }, registry: { timeout: '1s' } } }),
@@ -132,10 +139,15 @@ describe('configuration', () => {
     expect(refused({ quota: { pods: 'lots' } })).toThrow(/render.quota.pods "lots" is not a Kubernetes quantity/);
     expect(refused({ quota: { pods: '-5' } })).toThrow(/render.quota.pods "-5" is not a Kubernetes quantity/);
     expect(refused({ quota: { 'limits.memory': '48m' } })).toThrow(/render.quota.limits.memory "48m" is thousandths/);
-    // Equal requests and limits (a Guaranteed pod) and the defaults are fine.
-    expect(() =>
-      loadConfig({ env: {}, overrides: { render: { resources: { requests: { cpu: '200m' } } } } }),
-    ).not.toThrow();
+    // Equal amounts written two ways, and every form the API server takes in a quota, are fine.
+    const accepted = (render: Record<string, unknown>) => () => loadConfig({ env: {}, overrides: { render } });
+    expect(accepted({ resources: { requests: { cpu: '200m' } } })).not.toThrow();
+    expect(accepted({ resources: { requests: { cpu: '700m' }, limits: { cpu: '0.7' } } })).not.toThrow();
+    expect(accepted({ resources: { requests: { cpu: '350m' }, limits: { cpu: '0.35' } } })).not.toThrow();
+    expect(accepted({ resources: { requests: { memory: '1070M' }, limits: { memory: '1.07G' } } })).not.toThrow();
+    for (const pods of ['1e3', '1E3', '.5', '+1', '100n', '100u', '150', '10k'])
+      expect(accepted({ quota: { pods } })).not.toThrow();
+    expect(accepted({ quota: { 'requests.storage': '10Gi', 'count/deployments.apps': '50' } })).not.toThrow();
   });
 
   test('owner matching can be turned off for courses that host images centrally', () => {
