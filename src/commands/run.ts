@@ -10,7 +10,7 @@ import { durationMs, loadConfig, type ClassopsConfig } from '../config.js';
 import type { ClusterConnection } from '../cluster/connect.js';
 import { DirectoryTarget } from '../cluster/directory.js';
 import { clusterNamed } from '../cluster/kube.js';
-import type { LeaderElector } from '../cluster/leader.js';
+import type { LeaderElector, LeaderOptions } from '../cluster/leader.js';
 import type { Target } from '../cluster/target.js';
 import { describeRef, refOf } from '../cluster/target.js';
 import type { ManagedObjectWatcher } from '../cluster/watch.js';
@@ -23,7 +23,7 @@ import {
   type ReconcilerOptions,
 } from '../controller/reconciler.js';
 import { State } from '../controller/state.js';
-import { createLogger } from '../observability/log.js';
+import { createLogger, type Logger } from '../observability/log.js';
 import { Metrics } from '../observability/metrics.js';
 import { studentKey, type HeldRemovals, type StudentPlan } from '../pipeline/desired.js';
 import { bySeverity, type Finding } from '../roster/model.js';
@@ -99,6 +99,41 @@ function passFields(outcome: ReconcileOutcome, state: State): Record<string, unk
   // Milliseconds are all a reader needs; the float's last digits are noise.
   const seconds = state.reconcile.durationSeconds;
   return { result: outcome.result, writes: outcome.writes, seconds: seconds && Math.round(seconds * 1000) / 1000 };
+}
+
+/**
+ * Why a one-off pass must not run against this cluster, or undefined when it may. It takes
+ * no Lease, but does not write beside a controller that leads the course (two writers with
+ * two configs would undo each other), unless told to prune what that controller's guard refused.
+ */
+async function leaderInTheWay(
+  cluster: ClusterConnection,
+  lease: Omit<LeaderOptions, 'onStartedLeading' | 'onStoppedLeading'>,
+  allowMassPrune: boolean,
+  log: Logger,
+): Promise<string | undefined> {
+  const idle = { onStartedLeading: () => undefined, onStoppedLeading: () => undefined };
+  const leader = await cluster
+    .elector({ ...lease, ...idle })
+    .currentLeader()
+    .catch((error: unknown) => {
+      log.warn('could not read the Lease: running once without knowing whether a controller leads', {
+        error: (error as Error).message,
+      });
+      return undefined;
+    });
+  const where = `Lease ${lease.namespace}/${lease.name}`;
+  if (leader === undefined) {
+    log.info(`no other classops leads by ${where}`, {
+      note: 'a controller installed by the chart keeps its Lease in its own namespace: set cluster.leaderElection.leaseNamespace to it when running from outside the cluster',
+    });
+    return undefined;
+  }
+  if (allowMassPrune) {
+    log.warn(`${shown(leader)} leads this course (${where}); running once beside it, as --allow-mass-prune asks`);
+    return undefined;
+  }
+  return `${shown(leader)} leads this course (${where}) and reconciles it; a second writer would fight it. See what would change with --dry-run, or stop it first (with --allow-mass-prune, to prune what its guard refused, the pass runs beside it).`;
 }
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
@@ -188,29 +223,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     renewInterval: config.cluster.leaderElection.renewInterval,
   };
   if (values.once && cluster && lease && config.cluster.leaderElection.enabled) {
-    // A one-off pass takes no Lease, but does not write beside a controller that leads the
-    // course, unless it is told to prune what that controller's guard refused.
-    const idle = { onStartedLeading: () => undefined, onStoppedLeading: () => undefined };
-    const leader = await cluster
-      .elector({ ...lease, ...idle })
-      .currentLeader()
-      .catch((error: unknown) => {
-        log.warn('could not read the Lease: running once without knowing whether a controller leads', {
-          error: (error as Error).message,
-        });
-        return undefined;
-      });
-    const where = `Lease ${lease.namespace}/${lease.name}`;
-    if (leader === undefined)
-      log.info(`no other classops leads by ${where}`, {
-        note: 'a controller installed by the chart keeps its Lease in its own namespace: set cluster.leaderElection.leaseNamespace to it when running from outside the cluster',
-      });
-    else if (values['allow-mass-prune'] === true)
-      log.warn(`${shown(leader)} leads this course (${where}); running once beside it, as --allow-mass-prune asks`);
-    else {
-      io.stderr.write(
-        `classops run: not running once: ${shown(leader)} leads this course (${where}) and reconciles it; a second writer would fight it. See what would change with --dry-run, or stop it first (with --allow-mass-prune, to prune what its guard refused, the pass runs beside it).\n`,
-      );
+    const inTheWay = await leaderInTheWay(cluster, lease, values['allow-mass-prune'] === true, log);
+    if (inTheWay !== undefined) {
+      io.stderr.write(`classops run: not running once: ${inTheWay}\n`);
       return EXIT.findings;
     }
   }
