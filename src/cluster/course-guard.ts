@@ -5,7 +5,7 @@
  */
 import { isManagedKind } from '../render/kinds.js';
 import type { KubeObject } from '../render/objects.js';
-import { describeRef, refOf, type ObjectRef, type Target } from './target.js';
+import { describeRef, namespaceOfRef, refOf, type ObjectRef, type Target } from './target.js';
 
 export class OutsideCourseError extends Error {
   override readonly name = 'OutsideCourseError';
@@ -20,11 +20,13 @@ export function guardTarget(
   isCourseNamespace: (namespace: string) => boolean,
   onOutside: (objects: readonly KubeObject[]) => void = () => undefined,
 ): Target {
-  const namespaceOf = (ref: ObjectRef) => (ref.kind === 'Namespace' ? ref.name : (ref.namespace ?? ''));
-  const allowed = (ref: ObjectRef) => isManagedKind(ref.apiVersion, ref.kind) && isCourseNamespace(namespaceOf(ref));
+  const allowed = (ref: ObjectRef) => isManagedKind(ref.apiVersion, ref.kind) && isCourseNamespace(namespaceOfRef(ref));
   const inCourse = (objects: readonly KubeObject[]) => {
-    onOutside(objects.filter((o) => !allowed(refOf(o))));
-    return objects.filter((o) => allowed(refOf(o)));
+    const inside: KubeObject[] = [];
+    const outside: KubeObject[] = [];
+    for (const o of objects) (allowed(refOf(o)) ? inside : outside).push(o);
+    onOutside(outside);
+    return inside;
   };
   const check = (ref: ObjectRef) => {
     if (!allowed(ref))

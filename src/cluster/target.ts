@@ -66,6 +66,9 @@ export function refOf(object: KubeObject): ObjectRef {
   };
 }
 
+/** The namespace an object belongs to: a Namespace's own name, else the one it lives in ('' for none). */
+export const namespaceOfRef = (ref: ObjectRef): string => (ref.kind === 'Namespace' ? ref.name : (ref.namespace ?? ''));
+
 export function keyOf(ref: ObjectRef): string {
   return `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 }

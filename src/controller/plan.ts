@@ -51,6 +51,10 @@ export interface PlanOptions {
   readonly leftAsFound?: LeftAsFound | undefined;
 }
 
+/** How every refusal of the guard ends. */
+const LEFT_RUNNING =
+  ' Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.';
+
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -143,7 +147,8 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     return !(o.metadata.name === latest && desiredNames.has(latest));
   };
   const gone = live.filter((o) => !desiredKeys.has(keyOf(refOf(o))) && prunable(o));
-  const candidates = gone.filter((o) => !leftAsFound(o));
+  const kept = new Set(gone.filter(leftAsFound));
+  const candidates = gone.filter((o) => !kept.has(o));
   const refused: RefusedPrune[] = [];
   const prune: ObjectRef[] = [];
   const namespaces = candidates.filter((o) => o.kind === 'Namespace');
@@ -162,7 +167,7 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
   // No student left in any roster while several run (an emptied roster folder, a source that
   // lists nothing) is refused even where each week loses only the one it may.
   const deployments = (objects: readonly KubeObject[]) =>
-    new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => `${namespaceOf(o)}/${student(o)}`));
+    new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => studentKey(namespaceOf(o), student(o) ?? '')));
   const allRunning = deployments(live);
   const everyone =
     allRunning.size > 1 &&
@@ -175,13 +180,11 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
       live.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === namespace).map(student),
     );
     const allowed = Math.max(1, Math.floor(options.maxPruneFraction * running.size));
-    const unleft =
-      ' Nothing was deleted, and its running students were left as they are; if this is intended, run once with --allow-mass-prune.';
     if (leaving.size > allowed && !options.allowMassPrune) {
       refused.push({
         namespace,
         objects: objects.map(refOf),
-        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}).${unleft}`,
+        reason: `Pruning would remove ${leaving.size} of ${running.size} students in ${namespace}, more than the guard allows (${allowed}, cluster.maxPruneFraction ${options.maxPruneFraction}).${LEFT_RUNNING}`,
       });
       continue;
     }
@@ -189,7 +192,7 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
       refused.push({
         namespace,
         objects: objects.map(refOf),
-        reason: `Pruning would remove every one of the course's ${allRunning.size} running students, ${leaving.size} of them in ${namespace}, and no roster names a student: the roster files look emptied or gone.${unleft}`,
+        reason: `Pruning would remove every one of the course's ${allRunning.size} running students, ${leaving.size} of them in ${namespace}, and no roster names a student: the roster files look emptied or gone.${LEFT_RUNNING}`,
       });
       continue;
     }
@@ -207,6 +210,6 @@ export function planChanges(desired: readonly KubeObject[], live: readonly KubeO
     prune,
     refused,
     withheld,
-    leftAsFound: gone.filter(leftAsFound),
+    leftAsFound: [...kept],
   };
 }

@@ -7,7 +7,15 @@
 import type { ClassopsConfig } from '../config.js';
 import { Limiter } from '../concurrency.js';
 import { guardTarget } from '../cluster/course-guard.js';
-import { describeRef, keyOf, refOf, type ObjectRef, type StudentHealth, type Target } from '../cluster/target.js';
+import {
+  describeRef,
+  keyOf,
+  namespaceOfRef,
+  refOf,
+  type ObjectRef,
+  type StudentHealth,
+  type Target,
+} from '../cluster/target.js';
 import type { Logger } from '../observability/log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { studentKey, type HeldRemovals, type LastGood } from '../pipeline/desired.js';
@@ -157,7 +165,7 @@ export async function computePlan(options: ReconcilerOptions, signal?: AbortSign
 /** What `run` says of objects this course left in namespaces it no longer has, or undefined when there are none. */
 export function leftBehindText(course: string, refs: readonly ObjectRef[]): string | undefined {
   if (refs.length === 0) return undefined;
-  const namespaces = [...new Set(refs.map((r) => (r.kind === 'Namespace' ? r.name : (r.namespace ?? ''))))].sort();
+  const namespaces = [...new Set(refs.map(namespaceOfRef))].sort();
   return `${refs.length} object(s) of course ${course} are in namespaces it no longer has (${namespaces.join(', ')}), left by an earlier namespaceTemplate or allowedNamespaces: classops no longer reads, updates or prunes them, and their routes may still answer. Delete them by hand (their namespaces, when nothing else lives there) once the students run in the new ones.`;
 }
 
