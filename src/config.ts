@@ -298,7 +298,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
 
 /**
  * The shortest each duration may be: zero polls or resyncs in a busy loop, a zero timeout
- * fails every request, and a Lease is kept in whole seconds.
+ * fails every request, and a Lease is kept in whole seconds. Each is a timer's delay too,
+ * and Node fires at once any delay past TIMER_MAX_MS.
  */
 const DURATION_FLOORS: ReadonlyArray<[string, (c: ClassopsConfig) => string, number]> = [
   ['source.pollInterval', (c) => c.source.pollInterval, 100],
@@ -310,6 +311,9 @@ const DURATION_FLOORS: ReadonlyArray<[string, (c: ClassopsConfig) => string, num
   ['cluster.leaderElection.renewInterval', (c) => c.cluster.leaderElection.renewInterval, 10],
 ];
 
+/** The longest delay a Node timer keeps (2³¹−1 ms, about 24.8 days); 596h is the last whole hour under it. */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
 const shownMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 function durationProblems(config: ClassopsConfig): string[] {
@@ -318,6 +322,8 @@ function durationProblems(config: ClassopsConfig): string[] {
     const text = read(config);
     if (text !== '' && durationMs(text) < floor)
       problems.push(`${name} ${JSON.stringify(text)} is shorter than ${shownMs(floor)}`);
+    if (text !== '' && durationMs(text) > TIMER_MAX_MS)
+      problems.push(`${name} ${JSON.stringify(text)} is longer than 596h, the longest wait a timer keeps`);
   }
   const { enabled, leaseDuration, renewInterval } = config.cluster.leaderElection;
   if (enabled && durationMs(renewInterval) >= durationMs(leaseDuration))

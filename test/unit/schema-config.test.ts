@@ -112,6 +112,14 @@ describe('configuration', () => {
     expect(refused({ cluster: { leaderElection: { leaseDuration: '5s', renewInterval: '5s' } } })).toThrow(
       /cluster.leaderElection.renewInterval "5s" must be shorter than leaseDuration "5s"/,
     );
+    // Past Node's longest timer (about 24.8 days) a delay fires at once: a resync of 720h would spin.
+    expect(refused({ cluster: { resyncInterval: '720h' } })).toThrow(
+      /cluster.resyncInterval "720h" is longer than 596h, the longest wait a timer keeps/,
+    );
+    expect(refused({ registry: { timeout: '99999999999999999999h' } })).toThrow(
+      /registry.timeout .* is longer than 596h/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { cluster: { resyncInterval: '596h' } } })).not.toThrow();
     // Without leader election, the Lease's timings do not matter.
     expect(() =>
       loadConfig({
