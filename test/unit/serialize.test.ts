@@ -86,6 +86,30 @@ describe('the YAML emitter', () => {
     expect(parse(expected)).toEqual(tree(part()));
   });
 
+  test('maps that begin with the same key are each sorted by their own keys, whatever came before', () => {
+    // Orders are remembered by first key: same first key and length, other keys; same keys, other order.
+    const maps = [
+      { m: 1, b: 2 },
+      { m: 1, z: 2 },
+      { m: 1, b: 2, a: 3 },
+      { b: 1, m: 2 },
+      { m: 1, a: 2, b: 3 },
+    ];
+    for (let round = 0; round < 2; round++) {
+      expect(maps.map((map) => toYaml(map))).toEqual([
+        'b: 2\nm: 1\n',
+        'm: 1\nz: 2\n',
+        'a: 3\nb: 2\nm: 1\n',
+        'b: 1\nm: 2\n',
+        'a: 2\nb: 3\nm: 1\n',
+      ]);
+    }
+    const many = Array.from({ length: 40 }, (_, i) => ({ first: 0, [`k${String(39 - i).padStart(2, '0')}`]: 1, a: 2 }));
+    for (const [i, map] of many.entries()) {
+      expect(toYaml(map)).toBe(`a: 2\nfirst: 0\nk${String(39 - i).padStart(2, '0')}: 1\n`);
+    }
+  });
+
   test('only shared parts have their text reused: a frozen map with changing contents is written as it is now', () => {
     const inner = { v: 1 };
     const outer = { x: Object.freeze({ inner }) };
