@@ -333,6 +333,42 @@ function durationProblems(config: ClassopsConfig): string[] {
   return problems;
 }
 
+/** What a ResourceQuota may limit by a plain name (Kubernetes' standard quota resources); any other needs a `domain/` or `count/` prefix. */
+const STANDARD_QUOTA_RESOURCES = new Set([
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'requests.cpu',
+  'requests.memory',
+  'requests.storage',
+  'requests.ephemeral-storage',
+  'limits.cpu',
+  'limits.memory',
+  'limits.ephemeral-storage',
+  'pods',
+  'resourcequotas',
+  'services',
+  'replicationcontrollers',
+  'secrets',
+  'persistentvolumeclaims',
+  'configmaps',
+  'services.nodeports',
+  'services.loadbalancers',
+]);
+/** A qualified name, as the API server checks a quota's resource names: an optional DNS subdomain and `/`, then a name. */
+const QUALIFIED_NAME =
+  /^(?:(?=.{1,253}\/)[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?(?=.{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Why the API server would refuse a quota that limits `key`, or undefined. */
+function quotaKeyProblem(key: string): string | undefined {
+  if (!QUALIFIED_NAME.test(key))
+    return `render.quota ${JSON.stringify(key)} is not a resource name (letters, digits, "-", "_" and ".", after an optional "domain/")`;
+  const standard = STANDARD_QUOTA_RESOURCES.has(key) || /^(?:requests\.)?hugepages-/.test(key);
+  if (!key.includes('/') && !standard)
+    return `render.quota ${JSON.stringify(key)} is not a resource a ResourceQuota limits (e.g. pods, requests.cpu, limits.memory, count/deployments.apps)`;
+  return undefined;
+}
+
 /**
  * Resources that no API server would take, or that no pod could run with: refused before a
  * pass writes a single object (each would be refused on its own, or run every student out).
@@ -354,6 +390,7 @@ function resourceProblems(render: RenderConfig): string[] {
       key.endsWith('memory') ? 'memory' : undefined,
     ]),
   ];
+  problems.push(...Object.keys(render.quota).flatMap((key) => quotaKeyProblem(key) ?? []));
   for (const [name, text, kind] of amounts) {
     if (parseQuantity(text) === undefined)
       problems.push(`${name} ${JSON.stringify(text)} is not a Kubernetes quantity (e.g. 150, 500m, 12Gi)`);

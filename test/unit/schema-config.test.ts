@@ -147,6 +147,13 @@ describe('configuration', () => {
     expect(refused({ quota: { pods: 'lots' } })).toThrow(/render.quota.pods "lots" is not a Kubernetes quantity/);
     expect(refused({ quota: { pods: '-5' } })).toThrow(/render.quota.pods "-5" is not a Kubernetes quantity/);
     expect(refused({ quota: { 'limits.memory': '48m' } })).toThrow(/render.quota.limits.memory "48m" is thousandths/);
+    // Names the API server refuses in a quota: the whole ResourceQuota of every week would be refused.
+    for (const key of ['', 'bad key', 'count/', '/pods', 'Example.com/gpu', 'x'.repeat(64), '-pods'])
+      expect(refused({ quota: { [key]: '1' } })).toThrow(`render.quota ${JSON.stringify(key)} is not a resource name`);
+    for (const key of ['pod', 'deployments', 'requests.gpu'])
+      expect(refused({ quota: { [key]: '1' } })).toThrow(
+        `render.quota ${JSON.stringify(key)} is not a resource a ResourceQuota limits`,
+      );
     // Equal amounts written two ways, and every form the API server takes in a quota, are fine.
     const accepted = (render: Record<string, unknown>) => () => loadConfig({ env: {}, overrides: { render } });
     expect(accepted({ resources: { requests: { cpu: '200m' } } })).not.toThrow();
@@ -156,6 +163,14 @@ describe('configuration', () => {
     for (const pods of ['1e3', '1E3', '.5', '+1', '100n', '100u', '150', '10k'])
       expect(accepted({ quota: { pods } })).not.toThrow();
     expect(accepted({ quota: { 'requests.storage': '10Gi', 'count/deployments.apps': '50' } })).not.toThrow();
+    const names = [
+      'hugepages-2Mi',
+      'requests.hugepages-1Gi',
+      'example.com/gpu',
+      'requests.nvidia.com/gpu',
+      'configmaps',
+    ];
+    expect(accepted({ quota: Object.fromEntries(names.map((key) => [key, '4'])) })).not.toThrow();
   });
 
   test('owner matching can be turned off for courses that host images centrally', () => {
