@@ -357,7 +357,7 @@ const STANDARD_QUOTA_RESOURCES = new Set([
 ]);
 /** A qualified name, as the API server checks a quota's resource names: an optional DNS subdomain and `/`, then a name. */
 const QUALIFIED_NAME =
-  /^(?:(?=.{1,253}\/)[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?(?=.{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+  /^(?:(?=.{1,253}\/)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?(?=.{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Why the API server would refuse a quota that limits `key`, or undefined. */
 function quotaKeyProblem(key: string): string | undefined {

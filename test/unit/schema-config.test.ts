@@ -148,7 +148,17 @@ describe('configuration', () => {
     expect(refused({ quota: { pods: '-5' } })).toThrow(/render.quota.pods "-5" is not a Kubernetes quantity/);
     expect(refused({ quota: { 'limits.memory': '48m' } })).toThrow(/render.quota.limits.memory "48m" is thousandths/);
     // Names the API server refuses in a quota: the whole ResourceQuota of every week would be refused.
-    for (const key of ['', 'bad key', 'count/', '/pods', 'Example.com/gpu', 'x'.repeat(64), '-pods'])
+    for (const key of [
+      '',
+      'bad key',
+      'count/',
+      '/pods',
+      'Example.com/gpu',
+      'a..b/gpu',
+      'a.-b/gpu',
+      'x'.repeat(64),
+      '-pods',
+    ])
       expect(refused({ quota: { [key]: '1' } })).toThrow(`render.quota ${JSON.stringify(key)} is not a resource name`);
     for (const key of ['pod', 'deployments', 'requests.gpu'])
       expect(refused({ quota: { [key]: '1' } })).toThrow(
