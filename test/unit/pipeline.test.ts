@@ -1,5 +1,6 @@
 /** What a roster means: the one pipeline, fed validated rosters, verdicts and last-known-good. */
 import { loadConfig } from '../../src/config.js';
+import { planChanges } from '../../src/controller/plan.js';
 import type { LastGood } from '../../src/pipeline/desired.js';
 import { interpretReports } from '../../src/pipeline/interpret.js';
 import type { Verdict } from '../../src/registry/verdict.js';
@@ -178,11 +179,55 @@ describe('an entry that could be anyone’s holds back removals from its week (a
     expect(outcome(decide([anon], lastGood(good('ann'), good('bo'))))).toContain('bo:kept:ghcr.io/bo/app:v0');
   });
 
+  test('only students who are not rendered are left as found: a deployed student’s routes of another kind go', () => {
+    // Both ran with Ingresses; the course moves to Gateway API routes while bo's entry breaks (no record of it).
+    const before = decide([report('students/week-01.yaml', entry('ann') + entry('bo'))]).desired!.objects;
+    const routing = { mode: 'httproute', parentRefs: [{ name: 'gateway', namespace: 'infra' }] };
+    const gateway = loadConfig({ env: {}, overrides: { render: { routing } } });
+    const roster = [report('students/week-01.yaml', entry('ann') + entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n'))];
+    const after = interpretReports(roster, new Map(), gateway, { revision: 'r', lastGood: new Map() });
+    const plan = planChanges(after.desired!.objects, before, {
+      protection: after.protection,
+      maxPruneFraction: 1,
+      allowMassPrune: false,
+      leftAsFound: after.desired!.leftAsFound,
+    });
+    expect(plan.prune.map((r) => `${r.kind}/${r.name}`).sort()).toEqual([
+      'Ingress/student-ann',
+      'Ingress/student-ann--latest',
+    ]);
+    expect(plan.leftAsFound.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/student-bo',
+      'Ingress/student-bo',
+      'Ingress/student-bo--latest',
+      'Service/student-bo',
+    ]);
+  });
+
   test('a whole entry with errors (a private image, a bad port) does not hold removals back', () => {
     const verdicts = new Map<string, Verdict>([['ghcr.io/dee/app:v1', { kind: 'private', detail: 'token refused' }]]);
     const roster = entry('ann') + entry('cy', 'ghcr.io/cy/app:v1', '    port: 0\n') + entry('dee');
     const i = decide([report('students/week-01.yaml', roster)], lastGood(good('ann'), good('bo')), verdicts);
     expect(outcome(i)).toEqual(['ann:deployed:ghcr.io/ann/app:v1', 'cy:absent:-', 'dee:absent:-']);
+  });
+
+  test('the held week names the fragments’ lines, the first one’s own error and exactly the students it keeps', () => {
+    // ann's bad port comes first, so the error named must be the fragment's own; two fragments are named together.
+    const roster =
+      entry('ann', 'ghcr.io/ann/app:v1', '    port: 0\n') + '  - name: "Sam"\n' + entry('cy') + '  - name: "Bo"\n';
+    const i = decide([report('students/week-01.yaml', roster)], lastGood(good('bo'), good('dee')));
+    expect(i.desired!.held).toEqual([
+      {
+        namespace: 'container-course-week01',
+        file: 'students/week-01.yaml',
+        lines: [10, 14],
+        problem: 'Entry 2 has no "github_username".',
+        students: ['bo', 'dee'],
+      },
+    ]);
+    expect(kept(i)).toContain(
+      "bo: entries with errors on lines 10, 14 of students/week-01.yaml could be what is left of this student's; keeping the last-known-good version until fixed or removed",
+    );
   });
 
   test('removals in other weeks go on; once the entry is fixed, its week’s go through', () => {
