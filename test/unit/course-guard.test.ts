@@ -8,6 +8,7 @@ import { guardTarget, OutsideCourseError } from '../../src/cluster/course-guard.
 import { DirectoryTarget } from '../../src/cluster/directory.js';
 import { loadConfig } from '../../src/config.js';
 import { courseNamespacesOf } from '../../src/pipeline/weeks.js';
+import type { Target } from '../../src/cluster/target.js';
 import type { KubeObject } from '../../src/render/objects.js';
 import { tempDir } from '../support/temp.js';
 
@@ -93,6 +94,24 @@ describe('guardTarget', () => {
     ).rejects.toThrow(/refusing to touch Secret/);
     await guarded.remove({ apiVersion: 'v1', kind: 'Service', namespace: COURSE_NS, name: 'student-ann' });
     expect(files(dir)).toEqual([`${COURSE_NS}/secret-student-ann.yaml`, 'kube-system/service-student-ann.yaml']);
+  });
+
+  test('passes on what the target vouches for; a target that vouches for nothing (a cluster) gets nothing vouched', async () => {
+    const { raw, guarded } = folder();
+    await guarded.apply(service(COURSE_NS));
+    const [listed] = await guarded.listManaged();
+    expect([guarded.writtenAsIs?.(listed!), raw.writtenAsIs(listed!)]).toEqual([true, true]);
+    // Without the target's word, every object is compared field by field and none is rewritten unasked.
+    const cluster: Target = {
+      description: 'cluster',
+      listManaged: async () => [],
+      apply: async () => undefined,
+      remove: async () => undefined,
+      health: async () => new Map(),
+      event: async () => undefined,
+    };
+    const unvouched = guardTarget(cluster, isCourseNamespace);
+    expect([unvouched.writtenAsIs?.(listed!), unvouched.needsRewrite?.(listed!)]).toEqual([false, false]);
   });
 
   test('lists only managed kinds in course namespaces', async () => {
