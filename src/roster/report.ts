@@ -183,7 +183,7 @@ export function formatGithub(reports: readonly RosterReport[]): string {
   return `${[...lines, summaryLine(summarize(reports))].join('\n')}\n`;
 }
 
-/** Markdown that shows student text literally: no links (bare URLs included), mentions, HTML or table breaks. */
+/** Markdown that shows student text literally: no links (bare URLs included), mentions, math, HTML or table breaks. */
 export function markdownSafe(text: string): string {
   return (
     showUnsafe(text.replace(/[\r\n]+/g, ' '))
@@ -191,6 +191,8 @@ export function markdownSafe(text: string): string {
       .replace(/</g, '&lt;')
       .replace(/>/g, '&gt;')
       .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1')
+      // GitHub renders $…$ and $$…$$ as math, escaped or not; as an entity it stays a dollar sign.
+      .replace(/\$/g, '&#36;')
       .replace(/@/g, '@\u200b')
       .replace(/:\/\//g, ':\u200b//')
       // GitHub links GH-123 to issue 123, and would note the mention there.

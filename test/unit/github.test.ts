@@ -166,6 +166,29 @@ describe('a report read back from an artifact is hostile', () => {
     expect(body).toContain('| GH\u200b-1 |');
   });
 
+  test('dollar signs a student wrote are not math: GitHub would render $…$ as a formula, in any size or colour', () => {
+    const image = String.raw`ghcr.io/eve/$\huge{HACKED}$:v1 $$x$$`;
+    const body = formatComment([
+      {
+        file: 'students/week-01.yaml',
+        entries: [{ index: 0, line: 6, githubUsername: 'eve', valid: false, changed: true }],
+        findings: [
+          {
+            code: 'image-invalid',
+            severity: 'error',
+            message: `The image ${image} is not an image reference.`,
+            file: 'students/week-01.yaml',
+            line: 8,
+            column: 5,
+            entryIndex: 0,
+          },
+        ],
+      },
+    ]);
+    expect(body).not.toContain('$');
+    expect(body).toContain(String.raw`ghcr.io/eve/&#36;\\huge\{HACKED\}&#36;:v1 &#36;&#36;x&#36;&#36; is not`);
+  });
+
   test('the comment lists only changed entries and escapes what students wrote', () => {
     const body = formatComment([
       {
