@@ -35,6 +35,9 @@ const escapeUnits = (c: string): string =>
 /** Text with every unsafe character shown as its escape: what a terminal, a log or a comment may display. */
 export const showUnsafe = (text: string): string => text.replace(UNSAFE_CHARS, escapeUnits);
 
+/** Text that should be ASCII (a GitHub login), with anything else shown as its escape: a joiner cannot hide in it. */
+export const showNonAscii = (text: string): string => text.replace(/[^\x20-\x7e]/gu, escapeUnits);
+
 /** At most `max` characters of what a student wrote, and an ellipsis when there was more. */
 const shortened = (value: string, max: number) =>
   [...value].length > max ? `${[...value].slice(0, max).join('')}…` : value;

@@ -77,6 +77,8 @@ export class Collector {
     this.dispatcher = new Agent({
       connections: options.concurrency,
       keepAliveTimeout: 4_000,
+      // An app's `Keep-Alive: timeout=600` would otherwise hold an idle socket for ten minutes.
+      keepAliveMaxTimeout: 4_000,
       connect: { timeout: options.timeoutMs },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,

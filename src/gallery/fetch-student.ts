@@ -47,16 +47,30 @@ function failure(status: FetchOutcome['status'], reason: string): FetchOutcome {
 const FIRST_BUFFER_BYTES = 4096;
 
 /** Answers that are not HTTP as it is spoken: the app answered, wrongly. */
-const PROTOCOL_ERRORS: Record<string, string> = {
-  UND_ERR_HEADERS_OVERFLOW: 'its headers are too large',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'its body does not match its Content-Length',
-};
+const PROTOCOL_ERRORS = new Map([
+  ['UND_ERR_HEADERS_OVERFLOW', 'its headers are too large'],
+  ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'its body does not match its Content-Length'],
+]);
+
+/** What undici says, on a socket that worked, of an answer that is no answer to a GET. */
+const NO_ANSWER = new Map([
+  ['bad upgrade', 'it switches protocols (HTTP 101), which nothing asked for'],
+  ['bad response', 'it is no answer to the request (a 100 Continue nothing asked for, or an answer out of turn)'],
+]);
+
+/** Why an error means the answer is not HTTP, or undefined when it is about something else. */
+function protocolProblem(code: string | undefined, message: string | undefined): string | undefined {
+  if (code === 'UND_ERR_SOCKET') return NO_ANSWER.get(message ?? '');
+  // undici asserts what its parser let through (a status below 100): its words are not for a card.
+  if (code === 'ERR_ASSERTION') return 'its status line is not one of HTTP';
+  return code === undefined ? undefined : PROTOCOL_ERRORS.get(code);
+}
 
 function describeError(error: unknown, timeoutMs: number): FetchOutcome {
   const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code;
   if (e.name === 'HTTPParserError') return failure('invalid', `the answer is not valid HTTP: ${e.message ?? ''}`);
-  const protocol = code === undefined ? undefined : PROTOCOL_ERRORS[code];
+  const protocol = protocolProblem(code, e.message);
   if (protocol !== undefined) return failure('invalid', `the answer is not valid HTTP: ${protocol}`);
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || (code !== undefined && TIMEOUT_CODES.has(code)))
     return failure('timeout', `no complete answer within ${timeoutMs} ms`);
@@ -92,7 +106,7 @@ export async function fetchStudent(url: string, login: string, options: FetchOpt
     const location = typeof headers['location'] === 'string' ? quote(headers['location']) : 'nowhere';
     return failure('invalid', `HTTP ${statusCode}: redirects to ${location}; redirects are not followed`);
   }
-  if (statusCode >= 300 && statusCode < 400) {
+  if (statusCode !== 200 && statusCode < 400) {
     discard();
     return failure('invalid', `HTTP ${statusCode} is no answer to show: /student answers 200 with a JSON body`);
   }

@@ -2,7 +2,7 @@
 import Handlebars from 'handlebars';
 import type { Snapshot, StudentRecord } from './collector.js';
 import { PAGE_TEMPLATE } from './page-template.js';
-import type { GalleryStatus } from './student-answer.js';
+import { answerStatus, type GalleryStatus } from './student-answer.js';
 
 /** Status in words, with a symbol so that colour is never the only sign. */
 export const STATUS_TEXT: Record<GalleryStatus, { text: string; symbol: string }> = {
@@ -33,7 +33,9 @@ const clock = (iso: string) => `${iso.slice(11, 19)} UTC`;
 function card(record: StudentRecord, options: PageOptions) {
   const { target, status, reason, answer, checkedAt, lastLiveAt } = record;
   const words = STATUS_TEXT[status];
-  const displayName = target.name ?? answer?.name ?? target.githubUsername;
+  // The app's own name only when it answers as this student: an impostor would put another's name on the card.
+  const ownName = answer !== undefined && answerStatus(answer, target.githubUsername).status === 'live';
+  const displayName = target.name ?? (ownName ? answer.name : undefined) ?? target.githubUsername;
   return {
     displayName,
     login: target.githubUsername,

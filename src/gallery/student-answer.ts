@@ -4,7 +4,7 @@
  * roster refuses (unsafe-characters.ts) and of towers of combining marks, and bounded
  * before anything else keeps it.
  */
-import { UNSAFE_CHARS } from '../unsafe-characters.js';
+import { showNonAscii, UNSAFE_CHARS } from '../unsafe-characters.js';
 
 export type GalleryStatus =
   'live' | 'mismatch' | 'invalid' | 'error' | 'timeout' | 'unreachable' | 'pending' | 'not-deployed';
@@ -57,7 +57,8 @@ export function answerStatus(
   rosterLogin: string,
 ): { status: 'live' | 'mismatch'; reason?: string } {
   if (answer.github_username.toLowerCase() === rosterLogin.toLowerCase()) return { status: 'live' };
-  return { status: 'mismatch', reason: `the app says it belongs to "${answer.github_username}", not "${rosterLogin}"` };
+  const claimed = showNonAscii(answer.github_username);
+  return { status: 'mismatch', reason: `the app says it belongs to "${claimed}", not "${rosterLogin}"` };
 }
 
 /** A message from the network or a student's server, cut to a size fit for a card. */

@@ -70,7 +70,7 @@ const entriesFor = async () => [
   { github_username: 'gone', url: `http://127.0.0.1:${await closedPort()}/student`, week: 2 },
 ];
 
-async function startGallery(file: string): Promise<RunningClassops> {
+async function startGallery(file: string, env: Record<string, string> = {}): Promise<RunningClassops> {
   const gallery = await RunningClassops.start(['--targets', file, '--port', '0'], {
     command: [process.execPath, CLI, 'gallery'],
     env: {
@@ -78,6 +78,7 @@ async function startGallery(file: string): Promise<RunningClassops> {
       CLASSOPS_GALLERY_FETCH_TIMEOUT: '1s',
       CLASSOPS_GALLERY_REFRESH_INTERVAL: '2s',
       CLASSOPS_GALLERY_TITLE: 'Spring <b>2026</b>',
+      ...env,
     },
   });
   running.push(gallery);
@@ -224,6 +225,10 @@ test('what an app sends is cleaned before anyone reads it, and a reply that is n
     StudentApp.start('ancient', 'not-http'),
     StudentApp.start('cutoff', 'short-body'),
     StudentApp.start('cached', 'not-modified'),
+    StudentApp.start('upgrader', 'switch-protocols'),
+    StudentApp.start('continues', 'continue-only'),
+    StudentApp.start('odd', 'status-below-100'),
+    StudentApp.start('almost', 'status-299'),
   ]);
   try {
     const gallery = await startGallery(targetsFile(hostile.map((a) => ({ github_username: a.login, url: a.url }))));
@@ -249,10 +254,42 @@ test('what an app sends is cleaned before anyone reads it, and a reply that is n
       status: 'invalid',
       reason: 'HTTP 304 is no answer to show: /student answers 200 with a JSON body',
     });
+    // The app answered, wrongly: not "unreachable", and never undici's own words.
+    expect(byLogin.get('upgrader')).toMatchObject({
+      status: 'invalid',
+      reason: 'the answer is not valid HTTP: it switches protocols (HTTP 101), which nothing asked for',
+    });
+    expect(byLogin.get('continues')).toMatchObject({
+      status: 'invalid',
+      reason:
+        'the answer is not valid HTTP: it is no answer to the request (a 100 Continue nothing asked for, or an answer out of turn)',
+    });
+    expect(byLogin.get('odd')).toMatchObject({
+      status: 'invalid',
+      reason: 'the answer is not valid HTTP: its status line is not one of HTTP',
+    });
+    expect(byLogin.get('almost')).toMatchObject({
+      status: 'invalid',
+      reason: 'HTTP 299 is no answer to show: /student answers 200 with a JSON body',
+    });
   } finally {
     await Promise.all(hostile.map((a) => a.stop()));
   }
 }, 60_000);
+
+test('an app’s Keep-Alive cannot hold the gallery’s idle connection open past the gallery’s own limit', async () => {
+  const app = await StudentApp.start('lingers', 'keep-alive-long');
+  try {
+    const file = targetsFile([{ github_username: 'lingers', url: app.url }]);
+    // No second round for a minute: only the gallery letting go of the idle socket can close it.
+    const gallery = await startGallery(file, { CLASSOPS_GALLERY_REFRESH_INTERVAL: '60s' });
+    await allChecked(gallery, 1);
+    expect((await students(gallery)).get('lingers')).toMatchObject({ status: 'live' });
+    await waitFor(async () => app.closedConnections > 0, 15_000, 'the gallery closing its idle connection');
+  } finally {
+    await app.stop();
+  }
+}, 40_000);
 
 test('pages carry a strict CSP, are compressed, and answer 304 to a matching ETag', async () => {
   const gallery = await startGallery(targetsFile([{ github_username: 'ann', url: apps.get('ann')!.url }]));

@@ -20,7 +20,12 @@ export type Behaviour =
   | 'zalgo'
   | 'not-http'
   | 'short-body'
-  | 'not-modified';
+  | 'not-modified'
+  | 'switch-protocols'
+  | 'continue-only'
+  | 'status-below-100'
+  | 'status-299'
+  | 'keep-alive-long';
 
 export const HOSTILE = {
   scriptName: '<script>document.title="pwned";alert(1)</script>',
@@ -43,6 +48,8 @@ export class StudentApp {
   /** For the huge body: bytes the socket accepted, and whether all 10 MiB went out. */
   bytesSent = 0;
   finished = false;
+  /** Connections closed, by either side. */
+  closedConnections = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
@@ -56,6 +63,9 @@ export class StudentApp {
     const server = createServer();
     const app = new StudentApp(login, behaviour, server, redirectTo);
     server.on('request', (req, res) => app.answer(req, res));
+    server.on('connection', (socket) => socket.on('close', () => (app.closedConnections += 1)));
+    // The app's own word on idle connections, and no server-side limit to end them first.
+    if (behaviour === 'keep-alive-long') server.keepAliveTimeout = 0;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return app;
   }
@@ -119,6 +129,26 @@ export class StudentApp {
         return;
       case 'not-modified':
         res.writeHead(304, { location: 'javascript:alert(1)' }).end();
+        return;
+      case 'switch-protocols':
+        res.socket?.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+        return;
+      case 'continue-only':
+        res.socket?.write('HTTP/1.1 100 Continue\r\n\r\n'.repeat(20));
+        return;
+      case 'status-below-100':
+        res.socket?.end('HTTP/1.1 099 Odd\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+        return;
+      case 'status-299':
+        res.writeHead(299, { 'content-type': 'application/json' }).end(JSON.stringify(self));
+        return;
+      case 'keep-alive-long':
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          connection: 'keep-alive',
+          'keep-alive': 'timeout=600',
+        });
+        res.end(JSON.stringify(self));
         return;
       case 'not-http':
         // The JSON alone, with no status line or headers (HTTP/0.9): written on the socket itself.

@@ -1,5 +1,5 @@
 /** The gallery page escapes whatever a student's app says, in every context it lands in. */
-import { checkAnswer } from '../../src/gallery/student-answer.js';
+import { answerStatus, checkAnswer } from '../../src/gallery/student-answer.js';
 import type { Snapshot, StudentRecord } from '../../src/gallery/collector.js';
 import { renderGalleryPage } from '../../src/gallery/page.js';
 import { PAGE_TEMPLATE } from '../../src/gallery/page-template.js';
@@ -96,4 +96,20 @@ test('a tower of marks stays four high, even with joiners between them; scripts 
   expect(marks(answer('H' + '\u0489\u200d'.repeat(180)))).toBe(4);
   expect(marks(answer('H' + '\u0489\u200c'.repeat(180)))).toBe(4);
   expect(answer('क्‍ष ❤️‍🔥 👩🏽‍💻')).toBe('क्‍ष ❤️‍🔥 👩🏽‍💻');
+});
+
+test('an app that answers for someone else names no one: the card keeps the login, the reason shows hidden joiners', () => {
+  const impostor = { name: 'Ann Real-Name', github_username: 'z\u200dw', container_tag: 'v1' };
+  const verdict = answerStatus(impostor, 'zw');
+  // A joiner would make "z‍w" read as "zw": a login is ASCII, so anything else shows as its escape.
+  expect(verdict).toEqual({ status: 'mismatch', reason: 'the app says it belongs to "z\\u200dw", not "zw"' });
+  const page = renderGalleryPage(
+    snapshot([
+      record({ login: 'zw', status: 'mismatch', reason: verdict.reason, answer: impostor }),
+      record({ login: 'ann', status: 'live', answer: { ...impostor, github_username: 'ANN' } }),
+    ]),
+    options,
+  );
+  const headings = [...page.matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]);
+  expect(headings).toEqual(['zw', 'Ann Real-Name']);
 });
