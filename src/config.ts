@@ -115,6 +115,7 @@ export interface GalleryConfig {
   readonly maxBodyBytes: number;
   readonly concurrency: number;
   readonly title: string;
+  readonly linkBase: string;
 }
 
 export interface GithubConfig {

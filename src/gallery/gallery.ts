@@ -38,7 +38,8 @@ export function startGallery(
   const handler = galleryHandler(() => collector.snapshot(), {
     title: config.gallery.title,
     refreshSeconds: Math.max(5, Math.round(refreshMs / 1000)),
-    appLink: (login) => studentPath(config.render, { githubUsername: encodeURIComponent(login) }),
+    appLink: (login) =>
+      config.gallery.linkBase + studentPath(config.render, { githubUsername: encodeURIComponent(login) }),
   });
   return {
     handler,

@@ -277,14 +277,20 @@ test('what an app sends is cleaned before anyone reads it, and a reply that is n
   }
 }, 60_000);
 
-test('an app’s Keep-Alive cannot hold the gallery’s idle connection open past the gallery’s own limit', async () => {
+test('an app’s Keep-Alive cannot hold the gallery’s idle connection open; a linkBase makes links absolute', async () => {
   const app = await StudentApp.start('lingers', 'keep-alive-long');
   try {
     const file = targetsFile([{ github_username: 'lingers', url: app.url }]);
     // No second round for a minute: only the gallery letting go of the idle socket can close it.
-    const gallery = await startGallery(file, { CLASSOPS_GALLERY_REFRESH_INTERVAL: '60s' });
+    const gallery = await startGallery(file, {
+      CLASSOPS_GALLERY_REFRESH_INTERVAL: '60s',
+      // A gallery on a host of its own links to the course host, where the students' apps are.
+      CLASSOPS_GALLERY_LINK_BASE: 'https://course.example.edu',
+    });
     await allChecked(gallery, 1);
-    expect((await students(gallery)).get('lingers')).toMatchObject({ status: 'live' });
+    const lingers = (await students(gallery)).get('lingers');
+    expect(lingers).toMatchObject({ status: 'live', url: 'https://course.example.edu/students/lingers' });
+    expect((await gallery.get('/gallery')).text).toContain('<a href="https://course.example.edu/students/lingers">');
     await waitFor(async () => app.closedConnections > 0, 15_000, 'the gallery closing its idle connection');
   } finally {
     await app.stop();

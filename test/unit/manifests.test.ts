@@ -294,6 +294,18 @@ describe('chart values', () => {
       ],
     ]);
     expect(render({ gallery: { enabled: false } }).filter((o) => /gallery/.test(o.metadata.name))).toEqual([]);
+    // The gallery on a host of its own (an origin no student's app shares), with its own certificate.
+    const course = readValues('values-course.yaml');
+    const ownHost = render({
+      ...course,
+      routes: course.routes.map((r: Obj) =>
+        r['name'] === 'gallery' ? { ...r, host: 'gallery.example.edu', tlsSecretName: 'gallery-tls' } : r,
+      ),
+    }).filter((o) => o.kind === 'Ingress');
+    expect(ownHost.map((i) => [i['spec'].rules[0].host, i['spec'].tls])).toEqual([
+      ['gallery.example.edu', [{ hosts: ['gallery.example.edu'], secretName: 'gallery-tls' }]],
+      ['course.example.edu', [{ hosts: ['course.example.edu'], secretName: 'course-tls' }]],
+    ]);
   });
 
   test('monitoring: ServiceMonitor, the PrometheusRule from monitoring/, the dashboard ConfigMap for the Grafana sidecar', () => {
