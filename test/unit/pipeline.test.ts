@@ -204,6 +204,27 @@ describe('an entry that could be anyone’s holds back removals from its week (a
     ]);
   });
 
+  test('a student left as found gives up the plain path’s route when another week of theirs now has it', () => {
+    const before = decide([report('students/week-01.yaml', entry('bo'))]).desired!.objects;
+    // bo's week-1 entry breaks (no record of it) while their week-2 entry is new: one path, one route.
+    const broken = report('students/week-01.yaml', entry('bo', 'ghcr.io/bo/app:v1', '    port: 0\n'));
+    const after = decide([broken, report('students/week-02.yaml', entry('bo'), 2)]);
+    const plan = planChanges(after.desired!.objects, before, {
+      protection: after.protection,
+      maxPruneFraction: 1,
+      allowMassPrune: false,
+      leftAsFound: after.desired!.leftAsFound,
+    });
+    expect(plan.prune.map((r) => `${r.namespace}/${r.kind}/${r.name}`)).toEqual([
+      'container-course-week01/Ingress/student-bo--latest',
+    ]);
+    expect(plan.leftAsFound.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/student-bo',
+      'Ingress/student-bo',
+      'Service/student-bo',
+    ]);
+  });
+
   test('a whole entry with errors (a private image, a bad port) does not hold removals back', () => {
     const verdicts = new Map<string, Verdict>([['ghcr.io/dee/app:v1', { kind: 'private', detail: 'token refused' }]]);
     const roster = entry('ann') + entry('cy', 'ghcr.io/cy/app:v1', '    port: 0\n') + entry('dee');

@@ -322,6 +322,17 @@ describe('planChanges', () => {
       "Pruning would remove every one of the course's 3 running students, 1 of them in course-week01, and no roster names a student: the roster files look emptied or gone.",
     );
     expect(planChanges([], live, options({ protection, allowMassPrune: true })).prune).toHaveLength(9);
+    // A week with no student loses its own objects: the refusals are for the weeks that lose students.
+    const quota = object('ResourceQuota', 'classops-quota', {
+      namespace: 'course-week04',
+      labels: { 'app.kubernetes.io/managed-by': 'classops' },
+    });
+    const withEmptyWeek = planChanges([], [...live, quota], options({ protection }));
+    expect(refs(withEmptyWeek.prune)).toEqual(['ResourceQuota/classops-quota']);
+    expect(withEmptyWeek.refused.map((r) => r.namespace)).toEqual(['course-week01', 'course-week02', 'course-week03']);
+    // A student a broken roster may still name (a protected week) is not leaving: the others go, one per week.
+    const broken = { ...protection, namespaces: new Set(['course-week03']) };
+    expect(refs(planChanges([], live, options({ protection: broken })).prune)).toHaveLength(6);
     // One student of the course may always leave, and one of several when others stay.
     expect(planChanges([], inWeek('course-week01', 'ann'), options({ protection })).prune).toHaveLength(3);
     expect(planChanges(inWeek('course-week02', 'bo'), live.slice(0, 6), options({ protection })).prune).toHaveLength(3);
