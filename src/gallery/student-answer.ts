@@ -57,8 +57,9 @@ export function answerStatus(
   rosterLogin: string,
 ): { status: 'live' | 'mismatch'; reason?: string } {
   if (answer.github_username.toLowerCase() === rosterLogin.toLowerCase()) return { status: 'live' };
-  const claimed = showNonAscii(answer.github_username);
-  return { status: 'mismatch', reason: `the app says it belongs to "${claimed}", not "${rosterLogin}"` };
+  // Quoted as JSON, so a quote in it cannot end it early; a login is ASCII, so a joiner shows as its escape.
+  const claimed = showNonAscii(JSON.stringify(answer.github_username));
+  return { status: 'mismatch', reason: `the app says it belongs to ${claimed}, not "${rosterLogin}"` };
 }
 
 /** A message from the network or a student's server, cut to a size fit for a card. */

@@ -103,6 +103,10 @@ test('an app that answers for someone else names no one: the card keeps the logi
   const verdict = answerStatus(impostor, 'zw');
   // A joiner would make "z‍w" read as "zw": a login is ASCII, so anything else shows as its escape.
   expect(verdict).toEqual({ status: 'mismatch', reason: 'the app says it belongs to "z\\u200dw", not "zw"' });
+  // A quote cannot end the claimed login early and make the reason read as another.
+  expect(answerStatus({ ...impostor, github_username: 'x", not "zw' }, 'zw').reason).toBe(
+    'the app says it belongs to "x\\", not \\"zw", not "zw"',
+  );
   const page = renderGalleryPage(
     snapshot([
       record({ login: 'zw', status: 'mismatch', reason: verdict.reason, answer: impostor }),
