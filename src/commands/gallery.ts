@@ -50,8 +50,12 @@ export async function galleryCommand(args: string[], io: CommandIO): Promise<num
       throw new UsageError(
         'no targets: pass --targets FILE, or run in a cluster (or name one with cluster.kubeconfig in the config)',
       );
-    const { watchClusterTargets } = await import('../gallery/targets-cluster.js');
-    source = await watchClusterTargets(kubeConfig, log, () => targetsChanged());
+    const [{ watchClusterTargets }, { courseNamespacesOf }] = await Promise.all([
+      import('../gallery/targets-cluster.js'),
+      import('../pipeline/weeks.js'),
+    ]);
+    const { isCourseNamespace } = courseNamespacesOf(config);
+    source = await watchClusterTargets(kubeConfig, log, isCourseNamespace, () => targetsChanged());
   }
   const gallery = startGallery(source, config, metrics);
   targetsChanged = () => gallery.collector.sync();

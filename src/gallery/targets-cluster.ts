@@ -9,10 +9,19 @@ import type { Logger } from '../observability/log.js';
 import { ANNOTATION, LABEL, MANAGED_BY } from '../render/names.js';
 import { serviceUrl, type GalleryTarget, type TargetSource } from './targets.js';
 
-export function targetFromService(service: V1Service): GalleryTarget | undefined {
+/**
+ * The student a Service stands for, when classops could have rendered it: in one of the
+ * course's namespaces and of type ClusterIP. The label alone is anyone's to set, and an
+ * ExternalName Service would send the gallery to a host of its author's choosing.
+ */
+export function targetFromService(
+  service: V1Service,
+  isCourseNamespace: (namespace: string) => boolean,
+): GalleryTarget | undefined {
   const { name, namespace, labels = {}, annotations = {} } = service.metadata ?? {};
   const login = annotations[ANNOTATION.githubUsername] ?? labels[LABEL.student];
   if (name === undefined || namespace === undefined || login === undefined) return undefined;
+  if (!isCourseNamespace(namespace) || (service.spec?.type ?? 'ClusterIP') !== 'ClusterIP') return undefined;
   const week = Number(labels[LABEL.week]);
   return {
     key: `${namespace}/${login.toLowerCase()}`,
@@ -28,6 +37,7 @@ export function targetFromService(service: V1Service): GalleryTarget | undefined
 export async function watchClusterTargets(
   kubeConfig: KubeConfig,
   log: Logger,
+  isCourseNamespace: (namespace: string) => boolean,
   onChange: () => void = () => undefined,
 ): Promise<TargetSource> {
   const k8s = await import('@kubernetes/client-node');
@@ -39,7 +49,7 @@ export async function watchClusterTargets(
   let failures = 0;
   let retry: NodeJS.Timeout | undefined;
   const refresh = () => {
-    targets = informer.list().flatMap((s) => targetFromService(s) ?? []);
+    targets = informer.list().flatMap((s) => targetFromService(s, isCourseNamespace) ?? []);
     onChange();
   };
   const informer = k8s.makeInformer<V1Service>(

@@ -9,13 +9,13 @@ import { RunningClassops } from '../support/running.js';
 
 const NS = 'container-course-week02';
 
-function service(login: string, managed = true) {
+function service(login: string, managed = true, namespace = NS, type = 'ClusterIP') {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
       name: `student-${login.toLowerCase()}`,
-      namespace: NS,
+      namespace,
       labels: {
         'app.kubernetes.io/managed-by': managed ? 'classops' : 'helm',
         'classops.dev/student': login.toLowerCase(),
@@ -27,7 +27,10 @@ function service(login: string, managed = true) {
         'classops.dev/student-endpoint': '/about',
       },
     },
-    spec: { type: 'ClusterIP', ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
+    spec:
+      type === 'ExternalName'
+        ? { type, externalName: 'metadata.internal.example' }
+        : { type, ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }] },
   };
 }
 
@@ -50,6 +53,9 @@ async function logins(): Promise<string[]> {
 test('a managed Service appearing and disappearing adds and removes a student, without a restart', async () => {
   api.put(service('Ann'));
   api.put(service('other', false));
+  // Labelled as classops' but not what it renders: outside the course's namespaces, or pointing at another host.
+  api.put(service('Spoof', true, 'other-team'));
+  api.put(service('Elsewhere', true, NS, 'ExternalName'));
   gallery = await RunningClassops.start(['--port', '0'], {
     command: [process.execPath, CLI, 'gallery'],
     env: {
