@@ -5,6 +5,7 @@
 import type {
   V1Container,
   V1Deployment,
+  V1HTTPIngressPath,
   V1Ingress,
   V1Namespace,
   V1ObjectMeta,
@@ -278,12 +279,16 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry, at: RouteFo
   const name = studentObjectName(entry.githubUsername);
   const prefix = at.path;
   const annotations: Record<string, string> = {};
-  let path = prefix;
-  let pathType = 'Prefix';
+  const backend = { service: { name, port: { name: PORT_NAME } } };
+  // The prefix alone and below it, never beyond: Traefik (k3s' controller) takes a Prefix
+  // path as a plain string prefix, so `/students/bob` would also route `/students/bobby`.
+  let paths: V1HTTPIngressPath[] = [
+    { path: prefix, pathType: 'Exact', backend },
+    { path: `${prefix}/`, pathType: 'Prefix', backend },
+  ];
   if (routing.rewrite === 'nginx') {
     // ingress-nginx: capture what follows the prefix and send it as the path.
-    path = `${prefix}(/|$)(.*)`;
-    pathType = 'ImplementationSpecific';
+    paths = [{ path: `${prefix}(/|$)(.*)`, pathType: 'ImplementationSpecific', backend }];
     annotations['nginx.ingress.kubernetes.io/use-regex'] = 'true';
     annotations['nginx.ingress.kubernetes.io/rewrite-target'] = '/$2';
   } else if (routing.rewrite === 'traefik') {
@@ -307,7 +312,7 @@ export function renderIngress(ctx: WeekContext, entry: StudentEntry, at: RouteFo
         rules: [
           {
             host: routing.host,
-            http: { paths: [{ path, pathType, backend: { service: { name, port: { name: PORT_NAME } } } }] },
+            http: { paths },
           },
         ],
       },

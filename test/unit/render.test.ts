@@ -147,10 +147,8 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
     });
   });
 
-  test('the opt-in egress policy lets student pods resolve names and reach the internet, nothing private', () => {
-    const egress = week(sampleReport(), config({ networkPolicy: { egress: { enabled: true } } })).shared.find(
-      (o) => o.metadata.name === 'classops-restrict-egress',
-    )!;
+  test('by default an egress policy lets student pods resolve names and reach the internet, nothing private', () => {
+    const egress = week(sampleReport()).shared.find((o) => o.metadata.name === 'classops-restrict-egress')!;
     expect(() => validateKubeObject(egress)).not.toThrow();
     expect(egress['spec']).toEqual({
       podSelector: {
@@ -185,7 +183,25 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
         },
       ],
     });
-    expect(week(sampleReport()).shared.map((o) => o.metadata.name)).not.toContain('classops-restrict-egress');
+    const open = week(sampleReport(), config({ networkPolicy: { egress: { enabled: false } } }));
+    expect(open.shared.map((o) => o.metadata.name)).not.toContain('classops-restrict-egress');
+  });
+
+  test('without a rewrite, a route takes its path and what is below it, never a longer name (bob is not bobby)', () => {
+    const traefik = week(sampleReport(), config({ routing: { rewrite: 'traefik', ingressClassName: 'traefik' } }));
+    const rules = (find(traefik, 'Ingress', 'student-jlgore') as unknown as { spec: { rules: any[] } }).spec.rules;
+    const backend = { service: { name: 'student-jlgore', port: { name: 'http' } } };
+    // Traefik reads a Prefix path as a string prefix: /students/week01/jlgore alone would take /students/week01/jlgoreX.
+    expect(rules[0].http.paths).toEqual([
+      { path: '/students/week01/jlgore', pathType: 'Exact', backend },
+      { path: '/students/week01/jlgore/', pathType: 'Prefix', backend },
+    ]);
+    const plain = week(sampleReport(), config({ routing: { rewrite: 'none' } }));
+    const latest = find(plain, 'Ingress', 'student-jlgore--latest') as unknown as { spec: { rules: any[] } };
+    expect(latest.spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path}`)).toEqual([
+      'Exact /students/jlgore',
+      'Prefix /students/jlgore/',
+    ]);
   });
 
   test('annotations carry the display name, endpoints, revision and the entry with its hash', () => {
@@ -273,6 +289,7 @@ describe('the week', () => {
       'LimitRange/classops-limits',
       'NetworkPolicy/classops-default-deny-ingress',
       'NetworkPolicy/classops-allow-ingress-and-gallery',
+      'NetworkPolicy/classops-restrict-egress',
     ]);
     expect(templated.shared[0]!.metadata.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'baseline',
