@@ -26,7 +26,18 @@ export interface PolicyConfig {
 export interface ResourceAmounts {
   readonly cpu: string;
   readonly memory: string;
+  /** The container's writable layer and logs (`ephemeral-storage`): a full disk evicts every pod on the node. */
+  readonly ephemeralStorage: string;
 }
+
+/** Each amount a container is given, as the API names it. */
+export const RESOURCE_NAMES = { cpu: 'cpu', memory: 'memory', ephemeralStorage: 'ephemeral-storage' } as const;
+
+/** Amounts in the API's names: `{ cpu, memory, 'ephemeral-storage' }`. */
+export const apiAmounts = (amounts: ResourceAmounts): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(RESOURCE_NAMES).map(([key, name]) => [name, amounts[key as keyof ResourceAmounts]]),
+  );
 
 export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
 
@@ -378,24 +389,33 @@ function resourceProblems(render: RenderConfig): string[] {
   const problems: string[] = [];
   const { requests, limits } = render.resources;
   const max = render.limitRangeMax;
-  const amounts: Array<[string, string, 'cpu' | 'memory' | undefined]> = [
-    ['render.resources.requests.cpu', requests.cpu, 'cpu'],
-    ['render.resources.requests.memory', requests.memory, 'memory'],
-    ['render.resources.limits.cpu', limits.cpu, 'cpu'],
-    ['render.resources.limits.memory', limits.memory, 'memory'],
-    ['render.limitRangeMax.cpu', max.cpu, 'cpu'],
-    ['render.limitRangeMax.memory', max.memory, 'memory'],
-    ...Object.entries(render.quota).map(([key, value]): [string, string, 'cpu' | 'memory' | undefined] => [
+  const kinds = Object.keys(RESOURCE_NAMES) as Array<keyof ResourceAmounts>;
+  // Bytes, not cores: a thousandth of one is a mistake.
+  const inBytes = (kind: string) => (kind === 'cpu' ? undefined : 'bytes');
+  const amounts: Array<[string, string, 'bytes' | undefined]> = [
+    ...(['requests', 'limits'] as const).flatMap((side) =>
+      kinds.map((kind): [string, string, 'bytes' | undefined] => [
+        `render.resources.${side}.${kind}`,
+        render.resources[side][kind],
+        inBytes(kind),
+      ]),
+    ),
+    ...kinds.map((kind): [string, string, 'bytes' | undefined] => [
+      `render.limitRangeMax.${kind}`,
+      max[kind],
+      inBytes(kind),
+    ]),
+    ...Object.entries(render.quota).map(([key, value]): [string, string, 'bytes' | undefined] => [
       `render.quota.${key}`,
       value,
-      key.endsWith('memory') ? 'memory' : undefined,
+      /(memory|storage)$/.test(key) ? 'bytes' : undefined,
     ]),
   ];
   problems.push(...Object.keys(render.quota).flatMap((key) => quotaKeyProblem(key) ?? []));
   for (const [name, text, kind] of amounts) {
     if (parseQuantity(text) === undefined)
       problems.push(`${name} ${JSON.stringify(text)} is not a Kubernetes quantity (e.g. 150, 500m, 12Gi)`);
-    else if (kind === 'memory' && inThousandths(text))
+    else if (kind === 'bytes' && inThousandths(text))
       problems.push(`${name} ${JSON.stringify(text)} is thousandths of a byte; write Mi or Gi (e.g. 64Mi)`);
   }
   const order = (small: [string, string], large: [string, string]) => {
@@ -403,7 +423,7 @@ function resourceProblems(render: RenderConfig): string[] {
     if (a !== undefined && b !== undefined && exceeds(a, b))
       problems.push(`${small[0]} ${JSON.stringify(small[1])} is more than ${large[0]} ${JSON.stringify(large[1])}`);
   };
-  for (const kind of ['cpu', 'memory'] as const) {
+  for (const kind of kinds) {
     order([`render.resources.requests.${kind}`, requests[kind]], [`render.resources.limits.${kind}`, limits[kind]]);
     order([`render.resources.limits.${kind}`, limits[kind]], [`render.limitRangeMax.${kind}`, max[kind]]);
   }

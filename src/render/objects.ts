@@ -14,7 +14,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import { canonicalJson, textHash } from '../canonical.js';
-import type { ClassopsConfig, RenderConfig } from '../config.js';
+import { apiAmounts, type ClassopsConfig, type RenderConfig } from '../config.js';
 import type { StudentEntry } from '../roster/model.js';
 import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
 import { ANNOTATION, LABEL, MANAGED_BY, studentObjectName, weekLabel } from './names.js';
@@ -172,8 +172,8 @@ function container(ctx: WeekContext, entry: StudentEntry, image: string): V1Cont
       { name: 'GITHUB_USERNAME', value: entry.githubUsername },
     ],
     resources: shared.get('resources', () => ({
-      requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
-      limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
+      requests: apiAmounts(resources.requests),
+      limits: apiAmounts(resources.limits),
     })),
     ...shared.get(`probes:${healthEndpoint}`, () => probes(healthEndpoint)),
     securityContext: shared.get(`securityContext:${lowPort}`, () => containerSecurityContext(ctx.render, lowPort)),
@@ -415,9 +415,9 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
       limits: [
         {
           type: 'Container',
-          default: { cpu: render.resources.limits.cpu, memory: render.resources.limits.memory },
-          defaultRequest: { cpu: render.resources.requests.cpu, memory: render.resources.requests.memory },
-          max: { cpu: render.limitRangeMax.cpu, memory: render.limitRangeMax.memory },
+          default: apiAmounts(render.resources.limits),
+          defaultRequest: apiAmounts(render.resources.requests),
+          max: apiAmounts(render.limitRangeMax),
         },
       ],
     },

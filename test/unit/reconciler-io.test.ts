@@ -51,6 +51,7 @@ describe('applying', () => {
       'limitranges',
       'networkpolicies',
       'networkpolicies',
+      'networkpolicies',
       'services',
       'services',
       'deployments',
@@ -88,7 +89,7 @@ describe('applying', () => {
       },
     ]);
     const info = c.logs.filter((l) => l.level === 'info');
-    expect(info).toHaveLength(13);
+    expect(info).toHaveLength(14);
     expect(info).toContainEqual(
       expect.objectContaining({ msg: `created Deployment ${NS}/student-ann`, revision: outcome.revision }),
     );
@@ -98,7 +99,7 @@ describe('applying', () => {
       'action=created,kind=Namespace': 1,
       'action=created,kind=ResourceQuota': 1,
       'action=created,kind=LimitRange': 1,
-      'action=created,kind=NetworkPolicy': 2,
+      'action=created,kind=NetworkPolicy': 3,
       'action=created,kind=Service': 2,
       'action=created,kind=Deployment': 2,
       'action=created,kind=Ingress': 4,

@@ -99,9 +99,10 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
+    // A full disk would evict every pod on the node: past its own limit, only this one goes.
     expect(app.resources).toEqual({
-      requests: { cpu: '50m', memory: '64Mi' },
-      limits: { cpu: '200m', memory: '256Mi' },
+      requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
+      limits: { cpu: '200m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
     });
     expect(app.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
@@ -296,6 +297,16 @@ describe('the week', () => {
       'pod-security.kubernetes.io/warn': 'restricted',
     });
     expect(templated.shared[1]!['spec']).toEqual({ hard: { pods: '10' } });
+    expect(templated.shared[2]!['spec']).toEqual({
+      limits: [
+        {
+          type: 'Container',
+          default: { cpu: '200m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+          defaultRequest: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
+          max: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
+        },
+      ],
+    });
   });
 
   test('a roster with file-level errors renders nothing and says why', () => {

@@ -144,6 +144,13 @@ describe('configuration', () => {
     expect(refused({ resources: { limits: { memory: '64m' } } })).toThrow(
       /render.resources.limits.memory "64m" is thousandths of a byte; write Mi or Gi/,
     );
+    expect(refused({ resources: { limits: { ephemeralStorage: '3Gi' } } })).toThrow(
+      /render.resources.limits.ephemeralStorage "3Gi" is more than render.limitRangeMax.ephemeralStorage "2Gi"/,
+    );
+    expect(refused({ resources: { requests: { ephemeralStorage: '64m' } } })).toThrow(
+      /render.resources.requests.ephemeralStorage "64m" is thousandths of a byte/,
+    );
+    expect(refused({ quota: { 'requests.ephemeral-storage': '5m' } })).toThrow(/is thousandths of a byte/);
     expect(refused({ quota: { pods: 'lots' } })).toThrow(/render.quota.pods "lots" is not a Kubernetes quantity/);
     expect(refused({ quota: { pods: '-5' } })).toThrow(/render.quota.pods "-5" is not a Kubernetes quantity/);
     expect(refused({ quota: { 'limits.memory': '48m' } })).toThrow(/render.quota.limits.memory "48m" is thousandths/);
