@@ -228,12 +228,12 @@ describe('a namespaceTemplate changed under a running course', () => {
     const before = api.writes().filter((w) => w.includes(`/namespaces/${NS}/`)).length;
     const dry = await runOnce(c, '--no-image-checks', '--dry-run');
     expect(dry.stdout).toContain(
-      `  ! 13 object(s) of course container-course are in namespaces it no longer has (${NS})`,
+      `  ! 14 object(s) of course container-course are in namespaces it no longer has (${NS})`,
     );
     const run = await runOnce(c, '--no-image-checks');
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(
-      `13 object(s) of course container-course are in namespaces it no longer has (${NS}), left by an earlier namespaceTemplate`,
+      `14 object(s) of course container-course are in namespaces it no longer has (${NS}), left by an earlier namespaceTemplate`,
     );
     expect(names('Deployment')).toEqual(['student-ann', 'student-ann', 'student-bo', 'student-bo']);
     expect(api.get('apps/v1', 'Deployment', 'container-course-w1', 'student-ann')).toBeDefined();

@@ -31,7 +31,7 @@ const COMMANDS: Record<string, Case> = {
   'run --once, the embedded default': {
     args: ['run', '--once', '--config', '@work/classops.yaml'],
     code: 0,
-    stdout: /success at revision content-[0-9a-f]+: 21 created/,
+    stdout: /success at revision content-[0-9a-f]+: 22 created/,
     after: (work) => expect(readdirSync(join(work, 'manifests', 'container-course-week01')).length).toBeGreaterThan(10),
   },
   'check-image --help': { args: ['check-image', '--help'], code: 0, stdout: /Usage: classops check-image/ },
