@@ -343,9 +343,19 @@ describe('the admission policy: the API server refuses classops writes outside i
   const policy = render().find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
   const binding = render().find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')!;
   const CONTROLLER = 'system:serviceaccount:classops:classops';
+  const PSA = 'pod-security.kubernetes.io/enforce';
   const managed = {
-    metadata: { name: 'container-course-week01', labels: { 'app.kubernetes.io/managed-by': 'classops' } },
+    metadata: {
+      name: 'container-course-week01',
+      labels: { 'app.kubernetes.io/managed-by': 'classops', [PSA]: 'baseline' },
+    },
   };
+  const enforcing = (level: string | undefined) => ({
+    metadata: {
+      name: 'container-course-week01',
+      labels: { 'app.kubernetes.io/managed-by': 'classops', ...(level === undefined ? {} : { [PSA]: level }) },
+    },
+  });
   const kubeSystem = { metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } };
 
   // CEL sees Kubernetes objects as maps: @bufbuild/cel, a conformant CEL evaluator, takes Map.
@@ -462,6 +472,21 @@ describe('the admission policy: the API server refuses classops writes outside i
       'allowed',
     ],
     [
+      'its namespace loosened to Pod Security privileged (a privileged pod could take the node)',
+      { operation: 'UPDATE', group: '', resource: 'namespaces', object: enforcing('privileged'), oldObject: managed },
+      "classops' namespaces enforce Pod Security baseline or stricter (config.render.podSecurity.enforce of the chart)",
+    ],
+    [
+      'a new namespace that enforces no Pod Security level',
+      { operation: 'CREATE', group: '', resource: 'namespaces', object: enforcing(undefined) },
+      expect.stringContaining('enforce Pod Security baseline or stricter'),
+    ],
+    [
+      'its namespace made stricter (restricted)',
+      { operation: 'UPDATE', group: '', resource: 'namespaces', object: enforcing('restricted'), oldObject: managed },
+      'allowed',
+    ],
+    [
       'an event (not a kind it renders)',
       { operation: 'CREATE', group: '', resource: 'events', namespace: 'default', object: {} },
       'not matched',
@@ -496,6 +521,16 @@ describe('the admission policy: the API server refuses classops writes outside i
           }),
         ]).not.toEqual([kind, 'allowed']);
     expect(binding['spec']).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
+    // A chart set to restricted allows only restricted; one set to privileged pins nothing.
+    const levels = (enforce: string) => {
+      const objects = render({ config: { render: { podSecurity: { enforce } } } });
+      const { validations } = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy')!['spec'];
+      return validations
+        .map((v: { expression: string }) => v.expression)
+        .filter((e: string) => e.includes('pod-security'));
+    };
+    expect(levels('restricted')).toEqual([expect.stringContaining("in ['restricted']")]);
+    expect(levels('privileged')).toEqual([]);
     // The namespaces the chart creates for rbac.courseNamespaces carry the label, so classops may write in them.
     for (const ns of render(readValues('values-locked.yaml')).filter((o) => o.kind === 'Namespace'))
       expect(ns.metadata['labels']['app.kubernetes.io/managed-by']).toBe('classops');
