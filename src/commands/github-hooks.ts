@@ -34,7 +34,8 @@ export async function githubWebhook(
     .filter((file) => file !== '')
     .map((file) => secretOf(file, 'webhook secret'));
   const { webhookHandler } = await import('../github/webhook.js');
-  return webhookHandler({ ...hooks, secrets, branch: config.source.branch, path: config.source.path });
+  const { branch, path } = config.source;
+  return webhookHandler({ ...hooks, secrets, branch, path, repository: config.github.repository });
 }
 
 /** The commit-status reporter, only with github.statuses: true. */

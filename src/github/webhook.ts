@@ -33,6 +33,8 @@ export interface WebhookOptions {
   readonly branch: string;
   /** The roster folder inside the repository. */
   readonly path: string;
+  /** The course repository (owner/name); pushes to any other are ignored. Empty: any repository. */
+  readonly repository?: string;
   /** Called after the answer is sent, once per accepted push. */
   readonly onPush: () => void;
   readonly metrics: Metrics;
@@ -108,6 +110,17 @@ interface PushPayload {
   readonly deleted?: unknown;
   readonly forced?: unknown;
   readonly commits?: unknown;
+  readonly repository?: { readonly full_name?: unknown } | null;
+}
+
+/**
+ * The repository a push is to, when it is not the course's: one secret may sign an
+ * organization's webhook, which sends every repository's pushes. GitHub names are case-insensitive.
+ */
+export function otherRepository(payload: PushPayload, repository: string | undefined): string | undefined {
+  const name = payload.repository?.full_name;
+  if (!repository || typeof name !== 'string' || name.toLowerCase() === repository.toLowerCase()) return undefined;
+  return name;
 }
 
 /** Whether the push can have changed the roster folder. Unknown file lists count as a change. */
@@ -213,6 +226,9 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
       }
       if (typeof payload !== 'object' || payload === null)
         return answer(400, 'invalid', 'the payload is not an object');
+      const other = otherRepository(payload, options.repository);
+      if (other !== undefined)
+        return answer(202, 'ignored', `push to ${JSON.stringify(other.slice(0, 200))}, not ${options.repository}`);
       if (!pushTouches(payload, options.branch, options.path))
         return answer(202, 'ignored', `push does not touch ${options.path} on ${options.branch}`);
       answer(202, 'accepted', 'reconcile queued');

@@ -7,7 +7,7 @@ import { GitRepo } from '../support/git.js';
 import { waitFor } from '../support/processes.js';
 import { rosterText } from '../support/rosters.js';
 import { RunningClassops } from '../support/running.js';
-import { deliver, pingPayload, pushPayload } from '../support/webhook-deliveries.js';
+import { deliver, pingPayload, PUSHED_REPOSITORY, pushPayload } from '../support/webhook-deliveries.js';
 
 const SECRET = 'it-is-a-secret';
 const OLD_SECRET = 'the-previous-secret';
@@ -67,8 +67,9 @@ describe('POST /webhooks/github', () => {
   test('a signed push deploys at once; bad, replayed and irrelevant deliveries change nothing', async () => {
     writeFileSync(join(dir, 'secret'), `${SECRET}\n`);
     writeFileSync(join(dir, 'old-secret'), OLD_SECRET);
+    // The recorded pushes are to Codertocat/Hello-World: the course repository, written in other case.
     const run = await start(
-      `github:\n  webhookSecretFile: ${join(dir, 'secret')}\n  webhookPreviousSecretFile: ${join(dir, 'old-secret')}\n`,
+      `github:\n  webhookSecretFile: ${join(dir, 'secret')}\n  webhookPreviousSecretFile: ${join(dir, 'old-secret')}\n  repository: ${PUSHED_REPOSITORY.toUpperCase()}\n`,
     );
     const url = `http://127.0.0.1:${run.port}/webhooks/github`;
     const sha = repo.write('students/week-01.yaml', rosterText(entry('ann') + entry('bo'))).commit('add bo');
@@ -90,9 +91,16 @@ describe('POST /webhooks/github', () => {
         secret: SECRET,
       }),
       await deliver(url, { event: 'issues', body: push, secret: SECRET }),
+      // An organization's webhook, signed with the same secret, sends other repositories' pushes.
+      await deliver(url, {
+        event: 'push',
+        body: pushPayload('main', { modified: ['students/week-01.yaml'] }, sha, 'Codertocat/other-course'),
+        secret: SECRET,
+      }),
       await deliver(url, { event: 'push', body: Buffer.alloc(3 * 1024 * 1024 + 1, 0x20), secret: SECRET }),
     ];
-    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 202, 202, 202, 413]);
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 202, 202, 202, 202, 413]);
+    expect(refused[6]!.text).toBe('push to "Codertocat/other-course", not CODERTOCAT/HELLO-WORLD\n');
     // Give a wrongly queued reconcile time to happen: a fetch and apply take well under this.
     await new Promise((r) => setTimeout(r, 1500));
     expect(deployments()).toEqual(['student-ann']);
@@ -118,7 +126,7 @@ describe('POST /webhooks/github', () => {
     for (const line of [
       'classops_webhook_deliveries_total{event="ping",result="accepted"} 1',
       'classops_webhook_deliveries_total{event="push",result="unauthorized"} 3',
-      'classops_webhook_deliveries_total{event="push",result="ignored"} 2',
+      'classops_webhook_deliveries_total{event="push",result="ignored"} 3',
       'classops_webhook_deliveries_total{event="other",result="ignored"} 1',
       'classops_webhook_deliveries_total{event="push",result="too-large"} 1',
       'classops_webhook_deliveries_total{event="push",result="accepted"} 1',

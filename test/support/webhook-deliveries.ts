@@ -17,9 +17,20 @@ function example(event: string, pick: (e: Record<string, unknown>) => boolean = 
   return structuredClone(found);
 }
 
-/** A recorded branch push, moved to `branch`, whose one commit changed `files`. */
-export function pushPayload(branch: string, files: { added?: string[]; modified?: string[] }, after: string): string {
+/** The repository the recorded pushes are to. */
+export const PUSHED_REPOSITORY = 'Codertocat/Hello-World';
+
+/** A recorded branch push, moved to `branch` (and to `repository`, if given), whose one commit changed `files`. */
+export function pushPayload(
+  branch: string,
+  files: { added?: string[]; modified?: string[] },
+  after: string,
+  repository?: string,
+): string {
   const push = example('push', (e) => String(e['ref']).startsWith('refs/heads/'));
+  if ((push['repository'] as { full_name: string }).full_name !== PUSHED_REPOSITORY)
+    throw new Error('the recorded push is to another repository than PUSHED_REPOSITORY');
+  if (repository !== undefined) push['repository'] = { ...(push['repository'] as object), full_name: repository };
   const commit = { ...(push['commits'] as Array<Record<string, unknown>>)[0], id: after, added: [], removed: [] };
   return JSON.stringify({
     ...push,

@@ -79,6 +79,16 @@ describe('configuration', () => {
     );
   });
 
+  test('the course repository is owner/name or nothing: a URL would silently match no push', () => {
+    for (const repository of ['https://github.com/course/repo', 'course', 'course/repo/extra'])
+      expect(() => loadConfig({ env: {}, overrides: { github: { repository } } })).toThrow(
+        /\/github\/repository must match pattern/,
+      );
+    expect(
+      loadConfig({ env: {}, overrides: { github: { repository: 'Course-2026/web.app' } } }).github.repository,
+    ).toBe('Course-2026/web.app');
+  });
+
   test('a wrong environment value is a clear error', () => {
     expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(
       new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'),
