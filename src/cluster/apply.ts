@@ -21,6 +21,19 @@ const FAILING_REASONS = new Set([
   'RunContainerError',
 ]);
 
+/**
+ * Why the API server refuses the Deployment's pod (its ReplicaFailure condition), or
+ * undefined: most often the week's ResourceQuota is full, which only an instructor can change.
+ */
+function refusedPod(conditions: ReadonlyArray<{ type?: string; status?: string; message?: string }> = []) {
+  const failure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (failure === undefined) return undefined;
+  const message = failure.message ?? '';
+  if (message.includes('exceeded quota'))
+    return "the week's ResourceQuota is full: an instructor must raise render.quota";
+  return `the cluster refuses its pod: ${message.slice(0, 200) || 'no reason given'}`;
+}
+
 export class KubeTarget implements Target {
   readonly description: string;
   readonly objects: JsonObjectApi;
@@ -105,7 +118,7 @@ export class KubeTarget implements Target {
       const key = `${d.metadata.namespace}/${student}`;
       const status = (d['status'] ?? {}) as {
         readyReplicas?: number;
-        conditions?: Array<{ type?: string; status?: string; reason?: string }>;
+        conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
       };
       if ((status.readyReplicas ?? 0) >= 1) {
         result.set(key, { phase: 'Ready', reason: undefined });
@@ -124,6 +137,8 @@ export class KubeTarget implements Target {
       const unschedulable = mine
         .flatMap((p) => p.status?.conditions ?? [])
         .find((c) => c.type === 'PodScheduled' && c.status === 'False');
+      // No pod at all, and the API server says why.
+      const refused = mine.length === 0 ? refusedPod(status.conditions) : undefined;
       if (waiting !== undefined && FAILING_REASONS.has(waiting)) result.set(key, { phase: 'Failing', reason: waiting });
       else if (unready !== undefined && (unready.restartCount ?? 0) > 0)
         result.set(key, { phase: 'Failing', reason: 'probe failures: the app restarts' });
@@ -131,6 +146,7 @@ export class KubeTarget implements Target {
         result.set(key, { phase: 'Progressing', reason: 'readiness probe not passing yet' });
       else if (unschedulable !== undefined)
         result.set(key, { phase: 'Pending', reason: unschedulable.reason ?? 'Unschedulable' });
+      else if (refused !== undefined) result.set(key, { phase: 'Failing', reason: refused });
       else if (mine.length === 0 || mine.some((p) => p.status?.phase === 'Pending'))
         result.set(key, { phase: 'Pending', reason: waiting ?? 'waiting for a pod' });
       else result.set(key, { phase: 'Progressing', reason: waiting });

@@ -213,6 +213,7 @@ async function reconcilePass(
   const behind = leftBehindText(options.config.course, leftBehind);
   if (behind !== undefined) log.warn(behind);
   const desired = interpretation.desired!;
+  for (const warning of desired.overQuota) log.warn(warning);
   const errors: string[] = [];
   // Students whose objects were not applied (withheld by the guard, or failed): not a last-known-good.
   const failed = new Set(plan.withheld.flatMap((o) => studentKeyOf(o) ?? []));

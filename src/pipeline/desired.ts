@@ -16,6 +16,7 @@ import type { ClassopsConfig } from '../config.js';
 import { isTransient, type Verdict } from '../registry/verdict.js';
 import type { KubeObject } from '../render/objects.js';
 import { weekObjects } from '../render/tree.js';
+import { quotaShortfall } from '../render/quota-room.js';
 import { renderStudents, type RenderedWeek, type StudentToRender, type WeekIdentity } from '../render/week.js';
 import { holdsRemovals, type Finding, type RosterReport, type StudentEntry } from '../roster/model.js';
 import type { ClaimedWeeks } from './weeks.js';
@@ -61,6 +62,8 @@ export interface DesiredState {
   readonly held: readonly HeldRemovals[];
   /** What of students not rendered runs on as it is, neither changed nor pruned (PlanOptions.leftAsFound). */
   readonly leftAsFound: LeftAsFound;
+  /** Weeks with more students than render.quota lets run, said for the instructor (quotaShortfall). */
+  readonly overQuota: readonly string[];
 }
 
 export interface LeftAsFound {
@@ -216,6 +219,7 @@ export function desiredState(
     fresh,
     held: [...held.values()],
     leftAsFound: { students: leftAsFound, namespaces: new Set(held.keys()) },
+    overQuota: weeks.flatMap((week) => quotaShortfall(week, config.render) ?? []),
   };
 }
 

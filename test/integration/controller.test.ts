@@ -69,6 +69,21 @@ describe('classops run keeps the cluster equal to the roster', () => {
     expect(api.writes().length).toBe(before);
   });
 
+  test('a week over its quota still deploys everyone, and the pass and --dry-run tell the instructor', async () => {
+    const c = course(entry('ann') + entry('bo'), 'render:\n  quota:\n    pods: "2"\n');
+    const warning =
+      'container-course-week01: its 2 students need pods 3 (a pod per student, one more for a rollout), but render.quota.pods is 2:';
+    const dry = await classopsAsync(['run', '--dry-run', '--no-image-checks', '--config', c.config], {
+      cwd: join(c.config, '..'),
+    });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`\n  ! ${warning} the API server refuses what goes past it`);
+    const run = await once(c, '--no-image-checks');
+    expect(run.code).toBe(0);
+    expect(deployments()).toEqual(['student-ann', 'student-bo']);
+    expect(run.stderr).toContain(warning);
+  });
+
   test('--dry-run names a roster file the pass would hold back, and exits 1 as the pass would', async () => {
     const c = course(entry('ann') + entry('bo'));
     await once(c, '--no-image-checks');

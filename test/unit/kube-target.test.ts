@@ -205,6 +205,21 @@ describe('health, per student, from the Deployment and its pods', () => {
     deployment('creating');
     pod('creating', { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] });
     deployment('nopod');
+    // The ReplicaSet could not make a pod: the API server said why.
+    const refused = (message: string) => ({
+      conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message }],
+    });
+    deployment(
+      'overquota',
+      refused(
+        'pods "student-overquota-7d9f-x2" is forbidden: exceeded quota: classops-quota, requested: pods=1, used: pods=150, limited: pods=150',
+      ),
+    );
+    deployment(
+      'forbidden',
+      refused('pods "student-forbidden-1" is forbidden: violates PodSecurity "restricted:latest"'),
+    );
+    deployment('recovered', { conditions: [{ type: 'ReplicaFailure', status: 'False', message: 'exceeded quota' }] });
     deployment('settling');
     pod('settling', { phase: 'Running', containerStatuses: [{ ready: true, state: { running: {} } }] });
     deployment('oddwait');
@@ -227,6 +242,16 @@ describe('health, per student, from the Deployment and its pods', () => {
       [`${NS}/scheduled`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/creating`]: { phase: 'Pending', reason: 'ContainerCreating' },
       [`${NS}/nopod`]: { phase: 'Pending', reason: 'waiting for a pod' },
+      [`${NS}/overquota`]: {
+        phase: 'Failing',
+        reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
+      },
+      [`${NS}/forbidden`]: {
+        phase: 'Failing',
+        reason:
+          'the cluster refuses its pod: pods "student-forbidden-1" is forbidden: violates PodSecurity "restricted:latest"',
+      },
+      [`${NS}/recovered`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/settling`]: { phase: 'Progressing', reason: undefined },
       [`${NS}/oddwait`]: { phase: 'Progressing', reason: 'PodInitializing' },
       ['container-course-week02/twoweeks']: { phase: 'Failing', reason: 'ErrImagePull' },
