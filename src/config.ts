@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readRegularFile } from './regular-file.js';
+import { cidrProblem } from './cidr.js';
 import { exceeds, inThousandths, parseQuantity } from './quantity.js';
 import { loadSchema, schemaValidator } from './schemas.js';
 
@@ -58,7 +59,9 @@ export interface RoutingConfig {
 export interface EgressConfig {
   readonly enabled: boolean;
   readonly dnsNamespace: Readonly<Record<string, string>>;
+  readonly dnsCidrs: readonly string[];
   readonly exceptCidrs: readonly string[];
+  readonly ingressControllerPorts: readonly number[];
 }
 
 export interface RenderConfig {
@@ -303,7 +306,11 @@ export function loadConfig(options: LoadConfigOptions = {}): ClassopsConfig {
     );
   }
   const config = merged as unknown as ClassopsConfig;
-  const problems = [...durationProblems(config), ...resourceProblems(config.render)];
+  const problems = [
+    ...durationProblems(config),
+    ...resourceProblems(config.render),
+    ...egressProblems(config.render.networkPolicy.egress),
+  ];
   if (problems.length > 0) throw invalid(problems);
   return config;
 }
@@ -345,6 +352,35 @@ function durationProblems(config: ClassopsConfig): string[] {
   return problems;
 }
 
+/** Ranges the API server would refuse in a week's egress policy, which would then leave the week's pods unrestricted. */
+function egressProblems({ dnsCidrs, exceptCidrs }: EgressConfig): string[] {
+  const problems = (name: string, cidrs: readonly string[], strict: boolean) =>
+    cidrs.flatMap((cidr, i) => {
+      const problem = cidrProblem(cidr, strict);
+      return problem === undefined
+        ? []
+        : [`render.networkPolicy.egress.${name}[${i}] ${JSON.stringify(cidr)} ${problem}`];
+    });
+  return [...problems('dnsCidrs', dnsCidrs, false), ...problems('exceptCidrs', exceptCidrs, true)];
+}
+
+/** A qualified name, as the API server checks a quota's resource names: an optional DNS subdomain and `/`, then a name. */
+const QUALIFIED_NAME =
+  /^(?:(?=.{1,253}\/)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?(?=.{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Quota resources the API server counts one by one, so it takes only whole numbers of them. */
+const COUNTED_QUOTA_RESOURCES = new Set([
+  'pods',
+  'resourcequotas',
+  'services',
+  'replicationcontrollers',
+  'secrets',
+  'persistentvolumeclaims',
+  'configmaps',
+  'services.nodeports',
+  'services.loadbalancers',
+]);
+
 /** What a ResourceQuota may limit by a plain name (Kubernetes' standard quota resources); any other needs a `domain/` or `count/` prefix. */
 const STANDARD_QUOTA_RESOURCES = new Set([
   'cpu',
@@ -357,19 +393,13 @@ const STANDARD_QUOTA_RESOURCES = new Set([
   'limits.cpu',
   'limits.memory',
   'limits.ephemeral-storage',
-  'pods',
-  'resourcequotas',
-  'services',
-  'replicationcontrollers',
-  'secrets',
-  'persistentvolumeclaims',
-  'configmaps',
-  'services.nodeports',
-  'services.loadbalancers',
+  ...COUNTED_QUOTA_RESOURCES,
 ]);
-/** A qualified name, as the API server checks a quota's resource names: an optional DNS subdomain and `/`, then a name. */
-const QUALIFIED_NAME =
-  /^(?:(?=.{1,253}\/)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\/)?(?=.{1,63}$)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Whole numbers only: counted resources, `count/…`, and extended resources (`example.com/gpu`; not `requests.…`). */
+const isCountedQuota = (key: string): boolean =>
+  COUNTED_QUOTA_RESOURCES.has(key) ||
+  (key.includes('/') && !key.startsWith('requests.') && !key.includes('kubernetes.io/'));
 
 /** Why the API server would refuse a quota that limits `key`, or undefined. */
 function quotaKeyProblem(key: string): string | undefined {
@@ -380,6 +410,9 @@ function quotaKeyProblem(key: string): string | undefined {
     return `render.quota ${JSON.stringify(key)} is not a resource a ResourceQuota limits (e.g. pods, requests.cpu, limits.memory, count/deployments.apps)`;
   return undefined;
 }
+
+/** What an amount is in, where that restricts how it is written: bytes, or things counted one by one. */
+type Unit = 'bytes' | 'count' | undefined;
 
 /**
  * Resources that no API server would take, or that no pod could run with: refused before a
@@ -392,29 +425,28 @@ function resourceProblems(render: RenderConfig): string[] {
   const kinds = Object.keys(RESOURCE_NAMES) as Array<keyof ResourceAmounts>;
   // Bytes, not cores: a thousandth of one is a mistake.
   const inBytes = (kind: string) => (kind === 'cpu' ? undefined : 'bytes');
-  const amounts: Array<[string, string, 'bytes' | undefined]> = [
+  const amounts: Array<[string, string, Unit]> = [
     ...(['requests', 'limits'] as const).flatMap((side) =>
-      kinds.map((kind): [string, string, 'bytes' | undefined] => [
+      kinds.map((kind): [string, string, Unit] => [
         `render.resources.${side}.${kind}`,
         render.resources[side][kind],
         inBytes(kind),
       ]),
     ),
-    ...kinds.map((kind): [string, string, 'bytes' | undefined] => [
-      `render.limitRangeMax.${kind}`,
-      max[kind],
-      inBytes(kind),
-    ]),
-    ...Object.entries(render.quota).map(([key, value]): [string, string, 'bytes' | undefined] => [
+    ...kinds.map((kind): [string, string, Unit] => [`render.limitRangeMax.${kind}`, max[kind], inBytes(kind)]),
+    ...Object.entries(render.quota).map(([key, value]): [string, string, Unit] => [
       `render.quota.${key}`,
       value,
-      /(memory|storage)$/.test(key) ? 'bytes' : undefined,
+      isCountedQuota(key) ? 'count' : /(memory|storage)$/.test(key) ? 'bytes' : undefined,
     ]),
   ];
   problems.push(...Object.keys(render.quota).flatMap((key) => quotaKeyProblem(key) ?? []));
   for (const [name, text, kind] of amounts) {
-    if (parseQuantity(text) === undefined)
+    const amount = parseQuantity(text);
+    if (amount === undefined)
       problems.push(`${name} ${JSON.stringify(text)} is not a Kubernetes quantity (e.g. 150, 500m, 12Gi)`);
+    else if (kind === 'count' && amount.numerator % amount.denominator !== 0n)
+      problems.push(`${name} ${JSON.stringify(text)} must be a whole number: the API server counts these one by one`);
     else if (kind === 'bytes' && inThousandths(text))
       problems.push(`${name} ${JSON.stringify(text)} is thousandths of a byte; write Mi or Gi (e.g. 64Mi)`);
   }

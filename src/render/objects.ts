@@ -14,6 +14,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import { canonicalJson, textHash } from '../canonical.js';
+import { isIPv6Range } from '../cidr.js';
 import { apiAmounts, type ClassopsConfig, type RenderConfig } from '../config.js';
 import type { StudentEntry } from '../roster/model.js';
 import { parseImageReference, pinImageReference } from '../roster/image-reference.js';
@@ -462,10 +463,25 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
   return objects;
 }
 
-/** Student pods may resolve names and reach the internet, but nothing private: not the cluster, not cloud metadata. */
+/**
+ * The ports of the ingress controller's pods that the course's public URLs reach from
+ * inside the cluster (a request to the load balancer is sent straight to those pods):
+ * the ports ingress-nginx and k3s' Traefik listen on inside their pods, unless set.
+ */
+function ingressControllerPorts(render: RenderConfig): readonly number[] {
+  const { ingressControllerPorts: ports } = render.networkPolicy.egress;
+  if (ports.length > 0 || render.routing.mode !== 'ingress') return ports;
+  return { nginx: [80, 443], traefik: [8000, 8443], none: [] }[render.routing.rewrite];
+}
+
+/**
+ * Student pods may resolve names, reach the internet and the course's own public URLs,
+ * but nothing private: not the cluster, not cloud metadata.
+ */
 function egressPolicy(ctx: WeekContext, labels: Record<string, string>): KubeObject {
-  const { dnsNamespace, exceptCidrs } = ctx.render.networkPolicy.egress;
-  const v6 = (cidr: string) => cidr.includes(':');
+  const { render } = ctx;
+  const { dnsNamespace, dnsCidrs, exceptCidrs } = render.networkPolicy.egress;
+  const routes = ingressControllerPorts(render);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -475,16 +491,27 @@ function egressPolicy(ctx: WeekContext, labels: Record<string, string>): KubeObj
       policyTypes: ['Egress'],
       egress: [
         {
-          to: [{ namespaceSelector: { matchLabels: { ...dnsNamespace } } }],
+          to: [
+            { namespaceSelector: { matchLabels: { ...dnsNamespace } } },
+            ...dnsCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ],
           ports: [
             { protocol: 'UDP', port: 53 },
             { protocol: 'TCP', port: 53 },
           ],
         },
+        ...(routes.length === 0
+          ? []
+          : [
+              {
+                to: [{ namespaceSelector: { matchLabels: { ...render.networkPolicy.ingressControllerNamespace } } }],
+                ports: routes.map((port) => ({ protocol: 'TCP', port })),
+              },
+            ]),
         {
           to: [
-            { ipBlock: { cidr: '0.0.0.0/0', except: exceptCidrs.filter((c) => !v6(c)) } },
-            { ipBlock: { cidr: '::/0', except: exceptCidrs.filter(v6) } },
+            { ipBlock: { cidr: '0.0.0.0/0', except: exceptCidrs.filter((c) => !isIPv6Range(c)) } },
+            { ipBlock: { cidr: '::/0', except: exceptCidrs.filter(isIPv6Range) } },
           ],
         },
       ],

@@ -164,6 +164,14 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
             { protocol: 'TCP', port: 53 },
           ],
         },
+        // The course's public URLs: from inside the cluster they lead straight to ingress-nginx's pods.
+        {
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+          ports: [
+            { protocol: 'TCP', port: 80 },
+            { protocol: 'TCP', port: 443 },
+          ],
+        },
         {
           to: [
             {
@@ -179,13 +187,76 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
                 ],
               },
             },
-            { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
+            {
+              ipBlock: {
+                cidr: '::/0',
+                // Private, link-local, loopback, and the private IPv4 ranges through NAT64.
+                except: [
+                  'fc00::/7',
+                  'fe80::/10',
+                  '::1/128',
+                  '64:ff9b::a00:0/104',
+                  '64:ff9b::6440:0/106',
+                  '64:ff9b::7f00:0/104',
+                  '64:ff9b::a9fe:0/112',
+                  '64:ff9b::ac10:0/108',
+                  '64:ff9b::c0a8:0/112',
+                ],
+              },
+            },
           ],
         },
       ],
     });
     const open = week(sampleReport(), config({ networkPolicy: { egress: { enabled: false } } }));
     expect(open.shared.map((o) => o.metadata.name)).not.toContain('classops-restrict-egress');
+  });
+
+  test.each([
+    ['ingress-nginx', {}, [80, 443]],
+    ["k3s' Traefik", { routing: { rewrite: 'traefik', ingressClassName: 'traefik' } }, [8000, 8443]],
+    ['a controller it cannot tell', { routing: { rewrite: 'none' } }, []],
+    ['a Gateway', { routing: { mode: 'httproute', parentRefs: [{ name: 'gw' }] } }, []],
+    [
+      'a Gateway whose ports are given',
+      {
+        routing: { mode: 'httproute', parentRefs: [{ name: 'gw' }] },
+        networkPolicy: { egress: { ingressControllerPorts: [10080, 10443] } },
+      },
+      [10080, 10443],
+    ],
+    ['ingress-nginx, ports given', { networkPolicy: { egress: { ingressControllerPorts: [8080] } } }, [8080]],
+  ])("%s: the course's URLs reach the controller's pods on %#", (_, overrides, ports) => {
+    const egress = week(sampleReport(), config(overrides)).shared.find(
+      (o) => o.metadata.name === 'classops-restrict-egress',
+    )!;
+    expect(() => validateKubeObject(egress)).not.toThrow();
+    type Rule = { to: Array<Record<string, unknown>>; ports?: Array<{ protocol: string; port: number }> };
+    const rules = (egress['spec'] as { egress: Rule[] }).egress;
+    const controller = rules.filter((r) => r.ports !== undefined && r.ports[0]!.port !== 53);
+    expect(controller.flatMap((r) => r.ports!.map((p) => p.port))).toEqual(ports);
+    for (const rule of controller)
+      expect(rule.to).toEqual([
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+      ]);
+  });
+
+  test('NodeLocal DNSCache: the addresses given may be asked for names, on port 53 only', () => {
+    const cfg = config({ networkPolicy: { egress: { dnsCidrs: ['169.254.20.10/32', '10.43.0.10/32'] } } });
+    const egress = week(sampleReport(), cfg).shared.find((o) => o.metadata.name === 'classops-restrict-egress')!;
+    expect(() => validateKubeObject(egress)).not.toThrow();
+    const [dns] = (egress['spec'] as { egress: Array<Record<string, unknown>> }).egress;
+    expect(dns).toEqual({
+      to: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } },
+        { ipBlock: { cidr: '169.254.20.10/32' } },
+        { ipBlock: { cidr: '10.43.0.10/32' } },
+      ],
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    });
   });
 
   test('without a rewrite, a route takes its path and what is below it, never a longer name (bob is not bobby)', () => {

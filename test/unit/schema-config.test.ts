@@ -89,6 +89,44 @@ describe('configuration', () => {
     ).toBe('Course-2026/web.app');
   });
 
+  test('ranges the API server would refuse in the egress policy (which would leave pods unrestricted) are refused', () => {
+    const egress = (e: Record<string, unknown>) => () =>
+      loadConfig({ env: {}, overrides: { render: { networkPolicy: { egress: e } } } });
+    expect(
+      egress({ exceptCidrs: ['0.0.0.0/0', '10.0.0.0/33', '999.1.1.1/8', '::ffff:10.0.0.0/104', '010.0.0.0/8'] }),
+    ).toThrow(
+      new ConfigError(
+        [
+          'invalid configuration: render.networkPolicy.egress.exceptCidrs[0] "0.0.0.0/0" needs a prefix length from /1 to /32',
+          'render.networkPolicy.egress.exceptCidrs[1] "10.0.0.0/33" needs a prefix length from /1 to /32',
+          'render.networkPolicy.egress.exceptCidrs[2] "999.1.1.1/8" is not an IPv4 or IPv6 range (an address, "/", a prefix length: 10.0.0.0/8, fc00::/7)',
+          'render.networkPolicy.egress.exceptCidrs[3] "::ffff:10.0.0.0/104" is not an IPv4 or IPv6 range (an address, "/", a prefix length: 10.0.0.0/8, fc00::/7)',
+          'render.networkPolicy.egress.exceptCidrs[4] "010.0.0.0/8" is not an IPv4 or IPv6 range (an address, "/", a prefix length: 10.0.0.0/8, fc00::/7)',
+        ].join('; '),
+      ),
+    );
+    expect(egress({ exceptCidrs: ['::/0', 'fe80::/129'] })).toThrow(
+      /"::\/0" needs a prefix length from \/1 to \/128; .*"fe80::\/129" needs/,
+    );
+    // DNS servers may be anywhere, even everywhere: the rule is for port 53 alone.
+    expect(egress({ dnsCidrs: ['169.254.20.10/32', '0.0.0.0/0', '::/0'], exceptCidrs: ['1.2.3.4/32'] })).not.toThrow();
+    expect(egress({ dnsCidrs: ['1.2.3/8'] })).toThrow(/dnsCidrs\[0\] "1.2.3\/8" is not an IPv4 or IPv6 range/);
+  });
+
+  test('a quota of things counted one by one takes whole numbers only, as the API server does', () => {
+    const quota = (q: Record<string, string>) => () => loadConfig({ env: {}, overrides: { render: { quota: q } } });
+    for (const key of ['pods', 'services', 'count/deployments.apps', 'example.com/gpu', 'services.loadbalancers'])
+      expect(quota({ [key]: '1.5' })).toThrow(
+        new ConfigError(
+          `invalid configuration: render.quota.${key} "1.5" must be a whole number: the API server counts these one by one`,
+        ),
+      );
+    expect(quota({ pods: '500m' })).toThrow(/render.quota.pods "500m" must be a whole number/);
+    expect(
+      quota({ pods: '1e2', 'count/pods': '2k', 'requests.cpu': '500m', 'requests.nvidia.com/gpu': '0.5', cpu: '1.5' }),
+    ).not.toThrow();
+  });
+
   test('a wrong environment value is a clear error', () => {
     expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(
       new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'),
@@ -187,8 +225,9 @@ describe('configuration', () => {
     expect(accepted({ resources: { requests: { cpu: '700m' }, limits: { cpu: '0.7' } } })).not.toThrow();
     expect(accepted({ resources: { requests: { cpu: '350m' }, limits: { cpu: '0.35' } } })).not.toThrow();
     expect(accepted({ resources: { requests: { memory: '1070M' }, limits: { memory: '1.07G' } } })).not.toThrow();
-    for (const pods of ['1e3', '1E3', '.5', '+1', '100n', '100u', '150', '10k'])
-      expect(accepted({ quota: { pods } })).not.toThrow();
+    for (const amount of ['1e3', '1E3', '.5', '+1', '100n', '100u', '150', '10k'])
+      expect(accepted({ quota: { 'requests.cpu': amount } })).not.toThrow();
+    for (const pods of ['1e3', '1E3', '+1', '150', '10k', '1.0']) expect(accepted({ quota: { pods } })).not.toThrow();
     expect(accepted({ quota: { 'requests.storage': '10Gi', 'count/deployments.apps': '50' } })).not.toThrow();
     const names = [
       'hugepages-2Mi',
