@@ -31,6 +31,7 @@ export const AREAS = {
       t('unit/render'),
       t('unit/course-guard'),
       t('unit/interpret'),
+      t('unit/quota-room'),
     ],
   },
   // The controller's I/O against the fake API server in the same process, and its HTTP port.

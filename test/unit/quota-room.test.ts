@@ -5,13 +5,15 @@ import { validateRoster } from '../../src/roster/validate.js';
 import { rosterText } from '../support/rosters.js';
 
 const entries = (n: number, week = 1) =>
-  rosterText(
-    Array.from(
-      { length: n },
-      (_, i) => `  - name: "S ${i}"\n    github_username: "s-${i}"\n    container_image: "ghcr.io/s-${i}/app:v1"\n`,
-    ).join(''),
-    week,
-  );
+  n === 0
+    ? rosterText('', week).replace('students:\n', 'students: []\n')
+    : rosterText(
+        Array.from(
+          { length: n },
+          (_, i) => `  - name: "S ${i}"\n    github_username: "s-${i}"\n    container_image: "ghcr.io/s-${i}/app:v1"\n`,
+        ).join(''),
+        week,
+      );
 
 /** What the pipeline says of each week, for rosters of `sizes` students and the render config given. */
 function overQuota(sizes: number[], render: Record<string, unknown>): readonly string[] {
@@ -57,6 +59,10 @@ test.each([
   expect(more).toEqual([]);
   expect(said).toContain(`its 4 students need ${need}`);
   expect(said).toContain(`but render.quota.${key} is ${short}:`);
+});
+
+test('a week of no students needs nothing, not even the pod a rollout would take', () => {
+  expect(overQuota([0], { quota: { pods: '0', 'requests.cpu': '0' } })).toEqual([]);
 });
 
 test('each week is judged by its own students; what classops makes none of is never short', () => {
