@@ -51,6 +51,9 @@ export function checkAnswer(body: string): { answer: StudentAnswer } | { problem
   };
 }
 
+/** GitHub's longest login. */
+const MAX_LOGIN = 39;
+
 /** live when the app says it is the roster's login (GitHub logins are case-insensitive), else mismatch. */
 export function answerStatus(
   answer: StudentAnswer,
@@ -58,7 +61,10 @@ export function answerStatus(
 ): { status: 'live' | 'mismatch'; reason?: string } {
   if (answer.github_username.toLowerCase() === rosterLogin.toLowerCase()) return { status: 'live' };
   // Quoted as JSON, so a quote in it cannot end it early; a login is ASCII, so a joiner shows as its escape.
-  const claimed = showNonAscii(JSON.stringify(answer.github_username));
+  // No login is longer than GitHub's 39 characters: what goes past them is cut before it is escaped.
+  const claim = [...answer.github_username];
+  const more = claim.length > MAX_LOGIN ? '…' : '';
+  const claimed = showNonAscii(JSON.stringify(claim.slice(0, MAX_LOGIN).join(''))) + more;
   return { status: 'mismatch', reason: `the app says it belongs to ${claimed}, not "${rosterLogin}"` };
 }
 

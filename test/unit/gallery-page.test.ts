@@ -107,6 +107,13 @@ test('an app that answers for someone else names no one: the card keeps the logi
   expect(answerStatus({ ...impostor, github_username: 'x", not "zw' }, 'zw').reason).toBe(
     'the app says it belongs to "x\\", not \\"zw", not "zw"',
   );
+  // Past a login's 39 characters the claim is cut, so escapes cannot make the reason a wall of text.
+  expect(
+    answerStatus({ ...impostor, github_username: `${'a'.repeat(38)}\u200d${'\u200d'.repeat(160)}` }, 'zw'),
+  ).toEqual({
+    status: 'mismatch',
+    reason: `the app says it belongs to "${'a'.repeat(38)}\\u200d"…, not "zw"`,
+  });
   const page = renderGalleryPage(
     snapshot([
       record({ login: 'zw', status: 'mismatch', reason: verdict.reason, answer: impostor }),
