@@ -350,10 +350,14 @@ describe('the admission policy: the API server refuses classops writes outside i
       labels: { 'app.kubernetes.io/managed-by': 'classops', [PSA]: 'baseline' },
     },
   };
-  const enforcing = (level: string | undefined) => ({
+  const enforcing = (level: string | undefined, version?: string) => ({
     metadata: {
       name: 'container-course-week01',
-      labels: { 'app.kubernetes.io/managed-by': 'classops', ...(level === undefined ? {} : { [PSA]: level }) },
+      labels: {
+        'app.kubernetes.io/managed-by': 'classops',
+        ...(level === undefined ? {} : { [PSA]: level }),
+        ...(version === undefined ? {} : { [`${PSA}-version`]: version }),
+      },
     },
   });
   const kubeSystem = { metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } };
@@ -474,7 +478,29 @@ describe('the admission policy: the API server refuses classops writes outside i
     [
       'its namespace loosened to Pod Security privileged (a privileged pod could take the node)',
       { operation: 'UPDATE', group: '', resource: 'namespaces', object: enforcing('privileged'), oldObject: managed },
-      "classops' namespaces enforce Pod Security baseline or stricter (config.render.podSecurity.enforce of the chart)",
+      "classops' namespaces enforce Pod Security baseline or stricter, at its latest version (config.render.podSecurity.enforce of the chart)",
+    ],
+    [
+      'its namespace pinned to an old Pod Security version (v1.0 lacks the checks added since)',
+      {
+        operation: 'UPDATE',
+        group: '',
+        resource: 'namespaces',
+        object: enforcing('baseline', 'v1.0'),
+        oldObject: managed,
+      },
+      expect.stringContaining('at its latest version'),
+    ],
+    [
+      'its namespace at the latest version, as classops writes it',
+      {
+        operation: 'UPDATE',
+        group: '',
+        resource: 'namespaces',
+        object: enforcing('baseline', 'latest'),
+        oldObject: managed,
+      },
+      'allowed',
     ],
     [
       'a new namespace that enforces no Pod Security level',
