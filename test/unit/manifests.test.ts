@@ -296,12 +296,15 @@ describe('chart values', () => {
     expect(render({ gallery: { enabled: false } }).filter((o) => /gallery/.test(o.metadata.name))).toEqual([]);
     // The gallery on a host of its own (an origin no student's app shares), with its own certificate.
     const course = readValues('values-course.yaml');
-    const ownHost = render({
-      ...course,
-      routes: course.routes.map((r: Obj) =>
-        r['name'] === 'gallery' ? { ...r, host: 'gallery.example.edu', tlsSecretName: 'gallery-tls' } : r,
-      ),
-    }).filter((o) => o.kind === 'Ingress');
+    const ownRoutes = course.routes.map((r: Obj) =>
+      r['name'] === 'gallery' ? { ...r, host: 'gallery.example.edu', tlsSecretName: 'gallery-tls' } : r,
+    );
+    // Its links to students' apps must name the course host, or they would lead to the gallery's.
+    expect(() => render({ ...course, routes: ownRoutes })).toThrow(
+      "routes: the gallery has a host of its own (gallery.example.edu): set config.gallery.linkBase to the course host's origin (https://course.example.edu), or its links to students' apps lead to gallery.example.edu, where no app is",
+    );
+    const linked = { ...course.config, gallery: { ...course.config.gallery, linkBase: 'https://course.example.edu' } };
+    const ownHost = render({ ...course, config: linked, routes: ownRoutes }).filter((o) => o.kind === 'Ingress');
     expect(ownHost.map((i) => [i['spec'].rules[0].host, i['spec'].tls])).toEqual([
       ['gallery.example.edu', [{ hosts: ['gallery.example.edu'], secretName: 'gallery-tls' }]],
       ['course.example.edu', [{ hosts: ['course.example.edu'], secretName: 'course-tls' }]],
