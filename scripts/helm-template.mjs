@@ -6,7 +6,8 @@
 //             range (over lists and maps, with $v := or $k, $v :=), with, define / include
 //   operands  .Values.a.b, $.Release.Name, $var, "strings", numbers, true/false/nil, (pipelines)
 //   functions quote, toYaml, toJson, indent, nindent, default, required, eq, ne, not, and,
-//             or, empty, include, printf (%s %d %v only), trimSuffix, sha256sum; .Files.Get "path"
+//             or, empty, include, printf (%s %d %v only), trimSuffix, replace, regexReplaceAll
+//             (no $ in the replacement), sha256sum; .Files.Get "path"
 // Semantics follow text/template and Helm: a missing map key is nil and prints as "", a
 // field of nil is an error, empty values (false, 0, "", [], {}, nil) are false, toYaml sorts
 // keys and drops the final newline, documents come out in Helm's install order by kind.
@@ -227,6 +228,12 @@ function makeFunctions(renderDefine) {
     },
     sha256sum: (s) => createHash('sha256').update(show(s)).digest('hex'),
     trimSuffix: (suffix, s) => (show(s).endsWith(suffix) ? show(s).slice(0, -suffix.length) : show(s)),
+    replace: (old, replacement, s) => show(s).split(old).join(replacement),
+    // Go's replacement expands ${1}; the chart's replacements name no group, and one that did would throw.
+    regexReplaceAll: (regex, s, replacement) => {
+      if (replacement.includes('$')) throw new Error('regexReplaceAll: a replacement with $ is outside the subset');
+      return show(s).replace(new RegExp(regex, 'g'), replacement);
+    },
   };
 }
 

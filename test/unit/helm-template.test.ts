@@ -50,6 +50,15 @@ describe('helm-template: the Go template subset the chart uses', () => {
     expect(out).toEqual(['kind: A\nlabels:\n  a: rel\nspec:\n  a:\n    - x\n  z: 1\nfile: |\n  one\n  two']);
   });
 
+  test("replace and regexReplaceAll take their arguments in sprig's order, the string in the middle for the regex", () => {
+    const out = render(
+      'kind: A\nx: {{ regexReplaceAll "[{]w(:[0-9]+)?[}]" (replace "{c}" .Values.c "{c}-{w}-{w:02}") "[0-9]+" }}\n',
+      'c: course\n',
+    );
+    expect(out).toEqual(['kind: A\nx: course-[0-9]+-[0-9]+']);
+    expect(() => render('kind: {{ regexReplaceAll "(a)" "a" "${1}" }}\n')).toThrow(/outside the subset/);
+  });
+
   test('anything outside the subset throws instead of rendering something else', () => {
     expect(() => render('kind: {{ .Values.x | upper }}\n', 'x: a\n')).toThrow(/function "upper" not defined/);
     expect(() => render('{{ template "x" . }}\n')).toThrow(/outside the subset/);

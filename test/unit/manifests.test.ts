@@ -374,17 +374,20 @@ describe('the admission policy: the API server refuses classops writes outside i
         : new Map(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
 
   /** What the API server decides for one request: the policy's match, its conditions, then each validation. */
-  function admit(request: {
-    username: string;
-    operation: 'CREATE' | 'UPDATE' | 'DELETE';
-    group: string;
-    resource: string;
-    namespace?: string;
-    object?: unknown;
-    oldObject?: unknown;
-    namespaceObject?: unknown;
-  }): string {
-    const spec = policy['spec'];
+  function admit(
+    request: {
+      username: string;
+      operation: 'CREATE' | 'UPDATE' | 'DELETE';
+      group: string;
+      resource: string;
+      namespace?: string;
+      object?: unknown;
+      oldObject?: unknown;
+      namespaceObject?: unknown;
+    },
+    using = policy,
+  ): string {
+    const spec = using['spec'];
     const matched = spec.matchConstraints.resourceRules.some(
       (r: any) =>
         r.apiGroups.includes(request.group) &&
@@ -511,6 +514,36 @@ describe('the admission policy: the API server refuses classops writes outside i
       expect.stringContaining('enforce Pod Security baseline or stricter'),
     ],
     [
+      "a new namespace with a name Pod Security may exempt (a CNI's), labelled as its own",
+      {
+        operation: 'CREATE',
+        group: '',
+        resource: 'namespaces',
+        object: { ...managed, metadata: { ...managed.metadata, name: 'calico-system' } },
+      },
+      "classops creates only its course's namespaces (config.render.namespaceTemplate and allowedNamespaces)",
+    ],
+    [
+      'a new namespace for week 12',
+      {
+        operation: 'CREATE',
+        group: '',
+        resource: 'namespaces',
+        object: { ...managed, metadata: { ...managed.metadata, name: 'container-course-week12' } },
+      },
+      'allowed',
+    ],
+    [
+      "a new namespace that only starts like a week's",
+      {
+        operation: 'CREATE',
+        group: '',
+        resource: 'namespaces',
+        object: { ...managed, metadata: { ...managed.metadata, name: 'container-course-week12x' } },
+      },
+      expect.stringContaining("only its course's namespaces"),
+    ],
+    [
       'its namespace made stricter (restricted)',
       { operation: 'UPDATE', group: '', resource: 'namespaces', object: enforcing('restricted'), oldObject: managed },
       'allowed',
@@ -522,6 +555,26 @@ describe('the admission policy: the API server refuses classops writes outside i
     ],
   ] as const)('classops writes %s', (_name, request, verdict) => {
     expect(admit({ username: CONTROLLER, ...request })).toEqual(verdict);
+  });
+
+  test("the names it may create follow the chart's namespaceTemplate and allowedNamespaces", () => {
+    const render_ = { namespaceTemplate: 'lab{week:03}-{course}', allowedNamespaces: ['extra', 'team-*', 'kube-x*'] };
+    const custom = render({ config: { render: render_ } }).find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
+    const create = (name: string) =>
+      admit(
+        {
+          username: CONTROLLER,
+          operation: 'CREATE',
+          group: '',
+          resource: 'namespaces',
+          object: { metadata: { ...managed.metadata, name } },
+        },
+        custom,
+      );
+    for (const name of ['lab001-container-course', 'lab12-container-course', 'extra', 'team-a'])
+      expect([name, create(name)]).toEqual([name, 'allowed']);
+    for (const name of ['container-course-week01', 'extra2', 'lab1-other', 'kube-x1', 'default'])
+      expect([name, create(name)]).toEqual([name, expect.stringContaining("only its course's namespaces")]);
   });
 
   test('other users are not concerned; every kind classops writes is covered; the binding denies', () => {
