@@ -80,7 +80,7 @@ export async function renderCommand(args: string[], io: CommandIO): Promise<numb
   const weeks = desired!.weeks;
   const shown = reports.filter((r) => r.findings.length > 0);
   if (shown.length > 0) io.stderr.write(formatText(shown, { sources: sourcesOf(files), color: false }));
-  for (const warning of desired!.overQuota) io.stderr.write(`classops render: warning: ${warning}\n`);
+  for (const { message } of desired!.overQuota) io.stderr.write(`classops render: warning: ${message}\n`);
   const leftOut = reports.some((r) => r.findings.some((f) => f.severity === 'error'));
   // A file that cannot be read would be a week missing from the output, and Argo CD or Flux
   // would prune it: render has no last-known-good, so it writes nothing and the last render stays.

@@ -206,7 +206,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     for (const h of held) lines.push(`  ! held: ${heldRemovalsText(h)}`);
     const behind = leftBehindText(config.course, leftBehind);
     if (behind !== undefined) lines.push(`  ! ${behind}`);
-    for (const warning of interpretation.desired!.overQuota) lines.push(`  ! ${warning}`);
+    for (const { message } of interpretation.desired!.overQuota) lines.push(`  ! ${message}`);
     const heldFiles = new Set(heldBack.map((r) => r.file));
     for (const line of notAsWrittenLines(students, heldFiles, held)) lines.push(`  ! ${line}`);
     lines.push(

@@ -24,6 +24,7 @@ import { courseNamespacesOf } from '../pipeline/weeks.js';
 import { kindOrder } from '../render/kinds.js';
 import { LABEL } from '../render/names.js';
 import type { KubeObject } from '../render/objects.js';
+import type { QuotaShortfall } from '../render/quota-room.js';
 import type { Source } from '../source/index.js';
 import { planChanges, type Plan } from './plan.js';
 import { lastGoodFromLive, type FileStatus, type PassResult, type State, type StudentStatus } from './state.js';
@@ -213,7 +214,7 @@ async function reconcilePass(
   const behind = leftBehindText(options.config.course, leftBehind);
   if (behind !== undefined) log.warn(behind);
   const desired = interpretation.desired!;
-  for (const warning of desired.overQuota) log.warn(warning);
+  for (const { message } of desired.overQuota) log.warn(message);
   const errors: string[] = [];
   // Students whose objects were not applied (withheld by the guard, or failed): not a last-known-good.
   const failed = new Set(plan.withheld.flatMap((o) => studentKeyOf(o) ?? []));
@@ -326,17 +327,24 @@ async function reconcilePass(
     durationSeconds: (performance.now() - started) / 1000,
     finishedAt: new Date(),
   });
-  publishMetrics(options, revision, held);
+  publishMetrics(options, revision, held, desired.overQuota);
   const heldBack = files.filter((f) => !f.complete);
   return { revision, result, plan, writes, done, errors, heldBack, heldRemovals: held, leftBehind };
 }
 
 /** State as gauges: entries per week, complete files, students by outcome and readiness. */
-function publishMetrics(options: ReconcilerOptions, revision: string, held: readonly HeldRemovals[]): void {
+function publishMetrics(
+  options: ReconcilerOptions,
+  revision: string,
+  held: readonly HeldRemovals[],
+  overQuota: readonly QuotaShortfall[],
+): void {
   const { state, metrics } = options;
   metrics.rosterEntries.reset();
   metrics.rosterFileComplete.reset();
   metrics.removalsHeld.reset();
+  metrics.weekOverQuota.reset();
+  for (const { namespace } of overQuota) metrics.weekOverQuota.set({ namespace }, 1);
   for (const file of state.files.values()) {
     metrics.rosterFileComplete.set({ file: file.file }, file.complete ? 1 : 0);
     const kept = held.find((h) => h.file === file.file)?.students.length ?? 0;

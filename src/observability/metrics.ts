@@ -45,6 +45,12 @@ export class Metrics {
     labelNames: ['file'],
     registers: [this.registry],
   });
+  readonly weekOverQuota = new Gauge({
+    name: 'classops_week_over_quota',
+    help: '1 for a week whose students need more than its ResourceQuota (render.quota) allows: some cannot run or be reached.',
+    labelNames: ['namespace'],
+    registers: [this.registry],
+  });
   readonly imageChecks = new Counter({
     name: 'classops_image_checks_total',
     help: 'Image checks that reached a registry, by verdict.',

@@ -16,7 +16,7 @@ import type { ClassopsConfig } from '../config.js';
 import { isTransient, type Verdict } from '../registry/verdict.js';
 import type { KubeObject } from '../render/objects.js';
 import { weekObjects } from '../render/tree.js';
-import { quotaShortfall } from '../render/quota-room.js';
+import { quotaShortfall, type QuotaShortfall } from '../render/quota-room.js';
 import { renderStudents, type RenderedWeek, type StudentToRender, type WeekIdentity } from '../render/week.js';
 import { holdsRemovals, type Finding, type RosterReport, type StudentEntry } from '../roster/model.js';
 import type { ClaimedWeeks } from './weeks.js';
@@ -63,7 +63,7 @@ export interface DesiredState {
   /** What of students not rendered runs on as it is, neither changed nor pruned (PlanOptions.leftAsFound). */
   readonly leftAsFound: LeftAsFound;
   /** Weeks with more students than render.quota lets run, said for the instructor (quotaShortfall). */
-  readonly overQuota: readonly string[];
+  readonly overQuota: readonly QuotaShortfall[];
 }
 
 export interface LeftAsFound {

@@ -65,12 +65,18 @@ function weekNeeds(week: RenderedWeek, render: RenderConfig): Map<string, Need> 
   return needs;
 }
 
+/** A week whose students need more than its quota allows, and what the instructor should hear. */
+export interface QuotaShortfall {
+  readonly namespace: string;
+  readonly message: string;
+}
+
 /**
  * What the instructor should hear when the week's objects need more than a quota key
  * allows, or undefined when they fit. Pods are one per student and one more, as a rollout
  * starts the new pod before it stops the old one (maxSurge 1, maxUnavailable 0).
  */
-export function quotaShortfall(week: RenderedWeek, render: RenderConfig): string | undefined {
+export function quotaShortfall(week: RenderedWeek, render: RenderConfig): QuotaShortfall | undefined {
   if (week.students.length === 0) return undefined;
   const needs = weekNeeds(week, render);
   for (const [key, hardText] of Object.entries(render.quota)) {
@@ -81,7 +87,8 @@ export function quotaShortfall(week: RenderedWeek, render: RenderConfig): string
       COUNTED_KINDS[key] === 'Pod' || Object.hasOwn(POD_AMOUNTS, key)
         ? ' (a pod per student, one more for a rollout)'
         : '';
-    return `${week.namespace}: its ${week.students.length} students need ${key} ${need.shown}${pods}, but render.quota.${key} is ${hardText}: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.`;
+    const message = `${week.namespace}: its ${week.students.length} students need ${key} ${need.shown}${pods}, but render.quota.${key} is ${hardText}: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.`;
+    return { namespace: week.namespace, message };
   }
   return undefined;
 }

@@ -45,11 +45,12 @@ export class InProcessCourse {
   constructor(
     readonly api: FakeApiServer,
     cluster: Record<string, unknown> = {},
+    render: Record<string, unknown> = {},
   ) {
     mkdirSync(this.folder, { recursive: true });
     this.config = loadConfig({
       env: {},
-      overrides: { cluster: { kubeconfig: api.kubeconfig(), ...cluster } },
+      overrides: { cluster: { kubeconfig: api.kubeconfig(), ...cluster }, render },
     });
     this.target = new KubeTarget(kubeConfigFor(this.config.cluster)!);
     // Each pass here is one asked for now, as `run --once`: the files are read as they are.

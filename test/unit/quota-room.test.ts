@@ -21,7 +21,9 @@ function overQuota(sizes: number[], render: Record<string, unknown>): readonly s
   const reports = sizes.map((n, i) =>
     validateRoster(`students/week-0${i + 1}.yaml`, Buffer.from(entries(n, i + 1)), config.policy),
   );
-  return interpretReports(reports, new Map(), config, { revision: 'r', lastGood: new Map() }).desired!.overQuota;
+  return interpretReports(reports, new Map(), config, { revision: 'r', lastGood: new Map() }).desired!.overQuota.map(
+    ({ message }) => message,
+  );
 }
 
 const resources = {

@@ -389,6 +389,20 @@ describe('pruning', () => {
 });
 
 describe('State and metrics after a pass', () => {
+  test('a week over its quota: everyone is applied, the log and classops_week_over_quota say so, until it fits', async () => {
+    const c = new InProcessCourse(api, {}, { quota: { pods: '3' } }).week(entry('ann') + entry('bo') + entry('cy'));
+    const outcome = await reconcile(c.options);
+    expect(outcome.result).toBe('success');
+    expect(names('Deployment')).toEqual(['student-ann', 'student-bo', 'student-cy']);
+    expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      `${NS}: its 3 students need pods 4 (a pod per student, one more for a rollout), but render.quota.pods is 3: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.`,
+    ]);
+    expect(await c.samples('weekOverQuota')).toEqual({ [`namespace=${NS}`]: 1 });
+    c.week(entry('ann') + entry('bo'));
+    await reconcile(c.options);
+    expect(await c.samples('weekOverQuota')).toEqual({});
+  });
+
   test('files, students and health as an instructor reads them; metrics follow each pass', async () => {
     const c = new InProcessCourse(api)
       .week(entry('Ann') + entry('bo') + entry('cy') + '  - name: "Dee"\n    github_username: "dee"\n')
