@@ -21,11 +21,31 @@ const FAILING_REASONS = new Set([
   'RunContainerError',
 ]);
 
+interface DeploymentStatus {
+  readonly observedGeneration?: number;
+  readonly replicas?: number;
+  readonly updatedReplicas?: number;
+  readonly readyReplicas?: number;
+  readonly conditions?: ReadonlyArray<{ type?: string; status?: string; reason?: string; message?: string }>;
+}
+
+/**
+ * Whether every pod runs the newest spec, as `kubectl rollout status` judges it: until then
+ * a Ready pod may be the previous version's (maxUnavailable 0 keeps it while the new one
+ * fails), and a commit's app is not live.
+ */
+function rolledOut(d: KubeObject, status: DeploymentStatus): boolean {
+  const generation = d.metadata.generation;
+  const observed = generation === undefined || (status.observedGeneration ?? 0) >= generation;
+  const updated = status.updatedReplicas ?? 0;
+  return observed && updated >= 1 && (status.replicas ?? updated) <= updated;
+}
+
 /**
  * Why the API server refuses the Deployment's pod (its ReplicaFailure condition), or
  * undefined: most often the week's ResourceQuota is full, which only an instructor can change.
  */
-function refusedPod(conditions: ReadonlyArray<{ type?: string; status?: string; message?: string }> = []) {
+function refusedPod(conditions: DeploymentStatus['conditions'] = []): string | undefined {
   const failure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   if (failure === undefined) return undefined;
   const message = failure.message ?? '';
@@ -116,14 +136,12 @@ export class KubeTarget implements Target {
     for (const d of deployments as KubeObject[]) {
       const student = d.metadata.labels?.[LABEL.student] ?? d.metadata.name;
       const key = `${d.metadata.namespace}/${student}`;
-      const status = (d['status'] ?? {}) as {
-        readyReplicas?: number;
-        conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
-      };
-      if ((status.readyReplicas ?? 0) >= 1) {
+      const status = (d['status'] ?? {}) as DeploymentStatus;
+      if (rolledOut(d, status) && (status.readyReplicas ?? 0) >= 1) {
         result.set(key, { phase: 'Ready', reason: undefined });
         continue;
       }
+      // Not Ready, or Ready with the previous version: what the newest one is doing decides.
       const mine = pods.filter(
         (p) => p.metadata?.namespace === d.metadata.namespace && p.metadata?.labels?.[LABEL.student] === student,
       );
@@ -137,8 +155,7 @@ export class KubeTarget implements Target {
       const unschedulable = mine
         .flatMap((p) => p.status?.conditions ?? [])
         .find((c) => c.type === 'PodScheduled' && c.status === 'False');
-      // No pod at all, and the API server says why.
-      const refused = mine.length === 0 ? refusedPod(status.conditions) : undefined;
+      const refused = refusedPod(status.conditions);
       if (waiting !== undefined && FAILING_REASONS.has(waiting)) result.set(key, { phase: 'Failing', reason: waiting });
       else if (unready !== undefined && (unready.restartCount ?? 0) > 0)
         result.set(key, { phase: 'Failing', reason: 'probe failures: the app restarts' });

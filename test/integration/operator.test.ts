@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classopsAsync, ROOT } from '../support/cli.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FakeApiServer, rolledOut } from '../support/fake-apiserver.js';
 import { GitRepo } from '../support/git.js';
 import { requireProgram, waitFor } from '../support/processes.js';
 import { rosterText } from '../support/rosters.js';
@@ -192,7 +192,7 @@ describe('classops run as an operator', () => {
     );
     const labels = (who: string) => ({ 'app.kubernetes.io/managed-by': 'classops', 'classops.dev/student': who });
     const ann = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
-    api.put({ ...ann, status: { replicas: 1, readyReplicas: 1 } });
+    api.put(rolledOut(ann));
     api.put({
       apiVersion: 'v1',
       kind: 'Pod',

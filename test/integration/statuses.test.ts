@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FakeApiServer, rolledOut } from '../support/fake-apiserver.js';
 import { FakeGithub } from '../support/fake-github.js';
 import { GitRepo } from '../support/git.js';
 import { waitFor } from '../support/processes.js';
@@ -80,7 +80,7 @@ test('Ready and Failing are each posted once, on the commit that last changed th
   expect(posts()).toEqual([]); // still starting: nothing to say yet
 
   const ann = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
-  api.put({ ...ann, status: { replicas: 1, readyReplicas: 1 } });
+  api.put(rolledOut(ann));
   api.put({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -136,7 +136,7 @@ test('GitHub down never holds up a reconcile; the status is posted once it is ba
     () => run.output,
   );
   const ann = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
-  api.put({ ...ann, status: { replicas: 1, readyReplicas: 1 } });
+  api.put(rolledOut(ann));
   // Reconciles go on while every status request fails (and is retried).
   await moreReconciles(run, 5);
   expect(gh.requests.filter((r) => r.path.includes('/statuses')).length).toBeGreaterThan(0);

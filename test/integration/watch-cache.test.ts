@@ -8,7 +8,7 @@ import { reconcile, type ReconcilerOptions } from '../../src/controller/reconcil
 import { State } from '../../src/controller/state.js';
 import { studentKey } from '../../src/pipeline/desired.js';
 import { LABEL } from '../../src/render/names.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FakeApiServer, rolledOut } from '../support/fake-apiserver.js';
 import { entry, InProcessCourse, NS } from '../support/in-process.js';
 import { waitFor } from '../support/processes.js';
 
@@ -57,7 +57,7 @@ describe("a pass from the watch's copy", () => {
   });
 
   test("reads each student's health from it: a Deployment that became ready is Ready, with no listing", async () => {
-    api.put({ ...api.get('apps/v1', 'Deployment', NS, 'student-ann')!, status: { readyReplicas: 1 } });
+    api.put(rolledOut(api.get('apps/v1', 'Deployment', NS, 'student-ann')!));
     const ready = (o: object | undefined) => (o as { status?: { readyReplicas?: number } })?.status?.readyReplicas;
     await waitFor(async () => ready(cachedObject('Deployment', 'student-ann')) === 1, 10_000, 'the status');
     const listed = listings().length;

@@ -133,6 +133,24 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: s
   return true;
 }
 
+/**
+ * A Deployment as its controller reports it once the newest spec runs and is ready (or
+ * not yet ready): the status a kube-controller-manager would write, which this server has none of.
+ */
+export function rolledOut<T extends Obj>(deployment: T, ready = 1): T {
+  const generation = deployment.metadata['generation'] as number | undefined;
+  return {
+    ...deployment,
+    status: {
+      observedGeneration: generation,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: ready,
+      availableReplicas: ready,
+    },
+  };
+}
+
 export class FakeApiServer {
   private server: Server | undefined;
   private readonly objects = new Map<string, Obj>();

@@ -169,9 +169,18 @@ describe('health, per student, from the Deployment and its pods', () => {
       status,
     });
   const waiting = (reason: string) => ({ ready: false, state: { waiting: { reason } } });
+  /** A Deployment whose previous version is Ready, and whose newest (generation 2) is rolling out: `status` says how far. */
+  const updating = (student: string, status: object) => {
+    deployment(student);
+    const d = api.get('apps/v1', 'Deployment', NS, `student-${student}`)!;
+    api.put({ ...d, spec: { image: 'v2' } });
+    api.put({ ...api.get('apps/v1', 'Deployment', NS, `student-${student}`)!, status });
+    pod(student, { phase: 'Running', containerStatuses: [{ ready: true, state: { running: {} } }] });
+  };
+  const previousReady = { observedGeneration: 2, replicas: 2, updatedReplicas: 1, readyReplicas: 1 };
 
   test('each state a student app can be in', async () => {
-    deployment('ready', { readyReplicas: 1 });
+    deployment('ready', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1 });
     pod('ready', { phase: 'Running', containerStatuses: [waiting('CrashLoopBackOff')] }); // the Deployment decides
     deployment('pulling');
     pod('pulling', { phase: 'Pending', containerStatuses: [waiting('ImagePullBackOff')] });
@@ -220,6 +229,22 @@ describe('health, per student, from the Deployment and its pods', () => {
       refused('pods "student-forbidden-1" is forbidden: violates PodSecurity "restricted:latest"'),
     );
     deployment('recovered', { conditions: [{ type: 'ReplicaFailure', status: 'False', message: 'exceeded quota' }] });
+    // Ready, but with the previous version: the newest decides, as it is what the commit asked for.
+    updating('newcrashes', previousReady);
+    pod('newcrashes', { phase: 'Running', containerStatuses: [waiting('CrashLoopBackOff')] });
+    updating('newstarts', previousReady);
+    pod('newstarts', {
+      phase: 'Running',
+      containerStatuses: [{ ready: false, restartCount: 0, state: { running: {} } }],
+    });
+    updating('newrefused', {
+      observedGeneration: 2,
+      replicas: 1,
+      updatedReplicas: 0,
+      readyReplicas: 1,
+      conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'pods "x" is forbidden: exceeded quota: q' }],
+    });
+    updating('notseen', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1 });
     deployment('settling');
     pod('settling', { phase: 'Running', containerStatuses: [{ ready: true, state: { running: {} } }] });
     deployment('oddwait');
@@ -252,6 +277,13 @@ describe('health, per student, from the Deployment and its pods', () => {
           'the cluster refuses its pod: pods "student-forbidden-1" is forbidden: violates PodSecurity "restricted:latest"',
       },
       [`${NS}/recovered`]: { phase: 'Pending', reason: 'waiting for a pod' },
+      [`${NS}/newcrashes`]: { phase: 'Failing', reason: 'CrashLoopBackOff' },
+      [`${NS}/newstarts`]: { phase: 'Progressing', reason: 'readiness probe not passing yet' },
+      [`${NS}/newrefused`]: {
+        phase: 'Failing',
+        reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
+      },
+      [`${NS}/notseen`]: { phase: 'Progressing', reason: undefined },
       [`${NS}/settling`]: { phase: 'Progressing', reason: undefined },
       [`${NS}/oddwait`]: { phase: 'Progressing', reason: 'PodInitializing' },
       ['container-course-week02/twoweeks']: { phase: 'Failing', reason: 'ErrImagePull' },
@@ -289,7 +321,7 @@ describe('health, per student, from the Deployment and its pods', () => {
       kind: 'Deployment',
       metadata: { name: 'web', namespace: NS, labels: MANAGED },
       spec: {},
-      status: { readyReplicas: 2 },
+      status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2 },
     });
     api.put({
       apiVersion: 'apps/v1',

@@ -8,7 +8,7 @@ import { getEventListeners } from 'node:events';
 import { DEFAULT_RETRY } from '../../src/cluster/kube.js';
 import { reconcile } from '../../src/controller/reconciler.js';
 import { State } from '../../src/controller/state.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FakeApiServer, rolledOut } from '../support/fake-apiserver.js';
 import { entry, InProcessCourse, NS } from '../support/in-process.js';
 import { rosterText } from '../support/rosters.js';
 
@@ -410,7 +410,7 @@ describe('State and metrics after a pass', () => {
     await reconcile(c.options);
     // The cluster's view: ann ready, bo's image cannot be pulled, cy's pod is up but not ready yet.
     const ready = api.get('apps/v1', 'Deployment', NS, 'student-ann')!;
-    api.put({ ...ready, status: { readyReplicas: 1 } });
+    api.put(rolledOut(ready));
     const pod = (student: string, status: object) =>
       api.put({
         apiVersion: 'v1',
