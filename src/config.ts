@@ -62,6 +62,7 @@ export interface EgressConfig {
   readonly dnsCidrs: readonly string[];
   readonly exceptCidrs: readonly string[];
   readonly ingressControllerPorts: readonly number[];
+  readonly ingressControllerPodLabels: Readonly<Record<string, string>>;
 }
 
 export interface RenderConfig {

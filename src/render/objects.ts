@@ -463,15 +463,26 @@ export function renderWeekObjects(ctx: WeekContext): KubeObject[] {
   return objects;
 }
 
+/** The pods and ports of ingress-nginx and of k3s' Traefik that route requests, as their charts label them. */
+const CONTROLLERS = {
+  nginx: { ports: [80, 443], labels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
+  traefik: { ports: [8000, 8443], labels: { 'app.kubernetes.io/name': 'traefik' } },
+  none: { ports: [], labels: {} },
+};
+
 /**
- * The ports of the ingress controller's pods that the course's public URLs reach from
- * inside the cluster (a request to the load balancer is sent straight to those pods):
- * the ports ingress-nginx and k3s' Traefik listen on inside their pods, unless set.
+ * The ingress controller's pods and ports that the course's public URLs reach from inside
+ * the cluster (a request to the load balancer is sent straight to those pods): by the
+ * controller routing.rewrite names, unless set. Only those pods: another in the namespace
+ * (on k3s, kube-system) or the controller's own admission webhook stays out of reach.
  */
-function ingressControllerPorts(render: RenderConfig): readonly number[] {
-  const { ingressControllerPorts: ports } = render.networkPolicy.egress;
-  if (ports.length > 0 || render.routing.mode !== 'ingress') return ports;
-  return { nginx: [80, 443], traefik: [8000, 8443], none: [] }[render.routing.rewrite];
+function ingressController(render: RenderConfig): { ports: readonly number[]; labels: Record<string, string> } {
+  const { ingressControllerPorts: ports, ingressControllerPodLabels: labels } = render.networkPolicy.egress;
+  const known = render.routing.mode === 'ingress' ? CONTROLLERS[render.routing.rewrite] : CONTROLLERS.none;
+  return {
+    ports: ports.length > 0 ? ports : known.ports,
+    labels: { ...(Object.keys(labels).length > 0 ? labels : known.labels) },
+  };
 }
 
 /**
@@ -481,7 +492,7 @@ function ingressControllerPorts(render: RenderConfig): readonly number[] {
 function egressPolicy(ctx: WeekContext, labels: Record<string, string>): KubeObject {
   const { render } = ctx;
   const { dnsNamespace, dnsCidrs, exceptCidrs } = render.networkPolicy.egress;
-  const routes = ingressControllerPorts(render);
+  const controller = ingressController(render);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -500,12 +511,17 @@ function egressPolicy(ctx: WeekContext, labels: Record<string, string>): KubeObj
             { protocol: 'TCP', port: 53 },
           ],
         },
-        ...(routes.length === 0
+        ...(controller.ports.length === 0
           ? []
           : [
               {
-                to: [{ namespaceSelector: { matchLabels: { ...render.networkPolicy.ingressControllerNamespace } } }],
-                ports: routes.map((port) => ({ protocol: 'TCP', port })),
+                to: [
+                  {
+                    namespaceSelector: { matchLabels: { ...render.networkPolicy.ingressControllerNamespace } },
+                    podSelector: { matchLabels: controller.labels },
+                  },
+                ],
+                ports: controller.ports.map((port) => ({ protocol: 'TCP', port })),
               },
             ]),
         {

@@ -166,7 +166,12 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
         },
         // The course's public URLs: from inside the cluster they lead straight to ingress-nginx's pods.
         {
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
+              podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
+            },
+          ],
           ports: [
             { protocol: 'TCP', port: 80 },
             { protocol: 'TCP', port: 443 },
@@ -212,21 +217,32 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
     expect(open.shared.map((o) => o.metadata.name)).not.toContain('classops-restrict-egress');
   });
 
+  const NGINX = { 'app.kubernetes.io/name': 'ingress-nginx' };
   test.each([
-    ['ingress-nginx', {}, [80, 443]],
-    ["k3s' Traefik", { routing: { rewrite: 'traefik', ingressClassName: 'traefik' } }, [8000, 8443]],
-    ['a controller it cannot tell', { routing: { rewrite: 'none' } }, []],
-    ['a Gateway', { routing: { mode: 'httproute', parentRefs: [{ name: 'gw' }] } }, []],
+    ['ingress-nginx', {}, [80, 443], NGINX],
+    ["k3s' Traefik", { routing: { rewrite: 'traefik' } }, [8000, 8443], { 'app.kubernetes.io/name': 'traefik' }],
+    ['a controller it cannot tell', { routing: { rewrite: 'none' } }, [], undefined],
+    ['a Gateway', { routing: { mode: 'httproute', parentRefs: [{ name: 'gw' }] } }, [], undefined],
     [
-      'a Gateway whose ports are given',
+      'a Gateway whose pods and ports are given',
       {
         routing: { mode: 'httproute', parentRefs: [{ name: 'gw' }] },
-        networkPolicy: { egress: { ingressControllerPorts: [10080, 10443] } },
+        networkPolicy: {
+          egress: { ingressControllerPorts: [10080, 10443], ingressControllerPodLabels: { gateway: 'course' } },
+        },
       },
       [10080, 10443],
+      { gateway: 'course' },
     ],
-    ['ingress-nginx, ports given', { networkPolicy: { egress: { ingressControllerPorts: [8080] } } }, [8080]],
-  ])("%s: the course's URLs reach the controller's pods on %#", (_, overrides, ports) => {
+    // Ports alone, for a controller it cannot tell: every pod of the controller's namespace.
+    [
+      'ports alone',
+      { routing: { rewrite: 'none' }, networkPolicy: { egress: { ingressControllerPorts: [8080] } } },
+      [8080],
+      {},
+    ],
+    ['ingress-nginx, ports given', { networkPolicy: { egress: { ingressControllerPorts: [8080] } } }, [8080], NGINX],
+  ])("%s: the course's URLs reach the controller's pods on %p", (_, overrides, ports, labels) => {
     const egress = week(sampleReport(), config(overrides)).shared.find(
       (o) => o.metadata.name === 'classops-restrict-egress',
     )!;
@@ -235,10 +251,18 @@ describe('a student gets a hardened Deployment, a Service and a route', () => {
     const rules = (egress['spec'] as { egress: Rule[] }).egress;
     const controller = rules.filter((r) => r.ports !== undefined && r.ports[0]!.port !== 53);
     expect(controller.flatMap((r) => r.ports!.map((p) => p.port))).toEqual(ports);
-    for (const rule of controller)
-      expect(rule.to).toEqual([
-        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
-      ]);
+    expect(controller.map((r) => r.to)).toEqual(
+      labels === undefined
+        ? []
+        : [
+            [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
+                podSelector: { matchLabels: labels },
+              },
+            ],
+          ],
+    );
   });
 
   test('NodeLocal DNSCache: the addresses given may be asked for names, on port 53 only', () => {
