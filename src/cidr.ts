@@ -4,18 +4,34 @@ import { isIPv4, isIPv6 } from 'node:net';
 /** Whether a range is IPv6: NetworkPolicy keeps each family's ranges under its own ipBlock. */
 export const isIPv6Range = (cidr: string): boolean => cidr.includes(':');
 
+/** An address as a number, and its bit count; undefined for anything but plain IPv4 or IPv6 text. */
+function addressBits(address: string): { value: bigint; bits: number } | undefined {
+  if (isIPv4(address)) return { value: address.split('.').reduce((v, part) => (v << 8n) | BigInt(part), 0n), bits: 32 };
+  // An IPv4 address written in IPv6 (::ffff:10.0.0.1) is read differently by different CNIs.
+  if (!isIPv6(address) || /[.%]/.test(address)) return undefined;
+  const [head = '', tail] = address.split('::');
+  const groups = (text: string) => (text === '' ? [] : text.split(':'));
+  const given = [...groups(head), ...(tail === undefined ? [] : groups(tail))];
+  const all = [...groups(head), ...Array<string>(8 - given.length).fill('0'), ...groups(tail ?? '')];
+  return { value: all.reduce((v, group) => (v << 16n) | BigInt(`0x${group}`), 0n), bits: 128 };
+}
+
 /**
- * Why `cidr` is not a range the API server takes, or undefined. `strict`: it must leave
- * something out of its family's whole range, as an ipBlock's `except` entry must.
+ * Why `cidr` is not a range the API server takes, or undefined: an address, `/`, and a
+ * prefix length without leading zeros, with no bit set past the prefix (which newer API
+ * servers refuse, and which is a typo's mark). `strict`: it must leave something out of
+ * its family's whole range, as an ipBlock's `except` entry must.
  */
 export function cidrProblem(cidr: string, strict: boolean): string | undefined {
-  const [address = '', bits, ...rest] = cidr.split('/');
-  // An IPv4 address written in IPv6 (::ffff:10.0.0.1) is read differently by different CNIs.
-  const max = isIPv4(address) ? 32 : isIPv6(address) && !/[.%]/.test(address) ? 128 : undefined;
-  if (max === undefined || bits === undefined || rest.length > 0)
+  const [address = '', prefix, ...rest] = cidr.split('/');
+  const parsed = addressBits(address);
+  if (parsed === undefined || prefix === undefined || rest.length > 0)
     return 'is not an IPv4 or IPv6 range (an address, "/", a prefix length: 10.0.0.0/8, fc00::/7)';
   const least = strict ? 1 : 0;
-  if (!/^\d{1,3}$/.test(bits) || Number(bits) < least || Number(bits) > max)
-    return `needs a prefix length from /${least} to /${max}`;
+  if (!/^(0|[1-9]\d{0,2})$/.test(prefix) || Number(prefix) < least || Number(prefix) > parsed.bits)
+    return `needs a prefix length from /${least} to /${parsed.bits}`;
+  const host = parsed.bits - Number(prefix);
+  if ((parsed.value & ((1n << BigInt(host)) - 1n)) !== 0n)
+    return `sets bits past its /${prefix} prefix: write the range's first address`;
   return undefined;
 }

@@ -227,8 +227,14 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
       if (typeof payload !== 'object' || payload === null)
         return answer(400, 'invalid', 'the payload is not an object');
       const other = otherRepository(payload, options.repository);
-      if (other !== undefined)
-        return answer(202, 'ignored', `push to ${JSON.stringify(other.slice(0, 200))}, not ${options.repository}`);
+      if (other !== undefined) {
+        const text = `push to ${JSON.stringify(other.slice(0, 200))}, not ${options.repository}`;
+        // Renamed or moved, the course repository's pushes would all land here: say so where instructors look.
+        options.log.warn(
+          `webhook ${text} (github.repository): ignored; if the course repository was renamed or moved, set github.repository`,
+        );
+        return answer(202, 'ignored', text);
+      }
       if (!pushTouches(payload, options.branch, options.path))
         return answer(202, 'ignored', `push does not touch ${options.path} on ${options.branch}`);
       answer(202, 'accepted', 'reconcile queued');

@@ -1,6 +1,6 @@
 /**
  * Whether a week's students fit its ResourceQuota (render.quota). Past it, the API server
- * refuses the pods (or Services, or routes) of whichever students come last, with nothing
+ * refuses the pods (or Services, routes, the week's network policies) of whatever comes last, with nothing
  * in the roster to say why: the instructor is told instead, by `run` and `render`.
  */
 import { apiAmounts, type RenderConfig } from '../config.js';
@@ -17,6 +17,11 @@ const COUNTED_KINDS: Readonly<Record<string, string>> = {
   'count/deployments.apps': 'Deployment',
   'count/ingresses.networking.k8s.io': 'Ingress',
   'count/httproutes.gateway.networking.k8s.io': 'HTTPRoute',
+  resourcequotas: 'ResourceQuota',
+  'count/resourcequotas': 'ResourceQuota',
+  'count/limitranges': 'LimitRange',
+  'count/networkpolicies.networking.k8s.io': 'NetworkPolicy',
+  'count/middlewares.traefik.io': 'Middleware',
 };
 
 /** Quota keys that add up each pod's requests or limits; a plain `cpu` is `requests.cpu`. */
@@ -40,8 +45,11 @@ interface Need {
 
 /** What the week needs of each quota key classops' objects count against. */
 function weekNeeds(week: RenderedWeek, render: RenderConfig): Map<string, Need> {
-  const pods = week.students.length + 1;
+  // A rollout's extra pod only where there is a pod to roll out.
+  const pods = week.students.length === 0 ? 0 : week.students.length + 1;
   const counts = new Map<string, number>([['Pod', pods]]);
+  // The week's own objects count too: a quota short of them refuses its network policies.
+  for (const object of week.shared) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
   for (const s of week.students)
     for (const object of studentObjectList(s.objects)) counts.set(object.kind, (counts.get(object.kind) ?? 0) + 1);
   const perPod = new Map<string, string>();
@@ -77,7 +85,6 @@ export interface QuotaShortfall {
  * starts the new pod before it stops the old one (maxSurge 1, maxUnavailable 0).
  */
 export function quotaShortfall(week: RenderedWeek, render: RenderConfig): QuotaShortfall | undefined {
-  if (week.students.length === 0) return undefined;
   const needs = weekNeeds(week, render);
   for (const [key, hardText] of Object.entries(render.quota)) {
     const need = needs.get(key);
@@ -87,7 +94,7 @@ export function quotaShortfall(week: RenderedWeek, render: RenderConfig): QuotaS
       COUNTED_KINDS[key] === 'Pod' || Object.hasOwn(POD_AMOUNTS, key)
         ? ' (a pod per student, one more for a rollout)'
         : '';
-    const message = `${week.namespace}: its ${week.students.length} students need ${key} ${need.shown}${pods}, but render.quota.${key} is ${hardText}: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.`;
+    const message = `${week.namespace}: its ${week.students.length} students need ${key} ${need.shown}${pods}, but render.quota.${key} is ${hardText}: the API server refuses what goes past it, so the apps, routes or next versions of some students will not start until an instructor raises it in classops.yaml.`;
     return { namespace: week.namespace, message };
   }
   return undefined;

@@ -63,7 +63,7 @@ describe('classops render', () => {
     const run = classops(['render', '--out', out], { env: { CLASSOPS_RENDER_QUOTA: '{"pods": "4"}' } });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe(
-      'classops render: warning: container-course-week01: its 4 students need pods 5 (a pod per student, one more for a rollout), but render.quota.pods is 4: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.\n',
+      'classops render: warning: container-course-week01: its 4 students need pods 5 (a pod per student, one more for a rollout), but render.quota.pods is 4: the API server refuses what goes past it, so the apps, routes or next versions of some students will not start until an instructor raises it in classops.yaml.\n',
     );
     expect(readdirSync(join(out, 'container-course-week01'))).toContain('student-priya-r.yaml');
     expect(classops(['render', '--out', out], { env: { CLASSOPS_RENDER_QUOTA: '{"pods": "5"}' } }).stderr).toBe('');

@@ -101,6 +101,15 @@ describe('POST /webhooks/github', () => {
     ];
     expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 202, 202, 202, 202, 413]);
     expect(refused[6]!.text).toBe('push to "Codertocat/other-course", not CODERTOCAT/HELLO-WORLD\n');
+    // A renamed course repository would land here on every push: the log says what to set.
+    expect(
+      run
+        .logs()
+        .filter((l) => l['level'] === 'warn')
+        .map((l) => l['msg']),
+    ).toContain(
+      'webhook push to "Codertocat/other-course", not CODERTOCAT/HELLO-WORLD (github.repository): ignored; if the course repository was renamed or moved, set github.repository',
+    );
     // Give a wrongly queued reconcile time to happen: a fetch and apply take well under this.
     await new Promise((r) => setTimeout(r, 1500));
     expect(deployments()).toEqual(['student-ann']);

@@ -575,6 +575,16 @@ describe('the admission policy: the API server refuses classops writes outside i
       expect([name, create(name)]).toEqual([name, 'allowed']);
     for (const name of ['container-course-week01', 'extra2', 'lab1-other', 'kube-x1', 'default'])
       expect([name, create(name)]).toEqual([name, expect.stringContaining("only its course's namespaces")]);
+    // {course:02} is the course as it is, as src/render/names.ts reads it.
+    const widths = render({ config: { render: { namespaceTemplate: '{course:02}-w{week}' } } });
+    const policyOf = widths.find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
+    const namespace = (name: string) => ({ metadata: { ...managed.metadata, name } });
+    const createIn = (name: string) =>
+      admit(
+        { username: CONTROLLER, operation: 'CREATE', group: '', resource: 'namespaces', object: namespace(name) },
+        policyOf,
+      );
+    expect(createIn('container-course-w3')).toBe('allowed');
   });
 
   test('other users are not concerned; every kind classops writes is covered; the binding denies', () => {

@@ -34,7 +34,7 @@ const resources = {
 test('the defaults fit a week of 149 students, not one of 150: a rollout needs a pod more', () => {
   expect(overQuota([149], {})).toEqual([]);
   expect(overQuota([150], {})).toEqual([
-    'container-course-week01: its 150 students need pods 151 (a pod per student, one more for a rollout), but render.quota.pods is 150: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.',
+    'container-course-week01: its 150 students need pods 151 (a pod per student, one more for a rollout), but render.quota.pods is 150: the API server refuses what goes past it, so the apps, routes or next versions of some students will not start until an instructor raises it in classops.yaml.',
   ]);
 });
 
@@ -63,8 +63,19 @@ test.each([
   expect(said).toContain(`but render.quota.${key} is ${short}:`);
 });
 
-test('a week of no students needs nothing, not even the pod a rollout would take', () => {
+test('a week of no students needs no pod, not even the one a rollout would take; its own objects count', () => {
   expect(overQuota([0], { quota: { pods: '0', 'requests.cpu': '0' } })).toEqual([]);
+  // Three network policies, a LimitRange and the quota itself, whoever is in the week.
+  const own = { 'count/networkpolicies.networking.k8s.io': '3', 'count/limitranges': '1', resourcequotas: '1' };
+  expect(overQuota([0], { quota: own })).toEqual([]);
+  expect(overQuota([0], { quota: { ...own, 'count/networkpolicies.networking.k8s.io': '2' } })).toEqual([
+    expect.stringContaining('its 0 students need count/networkpolicies.networking.k8s.io 3, but'),
+  ]);
+  expect(overQuota([2], { quota: { 'count/resourcequotas': '0' } })).toEqual([
+    expect.stringContaining('need count/resourcequotas 1, but'),
+  ]);
+  const traefik = { routing: { rewrite: 'traefik' }, quota: { 'count/middlewares.traefik.io': '0' } };
+  expect(overQuota([1], traefik)).toEqual([expect.stringContaining('need count/middlewares.traefik.io 1, but')]);
 });
 
 test('each week is judged by its own students; what classops makes none of is never short', () => {

@@ -395,7 +395,7 @@ describe('State and metrics after a pass', () => {
     expect(outcome.result).toBe('success');
     expect(names('Deployment')).toEqual(['student-ann', 'student-bo', 'student-cy']);
     expect(c.logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
-      `${NS}: its 3 students need pods 4 (a pod per student, one more for a rollout), but render.quota.pods is 3: the API server refuses what goes past it, so some students will not run or not be reachable until an instructor raises it in classops.yaml.`,
+      `${NS}: its 3 students need pods 4 (a pod per student, one more for a rollout), but render.quota.pods is 3: the API server refuses what goes past it, so the apps, routes or next versions of some students will not start until an instructor raises it in classops.yaml.`,
     ]);
     expect(await c.samples('weekOverQuota')).toEqual({ [`namespace=${NS}`]: 1 });
     c.week(entry('ann') + entry('bo'));

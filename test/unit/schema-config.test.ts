@@ -80,7 +80,7 @@ describe('configuration', () => {
   });
 
   test('the course repository is owner/name or nothing: a URL would silently match no push', () => {
-    for (const repository of ['https://github.com/course/repo', 'course', 'course/repo/extra'])
+    for (const repository of ['https://github.com/course/repo', 'course', 'course/repo/extra', 'course/repo.git'])
       expect(() => loadConfig({ env: {}, overrides: { github: { repository } } })).toThrow(
         /\/github\/repository must match pattern/,
       );
@@ -111,6 +111,16 @@ describe('configuration', () => {
     // DNS servers may be anywhere, even everywhere: the rule is for port 53 alone.
     expect(egress({ dnsCidrs: ['169.254.20.10/32', '0.0.0.0/0', '::/0'], exceptCidrs: ['1.2.3.4/32'] })).not.toThrow();
     expect(egress({ dnsCidrs: ['1.2.3/8'] })).toThrow(/dnsCidrs\[0\] "1.2.3\/8" is not an IPv4 or IPv6 range/);
+    // A bit set past the prefix is a typo's mark, and newer API servers refuse it.
+    expect(egress({ exceptCidrs: ['10.0.0.1/8', 'fd00::/7', '10.0.0.0/08'] })).toThrow(
+      new ConfigError(
+        [
+          `invalid configuration: render.networkPolicy.egress.exceptCidrs[0] "10.0.0.1/8" sets bits past its /8 prefix: write the range's first address`,
+          `render.networkPolicy.egress.exceptCidrs[1] "fd00::/7" sets bits past its /7 prefix: write the range's first address`,
+          'render.networkPolicy.egress.exceptCidrs[2] "10.0.0.0/08" needs a prefix length from /1 to /32',
+        ].join('; '),
+      ),
+    );
   });
 
   test('a quota of things counted one by one takes whole numbers only, as the API server does', () => {
