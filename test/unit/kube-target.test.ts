@@ -213,7 +213,7 @@ describe('health, per student, from the Deployment and its pods', () => {
     });
     deployment('creating');
     pod('creating', { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] });
-    deployment('nopod');
+    deployment('nopod', { conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated' }] });
     // The ReplicaSet could not make a pod: the API server said why.
     const refused = (message: string) => ({
       conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message }],
@@ -245,6 +245,29 @@ describe('health, per student, from the Deployment and its pods', () => {
       conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'pods "x" is forbidden: exceeded quota: q' }],
     });
     updating('notseen', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1 });
+    updating('newcreating', previousReady);
+    pod('newcreating', { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] });
+    // Rolled out, not ready yet: the conditions every Deployment has say nothing is refused.
+    deployment('rolledunready', {
+      observedGeneration: 1,
+      replicas: 1,
+      updatedReplicas: 1,
+      conditions: [
+        { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' },
+        { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'exceeded quota? no' },
+      ],
+    });
+    pod('rolledunready', {
+      phase: 'Running',
+      containerStatuses: [{ ready: false, restartCount: 0, state: { running: {} } }],
+    });
+    // Only this namespace's pods are this week's: a crash in another week is not this one's.
+    deployment('onlyelsewhere');
+    pod(
+      'onlyelsewhere',
+      { phase: 'Running', containerStatuses: [waiting('CrashLoopBackOff')] },
+      'container-course-week02',
+    );
     deployment('settling');
     pod('settling', { phase: 'Running', containerStatuses: [{ ready: true, state: { running: {} } }] });
     deployment('oddwait');
@@ -284,6 +307,9 @@ describe('health, per student, from the Deployment and its pods', () => {
         reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
       },
       [`${NS}/notseen`]: { phase: 'Progressing', reason: undefined },
+      [`${NS}/newcreating`]: { phase: 'Pending', reason: 'ContainerCreating' },
+      [`${NS}/rolledunready`]: { phase: 'Progressing', reason: 'readiness probe not passing yet' },
+      [`${NS}/onlyelsewhere`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/settling`]: { phase: 'Progressing', reason: undefined },
       [`${NS}/oddwait`]: { phase: 'Progressing', reason: 'PodInitializing' },
       ['container-course-week02/twoweeks']: { phase: 'Failing', reason: 'ErrImagePull' },
