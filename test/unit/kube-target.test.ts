@@ -169,6 +169,10 @@ describe('health, per student, from the Deployment and its pods', () => {
       status,
     });
   const waiting = (reason: string) => ({ ready: false, state: { waiting: { reason } } });
+  const QUOTA_FULL = {
+    phase: 'Failing',
+    reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
+  };
   /** A Deployment whose previous version is Ready, and whose newest (generation 2) is rolling out: `status` says how far. */
   const updating = (student: string, status: object) => {
     deployment(student);
@@ -290,10 +294,7 @@ describe('health, per student, from the Deployment and its pods', () => {
       [`${NS}/scheduled`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/creating`]: { phase: 'Pending', reason: 'ContainerCreating' },
       [`${NS}/nopod`]: { phase: 'Pending', reason: 'waiting for a pod' },
-      [`${NS}/overquota`]: {
-        phase: 'Failing',
-        reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
-      },
+      [`${NS}/overquota`]: QUOTA_FULL,
       [`${NS}/forbidden`]: {
         phase: 'Failing',
         reason:
@@ -302,10 +303,7 @@ describe('health, per student, from the Deployment and its pods', () => {
       [`${NS}/recovered`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/newcrashes`]: { phase: 'Failing', reason: 'CrashLoopBackOff' },
       [`${NS}/newstarts`]: { phase: 'Progressing', reason: 'readiness probe not passing yet' },
-      [`${NS}/newrefused`]: {
-        phase: 'Failing',
-        reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
-      },
+      [`${NS}/newrefused`]: QUOTA_FULL,
       [`${NS}/notseen`]: { phase: 'Progressing', reason: undefined },
       [`${NS}/newcreating`]: { phase: 'Pending', reason: 'ContainerCreating' },
       [`${NS}/rolledunready`]: { phase: 'Progressing', reason: 'readiness probe not passing yet' },
