@@ -9,10 +9,9 @@ function addressBits(address: string): { value: bigint; bits: number } | undefin
   if (isIPv4(address)) return { value: address.split('.').reduce((v, part) => (v << 8n) | BigInt(part), 0n), bits: 32 };
   // An IPv4 address written in IPv6 (::ffff:10.0.0.1) is read differently by different CNIs.
   if (!isIPv6(address) || /[.%]/.test(address)) return undefined;
-  const [head = '', tail] = address.split('::');
-  const groups = (text: string) => (text === '' ? [] : text.split(':'));
-  const given = [...groups(head), ...(tail === undefined ? [] : groups(tail))];
-  const all = [...groups(head), ...Array<string>(8 - given.length).fill('0'), ...groups(tail ?? '')];
+  const groups = (text: string | undefined) => (text === undefined || text === '' ? [] : text.split(':'));
+  const [head, tail] = address.split('::').map(groups) as [string[], string[] | undefined];
+  const all = [...head, ...Array<string>(8 - head.length - (tail?.length ?? 0)).fill('0'), ...(tail ?? [])];
   return { value: all.reduce((v, group) => (v << 16n) | BigInt(`0x${group}`), 0n), bits: 128 };
 }
 
