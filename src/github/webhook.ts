@@ -23,6 +23,8 @@ const MIN_BYTES_PER_SECOND = 64 * 1024;
 /** How long a delivery id is remembered, and how many at most (GitHub redelivers within hours, not days). */
 const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 const MAX_REMEMBERED = 50_000;
+/** Other repositories whose ignored pushes are logged, at most: the first of each is enough. */
+const MAX_WARNED_REPOSITORIES = 1000;
 /** Events named in the metric; anything else is counted as `other`, so a sender cannot grow its label set. */
 const KNOWN_EVENTS = new Set(['ping', 'push', 'pull_request', 'workflow_run', 'check_run', 'status', 'create']);
 
@@ -149,6 +151,8 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
   const readings = new Set<Reading>();
+  /** Other repositories already named in the log: an organization's webhook sends all their pushes. */
+  const warnedOf = new Set<string>();
 
   const remember = (id: string): boolean => {
     const t = now();
@@ -229,10 +233,14 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
       const other = otherRepository(payload, options.repository);
       if (other !== undefined) {
         const text = `push to ${JSON.stringify(other.slice(0, 200))}, not ${options.repository}`;
-        // Renamed or moved, the course repository's pushes would all land here: say so where instructors look.
-        options.log.warn(
-          `webhook ${text} (github.repository): ignored; if the course repository was renamed or moved, set github.repository`,
-        );
+        // Renamed or moved, the course repository's pushes would all land here: say so where
+        // instructors look, once per repository (and for a bounded number of them).
+        if (!warnedOf.has(other.toLowerCase()) && warnedOf.size < MAX_WARNED_REPOSITORIES) {
+          warnedOf.add(other.toLowerCase());
+          options.log.warn(
+            `webhook ${text} (github.repository): ignored, as its later pushes will be; if the course repository was renamed or moved, set github.repository`,
+          );
+        }
         return answer(202, 'ignored', text);
       }
       if (!pushTouches(payload, options.branch, options.path))
