@@ -7,6 +7,7 @@ import { isNotFound, withRetries } from './kube.js';
 import { MANAGED_KINDS } from '../render/kinds.js';
 import { describeRef, refOf, type ObjectRef, type StudentHealth, type Target } from './target.js';
 import { ManagedObjectWatcher } from './watch.js';
+import { shown } from '../unsafe-characters.js';
 
 export const FIELD_MANAGER = 'classops';
 const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
@@ -36,22 +37,42 @@ interface DeploymentStatus {
  */
 function rolledOut(d: KubeObject, status: DeploymentStatus): boolean {
   const generation = d.metadata.generation;
-  const observed = generation === undefined || (status.observedGeneration ?? 0) >= generation;
-  const updated = status.updatedReplicas ?? 0;
-  return observed && updated >= 1 && (status.replicas ?? updated) <= updated;
+  const observed = typeof generation !== 'number' || count(status.observedGeneration) >= generation;
+  const updated = count(status.updatedReplicas);
+  return observed && updated >= 1 && (status.replicas === undefined || count(status.replicas) <= updated);
 }
+
+/** A count from a status, 0 when it is not a number (the API's status always is; a broken proxy's may not be). */
+const count = (value: unknown): number => (typeof value === 'number' ? value : 0);
 
 /**
  * Why the API server refuses the Deployment's pod (its ReplicaFailure condition), or
  * undefined: most often the week's ResourceQuota is full, which only an instructor can change.
  */
-function refusedPod(conditions: DeploymentStatus['conditions'] = []): string | undefined {
-  const failure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+function refusedPod(status: DeploymentStatus): StudentHealth | undefined {
+  const conditions: unknown[] = Array.isArray(status.conditions) ? status.conditions : [];
+  const failure = conditions.find(
+    (c): c is { message?: unknown } =>
+      typeof c === 'object' &&
+      c !== null &&
+      'type' in c &&
+      c.type === 'ReplicaFailure' &&
+      'status' in c &&
+      c.status === 'True',
+  );
   if (failure === undefined) return undefined;
-  const message = failure.message ?? '';
+  const message = typeof failure.message === 'string' ? failure.message : '';
   if (message.includes('exceeded quota'))
-    return "the week's ResourceQuota is full: an instructor must raise render.quota";
-  return `the cluster refuses its pod: ${message.slice(0, 200) || 'no reason given'}`;
+    // A whole week rolling out at once needs up to a pod more per student: room comes as rollouts end.
+    return count(status.readyReplicas) >= 1
+      ? {
+          phase: 'Progressing',
+          reason: "the new version waits for room in the week's ResourceQuota; the previous one answers",
+        }
+      : { phase: 'Failing', reason: "the week's ResourceQuota is full: an instructor must raise render.quota" };
+  // An admission webhook's words, on their way to commit statuses and metric labels.
+  const why = message === '' ? 'no reason given' : shown(message, 200);
+  return { phase: 'Failing', reason: `the cluster refuses its pod: ${why}` };
 }
 
 export class KubeTarget implements Target {
@@ -137,7 +158,7 @@ export class KubeTarget implements Target {
       const student = d.metadata.labels?.[LABEL.student] ?? d.metadata.name;
       const key = `${d.metadata.namespace}/${student}`;
       const status = (d['status'] ?? {}) as DeploymentStatus;
-      if (rolledOut(d, status) && (status.readyReplicas ?? 0) >= 1) {
+      if (rolledOut(d, status) && count(status.readyReplicas) >= 1) {
         result.set(key, { phase: 'Ready', reason: undefined });
         continue;
       }
@@ -155,7 +176,7 @@ export class KubeTarget implements Target {
       const unschedulable = mine
         .flatMap((p) => p.status?.conditions ?? [])
         .find((c) => c.type === 'PodScheduled' && c.status === 'False');
-      const refused = refusedPod(status.conditions);
+      const refused = refusedPod(status);
       if (waiting !== undefined && FAILING_REASONS.has(waiting)) result.set(key, { phase: 'Failing', reason: waiting });
       else if (unready !== undefined && (unready.restartCount ?? 0) > 0)
         result.set(key, { phase: 'Failing', reason: 'probe failures: the app restarts' });
@@ -163,7 +184,7 @@ export class KubeTarget implements Target {
         result.set(key, { phase: 'Progressing', reason: 'readiness probe not passing yet' });
       else if (unschedulable !== undefined)
         result.set(key, { phase: 'Pending', reason: unschedulable.reason ?? 'Unschedulable' });
-      else if (refused !== undefined) result.set(key, { phase: 'Failing', reason: refused });
+      else if (refused !== undefined) result.set(key, refused);
       else if (mine.length === 0 || mine.some((p) => p.status?.phase === 'Pending'))
         result.set(key, { phase: 'Pending', reason: waiting ?? 'waiting for a pod' });
       else result.set(key, { phase: 'Progressing', reason: waiting });

@@ -169,10 +169,6 @@ describe('health, per student, from the Deployment and its pods', () => {
       status,
     });
   const waiting = (reason: string) => ({ ready: false, state: { waiting: { reason } } });
-  const QUOTA_FULL = {
-    phase: 'Failing',
-    reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
-  };
   /** A Deployment whose previous version is Ready, and whose newest (generation 2) is rolling out: `status` says how far. */
   const updating = (student: string, status: object) => {
     deployment(student);
@@ -248,6 +244,19 @@ describe('health, per student, from the Deployment and its pods', () => {
       readyReplicas: 1,
       conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'pods "x" is forbidden: exceeded quota: q' }],
     });
+    // What an admission webhook says reaches commit statuses and metric labels: escaped, and cut whole.
+    deployment('oddwebhook', {
+      conditions: [
+        {
+          type: 'ReplicaFailure',
+          status: 'True',
+          message: `denied \u001b[31mred\u001b[0m\nforged line ${'é'.repeat(300)}`,
+        },
+      ],
+    });
+    // A status that is not the API's shape (a broken proxy) spoils only its own student's health.
+    deployment('oddstatus', { conditions: null, readyReplicas: '1' });
+    deployment('oddmessage', { conditions: [{ type: 'ReplicaFailure', status: 'True', message: 12345 }] });
     updating('notseen', { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1 });
     updating('newcreating', previousReady);
     pod('newcreating', { phase: 'Pending', containerStatuses: [waiting('ContainerCreating')] });
@@ -294,7 +303,10 @@ describe('health, per student, from the Deployment and its pods', () => {
       [`${NS}/scheduled`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/creating`]: { phase: 'Pending', reason: 'ContainerCreating' },
       [`${NS}/nopod`]: { phase: 'Pending', reason: 'waiting for a pod' },
-      [`${NS}/overquota`]: QUOTA_FULL,
+      [`${NS}/overquota`]: {
+        phase: 'Failing',
+        reason: "the week's ResourceQuota is full: an instructor must raise render.quota",
+      },
       [`${NS}/forbidden`]: {
         phase: 'Failing',
         reason:
@@ -303,8 +315,19 @@ describe('health, per student, from the Deployment and its pods', () => {
       [`${NS}/recovered`]: { phase: 'Pending', reason: 'waiting for a pod' },
       [`${NS}/newcrashes`]: { phase: 'Failing', reason: 'CrashLoopBackOff' },
       [`${NS}/newstarts`]: { phase: 'Progressing', reason: 'readiness probe not passing yet' },
-      [`${NS}/newrefused`]: QUOTA_FULL,
+      // A whole week rolling out at once (an upgrade) needs up to a pod more per student: the
+      // quota refuses some new pods for a while, as the previous versions answer on.
+      [`${NS}/newrefused`]: {
+        phase: 'Progressing',
+        reason: "the new version waits for room in the week's ResourceQuota; the previous one answers",
+      },
       [`${NS}/notseen`]: { phase: 'Progressing', reason: undefined },
+      [`${NS}/oddwebhook`]: {
+        phase: 'Failing',
+        reason: `the cluster refuses its pod: denied \\u001b[31mred\\u001b[0m\\u000aforged line ${'é'.repeat(168)}…`,
+      },
+      [`${NS}/oddstatus`]: { phase: 'Pending', reason: 'waiting for a pod' },
+      [`${NS}/oddmessage`]: { phase: 'Failing', reason: 'the cluster refuses its pod: no reason given' },
       [`${NS}/newcreating`]: { phase: 'Pending', reason: 'ContainerCreating' },
       [`${NS}/rolledunready`]: { phase: 'Progressing', reason: 'readiness probe not passing yet' },
       [`${NS}/onlyelsewhere`]: { phase: 'Pending', reason: 'waiting for a pod' },
