@@ -416,15 +416,20 @@ describe('the week', () => {
 
   test('a template that gives an invalid namespace is reported', () => {
     const report = validateRoster('week-07.yaml', Buffer.from(rosterText('', 7)), config().policy);
-    const { reports, desired } = interpretReports([report], new Map(), config({ namespaceTemplate: 'Course_{week}' }), {
-      revision: 'r',
-      lastGood: new Map(),
-    });
+    const { reports, desired } = interpretReports(
+      [report],
+      new Map(),
+      config({ namespaceTemplate: '{course}-week{week}-' }),
+      {
+        revision: 'r',
+        lastGood: new Map(),
+      },
+    );
     expect(desired!.weeks).toEqual([]);
     expect(reports[0]!.findings).toEqual([
       expect.objectContaining({
         code: 'render-namespace-invalid',
-        message: 'The namespace template gives "Course_7", which is not a valid namespace name.',
+        message: 'The namespace template gives "container-course-week7-", which is not a valid namespace name.',
         hint: 'Fix render.namespaceTemplate in classops.yaml.',
       }),
     ]);

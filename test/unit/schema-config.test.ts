@@ -137,6 +137,16 @@ describe('configuration', () => {
     ).not.toThrow();
   });
 
+  test('a namespace template holds only what a namespace name may, and its placeholders', () => {
+    const template = (namespaceTemplate: string) => () =>
+      loadConfig({ env: {}, overrides: { render: { namespaceTemplate } } });
+    // The chart quotes it into the admission policy's CEL: a quote there would break the policy.
+    for (const bad of ["it's-{week}", 'Course_{week}', '{course}-{wk}', 'w{week}\n'])
+      expect(template(bad)).toThrow(/\/render\/namespaceTemplate must match pattern/);
+    for (const good of ['{course}-week{week:02}', 'lab{week:003}-{course}', '{course:02}-w{week}'])
+      expect(template(good)).not.toThrow();
+  });
+
   test('a wrong environment value is a clear error', () => {
     expect(() => loadConfig({ env: { CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: 'lots' } })).toThrow(
       new ConfigError('CLASSOPS_POLICY_LIMITS_MAX_ENTRIES: expected a number, got "lots"'),
