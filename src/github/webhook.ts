@@ -6,6 +6,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Metrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/log.js';
+import { quote } from '../unsafe-characters.js';
 
 /** GitHub caps payloads at 25 MB, but a push is far smaller; anything bigger is refused unread. */
 export const MAX_WEBHOOK_BYTES = 3 * 1024 * 1024;
@@ -232,7 +233,7 @@ export async function webhookHandler(options: WebhookOptions): Promise<RequestHa
         return answer(400, 'invalid', 'the payload is not an object');
       const other = otherRepository(payload, options.repository);
       if (other !== undefined) {
-        const text = `push to ${JSON.stringify(other.slice(0, 200))}, not ${options.repository}`;
+        const text = `push to ${quote(other, 200)}, not ${options.repository}`;
         // Renamed or moved, the course repository's pushes would all land here: say so where
         // instructors look, once per repository (and for a bounded number of them).
         if (!warnedOf.has(other.toLowerCase()) && warnedOf.size < MAX_WARNED_REPOSITORIES) {

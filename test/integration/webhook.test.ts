@@ -105,7 +105,12 @@ describe('POST /webhooks/github', () => {
     // once per repository, as an organization's webhook sends every push of every repository.
     const again = pushPayload('main', { modified: ['x'] }, sha, 'Codertocat/other-course');
     expect((await deliver(url, { event: 'push', body: again, secret: SECRET })).status).toBe(202);
-    const warnings = run.logs().filter((l) => l['level'] === 'warn');
+    // A name that would read reversed, or end in half a character, shows escaped and whole.
+    const reversed = pushPayload('main', { modified: ['x'] }, sha, `Codertocat/\u202eesruoc${'😀'.repeat(200)}`);
+    expect((await deliver(url, { event: 'push', body: reversed, secret: SECRET })).text).toBe(
+      `push to "Codertocat/\\u202eesruoc${'😀'.repeat(182)}…", not CODERTOCAT/HELLO-WORLD\n`,
+    );
+    const warnings = run.logs().filter((l) => l['level'] === 'warn' && !String(l['msg']).includes('esruoc'));
     expect(warnings.map((l) => l['msg'])).toEqual([
       'webhook push to "Codertocat/other-course", not CODERTOCAT/HELLO-WORLD (github.repository): ignored, as its later pushes will be; if the course repository was renamed or moved, set github.repository',
     ]);
@@ -134,7 +139,7 @@ describe('POST /webhooks/github', () => {
     for (const line of [
       'classops_webhook_deliveries_total{event="ping",result="accepted"} 1',
       'classops_webhook_deliveries_total{event="push",result="unauthorized"} 3',
-      'classops_webhook_deliveries_total{event="push",result="ignored"} 4',
+      'classops_webhook_deliveries_total{event="push",result="ignored"} 5',
       'classops_webhook_deliveries_total{event="other",result="ignored"} 1',
       'classops_webhook_deliveries_total{event="push",result="too-large"} 1',
       'classops_webhook_deliveries_total{event="push",result="accepted"} 1',
