@@ -328,7 +328,14 @@ describe('classops run as an operator', () => {
     const leaderMetric = async (r: RunningClassops) => /^classops_leader 1$/m.test((await r.get('/metrics')).text);
     expect(await leaderMetric(leader)).toBe(true);
     expect(await leaderMetric(follower)).toBe(false);
-    expect((await follower.get('/readyz')).status).toBe(200);
+    // Ready once it has read the Lease and found a leader: on its next try, not at once.
+    await waitFor(
+      async () => (await follower.get('/readyz')).status === 200,
+      10_000,
+      'the follower ready',
+      () => follower.output,
+    );
+    expect(await leaderMetric(follower)).toBe(false);
 
     await leader.stop('SIGKILL'); // no release: the lease must expire
     await waitFor(
